@@ -1,0 +1,47 @@
+"""The famassign domain: families, staff, policy, cap exceptions and the Scenario that holds them."""
+
+from models.domain import (
+    ALL_SITES,
+    OUTCOME_TITLES,
+    POLICY_CAP_LIMIT,
+    CapException,
+    Conflict,
+    ExceptionKind,
+    Family,
+    Intensity,
+    IntensityWeights,
+    LanguagePolicy,
+    Outcome,
+    Policy,
+    ProgramOption,
+    Staff,
+    StaffStatus,
+    Weights,
+)
+from models.problems import LocatedProblem, Problem, ScenarioError
+from models.scenario import Scenario, cross_record_problems, pin_breaks_rule
+
+__all__ = [
+    "ALL_SITES",
+    "OUTCOME_TITLES",
+    "POLICY_CAP_LIMIT",
+    "CapException",
+    "Conflict",
+    "ExceptionKind",
+    "Family",
+    "Intensity",
+    "IntensityWeights",
+    "LanguagePolicy",
+    "LocatedProblem",
+    "Outcome",
+    "Policy",
+    "Problem",
+    "ProgramOption",
+    "Scenario",
+    "ScenarioError",
+    "Staff",
+    "StaffStatus",
+    "Weights",
+    "cross_record_problems",
+    "pin_breaks_rule",
+]

@@ -1,0 +1,180 @@
+"""The Scenario: one program's families, staff, policy and exceptions, checked as a whole."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.domain import (
+    CapException,
+    Conflict,
+    Family,
+    LanguagePolicy,
+    Policy,
+    Staff,
+    StaffStatus,
+    Weights,
+)
+from models.problems import Problem, ScenarioError
+
+
+class Scenario(BaseModel):
+    """A validated, immutable program. Building one runs every cross-record check.
+
+    Raises :class:`ScenarioError` listing every cross-record problem (duplicate or dangling ids,
+    pins that break a hard rule). Exceptions not in force on `as_of` are not errors; see
+    :meth:`exception_notes`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "famassign scenario"
+    as_of: date = Field(default_factory=date.today)
+    policy: Policy = Policy()
+    weights: Weights = Weights()
+    families: tuple[Family, ...]
+    staff: tuple[Staff, ...]
+    exceptions: tuple[CapException, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    variants: tuple[dict[str, Any], ...] = ()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        problems = cross_record_problems(self)
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    @cached_property
+    def staff_by_id(self) -> dict[str, Staff]:
+        """Staff members by staff_id."""
+        return {s.staff_id: s for s in self.staff}
+
+    @cached_property
+    def family_by_id(self) -> dict[str, Family]:
+        """Families by family_id."""
+        return {f.family_id: f for f in self.families}
+
+    def exceptions_in_force(self) -> tuple[CapException, ...]:
+        """The exceptions in force on `as_of`."""
+        return tuple(e for e in self.exceptions if e.in_force(self.as_of))
+
+    def exception_notes(self) -> list[str]:
+        """Human notes on exceptions not in force on `as_of` (reported and ignored)."""
+        notes = []
+        for e in self.exceptions:
+            if e.ends < self.as_of:
+                notes.append(f"exception {e.exception_id} expired on {e.ends}; ignored")
+            elif e.starts > self.as_of:
+                notes.append(f"exception {e.exception_id} starts on {e.starts}; ignored")
+        return notes
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def cross_record_problems(scenario: Scenario) -> list[Problem]:
+    """Every problem that spans records: ids, references, pins, and pins above a cap."""
+    problems: list[Problem] = []
+    fam_ids = [f.family_id for f in scenario.families]
+    staff_ids = [s.staff_id for s in scenario.staff]
+    exc_ids = [e.exception_id for e in scenario.exceptions]
+    for table, column, ids in (
+        ("families", "family_id", fam_ids),
+        ("staff", "staff_id", staff_ids),
+        ("exceptions", "exception_id", exc_ids),
+    ):
+        dups = _duplicates(ids)
+        seen: set[str] = set()
+        for i, value in enumerate(ids):
+            if value in dups:
+                if value in seen:
+                    problems.append(
+                        Problem(table, i, column, f"duplicate {column} {value!r}; ids must be unique")
+                    )
+                seen.add(value)
+    if not scenario.families:
+        problems.append(Problem("families", None, None, "no families: the file has no data rows"))
+    if not scenario.staff:
+        problems.append(Problem("staff", None, None, "no staff: the file has no data rows"))
+
+    staff_by_id = {s.staff_id: s for s in scenario.staff}
+    fam_set = set(fam_ids)
+    conflicts = {(c.family_id, c.staff_id) for c in scenario.conflicts}
+    pinned_count: Counter[str] = Counter()
+    for i, fam in enumerate(scenario.families):
+        if fam.current_staff_id is None:
+            continue
+        staff = staff_by_id.get(fam.current_staff_id)
+        if staff is None:
+            problems.append(
+                Problem(
+                    "families",
+                    i,
+                    "current_staff_id",
+                    f"unknown staff_id {fam.current_staff_id!r}; it must be a staff_id in staff",
+                )
+            )
+            continue
+        if not fam.pinned or staff.status is not StaffStatus.active:
+            continue  # a pin on an absent or departed staff member is released, not an error
+        pinned_count[staff.staff_id] += 1
+        reason = pin_breaks_rule(fam, staff, scenario.policy)
+        if (fam.family_id, staff.staff_id) in conflicts:
+            reason = "the pair is listed in conflicts"
+        if reason:
+            problems.append(
+                Problem("families", i, "pinned", f"pinned to {staff.staff_id}, but {reason}")
+            )
+    for i, con in enumerate(scenario.conflicts):
+        if con.family_id not in fam_set:
+            problems.append(
+                Problem("conflicts", i, "family_id", f"unknown family_id {con.family_id!r}")
+            )
+        if con.staff_id not in staff_by_id:
+            problems.append(
+                Problem("conflicts", i, "staff_id", f"unknown staff_id {con.staff_id!r}")
+            )
+    for i, exc in enumerate(scenario.exceptions):
+        if exc.staff_id is not None and exc.staff_id not in staff_by_id:
+            problems.append(
+                Problem("exceptions", i, "staff_id", f"unknown staff_id {exc.staff_id!r}")
+            )
+    in_force = [e for e in scenario.exceptions if e.in_force(scenario.as_of)]
+    for staff_id, count in sorted(pinned_count.items()):
+        staff = staff_by_id[staff_id]
+        limit = max(
+            [staff.cap(scenario.policy)]
+            + [e.cap_for(staff, scenario.policy) for e in in_force if e.covers(staff_id)]
+        )
+        if count > limit:
+            idx = staff_ids.index(staff_id)
+            problems.append(
+                Problem(
+                    "staff",
+                    idx,
+                    "staff_id",
+                    f"{count} families are pinned to {staff_id}, above the most allowed ({limit}); "
+                    "unpin some or add an exception in force",
+                )
+            )
+    return problems
+
+
+def pin_breaks_rule(family: Family, staff: Staff, policy: Policy) -> str | None:
+    """Why `staff` may not serve `family` under the hard rules other than cap, or None."""
+    if policy.language is LanguagePolicy.required and family.language not in staff.languages:
+        return f"{staff.staff_id} does not speak {family.language}"
+    if not staff.serves_site(family.site):
+        return f"{staff.staff_id} does not serve site {family.site}"
+    if family.program_option not in staff.program_options:
+        return f"{staff.staff_id} does not serve option {family.program_option.value}"
+    return None
+
+
+__all__ = ["Scenario", "ScenarioError", "cross_record_problems", "pin_breaks_rule"]

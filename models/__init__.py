@@ -1,4 +1,4 @@
-"""The famassign domain: families, staff, policy, cap exceptions and the Scenario that holds them."""
+"""The famassign domain: families, staff, policy, cap exceptions, and the Scenario."""
 
 from models.domain import (
     ALL_SITES,

@@ -295,3 +295,10 @@ class Weights(_Record):
         le=0.5,
         description="share of the best match score that load balancing may give up",
     )
+    balance_gap: float = Field(
+        default=0.005,
+        ge=0,
+        le=1,
+        description="balancing stops once the largest load per FTE is within this share of its "
+        "proven bound",
+    )

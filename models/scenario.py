@@ -95,7 +95,9 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
             if value in dups:
                 if value in seen:
                     problems.append(
-                        Problem(table, i, column, f"duplicate {column} {value!r}; ids must be unique")
+                        Problem(
+                            table, i, column, f"duplicate {column} {value!r}; ids must be unique"
+                        )
                     )
                 seen.add(value)
     if not scenario.families:

@@ -1,0 +1,116 @@
+"""What a solve returns: the plan as pydantic objects and pandas DataFrames, with its record."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+
+class SolveStatus(StrEnum):
+    """How good the plan is known to be.
+
+    `optimal`: every objective stage was proven optimal. `feasible`: a plan within the hard rules,
+    not proven optimal in the time allowed (the gap to `bound` says how close).
+    """
+
+    optimal = "optimal"
+    feasible = "feasible"
+
+
+class Assignment(BaseModel):
+    """One family's place in the plan (`staff_id` None when it could not be placed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family_id: str
+    staff_id: str | None
+    previous_staff_id: str | None
+    changed: bool
+    exception_id: str | None
+    score: int
+    reasons: str
+
+
+class Caseload(BaseModel):
+    """One staff member's caseload. `exception_id` is set when `families > cap`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    staff_id: str
+    families: int
+    weighted_load: float
+    cap: int
+    exception_id: str | None
+
+
+class Unplaced(BaseModel):
+    """A family no plan could place under the hard rules, and what would place it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family_id: str
+    reason: str
+    would_place: str | None = None
+
+
+class ObjectiveTerms(BaseModel):
+    """Every objective term of a plan, in priority order (the evaluator recomputes each).
+
+    `urgency_unplaced` is the summed urgency of unplaced families; `over_cap` the number of
+    places above a policy cap; `moves` families taken from a current staff member who is still
+    active; `match` the summed match score; `max_load_per_fte` the largest weighted load divided
+    by FTE.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    placed: int
+    urgency_unplaced: int
+    over_cap: int
+    moves: int
+    match: int
+    max_load_per_fte: float
+
+
+class Result(BaseModel):
+    """A plan and its record. `objective` is the match score, `bound` the best match possible
+    with the same placed count, exception places and moves (equal when the match is optimal)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: SolveStatus
+    objective: int
+    bound: int
+    terms: ObjectiveTerms
+    max_load_bound: float
+    assignments: tuple[Assignment, ...]
+    caseloads: tuple[Caseload, ...]
+    unplaced: tuple[Unplaced, ...]
+    exceptions_used: tuple[str, ...]
+    notes: tuple[str, ...]
+    runtime_s: float
+    seed: int
+    version: str
+
+    @property
+    def placed(self) -> int:
+        """Number of families placed."""
+        return self.terms.placed
+
+    def plan(self) -> dict[str, str | None]:
+        """family_id -> staff_id (None when unplaced)."""
+        return {a.family_id: a.staff_id for a in self.assignments}
+
+    def assignments_frame(self) -> pd.DataFrame:
+        """assignments.csv as a DataFrame, one row per family in input order."""
+        return pd.DataFrame([a.model_dump() for a in self.assignments], columns=ASSIGNMENT_COLUMNS)
+
+    def caseloads_frame(self) -> pd.DataFrame:
+        """caseloads.csv as a DataFrame, one row per staff member in input order."""
+        return pd.DataFrame([c.model_dump() for c in self.caseloads], columns=CASELOAD_COLUMNS)
+
+
+ASSIGNMENT_COLUMNS = list(Assignment.model_fields)
+CASELOAD_COLUMNS = list(Caseload.model_fields)

@@ -1,0 +1,241 @@
+"""`solve(scenario) -> Result`: the library entry point for a complete plan."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from models import Scenario
+from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
+from solver.balance import SolverSettings, balance
+from solver.explain import placement_reason, unplaced_reasons
+from solver.flow import solve_flow
+from solver.result import (
+    Assignment,
+    Caseload,
+    ObjectiveTerms,
+    Result,
+    SolveStatus,
+    Unplaced,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while solving; stages: model, flow, balance."""
+
+DEFAULT_TIME_LIMIT = 30.0
+
+
+def package_version() -> str:
+    """The installed famassign version."""
+    try:
+        return version("famassign")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to plan. `minimize_moves` puts the number of families moved from an active current
+    staff member right after exception places (reassignment); otherwise continuity is only a
+    match term. `balance` runs the workload stage (CP-SAT) after the exact flow stage."""
+
+    time_limit: float = DEFAULT_TIME_LIMIT
+    seed: int = 0
+    workers: int | None = None
+    deterministic: bool = False
+    minimize_moves: bool = False
+    balance: bool = True
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    seed: int = 0,
+    workers: int | None = None,
+    deterministic: bool = False,
+    progress: Progress | None = None,
+) -> Result:
+    """The best plan the rule allows for `scenario`.
+
+    Placement (most families, most urgent first), exception places, and match are optimal (an
+    exact min-cost flow); workload balance (CP-SAT) then minimises the largest weighted load per
+    FTE within `time_limit` seconds, giving up at most `weights.balance_match_tolerance` of the
+    match. `workers` defaults to the machine's cores; `deterministic` gives identical plans for
+    identical input and seed (single worker, deterministic time limit).
+    """
+    options = PlanOptions(
+        time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic
+    )
+    return plan(scenario, options, progress=progress)
+
+
+def plan(scenario: Scenario, options: PlanOptions, *, progress: Progress | None = None) -> Result:
+    """Plan `scenario` under `options` (see :func:`solve`, which is the usual entry point)."""
+    start = time.monotonic()
+    report = progress or (lambda stage, done, total: None)
+    report("model", 0, 1)
+    arrays = build_arrays(scenario)
+    log.info(
+        "model built: %d families, %d staff, %d eligible pairs in %.2fs",
+        arrays.n_families,
+        arrays.n_staff,
+        len(arrays.pair_family),
+        time.monotonic() - start,
+    )
+    report("flow", 0, 1)
+    flow = solve_flow(arrays, minimize_moves=options.minimize_moves)
+    report("flow", 1, 1)
+    log.info("flow optimal: placed %d, match %d", flow.placed, flow.match)
+    staff_of = flow.staff_of
+    per_fte = _load_per_fte(arrays, staff_of)
+    max_load, max_load_bound, proven = per_fte, per_fte, True
+    if options.balance and options.time_limit > 0:
+        remaining = max(options.time_limit - (time.monotonic() - start), 0.0)
+        settings = SolverSettings(
+            time_limit=remaining,
+            seed=options.seed,
+            workers=options.workers or os.cpu_count() or 1,
+            deterministic=options.deterministic,
+            relative_gap=scenario.weights.balance_gap,
+        )
+        balanced = balance(
+            arrays,
+            flow,
+            settings,
+            tolerance=scenario.weights.balance_match_tolerance,
+            minimize_moves=options.minimize_moves,
+            progress=lambda done, total: report("balance", done, total),
+        )
+        staff_of = balanced.staff_of
+        max_load, max_load_bound, proven = (
+            balanced.max_load_per_fte,
+            balanced.max_load_bound,
+            balanced.proven,
+        )
+    result = _result(scenario, arrays, staff_of, options, flow.match, max_load, max_load_bound)
+    runtime = time.monotonic() - start
+    log.info("plan ready in %.2fs: %s", runtime, "optimal" if proven else "feasible")
+    return result.model_copy(
+        update={
+            "status": SolveStatus.optimal if proven else SolveStatus.feasible,
+            "runtime_s": round(runtime, 3),
+        }
+    )
+
+
+def _load_per_fte(arrays: ProblemArrays, staff_of: IntArray) -> float:
+    placed = staff_of >= 0
+    load = np.bincount(
+        staff_of[placed], weights=arrays.family_load[placed], minlength=arrays.n_staff
+    )
+    per_fte = load / LOAD_SCALE / arrays.staff_fte
+    return float(per_fte[arrays.staff_active].max(initial=0.0))
+
+
+def _cited_exceptions(
+    scenario: Scenario, counts: IntArray, arrays: ProblemArrays
+) -> list[str | None]:
+    """Per staff member above cap: the in-force exception with the smallest cap that allows it."""
+    cited: list[str | None] = [None] * arrays.n_staff
+    in_force = sorted(
+        scenario.exceptions_in_force(), key=lambda e: (e.max_families, e.exception_id)
+    )
+    for s in np.flatnonzero(counts > arrays.staff_cap):
+        staff = scenario.staff[s]
+        for exc in in_force:
+            if exc.covers(staff.staff_id) and exc.cap_for(staff, scenario.policy) >= counts[s]:
+                cited[s] = exc.exception_id
+                break
+    return cited
+
+
+def _result(
+    scenario: Scenario,
+    arrays: ProblemArrays,
+    staff_of: IntArray,
+    options: PlanOptions,
+    match_bound: int,
+    max_load: float,
+    max_load_bound: float,
+) -> Result:
+    """Assemble the Result (assignments, caseloads, unplaced reasons, terms) from a plan."""
+    n, m = arrays.n_families, arrays.n_staff
+    placed = staff_of >= 0
+    counts = np.bincount(staff_of[placed], minlength=m)
+    load = np.bincount(staff_of[placed], weights=arrays.family_load[placed], minlength=m)
+    cited = _cited_exceptions(scenario, counts, arrays)
+    # Score of each family's pair: pairs are sorted by family, then staff.
+    pair_key = arrays.pair_family * m + arrays.pair_staff
+    fam_idx = np.flatnonzero(placed)
+    pos = np.searchsorted(pair_key, fam_idx * m + staff_of[placed])
+    score = np.zeros(n, dtype=np.int64)
+    score[fam_idx] = arrays.pair_match[pos]
+    move = np.zeros(n, dtype=np.int64)
+    move[fam_idx] = arrays.pair_move[pos]
+    reasons = unplaced_reasons(scenario, arrays, staff_of)
+    assignments = []
+    for i, fam in enumerate(scenario.families):
+        s = int(staff_of[i])
+        staff = scenario.staff[s] if s >= 0 else None
+        assignments.append(
+            Assignment(
+                family_id=fam.family_id,
+                staff_id=staff.staff_id if staff else None,
+                previous_staff_id=fam.current_staff_id,
+                changed=(staff.staff_id if staff else None) != fam.current_staff_id,
+                exception_id=cited[s] if s >= 0 else None,
+                score=int(score[i]),
+                reasons=placement_reason(scenario, i, staff) if staff else reasons[i][0],
+            )
+        )
+    caseloads = tuple(
+        Caseload(
+            staff_id=st.staff_id,
+            families=int(counts[j]),
+            weighted_load=round(float(load[j]) / LOAD_SCALE, 2),
+            cap=int(arrays.staff_cap[j]),
+            exception_id=cited[j],
+        )
+        for j, st in enumerate(scenario.staff)
+    )
+    unplaced = tuple(
+        Unplaced(family_id=arrays.family_ids[i], reason=text, would_place=would)
+        for i, (text, would) in sorted(reasons.items())
+    )
+    notes = [
+        f"pin of {fid} released: its staff member is not active" for fid in arrays.released_pins
+    ]
+    notes += scenario.exception_notes()
+    match = int(score.sum())
+    terms = ObjectiveTerms(
+        placed=int(placed.sum()),
+        urgency_unplaced=int(arrays.family_urgency[~placed].sum()),
+        over_cap=int(np.maximum(counts - arrays.staff_cap, 0).sum()),
+        moves=int(move.sum()),
+        match=match,
+        max_load_per_fte=round(max_load, 4),
+    )
+    return Result(
+        status=SolveStatus.feasible,
+        objective=match,
+        bound=max(match_bound, match),
+        terms=terms,
+        max_load_bound=round(max_load_bound, 4),
+        assignments=tuple(assignments),
+        caseloads=caseloads,
+        unplaced=unplaced,
+        exceptions_used=tuple(sorted({c for c in cited if c})),
+        notes=tuple(notes),
+        runtime_s=0.0,
+        seed=options.seed,
+        version=package_version(),
+    )

@@ -1,0 +1,4 @@
+"""Commands beyond `validate`, one module each; importing a module registers its commands on
+:data:`famassign.cli.app` (``@app.command()`` then ``@guarded``)."""
+
+from famassign.commands import solve  # noqa: F401

@@ -1,0 +1,229 @@
+"""Writing a plan to its output folder: the files named in the contract, all or none.
+
+:func:`write_plan` writes, in one atomic folder replacement (:func:`atomic_output_dir`):
+
+- ``assignments.csv``: ``family_id, staff_id, previous_staff_id, changed, exception_id, score,
+  reasons``, one row per family; booleans ``true``/``false``, blanks for none;
+- ``caseloads.csv``: ``staff_id, families, weighted_load, cap, exception_id``, one row per staff;
+- ``summary.json``: status, counts, objective and bound, every objective term, runtime, seed,
+  version, exceptions used, notes, plus the caller's `extra` keys;
+- ``compliance.md`` and ``report.html`` (see :mod:`famassign.report`);
+- any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign).
+
+Every text cell of a CSV is neutralised against spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from famassign.report import Section, compliance_markdown, plan_facts, render_report
+from famassign.safe_io import atomic_output_dir, write_csv
+from models.domain import StaffStatus
+from models.scenario import Scenario
+from solver.result import ASSIGNMENT_COLUMNS, CASELOAD_COLUMNS, Result
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENTS_CSV = "assignments.csv"
+CASELOADS_CSV = "caseloads.csv"
+SUMMARY_JSON = "summary.json"
+COMPLIANCE_MD = "compliance.md"
+REPORT_HTML = "report.html"
+PLAN_FILES = (ASSIGNMENTS_CSV, CASELOADS_CSV, SUMMARY_JSON, COMPLIANCE_MD, REPORT_HTML)
+"""The files of a plan, in the order written."""
+
+SUMMARY_REQUIRED_KEYS = (
+    "status",
+    "families",
+    "assigned",
+    "unassigned",
+    "objective",
+    "bound",
+    "runtime_s",
+    "seed",
+    "version",
+    "exceptions_used",
+)
+"""The keys summary.json must hold under the contract."""
+
+_EXTRA_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.csv")
+
+
+def assignments_frame(result: Result) -> pd.DataFrame:
+    """assignments.csv as a DataFrame, contract columns in contract order."""
+    return result.assignments_frame()[ASSIGNMENT_COLUMNS]
+
+
+def caseloads_frame(result: Result) -> pd.DataFrame:
+    """caseloads.csv as a DataFrame; weighted_load rounded to 4 decimals."""
+    frame = result.caseloads_frame()[CASELOAD_COLUMNS].copy()
+    frame["weighted_load"] = frame["weighted_load"].astype(float).round(4)
+    return frame
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-safe copy: dates as ISO text, enums by value, non-finite floats as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return _json_value(value.value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_json_value(v) for v in items]
+    if hasattr(value, "item"):  # numpy scalar
+        return _json_value(value.item())
+    if hasattr(value, "model_dump"):  # pydantic model
+        return _json_value(value.model_dump(mode="json"))
+    raise TypeError(f"summary value of type {type(value).__name__} cannot be written as JSON")
+
+
+def summary_dict(
+    result: Result, scenario: Scenario, *, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """summary.json as a dict: the contract keys, every objective term, and `extra` merged in.
+
+    `extra` may add keys but not replace one set here (ValueError names the clash).
+    """
+    facts = plan_facts(result, scenario)
+    terms = result.terms
+    summary: dict[str, Any] = {
+        "status": result.status.value,
+        "families": facts.families,
+        "assigned": facts.placed,
+        "unassigned": facts.families - facts.placed,
+        "objective": result.objective,
+        "bound": result.bound,
+        "runtime_s": round(result.runtime_s, 3),
+        "seed": result.seed,
+        "version": result.version,
+        "exceptions_used": list(result.exceptions_used),
+        "placed": terms.placed,
+        "urgency_unplaced": terms.urgency_unplaced,
+        "over_cap": terms.over_cap,
+        "moves": terms.moves,
+        "match": terms.match,
+        "max_load_per_fte": terms.max_load_per_fte,
+        "max_load_bound": result.max_load_bound,
+        "scenario": scenario.name,
+        "as_of": scenario.as_of.isoformat(),
+        "active_staff": facts.active_staff,
+        "active_fte": round(facts.active_fte, 4),
+        "families_per_staff": facts.ratio_per_staff,
+        "families_per_fte": facts.ratio_per_fte,
+        "caseloads_above_cap": len(facts.over_cap),
+        "staff_not_active": sum(1 for s in scenario.staff if s.status is not StaffStatus.active),
+        "exceptions_in_force_unused": [
+            s.exception.exception_id for s in facts.exceptions if s.state == "in force, unused"
+        ],
+        "exceptions_not_in_force": [
+            s.exception.exception_id
+            for s in facts.exceptions
+            if s.state in ("expired", "not yet in force")
+        ],
+        "compliance_findings": list(facts.problems),
+        "notes": list(result.notes),
+    }
+    for key, value in (extra or {}).items():
+        if key in summary:
+            raise ValueError(f"extra summary key {key!r} would replace a key write_plan sets")
+        summary[str(key)] = value
+    return {key: _json_value(value) for key, value in summary.items()}
+
+
+def _check_extra_files(extra_files: Mapping[str, pd.DataFrame]) -> None:
+    for name in extra_files:
+        if not _EXTRA_FILE_NAME.fullmatch(name):
+            raise ValueError(
+                f"extra file name {name!r} must be a plain file name ending in .csv "
+                "(letters, digits, '_', '-', '.'; no folders)"
+            )
+        if name in PLAN_FILES:
+            raise ValueError(f"extra file {name!r} would replace a plan file")
+
+
+def _write_text(path: Path, text: str) -> Path:
+    """Write `text` as UTF-8 with newlines as is."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return path
+
+
+def write_plan(
+    result: Result,
+    scenario: Scenario,
+    out_dir: Path | str,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    extra_files: Mapping[str, pd.DataFrame] | None = None,
+    extra_sections: Sequence[Section] | None = None,
+    replace_foreign: bool = False,
+) -> list[Path]:
+    """Write the plan into `out_dir`, completely or not at all; return the paths written.
+
+    Writes :data:`PLAN_FILES` and then `extra_files` (each a CSV named by its key, neutralised);
+    `extra` keys are merged into summary.json; `extra_sections` (markdown strings or
+    :class:`famassign.report.ReportSection`) are appended to compliance.md and report.html.
+    Everything is rendered before the folder is touched; the folder is replaced as a whole by
+    :func:`famassign.safe_io.atomic_output_dir` (see there for `replace_foreign`).
+
+    Raises ValueError for a bad extra key or file name, and
+    :class:`famassign.safe_io.OutputDirError` when `out_dir` cannot be written safely.
+    """
+    extra_files = dict(extra_files or {})
+    _check_extra_files(extra_files)
+    sections = list(extra_sections or ())
+    summary = summary_dict(result, scenario, extra=extra)
+    summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    compliance = compliance_markdown(result, scenario, sections=sections)
+    report = render_report(result, scenario, sections=sections)
+    assignments = assignments_frame(result)
+    caseloads = caseloads_frame(result)
+
+    target = Path(out_dir)
+    names: list[str] = []
+    with atomic_output_dir(target, replace_foreign=replace_foreign) as tmp:
+        write_csv(assignments, tmp / ASSIGNMENTS_CSV)
+        write_csv(caseloads, tmp / CASELOADS_CSV)
+        _write_text(tmp / SUMMARY_JSON, summary_text)
+        _write_text(tmp / COMPLIANCE_MD, compliance)
+        _write_text(tmp / REPORT_HTML, report)
+        names.extend(PLAN_FILES)
+        for name, frame in extra_files.items():
+            write_csv(frame, tmp / name)
+            names.append(name)
+    log.info("wrote plan to %s (%d files)", target, len(names))
+    return [target / name for name in names]
+
+
+__all__ = [
+    "ASSIGNMENTS_CSV",
+    "CASELOADS_CSV",
+    "COMPLIANCE_MD",
+    "PLAN_FILES",
+    "REPORT_HTML",
+    "SUMMARY_JSON",
+    "SUMMARY_REQUIRED_KEYS",
+    "assignments_frame",
+    "caseloads_frame",
+    "summary_dict",
+    "write_plan",
+]

@@ -1,0 +1,158 @@
+"""The one-screen summary that `famassign validate` prints, and the capacity check behind it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from models.domain import LanguagePolicy, ProgramOption, Staff, StaffStatus
+from models.scenario import Scenario
+
+_TOP = 8
+
+
+@dataclass(frozen=True)
+class CapacityShortfall:
+    """A language x site x program option group with more families than the staff can take.
+
+    `capacity` sums, over the active staff who could serve the group, the larger of their policy
+    cap and the cap of any exception in force that covers them. `language` is None when the
+    language policy is `preferred` (language is then not a hard rule).
+    """
+
+    language: str | None
+    site: str
+    program_option: ProgramOption
+    families: int
+    capacity: int
+    staff_ids: tuple[str, ...]
+
+    def __str__(self) -> str:
+        group = " x ".join(
+            part for part in (self.language, self.site, self.program_option.value) if part
+        )
+        who = ", ".join(self.staff_ids) if self.staff_ids else "no active staff member"
+        return (
+            f"{group}: {self.families} families, but the staff who could serve them ({who}) "
+            f"can take at most {self.capacity}"
+        )
+
+
+def most_allowed(staff: Staff, scenario: Scenario) -> int:
+    """The most families `staff` may carry on `as_of`: policy cap or an exception in force."""
+    caps = [staff.cap(scenario.policy)]
+    caps += [
+        e.cap_for(staff, scenario.policy)
+        for e in scenario.exceptions_in_force()
+        if e.covers(staff.staff_id)
+    ]
+    return max(caps)
+
+
+def capacity_shortfalls(scenario: Scenario) -> list[CapacityShortfall]:
+    """Every group whose families outnumber all the caps of the active staff who could serve it.
+
+    This is a per-group check: staff shared between groups are counted in full for each, so a
+    plan may still leave families unplaced when no group is short.
+    """
+    by_language = scenario.policy.language is LanguagePolicy.required
+    groups: Counter[tuple[str | None, str, ProgramOption]] = Counter(
+        (f.language if by_language else None, f.site, f.program_option) for f in scenario.families
+    )
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    allowed = {s.staff_id: most_allowed(s, scenario) for s in active}
+    short = []
+    for (language, site, option), count in sorted(groups.items(), key=lambda g: str(g[0])):
+        able = [
+            s
+            for s in active
+            if (language is None or language in s.languages)
+            and s.serves_site(site)
+            and option in s.program_options
+        ]
+        capacity = sum(allowed[s.staff_id] for s in able)
+        if count > capacity:
+            short.append(
+                CapacityShortfall(
+                    language, site, option, count, capacity, tuple(s.staff_id for s in able)
+                )
+            )
+    return short
+
+
+def _counts(counter: Counter[str]) -> str:
+    items = counter.most_common()
+    shown = ", ".join(f"{k} {n}" for k, n in items[:_TOP])
+    if len(items) > _TOP:
+        shown += f", and {len(items) - _TOP} more"
+    return shown or "none"
+
+
+def summary_text(scenario: Scenario, warnings: int = 0) -> str:
+    """A one-screen description of a valid scenario (no family data beyond counts).
+
+    `warnings` is the number of loader warnings already shown, mentioned at the end.
+    """
+    fams = scenario.families
+    policy = scenario.policy
+    lines = [
+        f"{scenario.name} (as of {scenario.as_of.isoformat()}): valid",
+        f"policy: at most {policy.max_families_per_staff} families per staff member"
+        + (", prorated by FTE" if policy.prorate_by_fte else "")
+        + f"; language {policy.language.value}",
+        "",
+        f"families: {len(fams)}",
+        f"  by language: {_counts(Counter(f.language for f in fams))}",
+        f"  by site: {_counts(Counter(f.site for f in fams))}",
+        f"  by program option: {_counts(Counter(f.program_option.value for f in fams))}",
+        "  by urgency: "
+        + ", ".join(f"{u} {sum(f.urgency == u for f in fams)}" for u in range(5, 0, -1)),
+        "  by intensity: " + _counts(Counter(f.intensity.value for f in fams)),
+        f"  pinned {sum(f.pinned for f in fams)}, with a current staff member "
+        f"{sum(f.current_staff_id is not None for f in fams)}",
+    ]
+    status = Counter(s.status for s in scenario.staff)
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    under_cap = sum(s.cap(policy) for s in active)
+    with_exceptions = sum(most_allowed(s, scenario) for s in active)
+    lines += [
+        "",
+        f"staff: {len(scenario.staff)} (active {status[StaffStatus.active]}, absent "
+        f"{status[StaffStatus.absent]}, departed {status[StaffStatus.departed]})",
+        f"  capacity of active staff under the cap: {under_cap} families"
+        + (
+            f" ({with_exceptions} with exceptions in force)" if with_exceptions != under_cap else ""
+        ),
+    ]
+    in_force = scenario.exceptions_in_force()
+    lines += [
+        "",
+        f"exceptions: {len(in_force)} in force, "
+        f"{len(scenario.exceptions) - len(in_force)} not in force",
+    ]
+    for e in in_force[:_TOP]:
+        lines.append(
+            f"  {e.exception_id}: {e.kind.value} ({e.kind.paragraph}) for "
+            f"{e.staff_id or 'every staff member'}, up to {e.max_families}, "
+            f"{e.starts.isoformat()} to {e.ends.isoformat()}"
+            + (f", ref {e.reference}" if e.reference else "")
+        )
+    if len(in_force) > _TOP:
+        lines.append(f"  and {len(in_force) - _TOP} more")
+    lines += [f"  note: {n}" for n in scenario.exception_notes()[:_TOP]]
+    shortfalls = capacity_shortfalls(scenario)
+    if shortfalls:
+        lines += ["", f"warning: {len(shortfalls)} group(s) have more families than staff caps:"]
+        lines += [f"  {s}" for s in shortfalls[:_TOP]]
+        if len(shortfalls) > _TOP:
+            lines.append(f"  and {len(shortfalls) - _TOP} more")
+    if scenario.conflicts:
+        lines += ["", f"conflicts: {len(scenario.conflicts)} family/staff pairs never assigned"]
+    if scenario.variants:
+        lines.append(f"variants: {len(scenario.variants)}")
+    if warnings:
+        lines += ["", f"{warnings} warning(s) about ignored columns or keys (see above)"]
+    return "\n".join(lines)
+
+
+__all__ = ["CapacityShortfall", "capacity_shortfalls", "most_allowed", "summary_text"]

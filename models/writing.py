@@ -1,0 +1,108 @@
+"""Write a :class:`Scenario` as a scenario folder that loads back into an equal Scenario.
+
+The folder gets ``scenario.yaml`` (name, as_of, policy, weights, variants), ``families.csv``,
+``staff.csv``, ``exceptions.csv`` and ``conflicts.csv`` (the last two with a header only when
+empty, so that stale files never survive). Every file is written to a temporary name first and
+renamed into place once all are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from models.domain import CapException, Conflict, Family, Staff
+from models.scenario import Scenario
+
+_TABLES: tuple[tuple[str, type[BaseModel], str], ...] = (
+    ("families.csv", Family, "families"),
+    ("staff.csv", Staff, "staff"),
+    ("exceptions.csv", CapException, "exceptions"),
+    ("conflicts.csv", Conflict, "conflicts"),
+)
+
+
+def _cell(value: Any, where: str) -> str:
+    """One value as CSV text in the scenario format (`;`-lists, true/false, ISO dates)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        items = [_cell(v, where) for v in value]
+        for item in items:
+            if ";" in item or not item.strip():
+                raise ValueError(f"{where}: list item {item!r} cannot be written in a ;-list")
+        return ";".join(items)
+    return str(value)
+
+
+def _table_text(records: Sequence[BaseModel], model: type[BaseModel], file: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = list(model.model_fields)
+    writer.writerow(columns)
+    for row, record in enumerate(records, start=2):
+        writer.writerow([_cell(getattr(record, c), f"{file}:{row}:{c}") for c in columns])
+    return buffer.getvalue()
+
+
+def _config(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "as_of": scenario.as_of.isoformat(),
+        "policy": scenario.policy.model_dump(mode="json"),
+        "weights": scenario.weights.model_dump(mode="json"),
+        "variants": [dict(v) for v in scenario.variants],
+    }
+
+
+def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
+    """Write `scenario` into `folder` (created if needed) and return the folder.
+
+    Loading the folder with :func:`models.loading.load_scenario` gives a Scenario equal to
+    `scenario`, except that blank free text (e.g. a note of only spaces) reads back as not given.
+    Overwrites the five files it writes and nothing else. Raises ValueError when a value cannot be
+    written in the format (a `;` inside a list item) and FileExistsError when the folder holds a
+    ``families.xlsx`` or ``staff.xlsx`` that would shadow the CSV files.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for stem in ("families", "staff", "exceptions", "conflicts"):
+        if (target / f"{stem}.xlsx").exists():
+            raise FileExistsError(f"{target / (stem + '.xlsx')} exists and would shadow {stem}.csv")
+    texts: dict[str, str] = {
+        "scenario.yaml": yaml.safe_dump(_config(scenario), sort_keys=False, allow_unicode=True),
+    }
+    for file, model, attribute in _TABLES:
+        texts[file] = _table_text(getattr(scenario, attribute), model, file)
+    temporary: list[tuple[Path, Path]] = []
+    try:
+        for file, text in texts.items():
+            tmp = target / f".{file}.tmp-{os.getpid()}"
+            tmp.write_text(text, encoding="utf-8", newline="")
+            temporary.append((tmp, target / file))
+        for tmp, final in temporary:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in temporary:
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+__all__ = ["write_scenario"]

@@ -1,0 +1,80 @@
+"""Shared test fixtures: a small valid scenario folder written from text, easy to spoil."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+GOOD_FILES: dict[str, str] = {
+    "scenario.yaml": """\
+name: Test Head Start
+as_of: 2026-08-17
+policy:
+  max_families_per_staff: 40
+  prorate_by_fte: true
+  language: required
+weights:
+  continuity: 30
+exceptions:
+  - exception_id: W2
+    kind: start_up
+    staff_id: s2
+    max_families: 44
+    starts: 2026-08-01
+    ends: 2026-09-30
+variants: []
+""",
+    "families.csv": """\
+family_id,language,site,program_option,urgency,intensity,needs,interests,disability_services,external_plan_agency,current_staff_id,pinned
+f1,en,North,center_based,5,high,well_being;learners,parent_child,true,,s1,true
+f2,es,North,center_based,4,medium,transitions,,false,County Health,s1,false
+f3,EN,South,,3,low,,,no,,,
+f4,ar,South,home_based,2,2,connections,advocates_leaders,,,s3,
+f5,en,North,center_based,1,1,,,,,,
+f6,es,South,center_based,5,3,well_being,well_being;learners,yes,,,
+f7,en,South,home_based,3,medium,lifelong_educators,,,,,
+""",
+    "staff.csv": """\
+staff_id,name,fte,languages,sites,program_options,strengths,disability_services,agencies,status,max_families
+s1,Ana,1,en;es,North;South,center_based,well_being;transitions,true,County Health,active,
+s2,Ben,0.5,en,North,,learners,false,,active,
+s3,Chloe,1,ar;en,*,home_based;center_based,connections,,,active,30
+s4,Dev,1,en,*,,,,,absent,
+""",
+    "exceptions.csv": """\
+exception_id,kind,staff_id,max_families,starts,ends,reference,note
+W1,waiver,s1,45,2026-07-01,2027-06-30,HHS-ACF-2026-017,granted by the regional office
+E9,emergency_response,,50,2025-01-01,2025-03-31,,expired storm recovery
+""",
+    "conflicts.csv": """\
+family_id,staff_id,reason
+f2,s2,neighbour
+""",
+}
+"""A valid scenario: 7 families, 4 staff (one absent), a waiver, an expired exception, a
+start-up exception in scenario.yaml and one conflict."""
+
+
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `files` (name -> text or bytes) into `folder` and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def good_files() -> dict[str, str | bytes]:
+    """A fresh copy of the good scenario's files, to spoil in a test."""
+    return dict(GOOD_FILES)
+
+
+@pytest.fixture
+def good_scenario_dir(tmp_path: Path) -> Path:
+    """A folder holding the good scenario."""
+    return write_files(tmp_path / "good", dict(GOOD_FILES))

@@ -267,8 +267,10 @@ def _nice_step(span: float, ticks: int = 5) -> float:
     return 10.0 * power
 
 
-def _tick_values(top: float, ticks: int = 5) -> list[float]:
+def _tick_values(top: float, ticks: int = 5, *, integer: bool = False) -> list[float]:
     step = _nice_step(top, ticks)
+    if integer:
+        step = float(max(1, math.ceil(step)))
     return [i * step for i in range(int(top / step + 1e-9) + 1)]
 
 
@@ -312,7 +314,7 @@ def svg_bar_chart(
             f'fill="{COLOURS["axis"]}">{fmt_number(t)}</text>'
         )
     parts.append(
-        f'<text x="{label_width - 6}" y="{axis_h - 8}" text-anchor="end" '
+        f'<text x="{label_width - 16}" y="{axis_h - 8}" text-anchor="end" '
         f'fill="{COLOURS["axis"]}">{_esc(value_label)}</text>'
     )
     bar_h = max(row_height - 4, 2)
@@ -397,7 +399,7 @@ def svg_histogram(
         f"<title>{_esc(title)}</title>",
         f'<text x="{left}" y="12" font-weight="bold">{_esc(title)}</text>',
     ]
-    for t in _tick_values(top, 4):
+    for t in _tick_values(top, 4, integer=True):
         parts.append(
             f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - right}" y2="{y(t):.1f}" '
             f'stroke="{COLOURS["grid"]}"/><text x="{left - 4}" y="{y(t) + 3:.1f}" '

@@ -415,7 +415,7 @@ def test_failure_in_csv_writer_keeps_previous_plan(
     write_plan(result, scenario, out)
     before = snapshot(out)
     calls = {"n": 0}
-    real = outputs.write_csv
+    real = safe_io.write_csv
 
     def second_csv_fails(frame: pd.DataFrame, path: Path) -> Path:
         calls["n"] += 1

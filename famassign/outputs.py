@@ -96,6 +96,10 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"summary value of type {type(value).__name__} cannot be written as JSON")
 
 
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def summary_dict(
     result: Result, scenario: Scenario, *, extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -127,8 +131,8 @@ def summary_dict(
         "as_of": scenario.as_of.isoformat(),
         "active_staff": facts.active_staff,
         "active_fte": round(facts.active_fte, 4),
-        "families_per_staff": facts.ratio_per_staff,
-        "families_per_fte": facts.ratio_per_fte,
+        "families_per_staff": _rounded(facts.ratio_per_staff),
+        "families_per_fte": _rounded(facts.ratio_per_fte),
         "caseloads_above_cap": len(facts.over_cap),
         "staff_not_active": sum(1 for s in scenario.staff if s.status is not StaffStatus.active),
         "exceptions_in_force_unused": [

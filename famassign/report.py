@@ -341,7 +341,7 @@ def svg_bar_chart(
                 f'y2="{y + bar_h + 1}" stroke="#222" stroke-width="1.5" stroke-dasharray="2,2"/>'
             )
         piece += (
-            f'<text x="{x(bar.value) + 3:.1f}" y="{y + bar_h - 1}">'
+            f'<text x="{x(bar.value) + 5:.1f}" y="{y + bar_h - 1}">'
             f"{fmt_number(bar.value)}</text></g>"
         )
         parts.append(piece)

@@ -314,6 +314,17 @@ class _Collector:
     problems: list[LocatedProblem] = field(default_factory=list)
     warnings: list[LocatedProblem] = field(default_factory=list)
 
+    def sorted_problems(self) -> list[LocatedProblem]:
+        """Problems by file (scenario.yaml, families, staff, exceptions, conflicts), then line."""
+        order = [CONFIG_FILE, *TABLES]
+
+        def key(problem: LocatedProblem) -> tuple[int, int]:
+            stem = Path(problem.file).name.split(".")[0]
+            rank = order.index(stem) if stem in order else 0
+            return rank if problem.file != CONFIG_FILE else 0, problem.line or 0
+
+        return sorted(self.problems, key=key)
+
     def error(self, file: str, line: int | None, column: str | None, message: str) -> None:
         self.problems.append(LocatedProblem(file, line, column, message))
 
@@ -738,7 +749,7 @@ def _assemble(
         records[name] = [r for _, p in parts for r in p.records]
         origins[name] = [(src, pos) for src, p in parts for pos in p.positions]
     if unreadable:
-        raise ScenarioError(out.problems)
+        raise ScenarioError(out.sorted_problems())
     fields = dict(
         config.fields,
         families=tuple(records["families"]),
@@ -761,7 +772,7 @@ def _assemble(
     for problem in cross:
         out.problems.append(_locate(problem, origins))
     if out.problems or scenario is None:
-        raise ScenarioError(out.problems)
+        raise ScenarioError(out.sorted_problems())
     notes = tuple(scenario.exception_notes())
     for note in notes:
         logger.info("%s", note)

@@ -28,6 +28,7 @@ from typing import ParamSpec
 import typer
 
 from famassign import __version__
+from famassign.safe_io import OutputDirError
 from models.loading import LoadedScenario, read_scenario
 from models.problems import ScenarioError
 from models.summary import summary_text
@@ -75,7 +76,8 @@ def error_line(message: str) -> None:
 def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
     """Wrap a command with the common error policy and exit with its return code.
 
-    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError -> exit 2.
+    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError and
+    OutputDirError (an --out folder that cannot be replaced safely) -> exit 2.
     typer.Exit / SystemExit pass through. Any other exception -> ``famassign: internal error:
     ...`` on one line, exit 1, traceback at DEBUG. The command returns its exit code (None = 0).
     """
@@ -89,7 +91,7 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
                 error_line(str(problem))
             error_line(f"famassign: {len(exc.problems)} problem(s) found; nothing was written")
             code = EXIT_INVALID
-        except UsageError as exc:
+        except (UsageError, OutputDirError) as exc:
             error_line(f"famassign: {exc}")
             code = EXIT_INVALID
         except (typer.Exit, typer.Abort, SystemExit):

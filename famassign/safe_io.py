@@ -71,7 +71,7 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
     Raises :class:`OutputDirError` when `out_dir` cannot be written safely.
     """
     target = Path(os.path.abspath(out_dir))  # abspath, not resolve: never follow a link
-    _check_target(target, replace_foreign=replace_foreign)
+    check_output_dir(target, replace_foreign=replace_foreign)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
     short = target.name[:_NAME_IN_PREFIX]
@@ -83,7 +83,7 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
             encoding="utf-8",
         )
         _fsync_tree(tmp)
-        _check_target(target, replace_foreign=replace_foreign)  # again, just before the swap
+        check_output_dir(target, replace_foreign=replace_foreign)  # again, just before the swap
         _swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -91,7 +91,8 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
     _fsync_dir(target.parent)
 
 
-def _check_target(target: Path, *, replace_foreign: bool) -> None:
+def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
+    """Raise OutputDirError unless `target` can be replaced as a whole (call before long work)."""
     if target.is_symlink():
         raise OutputDirError(
             f"{target} is a symbolic link; famassign neither writes through nor replaces links: "

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from famassign.cli import EXIT_OK, EXIT_UNPLACED, UsageError, app, guarded, load_for_command
 from famassign.outputs import write_plan
+from famassign.safe_io import check_output_dir
 from models import Scenario
 from scenarios.example import example_path
 from solver import DEFAULT_TIME_LIMIT, PlanOptions, Result, plan
@@ -94,6 +95,7 @@ def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
 
 def _solve_folder(folder: Path, out: Path, run: RunOptions) -> int:
     loaded = load_for_command(folder)
+    check_output_dir(out)
     with progress_display() as progress:
         result = plan(loaded.scenario, run.plan_options(), progress=progress)
     return finish(result, loaded.scenario, out)

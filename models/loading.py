@@ -542,6 +542,7 @@ class _Config:
     fields: dict[str, Any]
     exceptions: _Source | None
     ok: bool
+    lines: YamlLines = field(default_factory=dict)
 
 
 def _strip_unknown_keys(
@@ -726,7 +727,7 @@ def _parse_config(config: Any, lines: YamlLines, out: _Collector) -> _Config:
                 "variants must be a list of mappings with text keys",
             )
     exceptions = _exceptions_source(config.get("exceptions"), lines, out)
-    return _Config(fields, exceptions, len(out.problems) == before)
+    return _Config(fields, exceptions, len(out.problems) == before, lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -771,12 +772,21 @@ def _assemble(
             cross = [p for p in exc.problems if isinstance(p, Problem)]
     for problem in cross:
         out.problems.append(_locate(problem, origins))
+    if scenario is not None and scenario.variants:
+        out.problems.extend(_variant_problems(scenario, config.lines))
     if out.problems or scenario is None:
         raise ScenarioError(out.sorted_problems())
     notes = tuple(scenario.exception_notes())
     for note in notes:
         logger.info("%s", note)
     return LoadedScenario(scenario, tuple(out.warnings), notes, folder)
+
+
+def _variant_problems(scenario: Scenario, lines: YamlLines) -> list[LocatedProblem]:
+    """Problems of the `variants:` of scenario.yaml, each variant parsed and applied."""
+    from scenarios.variants import variant_problems  # scenarios builds on models: import late
+
+    return variant_problems(scenario, lines)
 
 
 def _without_echoes(

@@ -436,7 +436,7 @@ def _add_exception(draft: _Draft, change: AddException, rng: np.random.Generator
         return [("exception_id", f"exception_id {change.exception_id!r} already exists")]
     if change.staff_id is not None and change.staff_id not in draft.staff_ids():
         return [("staff_id", f"unknown staff_id {change.staff_id!r}")]
-    draft.exceptions.append(CapException.model_validate(change.model_dump(exclude={"kind"})))
+    draft.exceptions.append(CapException.model_validate(change.model_dump()))
     return []
 
 

@@ -42,7 +42,7 @@ COMPARISON_CSV = "comparison.csv"
 STAFFING_CSV = "staffing.csv"
 EXCEPTIONS_CSV = "exceptions_carried.csv"
 REPORT_HTML = "report.html"
-CHART_WIDTH = 350
+CHART_WIDTH = 330
 SUMMARY_COLUMNS = [
     "variant",
     "families",
@@ -126,6 +126,16 @@ def _staffing_html(answer: StaffingAnswer) -> str:
     return "\n".join(parts)
 
 
+def _side_by_side(comparison: Comparison) -> str:
+    """The comparison table turned: one row per measure, one column per plan."""
+    frame = comparison.frame.set_index("variant")[SUMMARY_COLUMNS[1:]]
+    rows = (
+        [column, *(fmt_number(v) if isinstance(v, int | float) else v for v in frame[column])]
+        for column in frame.columns
+    )
+    return html_table(["measure", *frame.index], rows)
+
+
 def render_comparison(comparison: Comparison) -> str:
     """report.html of a comparison: one self-contained page (inline CSS and SVG, no scripts)."""
     outcomes = comparison.outcomes
@@ -137,13 +147,16 @@ def render_comparison(comparison: Comparison) -> str:
         f'<p class="sub">Planning date {base.scenario.as_of.isoformat()} · '
         f"{len(comparison.variants)} variants · {fmt_number(comparison.runtime_s)} s</p>",
         "<h2>Side by side</h2>",
-        frame_table(comparison.frame[SUMMARY_COLUMNS]),
+        _side_by_side(comparison),
         '<p class="note">caseloads_above_40: caseloads above 1302.52(d)(2)\'s 40 (each needs an '
         "exception in force); families_moved: families with a current staff member in the base "
         "that the plan puts elsewhere or leaves unplaced; objective: match score (bound: best "
         "possible).</p>",
     ]
     bars = {o.name: caseload_bars(o.result, o.scenario) for o in outcomes}
+    order = {b.label: i for i, b in enumerate(bars[BASE])}  # every chart in the base's order
+    for plan_bars in bars.values():
+        plan_bars.sort(key=lambda b: (order.get(b.label, len(order)), b.label))
     top = max([1.0] + [max(b.value, b.cap or 0, b.limit or 0) for bs in bars.values() for b in bs])
     body += ["<h2>Caseload per staff member</h2>", legend_html()]
     cells = []

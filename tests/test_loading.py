@@ -340,8 +340,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         variants=tuple(
             draw(
                 st.lists(
-                    st.fixed_dictionaries({"name": _ids, "enrollment_growth": st.floats(0, 1)}),
+                    st.fixed_dictionaries(  # variants are checked on load: draw valid ones
+                        {
+                            "name": _ids.filter(lambda n: n.strip().lower() != "base"),
+                            "changes": st.just([{"set_weights": {"need": 5}}]),
+                        }
+                    ),
                     max_size=2,
+                    unique_by=lambda v: v["name"].strip().lower(),
                 )
             )
         ),

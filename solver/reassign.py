@@ -1,0 +1,338 @@
+"""`reassign(scenario, departed=..., absent=...) -> ReassignResult`: re-plan after staff leave.
+
+The contract (scenario-format.md, `famassign reassign`):
+
+- the leaving staff members get status ``departed`` or ``absent``, so they carry no families; each
+  of their families is placed with an active colleague under every hard rule when any plan can;
+- the plan is :func:`solver.solve.plan` with ``minimize_moves=True``: an exact min-cost flow whose
+  lexicographic order is families placed, urgency of the unplaced, exception places, **moves**
+  (families taken from a current staff member who is still active), match; the CP-SAT balance
+  stage then lowers the largest weighted load per FTE without changing any of those levels. By
+  default reassign plans with ``balance_match_tolerance = 0``, so the order is strict: fewest
+  moves, then best match, then balanced load (pass ``match_tolerance=None`` to keep the
+  scenario's own tolerance). Exception places rank above moves: a temporary exception is used
+  only where no plan within the caps, whatever it moves, places the family;
+- pinned families never move (the flow has one arc for them); a pin on a leaving staff member is
+  released and reported in ``result.notes``;
+- ``temporary_cap`` (needs ``until``) adds a :class:`models.CapException` of kind
+  ``staff_attrition`` (any departed) or ``staff_absence`` (absent only), in force from
+  ``as_of`` to ``until``, covering every staff member (``staff_id`` blank), ``max_families`` =
+  ``temporary_cap`` (> 40). Without it, families that do not fit stay unplaced and
+  ``result.unplaced[i].would_place`` says which exception would place them.
+
+Every family whose staff member changes is listed in :attr:`ReassignResult.moves` (the
+before/after view written as ``moves.csv``). Logging names identifiers only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+import pandas as pd
+
+from models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
+from solver.result import Result
+from solver.solve import DEFAULT_TIME_LIMIT, PlanOptions, Progress, plan
+
+log = logging.getLogger(__name__)
+
+MOVE_COLUMNS = ["family_id", "from_staff_id", "to_staff_id", "reason"]
+"""Columns of moves.csv (the before/after view)."""
+
+
+class ReassignError(ValueError):
+    """The reassignment request is invalid (unknown staff ids, a bad cap or date); the message
+    says what to change."""
+
+
+class MoveKind(StrEnum):
+    """Why a family's staff member changed."""
+
+    leaving = "leaving"
+    """Its staff member departs or goes on leave in this reassignment."""
+    room = "room"
+    """Its staff member stays; it moved because every plan without such a move places fewer
+    families (or less urgent ones) or uses more exception places."""
+    inactive_before = "inactive_before"
+    """Its staff member was already absent or departed in the input."""
+    new = "new"
+    """It had no staff member and is now placed."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One family whose staff member changes (`to_staff_id` None: it could not be placed)."""
+
+    family_id: str
+    from_staff_id: str | None
+    to_staff_id: str | None
+    kind: MoveKind
+    reason: str
+    temporary_until: date | None = None
+
+
+@dataclass(frozen=True)
+class ReassignResult:
+    """The plan after the change, the changed scenario it was made for, and the moves.
+
+    `scenario` is the input with the leaving staff's status changed and the temporary exception
+    (if any) added: write outputs against it. `temporary_until` is set for ``absent`` with
+    ``until``: the moves of the absent staff's families are temporary and they go back after it.
+    """
+
+    result: Result
+    scenario: Scenario
+    departed: tuple[str, ...]
+    absent: tuple[str, ...]
+    until: date | None
+    temporary_exception: CapException | None
+    moves: tuple[Move, ...] = field(default_factory=tuple)
+
+    @property
+    def temporary_until(self) -> date | None:
+        """Last day of the absence when the absent staff's families go back after it."""
+        return self.until if self.absent and self.until is not None else None
+
+    @property
+    def leaving(self) -> tuple[str, ...]:
+        """Every staff member leaving in this reassignment (departed, then absent)."""
+        return self.departed + self.absent
+
+    def count(self, kind: MoveKind) -> int:
+        """How many moves are of `kind`."""
+        return sum(1 for m in self.moves if m.kind is kind and m.to_staff_id is not None)
+
+    @property
+    def unplaced_from_leaving(self) -> tuple[str, ...]:
+        """Families of leaving staff that could not be placed."""
+        return tuple(
+            m.family_id for m in self.moves if m.kind is MoveKind.leaving and m.to_staff_id is None
+        )
+
+    def moves_frame(self) -> pd.DataFrame:
+        """moves.csv: family_id, from_staff_id, to_staff_id, reason (one row per change)."""
+        return pd.DataFrame(
+            [[m.family_id, m.from_staff_id, m.to_staff_id, m.reason] for m in self.moves],
+            columns=MOVE_COLUMNS,
+        )
+
+
+def _split_ids(ids: Collection[str] | str) -> tuple[str, ...]:
+    raw = ids.split(",") if isinstance(ids, str) else list(ids)
+    return tuple(dict.fromkeys(i.strip() for i in raw if i and i.strip()))
+
+
+def temporary_exception_id(scenario: Scenario, kind: ExceptionKind) -> str:
+    """A new exception id ``<kind>-<as_of>`` (suffixed ``-2``, ``-3`` ... when taken)."""
+    taken = {e.exception_id for e in scenario.exceptions}
+    base = f"{kind.value}-{scenario.as_of.isoformat()}"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def leave_scenario(
+    scenario: Scenario,
+    *,
+    departed: Collection[str] | str = (),
+    absent: Collection[str] | str = (),
+    until: date | None = None,
+    temporary_cap: int | None = None,
+) -> tuple[Scenario, CapException | None]:
+    """The scenario after the change: statuses set, the temporary exception added.
+
+    Raises :class:`ReassignError` for: no staff named, unknown staff ids (all named), an id both
+    departed and absent, ``temporary_cap`` without ``until`` or not above 40, ``until`` before
+    ``as_of``.
+    """
+    gone, away = _split_ids(departed), _split_ids(absent)
+    if not gone and not away:
+        raise ReassignError("name at least one staff member who departs or is absent")
+    unknown = [s for s in gone + away if s not in scenario.staff_by_id]
+    if unknown:
+        raise ReassignError(
+            f"unknown staff_id {', '.join(repr(s) for s in unknown)}: "
+            "each must be a staff_id in staff.csv"
+        )
+    both = sorted(set(gone) & set(away))
+    if both:
+        raise ReassignError(f"staff {', '.join(both)} named both departed and absent; choose one")
+    if until is not None and until < scenario.as_of:
+        raise ReassignError(
+            f"until {until.isoformat()} is before the planning date {scenario.as_of.isoformat()}"
+        )
+    if temporary_cap is not None:
+        if until is None:
+            raise ReassignError(
+                "a temporary cap needs an end date (until): temporary exceptions under "
+                "1302.52(d)(2)(ii) are dated"
+            )
+        if temporary_cap <= POLICY_CAP_LIMIT:
+            raise ReassignError(
+                f"temporary cap {temporary_cap} must be above {POLICY_CAP_LIMIT}; at or below "
+                "the policy cap no exception is needed"
+            )
+    status = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
+    staff = tuple(
+        s.model_copy(update={"status": status[s.staff_id]}) if s.staff_id in status else s
+        for s in scenario.staff
+    )
+    exception: CapException | None = None
+    exceptions = scenario.exceptions
+    if temporary_cap is not None and until is not None:
+        kind = ExceptionKind.staff_attrition if gone else ExceptionKind.staff_absence
+        exception = CapException(
+            exception_id=temporary_exception_id(scenario, kind),
+            kind=kind,
+            staff_id=None,
+            max_families=temporary_cap,
+            starts=scenario.as_of,
+            ends=until,
+            note=f"added by famassign reassign: {', '.join(gone + away)} "
+            f"{'departed' if gone else 'absent'}",
+        )
+        exceptions = (*exceptions, exception)
+    changed = Scenario(
+        name=scenario.name,
+        as_of=scenario.as_of,
+        policy=scenario.policy,
+        weights=scenario.weights,
+        families=scenario.families,
+        staff=staff,
+        exceptions=exceptions,
+        conflicts=scenario.conflicts,
+        variants=scenario.variants,
+    )
+    return changed, exception
+
+
+def _moves(
+    before: Scenario,
+    after: Scenario,
+    result: Result,
+    leaving: dict[str, StaffStatus],
+    until: date | None,
+) -> tuple[Move, ...]:
+    """Every family whose staff member changes, with the reason."""
+    unplaced = {u.family_id: u.reason for u in result.unplaced}
+    moves = []
+    for a in result.assignments:
+        if a.staff_id == a.previous_staff_id:
+            continue
+        fam = after.family_by_id[a.family_id]
+        prev = a.previous_staff_id
+        temporary: date | None = None
+        if prev is None:
+            kind, why = MoveKind.new, "had no staff member"
+        elif prev in leaving:
+            kind = MoveKind.leaving
+            if leaving[prev] is StaffStatus.departed:
+                why = f"{prev} departed"
+            elif until is not None:
+                temporary = until
+                back = (until + timedelta(days=1)).isoformat()
+                why = (
+                    f"{prev} absent until {until.isoformat()}: temporary move, "
+                    f"goes back to {prev} on {back}"
+                )
+            else:
+                why = f"{prev} absent (no return date given)"
+            if fam.pinned:
+                why += f"; pin to {prev} released"
+        elif before.staff_by_id[prev].status is not StaffStatus.active:
+            kind = MoveKind.inactive_before
+            why = f"{prev} was already {before.staff_by_id[prev].status.value}"
+        else:
+            kind = MoveKind.room
+            why = (
+                f"moved from {prev} (still active) to make room: every plan that keeps it "
+                "there places fewer families or needs more exception places"
+            )
+        if a.staff_id is None:
+            why += f"; not placed: {unplaced.get(a.family_id, 'no room')}"
+        elif a.exception_id:
+            why += f"; placed under exception {a.exception_id}"
+        moves.append(Move(a.family_id, prev, a.staff_id, kind, why, temporary))
+    return tuple(moves)
+
+
+def reassign(
+    scenario: Scenario,
+    *,
+    departed: Collection[str] | str = (),
+    absent: Collection[str] | str = (),
+    until: date | None = None,
+    temporary_cap: int | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    seed: int = 0,
+    workers: int | None = None,
+    deterministic: bool = False,
+    match_tolerance: float | None = 0.0,
+    progress: Progress | None = None,
+) -> ReassignResult:
+    """Re-plan `scenario` after `departed` staff leave and `absent` staff go on leave.
+
+    `departed`/`absent` are staff ids (a list, or one comma-separated string). `until` is the
+    last day of an absence (and the end of the temporary exception); `temporary_cap` the relaxed
+    cap of that exception. See the module docstring for the order of the objective.
+    `match_tolerance` replaces ``weights.balance_match_tolerance`` (0: balance never gives up
+    match; None: keep the scenario's). Raises :class:`ReassignError` for an invalid request.
+    """
+    changed, exception = leave_scenario(
+        scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
+    )
+    planning = changed
+    if match_tolerance is not None:
+        weights = changed.weights.model_copy(update={"balance_match_tolerance": match_tolerance})
+        planning = changed.model_copy(update={"weights": weights})
+    gone, away = _split_ids(departed), _split_ids(absent)
+    log.info(
+        "reassign: departed %s, absent %s%s",
+        ", ".join(gone) or "none",
+        ", ".join(away) or "none",
+        f", temporary exception {exception.exception_id}" if exception else "",
+    )
+    options = PlanOptions(
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        deterministic=deterministic,
+        minimize_moves=True,
+    )
+    result = plan(planning, options, progress=progress)
+    leaving = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
+    moves = _moves(scenario, changed, result, leaving, until if away else None)
+    out = ReassignResult(
+        result=result,
+        scenario=changed,
+        departed=gone,
+        absent=away,
+        until=until,
+        temporary_exception=exception,
+        moves=moves,
+    )
+    log.info(
+        "reassign: %d families of leaving staff moved, %d other moves, %d unplaced",
+        out.count(MoveKind.leaving),
+        out.count(MoveKind.room),
+        len(result.unplaced),
+    )
+    return out
+
+
+__all__ = [
+    "MOVE_COLUMNS",
+    "Move",
+    "MoveKind",
+    "ReassignError",
+    "ReassignResult",
+    "leave_scenario",
+    "reassign",
+    "temporary_exception_id",
+]

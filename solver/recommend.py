@@ -1,0 +1,253 @@
+"""`recommend(scenario, family) -> Recommendation`: the best staff for one family, with reasons.
+
+For one family of the scenario (by id) or a new family given as a :class:`models.Family` record,
+every staff member is either a **candidate** who can take the family now under every hard rule,
+or **excluded** with every rule that excludes them ("absent", "does not speak ar", "does not serve
+site North", "does not serve option home_based", "in conflict", "family is pinned to S1", "at cap
+40/40").
+
+Caseloads are the current ones (each family's ``current_staff_id``, counting only active staff
+and leaving the family itself out). A candidate's ``score`` is the solver's match score of the
+pair, term by term (:class:`models.Weights`): language, site (a hard rule, 0 points), needs and
+interests matched by strengths (each times the family's urgency), disability, agency, continuity.
+
+Candidates are ranked as :func:`solver.solve` would choose for a family placed alone: first those
+who take it within their policy cap (an exception place ranks last, as the solver minimises
+exception places), then by score (highest first), then by weighted load per FTE after the move
+(lowest first, as balancing does), then by staff order in the scenario.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from models import Family, LanguagePolicy, Scenario, Staff, StaffStatus
+
+log = logging.getLogger(__name__)
+
+TERM_NAMES = ("language", "site", "needs", "interests", "disability", "agency", "continuity")
+"""The score terms of a candidate, in display order; they sum to the score."""
+
+
+class RecommendError(ValueError):
+    """The family to recommend for is unknown or invalid; the message says which."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A staff member who can take the family now, with the score by term and the load after.
+
+    `families_after` / `cap`: caseload after the move and the policy cap; `limit` the most
+    allowed (an exception in force may lift it above `cap`); `exception_id` names that exception
+    when `families_after > cap`. `load_per_fte_after`: intensity-weighted load per FTE after it.
+    """
+
+    rank: int
+    staff_id: str
+    score: int
+    terms: dict[str, int]
+    urgency: int
+    families_after: int
+    cap: int
+    limit: int
+    exception_id: str | None
+    weighted_load_after: float
+    load_per_fte_after: float
+
+    @property
+    def above_cap(self) -> bool:
+        """True when taking the family puts this caseload above the policy cap."""
+        return self.families_after > self.cap
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A staff member who cannot take the family now, and every rule that excludes them."""
+
+    staff_id: str
+    rules: tuple[str, ...]
+
+    @property
+    def rule(self) -> str:
+        """The rules as one text."""
+        return "; ".join(self.rules)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The `top` best candidates, the other eligible staff (ranked), and every exclusion."""
+
+    family_id: str
+    new_family: bool
+    candidates: tuple[Candidate, ...]
+    also_eligible: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        """The top candidate, or None when nobody can take the family now."""
+        return self.candidates[0] if self.candidates else None
+
+
+def _limit(scenario: Scenario, staff: Staff) -> tuple[int, str | None]:
+    """The most families allowed now and the exception that allows it (None: the policy cap)."""
+    limit, cited = staff.cap(scenario.policy), None
+    for exc in sorted(scenario.exceptions_in_force(), key=lambda e: e.exception_id):
+        if exc.covers(staff.staff_id):
+            relaxed = exc.cap_for(staff, scenario.policy)
+            if relaxed > limit:
+                limit, cited = relaxed, exc.exception_id
+    return limit, cited
+
+
+def _cited(scenario: Scenario, staff: Staff, families: int) -> str | None:
+    """The in-force exception with the smallest cap allowing `families` (as the solver cites)."""
+    for exc in sorted(
+        scenario.exceptions_in_force(), key=lambda e: (e.max_families, e.exception_id)
+    ):
+        if exc.covers(staff.staff_id) and exc.cap_for(staff, scenario.policy) >= families:
+            return exc.exception_id
+    return None
+
+
+def _weight(scenario: Scenario, family: Family) -> float:
+    weight = scenario.policy.intensity_weights.of(family.intensity)
+    if family.external_plan_agency:
+        weight *= scenario.weights.external_plan_load_factor
+    return weight
+
+
+def score_terms(scenario: Scenario, family: Family, staff: Staff) -> dict[str, int]:
+    """The match score of the pair, term by term (sums to the solver's pair score)."""
+    w = scenario.weights
+    strengths = set(staff.strengths)
+    return {
+        "language": w.language if family.language in staff.languages else 0,
+        "site": 0,
+        "needs": family.urgency * w.need * len(set(family.needs) & strengths),
+        "interests": family.urgency * w.interest * len(set(family.interests) & strengths),
+        "disability": w.disability
+        if family.disability_services and staff.disability_services
+        else 0,
+        "agency": w.agency
+        if family.external_plan_agency and family.external_plan_agency in staff.agencies
+        else 0,
+        "continuity": w.continuity if family.current_staff_id == staff.staff_id else 0,
+    }
+
+
+def exclusion_rules(
+    scenario: Scenario, family: Family, staff: Staff, families_now: int
+) -> tuple[str, ...]:
+    """Every hard rule that keeps `staff` from taking `family` now (empty: eligible)."""
+    rules: list[str] = []
+    if staff.status is not StaffStatus.active:
+        rules.append(staff.status.value)
+    if (
+        scenario.policy.language is LanguagePolicy.required
+        and family.language not in staff.languages
+    ):
+        rules.append(f"does not speak {family.language}")
+    if not staff.serves_site(family.site):
+        rules.append(f"does not serve site {family.site}")
+    if family.program_option not in staff.program_options:
+        rules.append(f"does not serve option {family.program_option.value}")
+    if any(
+        c.family_id == family.family_id and c.staff_id == staff.staff_id for c in scenario.conflicts
+    ):
+        rules.append("in conflict")
+    pin = scenario.staff_by_id.get(family.current_staff_id or "")
+    if (
+        family.pinned
+        and pin is not None
+        and pin.status is StaffStatus.active
+        and pin.staff_id != staff.staff_id
+    ):
+        rules.append(f"family is pinned to {pin.staff_id}")
+    if staff.status is StaffStatus.active:
+        limit, cited = _limit(scenario, staff)
+        if families_now >= limit:
+            under = f" under exception {cited}" if cited else ""
+            rules.append(f"at cap {families_now}/{limit}{under}")
+    return tuple(rules)
+
+
+def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Recommendation:
+    """The `top` best staff members who can take `family` now, and why each other one cannot.
+
+    `family` is a family_id of the scenario or a Family record (a new family, or a changed copy
+    of one in the scenario). Raises :class:`RecommendError` for an unknown family_id or `top` < 1.
+    """
+    if top < 1:
+        raise RecommendError(f"top must be at least 1, got {top}")
+    if isinstance(family, str):
+        record = scenario.family_by_id.get(family.strip())
+        if record is None:
+            raise RecommendError(
+                f"unknown family_id {family!r}; it must be a family_id in families"
+            )
+        fam, new = record, False
+    else:
+        fam, new = family, family.family_id not in scenario.family_by_id
+    counts: dict[str, int] = {}
+    loads: dict[str, float] = {}
+    for other in scenario.families:
+        sid = other.current_staff_id
+        if other.family_id == fam.family_id or sid is None:
+            continue
+        counts[sid] = counts.get(sid, 0) + 1
+        loads[sid] = loads.get(sid, 0.0) + _weight(scenario, other)
+    weight = _weight(scenario, fam)
+
+    ranked: list[tuple[tuple[int, int, float, int], Candidate]] = []
+    excluded: list[Exclusion] = []
+    for order, staff in enumerate(scenario.staff):
+        now = counts.get(staff.staff_id, 0)
+        rules = exclusion_rules(scenario, fam, staff, now)
+        if rules:
+            excluded.append(Exclusion(staff.staff_id, rules))
+            continue
+        terms = score_terms(scenario, fam, staff)
+        cap = staff.cap(scenario.policy)
+        limit, _ = _limit(scenario, staff)
+        after = now + 1
+        load_after = loads.get(staff.staff_id, 0.0) + weight
+        cand = Candidate(
+            rank=0,
+            staff_id=staff.staff_id,
+            score=sum(terms.values()),
+            terms=terms,
+            urgency=fam.urgency,
+            families_after=after,
+            cap=cap,
+            limit=limit,
+            exception_id=_cited(scenario, staff, after) if after > cap else None,
+            weighted_load_after=round(load_after, 4),
+            load_per_fte_after=round(load_after / staff.fte, 4),
+        )
+        ranked.append(((int(after > cap), -cand.score, load_after / staff.fte, order), cand))
+    ranked.sort(key=lambda item: item[0])
+    best = tuple(
+        Candidate(**{**cand.__dict__, "rank": i + 1}) for i, (_, cand) in enumerate(ranked[:top])
+    )
+    log.debug("recommend %s: %d eligible, %d excluded", fam.family_id, len(ranked), len(excluded))
+    return Recommendation(
+        family_id=fam.family_id,
+        new_family=new,
+        candidates=best,
+        also_eligible=tuple(c.staff_id for _, c in ranked[top:]),
+        excluded=tuple(excluded),
+    )
+
+
+__all__ = [
+    "TERM_NAMES",
+    "Candidate",
+    "Exclusion",
+    "RecommendError",
+    "Recommendation",
+    "exclusion_rules",
+    "recommend",
+    "score_terms",
+]

@@ -3,10 +3,11 @@
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
 only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
 optimum. The families and staff split into independent components (no eligible pair crosses
-them), so each component is its own CP-SAT model, hinted with the flow plan: phase 1 minimises the
-component's largest load per FTE, phase 2 restores the best match at that load. The program's
-largest load is the largest over components, so components are solved most loaded first and the
-time left is shared by size.
+them). A component of moderate size is one CP-SAT model, hinted with the flow plan, minimising
+its largest load per FTE and then (lexicographically, in one weighted objective) maximising
+match. A large component is improved by large-neighbourhood search: the most loaded staff member
+and a few colleagues who could take some of its families are re-planned together as a small
+CP-SAT model, again and again. Its lower bound comes from a relaxation solved by max-flow.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from ortools.graph.python import max_flow
 from ortools.sat.python import cp_model
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
@@ -28,13 +31,19 @@ from solver.flow import FlowPlan
 log = logging.getLogger(__name__)
 
 FTE_SCALE = 100
-MAX_EXACT_PAIRS = 60_000
+MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
+NEIGHBOURHOOD_STAFF = 8
+"""Staff members re-planned together in one neighbourhood of the search."""
+MAX_FAILED_ROUNDS = 12
+"""The search stops after this many neighbourhoods in a row bring no improvement."""
+NEIGHBOURHOOD_SECONDS = 0.5
+"""Time for one neighbourhood's CP-SAT solve."""
 
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """CP-SAT settings shared by every model: time, seed, workers, determinism."""
+    """CP-SAT settings shared by every model: time, seed, workers, determinism, gap."""
 
     time_limit: float
     seed: int = 0
@@ -87,6 +96,8 @@ def load_per_fte(arrays: ProblemArrays, staff_of: IntArray) -> np.ndarray:
 
 @dataclass
 class _Component:
+    """Families, staff and pair indexes (into the arrays' pairs) of one sub-problem."""
+
     families: IntArray
     staff: IntArray
     pairs: IntArray
@@ -96,22 +107,16 @@ def _fte_units(arrays: ProblemArrays) -> IntArray:
     return np.maximum(np.round(arrays.staff_fte * FTE_SCALE), 1).astype(np.int64)
 
 
-def _lower_bound(arrays: ProblemArrays, comp: _Component, n_placed: int) -> float:
-    """A cheap valid bound: the lightest placeable load spread over the component's FTE."""
-    loads = np.sort(arrays.family_load[comp.families])[:n_placed]
-    fte = arrays.staff_fte[comp.staff][arrays.staff_active[comp.staff]].sum()
-    return float(loads.sum() / LOAD_SCALE / fte) if fte > 0 else 0.0
-
-
 class _ComponentModel:
-    """The CP-SAT model of one component (or of a neighbourhood within one)."""
+    """CP-SAT model of a component or neighbourhood: everything but balance stays as good as in
+    `plan` and the match stays at least `match_floor`, hinted with `plan`."""
 
     def __init__(
         self,
         arrays: ProblemArrays,
         comp: _Component,
         plan: IntArray,
-        tolerance: float,
+        match_floor: int,
         minimize_moves: bool,
     ) -> None:
         self.arrays, self.comp = arrays, comp
@@ -119,28 +124,67 @@ class _ComponentModel:
         pf, ps = a.pair_family[comp.pairs], a.pair_staff[comp.pairs]
         self.model = model = cp_model.CpModel()
         self.x = [model.new_bool_var(f"x{p}") for p in comp.pairs]
-        local_f = {int(f): i for i, f in enumerate(comp.families)}
-        local_s = {int(s): i for i, s in enumerate(comp.staff)}
+        local_f = np.searchsorted(comp.families, pf)
+        local_s = np.searchsorted(comp.staff, ps)
         by_family: list[list[int]] = [[] for _ in comp.families]
         by_staff: list[list[int]] = [[] for _ in comp.staff]
-        for k, (f, s) in enumerate(zip(pf.tolist(), ps.tolist(), strict=True)):
-            by_family[local_f[f]].append(k)
-            by_staff[local_s[s]].append(k)
+        for k, (f, s) in enumerate(zip(local_f.tolist(), local_s.tolist(), strict=True)):
+            by_family[f].append(k)
+            by_staff[s].append(k)
         current = plan[comp.families]
         unplaced_now = current < 0
-        urgency = a.family_urgency[comp.families]
-        self.unplaced = [model.new_bool_var(f"u{f}") for f in comp.families]
-        for i, ks in enumerate(by_family):
-            model.add_exactly_one([self.x[k] for k in ks] + [self.unplaced[i]])
-        # Placement and its urgency stay optimal.
-        model.add(sum(self.unplaced) == int(unplaced_now.sum()))
-        model.add(
-            cp_model.LinearExpr.weighted_sum(self.unplaced, urgency.tolist())
-            <= int(urgency[unplaced_now].sum())
-        )
-        # Caps, exception places.
+        chosen = current[local_f] == ps
+        self.unplaced: list[cp_model.IntVar] = []
+        if unplaced_now.any():
+            urgency = a.family_urgency[comp.families]
+            self.unplaced = [model.new_bool_var(f"u{f}") for f in comp.families]
+            for i, ks in enumerate(by_family):
+                model.add_exactly_one([self.x[k] for k in ks] + [self.unplaced[i]])
+                if a.family_pinned[comp.families[i]]:
+                    model.add(self.unplaced[i] == 0)  # a pin is a hard rule
+            # Placement and its urgency stay optimal.
+            model.add(sum(self.unplaced) == int(unplaced_now.sum()))
+            model.add(
+                cp_model.LinearExpr.weighted_sum(self.unplaced, urgency.tolist())
+                <= int(urgency[unplaced_now].sum())
+            )
+            for var, value in zip(self.unplaced, unplaced_now.tolist(), strict=True):
+                model.add_hint(var, value)
+        else:
+            for ks in by_family:
+                model.add_exactly_one([self.x[k] for k in ks])
+        self._caps(by_staff, current)
+        if minimize_moves:
+            move = a.pair_move[comp.pairs]
+            model.add(
+                cp_model.LinearExpr.weighted_sum(self.x, move.tolist()) <= int(move[chosen].sum())
+            )
+        match = a.pair_match[comp.pairs]
+        self.match_now = int(match[chosen].sum())
+        match_expr = cp_model.LinearExpr.weighted_sum(self.x, match.tolist())
+        model.add(match_expr >= match_floor)
+        # Largest load per FTE, as t >= load * FTE_SCALE / fte_units (LOAD_SCALE units).
+        fte = _fte_units(a)[comp.staff]
+        load = a.family_load[pf] * FTE_SCALE
+        staff_load = np.bincount(local_s[chosen], weights=load[chosen], minlength=len(comp.staff))
+        self.t_now = int(np.ceil((staff_load / fte).max(initial=0)))
+        self.t = model.new_int_var(0, self.t_now, "max_load")
+        for j, ks in enumerate(by_staff):
+            if ks:
+                terms = cp_model.LinearExpr.weighted_sum([self.x[k] for k in ks], load[ks].tolist())
+                model.add(terms <= self.t * int(fte[j]))
+        self.match_expr = match_expr
+        self.weight = int(match.sum()) + 1
+        for var, value in zip(self.x, chosen.tolist(), strict=True):
+            model.add_hint(var, value)
+        model.add_hint(self.t, self.t_now)
+
+    def _caps(self, by_staff: list[list[int]], current: IntArray) -> None:
+        """Count caps, and no more exception places than the plan uses now."""
+        a, comp, model = self.arrays, self.comp, self.model
+        placed = current >= 0
         counts_now = np.bincount(
-            np.searchsorted(comp.staff, current[~unplaced_now]), minlength=len(comp.staff)
+            np.searchsorted(comp.staff, current[placed]), minlength=len(comp.staff)
         )
         over_terms = []
         for j, s in enumerate(comp.staff.tolist()):
@@ -151,85 +195,222 @@ class _ComponentModel:
                 over = model.new_int_var(0, room, f"over{s}")
                 model.add(over >= count - int(a.staff_cap[s]))
                 over_terms.append(over)
-        model.add(sum(over_terms) <= int(np.maximum(counts_now - a.staff_cap[comp.staff], 0).sum()))
-        chosen = current[[local_f[f] for f in pf.tolist()]] == ps
-        if minimize_moves:
-            move = a.pair_move[comp.pairs]
-            model.add(
-                cp_model.LinearExpr.weighted_sum(self.x, move.tolist()) <= int(move[chosen].sum())
-            )
-        match = a.pair_match[comp.pairs]
-        self.match_expr = cp_model.LinearExpr.weighted_sum(self.x, match.tolist())
-        self.match_now = int(match[chosen].sum())
-        model.add(self.match_expr >= math.ceil(self.match_now * (1 - tolerance)))
-        # Load per FTE, in LOAD_SCALE per FTE_SCALE units.
-        fte = _fte_units(a)[comp.staff]
-        load = a.family_load[pf]
-        current_load = np.bincount(
-            np.searchsorted(comp.staff, ps[chosen]), weights=load[chosen], minlength=len(comp.staff)
-        )
-        t_now = int(np.ceil((current_load * FTE_SCALE / fte).max(initial=0)))
-        self.t = model.new_int_var(0, max(t_now, 0), "max_load")
-        for j, ks in enumerate(by_staff):
-            if ks:
-                model.add(
-                    cp_model.LinearExpr.weighted_sum(
-                        [self.x[k] for k in ks], (load[ks] * FTE_SCALE).tolist()
-                    )
-                    <= self.t * int(fte[j])
-                )
-        for k, var in enumerate(self.x):
-            model.add_hint(var, bool(chosen[k]))
-        for i, var in enumerate(self.unplaced):
-            model.add_hint(var, bool(unplaced_now[i]))
-        model.add_hint(self.t, t_now)
-        self.t_now = t_now
+        if over_terms:
+            now = int(np.maximum(counts_now - a.staff_cap[comp.staff], 0).sum())
+            model.add(sum(over_terms) <= now)
 
-    def staff_of(self, solver: cp_model.CpSolver) -> IntArray:
-        """The plan of this component from a solved model."""
+    def _run(
+        self, settings: SolverSettings, seconds: float
+    ) -> tuple[cp_model.CpSolver, Any] | None:
+        solver = cp_model.CpSolver()
+        settings.parameters(solver, seconds)
+        solver.parameters.cp_model_presolve = False  # presolve costs more than it saves here
+        status = solver.solve(self.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return solver, status
+
+    def _plan(self, solver: cp_model.CpSolver) -> IntArray:
         out = np.full(len(self.comp.families), -1, dtype=np.int64)
         pf = self.arrays.pair_family[self.comp.pairs]
         ps = self.arrays.pair_staff[self.comp.pairs]
-        pos = {int(f): i for i, f in enumerate(self.comp.families)}
-        for k, var in enumerate(self.x):
-            if solver.boolean_value(var):
-                out[pos[int(pf[k])]] = ps[k]
+        picked = np.array([solver.boolean_value(v) for v in self.x], dtype=bool)
+        out[np.searchsorted(self.comp.families, pf[picked])] = ps[picked]
         return out
 
+    def solve_in_order(
+        self, settings: SolverSettings, seconds: float
+    ) -> tuple[IntArray | None, float, bool]:
+        """Minimise the largest load, then maximise match at that load (two solves).
 
-def _solve_component(
-    model: _ComponentModel, settings: SolverSettings, seconds: float
-) -> tuple[IntArray | None, float, bool]:
-    """Phase 1 (min max load) then phase 2 (best match at that load) on one component.
+        Returns (plan of the component or None, lower bound on its max load per FTE, proven).
+        """
+        self.model.minimize(self.t)
+        first = self._run(settings, seconds * 0.7)
+        if first is None:
+            return None, 0.0, False
+        solver, status = first
+        best_t = int(solver.value(self.t))
+        bound = math.ceil(solver.best_objective_bound - 1e-9) / LOAD_SCALE
+        plan = self._plan(solver)
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
+        for var in [*self.x, *self.unplaced]:
+            self.model.add_hint(var, solver.boolean_value(var))
+        self.model.add_hint(self.t, best_t)
+        self.model.add(self.t <= best_t)
+        self.model.maximize(self.match_expr)
+        second = self._run(settings, seconds * 0.3)
+        if second is not None:
+            plan = self._plan(second[0])
+        return plan, bound, status == cp_model.OPTIMAL
 
-    Returns the plan (None when no better one was found), the proven bound on the max load per
-    FTE (scaled units), and whether phase 1 was proven optimal.
-    """
-    solver = cp_model.CpSolver()
-    model.model.minimize(model.t)
-    settings.parameters(solver, seconds * 0.7)
-    status = solver.solve(model.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, 0.0, False
-    best_t = int(solver.value(model.t))
-    bound = float(solver.best_objective_bound)
-    proven = status == cp_model.OPTIMAL
-    phase1 = model.staff_of(solver)
-    # Phase 2: keep that load, recover match.
-    model.model.clear_hints()  # type: ignore[no-untyped-call]
-    for var, value in zip(model.x, [solver.boolean_value(v) for v in model.x], strict=True):
-        model.model.add_hint(var, value)
-    for var in model.unplaced:
-        model.model.add_hint(var, solver.boolean_value(var))
-    model.model.add_hint(model.t, best_t)
-    model.model.add(model.t <= best_t)
-    model.model.maximize(model.match_expr)
-    solver2 = cp_model.CpSolver()
-    settings.parameters(solver2, seconds * 0.3)
-    status2 = solver2.solve(model.model)
-    if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return model.staff_of(solver2), bound, proven
-    return phase1, bound, proven
+    def solve_weighted(self, settings: SolverSettings, seconds: float) -> IntArray | None:
+        """One solve of ``weight * max_load - match`` (small neighbourhoods)."""
+        self.model.minimize(self.weight * self.t - self.match_expr)
+        run = self._run(settings, seconds)
+        return None if run is None else self._plan(run[0])
+
+
+def relaxed_load_bound(arrays: ProblemArrays, comp: _Component, plan: IntArray) -> float:
+    """A valid lower bound on the component's best largest load per FTE: the smallest T for
+    which the loads of its families can be split fractionally among eligible staff with at most
+    T x FTE each (caps and match dropped), found by bisection over max-flows. Families unplaced
+    in `plan` are left out, which keeps the bound valid only when all are placed (else 0)."""
+    a = arrays
+    if (plan[comp.families] < 0).any():
+        return 0.0
+    nf, ns = len(comp.families), len(comp.staff)
+    local_f = np.searchsorted(comp.families, a.pair_family[comp.pairs])
+    local_s = np.searchsorted(comp.staff, a.pair_staff[comp.pairs])
+    load = a.family_load[comp.families]
+    total = int(load.sum())
+    fte = a.staff_fte[comp.staff]
+    source, sink = nf + ns, nf + ns + 1
+    big = total + 1
+
+    def feasible(t: float) -> bool:
+        flow = max_flow.SimpleMaxFlow()
+        caps = np.floor(t * fte * LOAD_SCALE + 1e-9).astype(np.int64)
+        starts = np.concatenate([np.full(nf, source), local_f, nf + np.arange(ns)])
+        ends = np.concatenate([np.arange(nf), nf + local_s, np.full(ns, sink)])
+        capacity = np.concatenate([load, np.full(len(local_f), big), caps])
+        flow.add_arcs_with_capacity(starts.astype(np.int32), ends.astype(np.int32), capacity)
+        flow.solve(source, sink)
+        return bool(flow.optimal_flow() >= total)
+
+    lo = float(load.sum() / LOAD_SCALE / fte.sum()) if fte.sum() > 0 else 0.0
+    hi = float(load_per_fte(a, plan)[comp.staff].max(initial=0.0))
+    if lo >= hi or feasible(lo):
+        return min(lo, hi)
+    for _ in range(30):
+        if hi - lo <= 1e-3:
+            break
+        mid = (lo + hi) / 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+class _Neighbourhoods:
+    """Large-neighbourhood search over one large component."""
+
+    def __init__(self, arrays: ProblemArrays, comp: _Component, seed: int) -> None:
+        self.arrays, self.comp = arrays, comp
+        a = arrays
+        pf, ps = a.pair_family[comp.pairs], a.pair_staff[comp.pairs]
+        incidence = csr_matrix(
+            (np.ones(len(pf), dtype=np.int32), (pf, ps)), shape=(a.n_families, a.n_staff)
+        )
+        self.adjacent = (incidence.T @ incidence).tocsr()
+        self.rng = np.random.default_rng(seed)
+        self.pair_order = comp.pairs  # sorted by family, then staff
+
+    def pick(self, per_fte: np.ndarray, size: int, stuck: set[int]) -> IntArray:
+        """The most loaded staff member not known stuck, and up to `size - 1` colleagues who
+        share eligible families with it, lightest first with some randomness."""
+        staff = self.comp.staff
+        order = staff[np.argsort(-per_fte[staff], kind="stable")]
+        top = next((int(s) for s in order if int(s) not in stuck), int(order[0]))
+        row = self.adjacent.getrow(top)
+        near = row.indices[(row.indices != top) & self.arrays.staff_active[row.indices]]
+        if len(near) == 0:
+            return np.array([top], dtype=np.int64)
+        noise = self.rng.random(len(near)) * 0.25 * (per_fte[near].max() - per_fte[near].min())
+        ranked = near[np.argsort(per_fte[near] + noise, kind="stable")]
+        return np.sort(np.concatenate([[top], ranked[: size - 1]])).astype(np.int64)
+
+    def sub_problem(self, plan: IntArray, members: IntArray) -> _Component:
+        """The families these staff carry now, with their pairs to these staff only."""
+        a = self.arrays
+        families = np.flatnonzero(np.isin(plan, members))
+        pairs = self.pair_order
+        mask = np.isin(a.pair_family[pairs], families) & np.isin(a.pair_staff[pairs], members)
+        return _Component(families, members, pairs[mask])
+
+
+def _search(
+    arrays: ProblemArrays,
+    comp: _Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    seconds: float,
+    match_floor: int,
+    minimize_moves: bool,
+    target: float,
+) -> None:
+    """Improve `plan` (in place) on a large component until `seconds` run out, the largest
+    load reaches `target`, or no neighbourhood helps any more."""
+    start = time.monotonic()
+    search = _Neighbourhoods(arrays, comp, settings.seed)
+    match = arrays.pair_match
+    stuck: set[int] = set()
+    size = NEIGHBOURHOOD_STAFF
+    rounds = failures = 0
+    # Deterministic mode counts rounds instead of reading the clock.
+    max_rounds = int(seconds * 4) + 1 if settings.deterministic else None
+
+    def time_left() -> float:
+        if max_rounds is not None:
+            return (max_rounds - rounds) / 4
+        return seconds - (time.monotonic() - start)
+
+    while time_left() > 0:
+        per_fte = load_per_fte(arrays, plan)
+        worst = float(per_fte[comp.staff].max(initial=0.0))
+        if worst <= target or len(stuck) >= len(comp.staff):
+            break
+        members = search.pick(per_fte, size, stuck)
+        sub = search.sub_problem(plan, members)
+        if len(sub.families) == 0 or len(members) < 2:
+            stuck.add(int(members[np.argmax(per_fte[members])]))
+            continue
+        chosen = plan[arrays.pair_family[sub.pairs]] == arrays.pair_staff[sub.pairs]
+        sub_match = int(match[sub.pairs][chosen].sum())
+        total_match = _component_match(arrays, comp, plan)
+        floor = sub_match - (total_match - match_floor)
+        model = _ComponentModel(arrays, sub, plan, floor, minimize_moves)
+        new = model.solve_weighted(
+            _for_neighbourhood(settings), min(NEIGHBOURHOOD_SECONDS, max(time_left(), 0.01))
+        )
+        rounds += 1
+        before = per_fte[members].max()
+        if new is not None:
+            trial = plan.copy()
+            trial[sub.families] = new
+            after = load_per_fte(arrays, trial)[members].max()
+            if after < before - 1e-9:
+                plan[sub.families] = new
+                stuck.clear()
+                size = NEIGHBOURHOOD_STAFF
+                failures = 0
+                continue
+        failures += 1
+        if failures >= MAX_FAILED_ROUNDS:
+            break
+        top = int(members[np.argmax(per_fte[members])])
+        if size < 3 * NEIGHBOURHOOD_STAFF:
+            size += NEIGHBOURHOOD_STAFF // 2
+        else:
+            stuck.add(top)
+            size = NEIGHBOURHOOD_STAFF
+    log.debug("neighbourhood search: %d rounds in %.1fs", rounds, time.monotonic() - start)
+
+
+def _for_neighbourhood(settings: SolverSettings) -> SolverSettings:
+    """Neighbourhoods are small and many: no gap stop, so each keeps the best match it can."""
+    return SolverSettings(
+        time_limit=settings.time_limit,
+        seed=settings.seed,
+        workers=settings.workers,
+        deterministic=settings.deterministic,
+    )
+
+
+def _component_match(arrays: ProblemArrays, comp: _Component, plan: IntArray) -> int:
+    chosen = plan[arrays.pair_family[comp.pairs]] == arrays.pair_staff[comp.pairs]
+    return int(arrays.pair_match[comp.pairs][chosen].sum())
 
 
 def balance(
@@ -245,38 +426,46 @@ def balance(
     start = time.monotonic()
     fam_label, staff_label = components(arrays)
     plan = flow.staff_of.copy()
-    pair_label = fam_label[arrays.pair_family]
-    order = np.argsort(pair_label, kind="stable")
-    bounds_at = np.searchsorted(pair_label[order], np.arange(fam_label.max(initial=-1) + 2))
     per_fte = load_per_fte(arrays, plan)
-    labels = np.unique(staff_label[arrays.staff_active])
+    pair_label = fam_label[arrays.pair_family]
     comps: list[_Component] = []
-    for c in labels.tolist():
-        staff = np.flatnonzero(staff_label == c)
-        pairs = order[bounds_at[c] : bounds_at[c + 1]] if c + 1 < len(bounds_at) else order[:0]
-        if len(staff) < 2 or len(pairs) == 0:
-            continue
-        comps.append(_Component(np.flatnonzero(fam_label == c), staff, np.sort(pairs)))
+    for c in np.unique(staff_label[arrays.staff_active]).tolist():
+        staff = np.flatnonzero((staff_label == c) & arrays.staff_active)
+        pairs = np.flatnonzero(pair_label == c)
+        if len(staff) >= 2 and len(pairs):
+            comps.append(_Component(np.flatnonzero(fam_label == c), staff, pairs))
     comps.sort(key=lambda comp: -per_fte[comp.staff].max())
     lower = 0.0
     proven_all = True
+    total_pairs = sum(len(c.pairs) for c in comps)
     for done, comp in enumerate(comps):
-        elapsed = time.monotonic() - start
-        remaining = settings.time_limit - elapsed
+        if settings.deterministic:  # a budget that does not depend on the clock
+            remaining = settings.time_limit * (
+                1 - sum(len(c.pairs) for c in comps[:done]) / max(total_pairs, 1)
+            )
+        else:
+            remaining = settings.time_limit - (time.monotonic() - start)
         pairs_left = sum(len(c.pairs) for c in comps[done:])
         seconds = remaining * len(comp.pairs) / max(pairs_left, 1)
-        n_placed = int((plan[comp.families] >= 0).sum())
-        comp_bound = _lower_bound(arrays, comp, n_placed)
-        if remaining <= 0.05 or len(comp.pairs) > MAX_EXACT_PAIRS:
-            proven_all = False
-            lower = max(lower, comp_bound)
+        match_now = _component_match(arrays, comp, plan)
+        floor = math.ceil(match_now * (1 - tolerance))
+        worst = float(per_fte[comp.staff].max(initial=0.0))
+        if worst <= lower or remaining <= 0.05:
+            # Cannot raise the program's largest load nor lower it below what is proven.
+            proven_all &= worst <= lower
             continue
-        model = _ComponentModel(arrays, comp, plan, tolerance, minimize_moves)
-        new_plan, bound, proven = _solve_component(model, settings, seconds)
-        if new_plan is not None:
-            plan[comp.families] = new_plan
+        if len(comp.pairs) <= MAX_EXACT_PAIRS:
+            model = _ComponentModel(arrays, comp, plan, floor, minimize_moves)
+            new_plan, bound, proven = model.solve_in_order(settings, seconds)
+            if new_plan is not None:
+                plan[comp.families] = new_plan
+        else:
+            bound = relaxed_load_bound(arrays, comp, plan)
+            target = bound * (1 + settings.relative_gap)
+            _search(arrays, comp, plan, settings, seconds, floor, minimize_moves, target)
+            proven = float(load_per_fte(arrays, plan)[comp.staff].max()) <= target
+        lower = max(lower, bound)
         proven_all &= proven
-        lower = max(lower, bound / LOAD_SCALE, comp_bound)
         if progress is not None:
             progress(done + 1, len(comps))
         log.debug("component %d/%d balanced (%d pairs)", done + 1, len(comps), len(comp.pairs))

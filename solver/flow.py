@@ -92,8 +92,11 @@ def solve_flow(
     ends = np.concatenate(
         [n + arrays.pair_staff, np.full(n, sink), np.full(m, sink), np.full(len(with_extra), sink)]
     )
+    # A pinned family has no "unplaced" arc: it stays with its staff member (the Scenario checks
+    # that the pins fit), never giving its place to a more urgent family.
+    unplaced_capacity = np.where(arrays.family_pinned, 0, 1).astype(np.int64)
     capacities = np.concatenate(
-        [np.ones(len(match), np.int64), np.ones(n, np.int64), cap, extra[with_extra]]
+        [np.ones(len(match), np.int64), unplaced_capacity, cap, extra[with_extra]]
     )
     costs = np.concatenate(
         [

@@ -1,0 +1,117 @@
+"""Benchmarks: the GAP reader and runner, the baselines against the flow, a smoke run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; import it from the repo
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.baselines import greedy_plan, levels, solve_highs  # noqa: E402
+from benchmarks.gap import GAP_DIR, load_best_known, read_gap, solve_gap  # noqa: E402
+from scenarios.generator import generate  # noqa: E402
+from solver.arrays import build_arrays  # noqa: E402
+from solver.flow import solve_flow  # noqa: E402
+
+needs_gap = pytest.mark.skipif(
+    not (GAP_DIR / "gap1.txt").exists(),
+    reason=f"GAP instances not found at {GAP_DIR} (shared/ must sit next to the repository)",
+)
+
+
+@needs_gap
+def test_read_multi_problem_file() -> None:
+    instances = read_gap(GAP_DIR / "gap1.txt")
+    assert [i.name for i in instances] == [f"c515-{k}" for k in range(1, 6)]
+    first = instances[0]
+    assert first.cost.shape == first.weight.shape == (5, 15)
+    assert first.capacity.shape == (5,)
+    # The first costs of gap1.txt, as printed in the file.
+    assert first.cost[0, :3].tolist() == [17, 21, 22]
+    assert first.multi
+
+
+@needs_gap
+def test_read_single_instance_file() -> None:
+    (inst,) = read_gap(GAP_DIR / "a05100")
+    assert inst.name == "a05100"
+    assert (inst.n_agents, inst.n_jobs) == (5, 100)
+    assert not inst.multi
+
+
+@needs_gap
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_runner_solves_c515_1_to_its_known_optimum(sense: str) -> None:
+    best = load_best_known()
+    inst = read_gap(GAP_DIR / "gap1.txt")[0]
+    run = solve_gap(inst, sense, 10.0, best_known=best)
+    assert run.best_known == {"max": 336, "min": 261}[sense]
+    assert run.objective == run.best_known
+    assert run.gap_pct == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny_arrays():  # type: ignore[no-untyped-def]
+    return build_arrays(generate("rural", 1))
+
+
+def test_highs_mip_equals_the_flow_and_bounds_hold(tiny_arrays) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("highspy")
+    arrays = tiny_arrays
+    flow = levels(arrays, solve_flow(arrays).staff_of)
+    mip = solve_highs(arrays, 30.0)
+    assert mip.optimal and mip.staff_of is not None
+    # Same model, same weighted objective: the optima are equal.
+    assert mip.objective == pytest.approx(flow.weighted)
+    assert levels(arrays, mip.staff_of).weighted == flow.weighted
+    # The LP relaxation is a lower bound on the (minimised) weighted cost; here it is integral.
+    lp = solve_highs(arrays, 30.0, integer=False)
+    assert lp.optimal and lp.objective is not None
+    assert lp.objective <= flow.weighted + 1e-6
+    assert lp.objective == pytest.approx(flow.weighted)
+
+
+def test_greedy_is_never_better_than_the_flow(tiny_arrays) -> None:  # type: ignore[no-untyped-def]
+    arrays = tiny_arrays
+    flow = levels(arrays, solve_flow(arrays).staff_of)
+    plan = greedy_plan(arrays)
+    greedy = levels(arrays, plan)
+    assert greedy.weighted >= flow.weighted
+    assert greedy.placed <= flow.placed
+    # The greedy plan keeps every hard rule: eligible pairs (checked by levels) and limits.
+    counts = np.bincount(plan[plan >= 0], minlength=arrays.n_staff)
+    assert np.all(counts <= arrays.staff_limit)
+
+
+def test_run_smoke(tmp_path: Path) -> None:
+    pytest.importorskip("highspy")
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "run",
+            "--sizes",
+            "rural",
+            "--time-limit",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "| rural |" in text and "HiGHS MIP" in text and "greedy" in text
+    assert "| yes |" in text  # HiGHS objective equals the flow objective

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,7 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_UNPLACED = 3
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="famassign",
@@ -97,8 +99,12 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            error_line("famassign: interrupted")
-            code = 130
+            error_line("famassign: interrupted; nothing was written")
+            # Leave at once: OR-Tools' native threads, stopped mid-search, can abort the normal
+            # interpreter shutdown, and there is nothing left to clean up (outputs are atomic).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         except Exception as exc:
             logger.debug("internal error", exc_info=True)
             first = str(exc).splitlines()[0][:300] if str(exc) else ""

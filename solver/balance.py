@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 
 from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from solver.flow import FlowPlan
+from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,19 @@ class SolverSettings:
     workers: int = 2
     deterministic: bool = False
     relative_gap: float = 0.0
+    stop: StopSignal | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """True when the caller asked the solve to stop."""
+        return self.stop is not None and self.stop.stopped
 
     def parameters(self, solver: cp_model.CpSolver, seconds: float) -> None:
         """Apply these settings, with `seconds` for this one solve, to `solver`."""
         p = solver.parameters
         p.random_seed = self.seed
         p.relative_gap_limit = self.relative_gap
+        p.catch_sigint_signal = False  # Ctrl-C is ours: famassign stops the search itself
         if self.deterministic:
             p.num_workers = 1
             p.max_deterministic_time = max(seconds, 0.01)
@@ -205,7 +213,13 @@ class _ComponentModel:
         solver = cp_model.CpSolver()
         settings.parameters(solver, seconds)
         solver.parameters.cp_model_presolve = False  # presolve costs more than it saves here
-        status = solver.solve(self.model)
+        if settings.stopped:
+            return None
+        if settings.stop is None:
+            status = solver.solve(self.model)
+        else:
+            with settings.stop.watching(solver):
+                status = solver.solve(self.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return solver, status
@@ -356,7 +370,7 @@ def _search(
             return (max_rounds - rounds) / 4
         return seconds - (time.monotonic() - start)
 
-    while time_left() > 0:
+    while time_left() > 0 and not settings.stopped:
         per_fte = load_per_fte(arrays, plan)
         worst = float(per_fte[comp.staff].max(initial=0.0))
         if worst <= target or len(stuck) >= len(comp.staff):
@@ -405,6 +419,7 @@ def _for_neighbourhood(settings: SolverSettings) -> SolverSettings:
         seed=settings.seed,
         workers=settings.workers,
         deterministic=settings.deterministic,
+        stop=settings.stop,
     )
 
 
@@ -450,7 +465,7 @@ def balance(
         match_now = _component_match(arrays, comp, plan)
         floor = math.ceil(match_now * (1 - tolerance))
         worst = float(per_fte[comp.staff].max(initial=0.0))
-        if worst <= lower or remaining <= 0.05:
+        if worst <= lower or remaining <= 0.05 or settings.stopped:
             # Cannot raise the program's largest load nor lower it below what is proven.
             proven_all &= worst <= lower
             continue

@@ -24,6 +24,7 @@ from solver.result import (
     SolveStatus,
     Unplaced,
 )
+from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ def package_version() -> str:
 class PlanOptions:
     """How to plan. `minimize_moves` puts the number of families moved from an active current
     staff member right after exception places (reassignment); otherwise continuity is only a
-    match term. `balance` runs the workload stage (CP-SAT) after the exact flow stage."""
+    match term. `balance` runs the workload stage (CP-SAT) after the exact flow stage. `stop`
+    lets another thread end the balance stage early, keeping the best plan so far."""
 
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0
@@ -53,6 +55,7 @@ class PlanOptions:
     deterministic: bool = False
     minimize_moves: bool = False
     balance: bool = True
+    stop: StopSignal | None = None
 
 
 def solve(
@@ -63,6 +66,7 @@ def solve(
     workers: int | None = None,
     deterministic: bool = False,
     progress: Progress | None = None,
+    stop: StopSignal | None = None,
 ) -> Result:
     """The best plan the rule allows for `scenario`.
 
@@ -70,10 +74,11 @@ def solve(
     exact min-cost flow); workload balance (CP-SAT) then minimises the largest weighted load per
     FTE within `time_limit` seconds, giving up at most `weights.balance_match_tolerance` of the
     match. `workers` defaults to the machine's cores; `deterministic` gives identical plans for
-    identical input and seed (single worker, deterministic time limit).
+    identical input and seed (single worker, deterministic time limit). `stop` (set from another
+    thread) ends the search early with the best plan so far.
     """
     options = PlanOptions(
-        time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic
+        time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic, stop=stop
     )
     return plan(scenario, options, progress=progress)
 
@@ -106,6 +111,7 @@ def plan(scenario: Scenario, options: PlanOptions, *, progress: Progress | None 
             workers=options.workers or os.cpu_count() or 1,
             deterministic=options.deterministic,
             relative_gap=scenario.weights.balance_gap,
+            stop=options.stop,
         )
         balanced = balance(
             arrays,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from famassign.safe_io import check_output_dir
 from models import Scenario
 from scenarios.example import example_path
 from solver import DEFAULT_TIME_LIMIT, PlanOptions, Result, plan
+from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,35 @@ def progress_display() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+T = TypeVar("T")
+
+
+def interruptible(work: Callable[[StopSignal], T]) -> T:
+    """Run `work` in a thread so that Ctrl-C stops the search at once (not when the current
+    CP-SAT search ends); the KeyboardInterrupt is then re-raised and nothing is written."""
+    stop = StopSignal()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(stop)
+        except BaseException as exc:  # handed to the main thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="famassign-solve", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        stop.stop()
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["value"])
+
+
 def exit_code(result: Result) -> int:
     """0 when every family is placed within the rules, 3 when some could not be placed."""
     return EXIT_OK if not result.unplaced else EXIT_UNPLACED
@@ -97,7 +128,9 @@ def _solve_folder(folder: Path, out: Path, run: RunOptions) -> int:
     loaded = load_for_command(folder)
     check_output_dir(out)
     with progress_display() as progress:
-        result = plan(loaded.scenario, run.plan_options(), progress=progress)
+        result = interruptible(
+            lambda stop: plan(loaded.scenario, run.plan_options(stop=stop), progress=progress)
+        )
     return finish(result, loaded.scenario, out)
 
 

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
+from builders import AS_OF, fam, staff
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import CapException, Conflict, Family, Scenario, Staff
+from models import CapException, Conflict, Family, Scenario
 from models.writing import write_scenario
 from scenarios.generator import GeneratorConfig, generate
 from solver import solve
 from solver.recommend import TERM_NAMES, Candidate, RecommendError, recommend
 
-AS_OF = date(2026, 8, 17)
 runner = CliRunner()
-
-
-def fam(fid: str, **kw: Any) -> Family:
-    base: dict[str, Any] = {
-        "family_id": fid,
-        "language": "en",
-        "site": "North",
-        "urgency": 3,
-        "intensity": "medium",
-    }
-    return Family(**(base | kw))
-
-
-def staff(sid: str, **kw: Any) -> Staff:
-    base: dict[str, Any] = {"staff_id": sid, "languages": ("en",), "sites": ("North",)}
-    return Staff(**(base | kw))
 
 
 def rules_program() -> Scenario:

@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pytest
+from builders import fam, scenario, staff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
-from models import CapException, Conflict, Family, Policy, Scenario, Staff, StaffStatus
+from models import CapException, Conflict, Policy, Scenario, StaffStatus
 from scenarios.generator import GeneratorConfig, generate
 from solver import Result, evaluate, solve
-
-AS_OF = date(2026, 8, 17)
-
-
-def fam(fid: str, **kw: Any) -> Family:
-    base: dict[str, Any] = {
-        "family_id": fid,
-        "language": "en",
-        "site": "North",
-        "urgency": 3,
-        "intensity": "medium",
-    }
-    return Family(**(base | kw))
-
-
-def staff(sid: str, **kw: Any) -> Staff:
-    base: dict[str, Any] = {"staff_id": sid, "languages": ("en",), "sites": ("North",)}
-    return Staff(**(base | kw))
-
-
-def scenario(families: list[Family], staff_: list[Staff], **kw: Any) -> Scenario:
-    return Scenario(as_of=AS_OF, families=tuple(families), staff=tuple(staff_), **kw)
 
 
 def check(sc: Scenario, result: Result) -> None:

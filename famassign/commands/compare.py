@@ -32,7 +32,7 @@ from famassign.report import (
     svg_bar_chart,
     svg_histogram,
 )
-from famassign.safe_io import atomic_output_dir, write_csv
+from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 from scenarios.staffing import StaffingAnswer, staffing
 from scenarios.variants import variants_of
 
@@ -239,6 +239,7 @@ def compare_command(
     Exit 0 when the base places every family, 3 when it does not, 2 invalid input.
     """
     loaded = load_for_command(scenario)
+    check_output_dir(out)
     comparison = compare(
         loaded.scenario,
         time_limit=time_limit,

@@ -475,7 +475,10 @@ def balance(
             if new_plan is not None:
                 plan[comp.families] = new_plan
         else:
+            bounding = time.monotonic()
             bound = relaxed_load_bound(arrays, comp, plan)
+            if not settings.deterministic:
+                seconds -= time.monotonic() - bounding
             target = bound * (1 + settings.relative_gap)
             _search(arrays, comp, plan, settings, seconds, floor, minimize_moves, target)
             proven = float(load_per_fte(arrays, plan)[comp.staff].max()) <= target

@@ -37,6 +37,7 @@ import pandas as pd
 from models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
 from solver.result import Result
 from solver.solve import DEFAULT_TIME_LIMIT, PlanOptions, Progress, plan
+from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,7 @@ def reassign(
     deterministic: bool = False,
     match_tolerance: float | None = 0.0,
     progress: Progress | None = None,
+    stop: StopSignal | None = None,
 ) -> ReassignResult:
     """Re-plan `scenario` after `departed` staff leave and `absent` staff go on leave.
 
@@ -282,7 +284,8 @@ def reassign(
     last day of an absence (and the end of the temporary exception); `temporary_cap` the relaxed
     cap of that exception. See the module docstring for the order of the objective.
     `match_tolerance` replaces ``weights.balance_match_tolerance`` (0: balance never gives up
-    match; None: keep the scenario's). Raises :class:`ReassignError` for an invalid request.
+    match; None: keep the scenario's). `stop` (set from another thread) ends the balance stage
+    early with the best plan so far. Raises :class:`ReassignError` for an invalid request.
     """
     changed, exception = leave_scenario(
         scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
@@ -304,6 +307,7 @@ def reassign(
         workers=workers,
         deterministic=deterministic,
         minimize_moves=True,
+        stop=stop,
     )
     result = plan(planning, options, progress=progress)
     leaving = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}

@@ -104,7 +104,11 @@ def plan(scenario: Scenario, options: PlanOptions, *, progress: Progress | None 
     per_fte = _load_per_fte(arrays, staff_of)
     max_load, max_load_bound, proven = per_fte, per_fte, True
     if options.balance and options.time_limit > 0:
-        remaining = max(options.time_limit - (time.monotonic() - start), 0.0)
+        # Deterministic mode budgets deterministic time, so it must not depend on the clock:
+        # the whole limit goes to balance (otherwise a slower model build under machine load
+        # would shorten the budget and change the plan).
+        elapsed = 0.0 if options.deterministic else time.monotonic() - start
+        remaining = max(options.time_limit - elapsed, 0.0)
         settings = SolverSettings(
             time_limit=remaining,
             seed=options.seed,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 GOOD_FILES: dict[str, str] = {
     "scenario.yaml": """\
@@ -78,3 +80,33 @@ def good_files() -> dict[str, str | bytes]:
 def good_scenario_dir(tmp_path: Path) -> Path:
     """A folder holding the good scenario."""
     return write_files(tmp_path / "good", dict(GOOD_FILES))
+
+
+# ---------------------------------------------------------------------- hypothesis profiles
+# CI runs every property and fuzz test with the example counts written in its @settings.
+# A release check runs a longer campaign: HYPOTHESIS_PROFILE=release multiplies each test's
+# max_examples by FAMASSIGN_RELEASE_FACTOR (default 20); see docs/reliability.md.
+
+RELEASE_FACTOR = int(os.environ.get("FAMASSIGN_RELEASE_FACTOR", "20"))
+hypothesis_settings.register_profile("ci", deadline=None)
+hypothesis_settings.register_profile("release", deadline=None, max_examples=100 * RELEASE_FACTOR)
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "")
+if _PROFILE:
+    hypothesis_settings.load_profile(_PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the release profile, scale the max_examples each hypothesis test fixes in its own
+    @settings (a profile alone cannot: explicit settings win over the profile)."""
+    if _PROFILE != "release":
+        return
+    seen: set[int] = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        current = getattr(test, "_hypothesis_internal_use_settings", None)
+        if not getattr(test, "is_hypothesis_test", False) or current is None or id(test) in seen:
+            continue
+        seen.add(id(test))
+        test._hypothesis_internal_use_settings = hypothesis_settings(  # type: ignore[union-attr]
+            current, max_examples=current.max_examples * RELEASE_FACTOR, deadline=None
+        )

@@ -22,6 +22,7 @@ from famassign.commands.solve import (
     TIME_LIMIT,
     WORKERS,
     finish,
+    interruptible,
     progress_display,
 )
 from famassign.report import ReportSection
@@ -171,17 +172,20 @@ def reassign(
     check_output_dir(out)
     try:
         with progress_display() as progress:
-            outcome = reassign_plan(
-                loaded.scenario,
-                departed=gone,
-                absent=away,
-                until=end,
-                temporary_cap=temporary_cap,
-                time_limit=time_limit,
-                seed=seed,
-                workers=workers,
-                deterministic=deterministic,
-                progress=progress,
+            outcome = interruptible(
+                lambda stop: reassign_plan(
+                    loaded.scenario,
+                    departed=gone,
+                    absent=away,
+                    until=end,
+                    temporary_cap=temporary_cap,
+                    time_limit=time_limit,
+                    seed=seed,
+                    workers=workers,
+                    deterministic=deterministic,
+                    progress=progress,
+                    stop=stop,
+                )
             )
     except ReassignError as exc:
         raise UsageError(str(exc)) from None

@@ -252,3 +252,15 @@ def test_deterministic_mode_gives_identical_plans() -> None:
     first = solve(sc, time_limit=3, seed=7, deterministic=True)
     second = solve(sc, time_limit=3, seed=7, deterministic=True)
     assert first.assignments == second.assignments
+
+
+def test_more_time_never_gives_a_worse_plan() -> None:
+    # Deterministic mode: a longer budget replays the shorter search and goes on, keeping the
+    # best plan, so the largest load never rises; placement and exception places never change.
+    sc = generate("small", seed=2)
+    results = [solve(sc, time_limit=t, seed=1, deterministic=True) for t in (0.2, 1.0, 3.0)]
+    loads = [r.terms.max_load_per_fte for r in results]
+    assert loads == sorted(loads, reverse=True)
+    assert len({(r.terms.placed, r.terms.over_cap, r.bound) for r in results}) == 1
+    for r in results:
+        check(sc, r)

@@ -820,16 +820,19 @@ def _example_yaml(scenario: Scenario) -> str:
 def write_example(folder: str | Path) -> Path:
     """Write :func:`springfield` as a scenario folder (CSV + scenario.yaml); return the folder.
 
-    The tables are written by :func:`models.writing.write_scenario`; scenario.yaml is then
-    replaced by a commented one that lists the exceptions (so exceptions.csv is removed).
+    The tables are written by :func:`models.writing.write_scenario`. An existing scenario.yaml
+    is kept as it is (the bundled one carries hand-written what-if variants); a new one is a
+    commented file that lists the exceptions (so exceptions.csv is removed).
     """
     from models.writing import write_scenario
 
     path = Path(folder)
+    config = path / "scenario.yaml"
+    kept = config.read_text(encoding="utf-8") if config.is_file() else None
     scenario = springfield()
     write_scenario(scenario, path)
     (path / "exceptions.csv").unlink(missing_ok=True)
-    (path / "scenario.yaml").write_text(_example_yaml(scenario), encoding="utf-8")
+    config.write_text(kept or _example_yaml(scenario), encoding="utf-8")
     return path
 
 

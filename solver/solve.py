@@ -100,6 +100,14 @@ def plan(scenario: Scenario, options: PlanOptions, *, progress: Progress | None 
     flow = solve_flow(arrays, minimize_moves=options.minimize_moves)
     report("flow", 1, 1)
     log.info("flow optimal: placed %d, match %d", flow.placed, flow.match)
+    if flow.placed < arrays.n_families:
+        # Known before any search: the flow's placement is exact.
+        log.warning(
+            "%d of %d families cannot be placed under the hard rules and caps; "
+            "the outputs say why and what exception would place them",
+            arrays.n_families - flow.placed,
+            arrays.n_families,
+        )
     staff_of = flow.staff_of
     per_fte = _load_per_fte(arrays, staff_of)
     max_load, max_load_bound, proven = per_fte, per_fte, True

@@ -37,7 +37,8 @@ MAX_EXACT_PAIRS = 40_000
 NEIGHBOURHOOD_STAFF = 8
 """Staff members re-planned together in one neighbourhood of the search."""
 MAX_FAILED_ROUNDS = 12
-"""The search stops after this many neighbourhoods in a row bring no improvement."""
+"""The search stops after this many neighbourhoods in a row bring no improvement (or a quarter
+of the component's staff, when more)."""
 NEIGHBOURHOOD_SECONDS = 0.5
 """Time for one neighbourhood's CP-SAT solve."""
 
@@ -117,7 +118,8 @@ def _fte_units(arrays: ProblemArrays) -> IntArray:
 
 class _ComponentModel:
     """CP-SAT model of a component or neighbourhood: everything but balance stays as good as in
-    `plan` and the match stays at least `match_floor`, hinted with `plan`."""
+    `plan` and the match stays at least `match_floor`, hinted with `plan`. The largest load is
+    not pushed below `load_floor` (LOAD_SCALE units per FTE)."""
 
     def __init__(
         self,
@@ -126,6 +128,7 @@ class _ComponentModel:
         plan: IntArray,
         match_floor: int,
         minimize_moves: bool,
+        load_floor: int = 0,
     ) -> None:
         self.arrays, self.comp = arrays, comp
         a = arrays
@@ -176,7 +179,8 @@ class _ComponentModel:
         load = a.family_load[pf] * FTE_SCALE
         staff_load = np.bincount(local_s[chosen], weights=load[chosen], minlength=len(comp.staff))
         self.t_now = int(np.ceil((staff_load / fte).max(initial=0)))
-        self.t = model.new_int_var(0, self.t_now, "max_load")
+        # No value in going below `load_floor` (a load elsewhere): keep the match instead.
+        self.t = model.new_int_var(min(load_floor, self.t_now), self.t_now, "max_load")
         for j, ks in enumerate(by_staff):
             if ks:
                 terms = cp_model.LinearExpr.weighted_sum([self.x[k] for k in ks], load[ks].tolist())
@@ -384,7 +388,11 @@ def _search(
         sub_match = int(match[sub.pairs][chosen].sum())
         total_match = _component_match(arrays, comp, plan)
         floor = sub_match - (total_match - match_floor)
-        model = _ComponentModel(arrays, sub, plan, floor, minimize_moves)
+        others = np.setdiff1d(comp.staff, members)
+        elsewhere = float(per_fte[others].max(initial=0.0))
+        # One step below the most loaded colleague outside: enough to beat a tie, no more.
+        load_floor = max(int(elsewhere * LOAD_SCALE) - 1, 0)
+        model = _ComponentModel(arrays, sub, plan, floor, minimize_moves, load_floor)
         new = model.solve_weighted(
             _for_neighbourhood(settings), min(NEIGHBOURHOOD_SECONDS, max(time_left(), 0.01))
         )
@@ -401,7 +409,7 @@ def _search(
                 failures = 0
                 continue
         failures += 1
-        if failures >= MAX_FAILED_ROUNDS:
+        if failures >= max(MAX_FAILED_ROUNDS, len(comp.staff) // 4):
             break
         top = int(members[np.argmax(per_fte[members])])
         if size < 3 * NEIGHBOURHOOD_STAFF:

@@ -37,8 +37,9 @@ MAX_EXACT_PAIRS = 40_000
 NEIGHBOURHOOD_STAFF = 8
 """Staff members re-planned together in one neighbourhood of the search."""
 MAX_FAILED_ROUNDS = 12
-"""The search stops after this many neighbourhoods in a row bring no improvement (or a quarter
-of the component's staff, when more)."""
+"""After this many neighbourhoods in a row bring no improvement, the search starts afresh."""
+MAX_RESTARTS = 20
+"""The search ends after this many fresh starts in a row that bring no improvement."""
 NEIGHBOURHOOD_SECONDS = 0.5
 """Time for one neighbourhood's CP-SAT solve."""
 
@@ -325,14 +326,20 @@ class _Neighbourhoods:
         self.rng = np.random.default_rng(seed)
         self.pair_order = comp.pairs  # sorted by family, then staff
 
-    def pick(self, per_fte: np.ndarray, size: int, stuck: set[int]) -> IntArray:
+    def pick(self, per_fte: np.ndarray, size: int, stuck: set[int], plan: IntArray) -> IntArray:
         """The most loaded staff member not known stuck, and up to `size - 1` colleagues who
-        share eligible families with it, lightest first with some randomness."""
+        could take one of its families now (then colleagues of those, who could make room),
+        lightest first with some randomness."""
         staff = self.comp.staff
         order = staff[np.argsort(-per_fte[staff], kind="stable")]
         top = next((int(s) for s in order if int(s) not in stuck), int(order[0]))
-        row = self.adjacent.getrow(top)
-        near = row.indices[(row.indices != top) & self.arrays.staff_active[row.indices]]
+        pairs = self.pair_order
+        own = np.isin(self.arrays.pair_family[pairs], np.flatnonzero(plan == top))
+        near = np.setdiff1d(self.arrays.pair_staff[pairs[own]], [top])
+        if len(near) < size - 1:  # colleagues who share eligible families with those
+            hop = self.adjacent[near].indices if len(near) else np.zeros(0, dtype=np.int64)
+            near = np.union1d(near, np.setdiff1d(hop, [top]))
+        near = near[self.arrays.staff_active[near]]
         if len(near) == 0:
             return np.array([top], dtype=np.int64)
         noise = self.rng.random(len(near)) * 0.25 * (per_fte[near].max() - per_fte[near].min())
@@ -365,7 +372,8 @@ def _search(
     match = arrays.pair_match
     stuck: set[int] = set()
     size = NEIGHBOURHOOD_STAFF
-    rounds = failures = 0
+    rounds = failures = restarts = 0
+    load_floor = int(target * LOAD_SCALE)
     # Deterministic mode counts rounds instead of reading the clock.
     max_rounds = int(seconds * 4) + 1 if settings.deterministic else None
 
@@ -377,9 +385,11 @@ def _search(
     while time_left() > 0 and not settings.stopped:
         per_fte = load_per_fte(arrays, plan)
         worst = float(per_fte[comp.staff].max(initial=0.0))
-        if worst <= target or len(stuck) >= len(comp.staff):
+        if worst <= target or restarts > MAX_RESTARTS:
             break
-        members = search.pick(per_fte, size, stuck)
+        if len(stuck) >= len(comp.staff):
+            stuck.clear()
+        members = search.pick(per_fte, size, stuck, plan)
         sub = search.sub_problem(plan, members)
         if len(sub.families) == 0 or len(members) < 2:
             stuck.add(int(members[np.argmax(per_fte[members])]))
@@ -388,10 +398,7 @@ def _search(
         sub_match = int(match[sub.pairs][chosen].sum())
         total_match = _component_match(arrays, comp, plan)
         floor = sub_match - (total_match - match_floor)
-        others = np.setdiff1d(comp.staff, members)
-        elsewhere = float(per_fte[others].max(initial=0.0))
-        # One step below the most loaded colleague outside: enough to beat a tie, no more.
-        load_floor = max(int(elsewhere * LOAD_SCALE) - 1, 0)
+        # No neighbourhood needs to go below the target: the match is worth more there.
         model = _ComponentModel(arrays, sub, plan, floor, minimize_moves, load_floor)
         new = model.solve_weighted(
             _for_neighbourhood(settings), min(NEIGHBOURHOOD_SECONDS, max(time_left(), 0.01))
@@ -406,11 +413,14 @@ def _search(
                 plan[sub.families] = new
                 stuck.clear()
                 size = NEIGHBOURHOOD_STAFF
-                failures = 0
+                failures = restarts = 0
                 continue
         failures += 1
-        if failures >= max(MAX_FAILED_ROUNDS, len(comp.staff) // 4):
-            break
+        if failures >= MAX_FAILED_ROUNDS:
+            # Start afresh: every staff member may be tried again, with new random choices.
+            stuck.clear()
+            failures = 0
+            restarts += 1
         top = int(members[np.argmax(per_fte[members])])
         if size < 3 * NEIGHBOURHOOD_STAFF:
             size += NEIGHBOURHOOD_STAFF // 2

@@ -335,16 +335,23 @@ class _Neighbourhoods:
         top = next((int(s) for s in order if int(s) not in stuck), int(order[0]))
         pairs = self.pair_order
         own = np.isin(self.arrays.pair_family[pairs], np.flatnonzero(plan == top))
-        near = np.setdiff1d(self.arrays.pair_staff[pairs[own]], [top])
-        if len(near) < size - 1:  # colleagues who share eligible families with those
-            hop = self.adjacent[near].indices if len(near) else np.zeros(0, dtype=np.int64)
-            near = np.union1d(near, np.setdiff1d(hop, [top]))
-        near = near[self.arrays.staff_active[near]]
-        if len(near) == 0:
-            return np.array([top], dtype=np.int64)
-        noise = self.rng.random(len(near)) * 0.25 * (per_fte[near].max() - per_fte[near].min())
-        ranked = near[np.argsort(per_fte[near] + noise, kind="stable")]
-        return np.sort(np.concatenate([[top], ranked[: size - 1]])).astype(np.int64)
+        direct = self._lightest(np.setdiff1d(self.arrays.pair_staff[pairs[own]], [top]), per_fte)
+        chosen = direct[: size - 1]
+        if len(chosen) < size - 1 and len(direct):  # then colleagues who can make room
+            hop = np.setdiff1d(self.adjacent[direct].indices, np.concatenate([[top], direct]))
+            chosen = np.concatenate(
+                [chosen, self._lightest(hop, per_fte)[: size - 1 - len(chosen)]]
+            )
+        return np.sort(np.concatenate([[top], chosen])).astype(np.int64)
+
+    def _lightest(self, staff: IntArray, per_fte: np.ndarray) -> IntArray:
+        """Active `staff`, lightest load first, with some randomness."""
+        staff = staff[self.arrays.staff_active[staff]]
+        if len(staff) == 0:
+            return staff.astype(np.int64)
+        spread = per_fte[staff].max() - per_fte[staff].min()
+        noise = self.rng.random(len(staff)) * 0.25 * spread
+        return staff[np.argsort(per_fte[staff] + noise, kind="stable")].astype(np.int64)
 
     def sub_problem(self, plan: IntArray, members: IntArray) -> _Component:
         """The families these staff carry now, with their pairs to these staff only."""

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import builders
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,19 +168,13 @@ def independent_levels(sc: Scenario, *, with_match: bool = True) -> Levels:
 
 
 def fam(fid: str, **kw: Any) -> Family:
-    base: dict[str, Any] = {
-        "family_id": fid,
-        "language": "es",
-        "site": "North",
-        "urgency": 3,
-        "intensity": "medium",
-    }
-    return Family(**(base | kw))
+    """A Spanish-speaking family (the builders' defaults otherwise)."""
+    return builders.fam(fid, **({"language": "es"} | kw))
 
 
 def staff(sid: str, **kw: Any) -> Staff:
-    base: dict[str, Any] = {"staff_id": sid, "languages": ("en", "es"), "sites": ("North",)}
-    return Staff(**(base | kw))
+    """A bilingual en/es staff member (the builders' defaults otherwise)."""
+    return builders.staff(sid, **({"languages": ("en", "es")} | kw))
 
 
 def check_valid(out: ReassignResult) -> None:

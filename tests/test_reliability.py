@@ -34,10 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from famassign.cli import app
 from famassign.safe_io import TMP_PREFIX
 from models import Scenario
 from models.writing import write_scenario
+from scenarios.example import example_path
 from scenarios.generator import PRESETS, generate
 from solver import PlanOptions, evaluate
 
@@ -371,3 +374,33 @@ def test_time_limit_returns_a_complete_valid_plan(
     assert evaluation.violations == []
     assert evaluation.placed == 10_000
     print(f"--time-limit 2 on 10,000 families: runtime_s {summary['runtime_s']}, wall {wall:.1f}s")
+
+
+def test_inputs_are_never_modified(tmp_path: Path) -> None:
+    # Every planning command reads the scenario folder; none may touch it (bytes and mtimes).
+
+    source = tmp_path / "springfield"
+    shutil.copytree(example_path(), source)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in source.iterdir()}
+    runner = CliRunner()
+    commands = [
+        ["validate", str(source)],
+        ["solve", str(source), "--out", str(tmp_path / "a"), "--time-limit", "1"],
+        [
+            "reassign",
+            str(source),
+            "--out",
+            str(tmp_path / "b"),
+            "--departed",
+            "S0004",
+            "--time-limit",
+            "1",
+        ],
+        ["recommend", str(source), "--family", "F00001"],
+        ["compare", str(source), "--out", str(tmp_path / "c"), "--time-limit", "1"],
+    ]
+    for args in commands:
+        result = runner.invoke(app, args)
+        assert result.exit_code in (0, 3), (args, result.output)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in source.iterdir()}
+    assert after == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,7 +23,6 @@ from scenarios.generator import (
 )
 
 DEFAULT_PRESETS = ["rural", "small", "medium", "large", "dense"]
-SLOW = os.environ.get("FAMASSIGN_SLOW_TESTS") == "1"
 
 
 def caps_of(scenario: Scenario, with_exceptions: bool = True) -> dict[str, int]:
@@ -115,7 +113,6 @@ def test_preset_validates_and_fits(preset: str) -> None:
     assert count_eligible_pairs(scenario) >= len(scenario.families)
 
 
-@pytest.mark.skipif(not SLOW, reason="set FAMASSIGN_SLOW_TESTS=1 for the state preset")
 def test_state_preset() -> None:
     scenario = generate("state", seed=0)
     assert len(scenario.families) == 30_000

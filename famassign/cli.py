@@ -108,8 +108,10 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
         except Exception as exc:
             logger.debug("internal error", exc_info=True)
             first = str(exc).splitlines()[0][:300] if str(exc) else ""
-            error_line(f"famassign: internal error: {type(exc).__name__}: {first} "
-                       "(run with --debug for details)")
+            error_line(
+                f"famassign: internal error: {type(exc).__name__}: {first} "
+                "(run with --debug for details)"
+            )
             code = EXIT_INTERNAL
         raise typer.Exit(code or EXIT_OK)
 

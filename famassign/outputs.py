@@ -31,7 +31,7 @@ from famassign.report import Section, compliance_markdown, plan_facts, render_re
 from famassign.safe_io import atomic_output_dir, write_csv
 from models.domain import StaffStatus
 from models.scenario import Scenario
-from solver.result import ASSIGNMENT_COLUMNS, CASELOAD_COLUMNS, Result
+from solver.result import Result
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +58,6 @@ SUMMARY_REQUIRED_KEYS = (
 """The keys summary.json must hold under the contract."""
 
 _EXTRA_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.csv")
-
-
-def assignments_frame(result: Result) -> pd.DataFrame:
-    """assignments.csv as a DataFrame, contract columns in contract order."""
-    return result.assignments_frame()[ASSIGNMENT_COLUMNS]
-
-
-def caseloads_frame(result: Result) -> pd.DataFrame:
-    """caseloads.csv as a DataFrame; weighted_load rounded to 4 decimals."""
-    frame = result.caseloads_frame()[CASELOAD_COLUMNS].copy()
-    frame["weighted_load"] = frame["weighted_load"].astype(float).round(4)
-    return frame
 
 
 def _json_value(value: Any) -> Any:
@@ -199,8 +187,8 @@ def write_plan(
     summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     compliance = compliance_markdown(result, scenario, sections=sections)
     report = render_report(result, scenario, sections=sections)
-    assignments = assignments_frame(result)
-    caseloads = caseloads_frame(result)
+    assignments = result.assignments_frame()
+    caseloads = result.caseloads_frame()
 
     target = Path(out_dir)
     names: list[str] = []
@@ -226,8 +214,6 @@ __all__ = [
     "REPORT_HTML",
     "SUMMARY_JSON",
     "SUMMARY_REQUIRED_KEYS",
-    "assignments_frame",
-    "caseloads_frame",
     "summary_dict",
     "write_plan",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +38,7 @@ class MatchTerms:
     continuity: IntArray
     language: IntArray
 
-    @property
+    @cached_property
     def total(self) -> IntArray:
         """The match score the solver maximises."""
         return self.strengths + self.disability + self.agency + self.continuity + self.language
@@ -79,12 +80,12 @@ class ProblemArrays:
         """Number of staff members."""
         return len(self.staff_ids)
 
-    @property
+    @cached_property
     def pair_match(self) -> IntArray:
         """Total match score per pair."""
         return self.terms.total
 
-    @property
+    @cached_property
     def pair_move(self) -> IntArray:
         """1 where the pair takes a family away from a current staff member who is active."""
         current = self.family_current[self.pair_family]

@@ -1,13 +1,15 @@
-"""Workload balance on CP-SAT: minimise the most loaded staff member (weighted load per FTE).
+"""Workload balance: minimise the most loaded staff member (weighted load per FTE).
 
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
 only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
 optimum. The families and staff split into independent components (no eligible pair crosses
-them). A component of moderate size is one CP-SAT model, hinted with the flow plan, minimising
-its largest load per FTE and then (lexicographically, in one weighted objective) maximising
-match. A large component is improved by large-neighbourhood search: the most loaded staff member
-and a few colleagues who could take some of its families are re-planned together as a small
-CP-SAT model, again and again. Its lower bound comes from a relaxation solved by max-flow.
+them). A component of moderate size is solved exactly through load levels (`solver.levels`): an
+LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
+the lowest level, one level up whenever a level is proven empty; CP-SAT (hinted with the flow
+plan) takes over if HiGHS runs out of time. A large component is improved by
+large-neighbourhood search: the most loaded staff member and a few colleagues who could take
+some of its families are re-planned together as a small CP-SAT model, again and again. Its lower
+bound comes from a relaxation solved by max-flow.
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ from scipy.sparse.csgraph import connected_components
 
 from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from solver.flow import FlowPlan
+from solver.levels import (
+    FTE_SCALE,
+    NODES_PER_SECOND,
+    Budget,
+    LoadLevels,
+    fte_units,
+    level_of,
+)
 from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
-FTE_SCALE = 100
 MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
 NEIGHBOURHOOD_STAFF = 8
@@ -113,10 +122,6 @@ class _Component:
     pairs: IntArray
 
 
-def _fte_units(arrays: ProblemArrays) -> IntArray:
-    return np.maximum(np.round(arrays.staff_fte * FTE_SCALE), 1).astype(np.int64)
-
-
 class _ComponentModel:
     """CP-SAT model of a component or neighbourhood: everything but balance stays as good as in
     `plan` and the match stays at least `match_floor`, hinted with `plan`. The largest load is
@@ -175,11 +180,12 @@ class _ComponentModel:
         self.match_now = int(match[chosen].sum())
         match_expr = cp_model.LinearExpr.weighted_sum(self.x, match.tolist())
         model.add(match_expr >= match_floor)
-        # Largest load per FTE, as t >= load * FTE_SCALE / fte_units (LOAD_SCALE units).
-        fte = _fte_units(a)[comp.staff]
-        load = a.family_load[pf] * FTE_SCALE
+        # Largest load per FTE, as a level t: load * FTE_SCALE <= t * fte units (solver.levels).
+        fte = fte_units(a)[comp.staff]
+        load = a.family_load[pf]
         staff_load = np.bincount(local_s[chosen], weights=load[chosen], minlength=len(comp.staff))
-        self.t_now = int(np.ceil((staff_load / fte).max(initial=0)))
+        self.t_now = level_of(staff_load, fte)
+        load = load * FTE_SCALE
         # No value in going below `load_floor` (a load elsewhere): keep the match instead.
         self.t = model.new_int_var(min(load_floor, self.t_now), self.t_now, "max_load")
         for j, ks in enumerate(by_staff):
@@ -310,6 +316,73 @@ def relaxed_load_bound(arrays: ProblemArrays, comp: _Component, plan: IntArray) 
         else:
             lo = mid
     return lo
+
+
+def _balance_exactly(
+    arrays: ProblemArrays,
+    comp: _Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    seconds: float,
+    match_floor: int,
+    minimize_moves: bool,
+) -> tuple[IntArray | None, float, bool]:
+    """Balance a component of moderate size: the load-level bound (LP), then the plan of most
+    match at the lowest level (MIP), one level up whenever a level is proven empty. Should HiGHS
+    run out of time first, CP-SAT continues from the proven bound.
+
+    Returns (plan of the component or None, lower bound on its max load per FTE, proven)."""
+    clock = _Clock(settings, seconds)
+    levels = LoadLevels(
+        arrays,
+        comp.families,
+        comp.staff,
+        comp.pairs,
+        plan,
+        match_floor,
+        minimize_moves,
+        seed=settings.seed,
+        stopped=lambda: settings.stopped,
+    )
+    low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
+    bound = levels.bound(low, levels.level_now)
+    candidates = levels.levels(bound, levels.level_now).tolist()
+    for level, above in zip(candidates, [*candidates[1:], levels.level_now], strict=True):
+        if clock.left() <= 0 or settings.stopped:
+            break
+        found, empty = levels.plan_at(level, Budget(clock.left(), settings.deterministic))
+        clock.spent(levels.nodes())
+        if found is not None:
+            log.debug("balanced at level %d, bound %d", level, bound)
+            return found, bound / LOAD_SCALE, level - bound <= settings.relative_gap * level
+        if not empty:
+            break
+        bound = above  # no plan at this level, so none below the next level either
+    if clock.left() <= 0 or settings.stopped:
+        return None, bound / LOAD_SCALE, False
+    model = _ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
+    new_plan, cp_bound, proven = model.solve_in_order(settings, clock.left())
+    return new_plan, max(cp_bound, bound / LOAD_SCALE), proven
+
+
+class _Clock:
+    """Time left for one component: wall seconds, or in deterministic mode a budget charged by
+    the HiGHS nodes searched (never the clock)."""
+
+    def __init__(self, settings: SolverSettings, seconds: float) -> None:
+        self.deterministic, self.seconds = settings.deterministic, seconds
+        self.start = time.monotonic()
+        self.charged = 0.0
+
+    def spent(self, nodes: int) -> None:
+        """Charge one HiGHS solve that searched `nodes` nodes."""
+        self.charged += nodes / NODES_PER_SECOND + 0.01
+
+    def left(self) -> float:
+        """Seconds (or deterministic seconds) left."""
+        if self.deterministic:
+            return self.seconds - self.charged
+        return self.seconds - (time.monotonic() - self.start)
 
 
 class _Neighbourhoods:
@@ -472,8 +545,10 @@ def balance(
     for c in np.unique(staff_label[arrays.staff_active]).tolist():
         staff = np.flatnonzero((staff_label == c) & arrays.staff_active)
         pairs = np.flatnonzero(pair_label == c)
-        if len(staff) >= 2 and len(pairs):
-            comps.append(_Component(np.flatnonzero(fam_label == c), staff, pairs))
+        families = np.flatnonzero(fam_label == c)
+        # Alone, a staff member's load is forced, unless it can leave out other families.
+        if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
+            comps.append(_Component(families, staff, pairs))
     comps.sort(key=lambda comp: -per_fte[comp.staff].max())
     lower = 0.0
     proven_all = True
@@ -495,8 +570,9 @@ def balance(
             proven_all &= worst <= lower
             continue
         if len(comp.pairs) <= MAX_EXACT_PAIRS:
-            model = _ComponentModel(arrays, comp, plan, floor, minimize_moves)
-            new_plan, bound, proven = model.solve_in_order(settings, seconds)
+            new_plan, bound, proven = _balance_exactly(
+                arrays, comp, plan, settings, seconds, floor, minimize_moves
+            )
             if new_plan is not None:
                 plan[comp.families] = new_plan
         else:

@@ -1,0 +1,166 @@
+"""Load levels: the lattice bound is valid and strong, and balance reaches the true optimum.
+
+The property test compares the balance stage with a brute force over every plan of tiny programs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import Policy, Scenario
+from solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
+from solver.balance import SolverSettings, _Component, balance, relaxed_load_bound
+from solver.flow import solve_flow
+from solver.levels import Budget, LoadLevels, fte_units, level_of
+from tests.builders import fam, scenario, staff
+
+
+def _levels(arrays: ProblemArrays, match_floor: int) -> LoadLevels:
+    flow = solve_flow(arrays)
+    everything = np.arange
+    return LoadLevels(
+        arrays,
+        everything(arrays.n_families),
+        everything(arrays.n_staff),
+        everything(len(arrays.pair_family)),
+        flow.staff_of,
+        match_floor,
+        minimize_moves=False,
+    )
+
+
+def test_lattice_bound_is_stronger_than_splitting_loads() -> None:
+    # Three families of load 1 and two full-time staff: split fractionally, each staff member
+    # carries 1.5; but a load is a whole number of families, so one carries 2: the optimum.
+    sc = scenario([fam(f"f{i}", intensity="low") for i in range(3)], [staff("s1"), staff("s2")])
+    arrays = build_arrays(sc)
+    flow = solve_flow(arrays)
+    comp = _Component(
+        np.arange(3), np.arange(2), np.arange(len(arrays.pair_family), dtype=np.int64)
+    )
+    assert relaxed_load_bound(arrays, comp, flow.staff_of) == 1.5
+    levels = _levels(arrays, match_floor=0)
+    assert levels.bound(0, levels.level_now) == 2 * LOAD_SCALE
+    plan, empty = levels.plan_at(150, Budget(5, deterministic=False))
+    assert plan is None and empty  # nothing fits under 1.5, and HiGHS proves it
+    plan, empty = levels.plan_at(200, Budget(5, deterministic=False))
+    assert plan is not None and not empty
+    assert sorted(np.bincount(plan, minlength=2).tolist()) == [1, 2]
+
+
+def test_levels_are_where_some_cap_changes() -> None:
+    # Loads in halves (gcd 50); a full-time member's cap changes every 50, a half-time
+    # member's every 100 (per FTE), a 0.7 member's at ceil(50k * 100 / 70).
+    sc = scenario(
+        [fam("a", intensity="low", external_plan_agency="X"), fam("b", intensity="low")],
+        [staff("s1"), staff("s2", fte=0.5), staff("s3", fte=0.7)],
+    )
+    levels = _levels(build_arrays(sc), match_floor=0)
+    assert levels.gcd == 50
+    assert levels.levels(100, 215).tolist() == [100, 143, 150, 200, 215]
+    assert levels.caps(143).tolist() == [100.0, 50.0, 100.0]
+
+
+@st.composite
+def tiny_programs(draw: st.DrawFn) -> Scenario:
+    """2-5 families and 2-3 staff over two sites, varied intensity, external plans, strengths,
+    FTE and a small cap, so that caps, loads and match all matter."""
+    n_staff = draw(st.integers(2, 3))
+    members = [
+        staff(
+            f"s{j}",
+            fte=draw(st.sampled_from([0.5, 0.7, 1.0])),
+            sites=tuple(draw(st.sets(st.sampled_from(["North", "South"]), min_size=1))),
+            strengths=tuple(draw(st.sets(st.sampled_from(["learners", "well_being"]), max_size=2))),
+        )
+        for j in range(n_staff)
+    ]
+    families = [
+        fam(
+            f"f{i}",
+            intensity=draw(st.sampled_from(["low", "medium", "high"])),
+            site=draw(st.sampled_from(["North", "South"])),
+            urgency=draw(st.integers(1, 5)),
+            external_plan_agency=draw(st.sampled_from([None, "X"])),
+            needs=tuple(draw(st.sets(st.sampled_from(["learners", "well_being"]), max_size=2))),
+        )
+        for i in range(draw(st.integers(2, 5)))
+    ]
+    policy = Policy(max_families_per_staff=draw(st.integers(2, 4)))
+    return scenario(families, members, policy=policy)
+
+
+def _brute_force_best_level(arrays: ProblemArrays, tolerance: float) -> int | None:
+    """The smallest level of any plan as good as the flow plan in placement, urgency and
+    exception places, with the match at least the floor (None if no plan places anyone)."""
+    flow = solve_flow(arrays)
+    floor = math.ceil(flow.match * (1 - tolerance))
+    options = [
+        [-1, *arrays.pair_staff[arrays.pair_family == f].tolist()] for f in range(arrays.n_families)
+    ]
+    match = {
+        (int(f), int(s)): int(m)
+        for f, s, m in zip(arrays.pair_family, arrays.pair_staff, arrays.pair_match, strict=True)
+    }
+    units = fte_units(arrays)
+    best: int | None = None
+    for plan in itertools.product(*options):
+        staff_of = np.array(plan, dtype=np.int64)
+        placed = staff_of >= 0
+        counts = np.bincount(staff_of[placed], minlength=arrays.n_staff)
+        if (counts > arrays.staff_limit).any() or placed.sum() < flow.placed:
+            continue
+        if arrays.family_urgency[~placed].sum() > flow.urgency_unplaced:
+            continue
+        if np.maximum(counts - arrays.staff_cap, 0).sum() > flow.over_cap:
+            continue
+        if sum(match[f, s] for f, s in enumerate(plan) if s >= 0) < floor:
+            continue
+        loads = np.bincount(
+            staff_of[placed], weights=arrays.family_load[placed], minlength=arrays.n_staff
+        )
+        level = level_of(loads, units)
+        best = level if best is None else min(best, level)
+    return best
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=tiny_programs(), tolerance=st.sampled_from([0.0, 0.05, 0.3]))
+def test_balance_reaches_the_brute_force_optimum(program: Scenario, tolerance: float) -> None:
+    arrays = build_arrays(program)
+    best = _brute_force_best_level(arrays, tolerance)
+    flow = solve_flow(arrays)
+    balanced = balance(arrays, flow, SolverSettings(time_limit=10), tolerance=tolerance)
+    placed = balanced.staff_of >= 0
+    if best is None or not placed.any():
+        return
+    loads = np.bincount(
+        balanced.staff_of[placed],
+        weights=arrays.family_load[placed],
+        minlength=arrays.n_staff,
+    )
+    assert level_of(loads, fte_units(arrays)) == best
+    assert balanced.max_load_bound * LOAD_SCALE <= best + 1e-6
+    assert balanced.proven
+
+
+def _solve_small_program(seed: int) -> str:
+    from scenarios.generator import generate
+    from solver import solve
+
+    return solve(generate("rural", seed), time_limit=5).status.value
+
+
+def test_a_process_forked_after_a_solve_can_solve() -> None:
+    """HiGHS's worker threads do not survive a fork; famassign runs HiGHS on one thread, so a
+    process pool forked by a caller (or by `famassign compare`) after a solve still works."""
+    import multiprocessing
+
+    assert _solve_small_program(1) == "optimal"
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_solve_small_program, (2,)).get(timeout=60) == "optimal"

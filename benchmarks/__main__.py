@@ -91,8 +91,9 @@ def _famassign(preset: str, seed: int, time_limit: float) -> Row:
 
 
 def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
-    """One baseline on the flow model: 'mip', 'lp' or 'greedy'."""
-    from benchmarks.baselines import greedy_plan, levels, solve_highs
+    """One baseline: 'mip', 'lp' or 'greedy' on the flow model, 'balance' (HiGHS MIP) on the
+    balance model."""
+    from benchmarks.baselines import greedy_plan, levels, solve_highs, solve_highs_balance
     from scenarios.generator import generate
     from solver.arrays import build_arrays
     from solver.balance import load_per_fte
@@ -114,8 +115,23 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
             "max_load": float(load_per_fte(arrays, plan)[arrays.staff_active].max(initial=0.0)),
             "rss": _rss_mib(),
         }
+    if which == "balance":
+        tolerance = generate(preset, seed).weights.balance_match_tolerance
+        bal = solve_highs_balance(arrays, time_limit, tolerance=tolerance, seed=seed)
+        row: Row = {
+            "status": bal.status,
+            "optimal": bal.optimal,
+            "seconds": bal.seconds,
+            "max_load": bal.max_load,
+            "max_load_bound": bal.bound,
+            "rss": _rss_mib(),
+        }
+        if bal.staff_of is not None:
+            lv = levels(arrays, bal.staff_of)
+            row |= {"placed": lv.placed, "over_cap": lv.over_cap, "match": lv.match}
+        return row
     run = solve_highs(arrays, time_limit, integer=which == "mip", seed=seed)
-    row: Row = {
+    row = {
         "status": run.status,
         "optimal": run.optimal,
         "seconds": run.seconds,
@@ -161,7 +177,7 @@ def measure(size: str, time_limit: float, highs_limit: float) -> dict[str, Row]:
     out: dict[str, Row] = {"famassign": _in_child(_famassign, preset, seed, time_limit)}
     out["greedy"] = _in_child(_baseline, preset, seed, highs_limit, "greedy")
     wall = 2 * highs_limit + 120  # model build + generation + HiGHS overrunning its own limit
-    for which in ("lp", "mip"):
+    for which in ("lp", "mip", "balance"):
         out[which] = _in_child(_baseline, preset, seed, highs_limit, which, timeout=wall)
         if out[which].get("timed_out"):
             out[which] |= {"seconds": wall, "build_s": float("nan"), "rss": float("nan")}
@@ -187,11 +203,12 @@ def tables(results: dict[str, dict[str, Row]], time_limit: float) -> str:
     ratios = [
         "| size | HiGHS MIP s / famassign flow s | HiGHS LP s / famassign flow s |"
         " HiGHS MIP s / famassign final s | HiGHS objective = flow objective |"
-        " greedy match / optimum | greedy placed / optimum | famassign final match / LP bound |",
-        "|---|---:|---:|---:|---|---:|---:|---:|",
+        " greedy match / optimum | greedy placed / optimum | famassign final match / LP bound |"
+        " HiGHS balance MIP s / famassign final s |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for size, r in results.items():
-        fa, lp, mip, gr = r["famassign"], r["lp"], r["mip"], r["greedy"]
+        fa, lp, mip, gr, bal = r["famassign"], r["lp"], r["mip"], r["greedy"], r["balance"]
         shape = f"{fa['families']:,} x {fa['staff']} ({fa['pairs']:,})"
         # The LP of the flow model is integral; its bound in match terms, given optimal placement.
         n = fa["families"]
@@ -233,6 +250,17 @@ def tables(results: dict[str, dict[str, Row]], time_limit: float) -> str:
             f" {mip['build_s']:.2f} | {_f(mip.get('first_s'))} | {mip['seconds']:.2f} |"
             f" {mip['rss']:.0f} |"
         )
+        bal_load = "—"
+        if bal.get("max_load") is not None:
+            bound = bal.get("max_load_bound")
+            bal_load = f"{bal['max_load']:.2f} ({_f(bound)})"
+        bal_status = bal["status"] + ("" if bal.get("placed") is not None else ", no plan")
+        lines.append(
+            f"| {size} | | HiGHS MIP, balance model | {bal_status} | {_int(bal.get('placed'))} |"
+            f" {_int(bal.get('over_cap'))} | {_int(bal.get('match'))} |"
+            f" {gap(bal.get('match'), bal.get('placed'))} | {bal_load} | — | — |"
+            f" {bal['seconds']:.2f} | {bal['rss']:.0f} |"
+        )
         lp_text = f"bound {lp_match:,.0f}" if lp_match is not None else f"{lp['status']}, no bound"
         lines.append(
             f"| {size} | | HiGHS LP relaxation | {lp['status']} | — | — | {lp_text} | — | — |"
@@ -250,6 +278,9 @@ def tables(results: dict[str, dict[str, Row]], time_limit: float) -> str:
         lp_ratio = f"{lp['seconds'] / max(fa['flow_s'], 1e-3):.0f}x"
         if not lp.get("optimal"):
             lp_ratio = f"> {lp_ratio} (not finished)"
+        balance_ratio = f"{bal['seconds'] / max(fa['final_s'], 1e-3):.1f}x"
+        if not bal.get("optimal"):
+            balance_ratio = f"> {balance_ratio} (HiGHS stopped at {bal['seconds']:.0f} s)"
         same = "—"
         if mip.get("optimal") and mip.get("weighted") is not None:
             same = "yes" if mip["weighted"] == fa["flow_weighted"] else "NO"
@@ -257,7 +288,7 @@ def tables(results: dict[str, dict[str, Row]], time_limit: float) -> str:
             f"| {size} | {mip_ratio} | {lp_ratio} | {mip_time / max(fa['final_s'], 1e-3):.2f} |"
             f" {same} | {gr['match'] / max(fa['flow_match'], 1):.3f} |"
             f" {gr['placed'] / max(fa['placed'], 1):.3f} |"
-            f" {fa['match'] / bound_match:.4f} |"
+            f" {fa['match'] / bound_match:.4f} | {balance_ratio} |"
         )
         del n
     return "\n".join(

@@ -1,4 +1,5 @@
-"""Baselines on the same model as famassign's flow stage: HiGHS MIP, its LP relaxation, greedy.
+"""Baselines on the same models as famassign: HiGHS MIP, its LP relaxation, greedy, and HiGHS
+MIP on the balance model.
 
 The model (see :mod:`solver.flow`): one binary per eligible pair, one "unplaced" binary per
 family, one integer of exception places per staff member with an exception in force; every family
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from solver.arrays import IntArray, ProblemArrays
+from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from solver.flow import Multipliers, multipliers
 
 
@@ -215,4 +216,65 @@ def solve_highs(
         seconds=seconds,
         build_seconds=build,
         first_plan_seconds=first[0] if first else (seconds if has_solution and integer else None),
+    )
+
+
+@dataclass(frozen=True)
+class BalanceRun:
+    """HiGHS on famassign's whole balance model: status, plan, largest load and bound, time."""
+
+    status: str
+    optimal: bool
+    staff_of: IntArray | None
+    max_load: float | None
+    bound: float | None
+    seconds: float
+
+
+def solve_highs_balance(
+    arrays: ProblemArrays, time_limit: float, *, tolerance: float, seed: int = 0
+) -> BalanceRun:
+    """HiGHS MIP on the balance model famassign solves (`solver.levels`), as one model: minimise
+    the largest weighted load per FTE while placement, urgency and exception places stay those
+    of the flow optimum and the match at least `1 - tolerance` of it."""
+    import highspy
+
+    from solver.flow import solve_flow
+    from solver.levels import LoadLevels
+
+    start = time.monotonic()
+    flow = solve_flow(arrays)
+    active = np.flatnonzero(arrays.staff_active)
+    pairs = np.flatnonzero(arrays.staff_active[arrays.pair_staff])
+    floor = int(np.ceil(flow.match * (1 - tolerance)))
+    model = LoadLevels(
+        arrays, np.arange(arrays.n_families), active, pairs, flow.staff_of, floor, False, seed
+    )
+    h = model.min_max_mip()
+    h.setOptionValue("threads", 2)  # like the MIP above (famassign's own HiGHS uses one)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", float(max(time_limit - (time.monotonic() - start), 0.01)))
+    h.run()
+    seconds = time.monotonic() - start
+    status, info = h.getModelStatus(), h.getInfo()
+    staff_of: IntArray | None = None
+    max_load: float | None = None
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+        col = np.asarray(h.getSolution().col_value)[: len(pairs)]
+        chosen = col > 0.5
+        staff_of = np.full(arrays.n_families, -1, dtype=np.int64)
+        staff_of[arrays.pair_family[pairs][chosen]] = arrays.pair_staff[pairs][chosen]
+        placed = staff_of >= 0
+        load = np.bincount(
+            staff_of[placed], weights=arrays.family_load[placed], minlength=arrays.n_staff
+        )
+        max_load = float((load / LOAD_SCALE / arrays.staff_fte)[active].max(initial=0.0))
+    bound = float(info.mip_dual_bound) / LOAD_SCALE if np.isfinite(info.mip_dual_bound) else None
+    return BalanceRun(
+        status=h.modelStatusToString(status),
+        optimal=status == highspy.HighsModelStatus.kOptimal,
+        staff_of=staff_of,
+        max_load=max_load,
+        bound=bound,
+        seconds=seconds,
     )

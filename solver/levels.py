@@ -227,6 +227,10 @@ class LoadLevels:
         highs.setOptionValue("threads", 1)
         highs.setOptionValue("random_seed", seed)
         highs.setOptionValue("mip_rel_gap", MATCH_GAP)
+        # Measured on seven generated 600-family and two 2,000-family programs, four seeds
+        # each: without the root reduced-cost heuristic the MIP is 15% faster on average and
+        # its slowest run 20-25% faster.
+        highs.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
         highs.passModel(model)
         if stopped is not None:
 
@@ -237,6 +241,21 @@ class LoadLevels:
             highs.cbSimplexInterrupt.subscribe(interrupt)
             highs.cbMipInterrupt.subscribe(interrupt)
         self._integer = False
+
+    def min_max_mip(self) -> Any:
+        """This model as one MIP that minimises the largest load per FTE itself (a column t, in
+        level units, with ``load * FTE_SCALE <= t * fte`` for each staff member), for comparing
+        a MIP solver with the level search. Returns the HiGHS instance, ready to run; this
+        object's own methods must not be used afterwards."""
+        h, n = self.highs, len(self._load_rows)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        cols = h.getNumCol()
+        h.changeColsCost(cols, np.arange(cols, dtype=np.int32), np.zeros(cols))
+        h.addCol(1.0, 0.0, _INF, n, self._load_rows, -self.units / FTE_SCALE)
+        h.changeRowsBounds(n, self._load_rows, np.full(n, -_INF), np.zeros(n))
+        k = len(self._integer_cols)
+        h.changeColsIntegrality(k, self._integer_cols, np.full(k, highspy.HighsVarType.kInteger))
+        return h
 
     def levels(self, low: int, high: int) -> IntArray:
         """Every level in [low, high] at which some staff member's cap changes, ascending (the

@@ -49,6 +49,8 @@ MAX_FAILED_ROUNDS = 12
 """After this many neighbourhoods in a row bring no improvement, the search starts afresh."""
 MAX_RESTARTS = 20
 """The search ends after this many fresh starts in a row that bring no improvement."""
+MIP_SHARE = 0.6
+"""Share of a component's time left that one level's MIP may use (CP-SAT keeps the rest)."""
 NEIGHBOURHOOD_SECONDS = 0.5
 """Time for one neighbourhood's CP-SAT solve."""
 
@@ -350,7 +352,8 @@ def _balance_exactly(
     for level, above in zip(candidates, [*candidates[1:], levels.level_now], strict=True):
         if clock.left() <= 0 or settings.stopped:
             break
-        found, empty = levels.plan_at(level, Budget(clock.left(), settings.deterministic))
+        budget = Budget(clock.left() * MIP_SHARE, settings.deterministic)
+        found, empty = levels.plan_at(level, budget)
         clock.spent(levels.nodes())
         if found is not None:
             log.debug("balanced at level %d, bound %d", level, bound)

@@ -9,6 +9,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,14 +22,12 @@ from tests.builders import fam, scenario, staff
 
 
 def _levels(arrays: ProblemArrays, match_floor: int) -> LoadLevels:
-    flow = solve_flow(arrays)
-    everything = np.arange
     return LoadLevels(
         arrays,
-        everything(arrays.n_families),
-        everything(arrays.n_staff),
-        everything(len(arrays.pair_family)),
-        flow.staff_of,
+        np.arange(arrays.n_families),
+        np.arange(arrays.n_staff),
+        np.arange(len(arrays.pair_family)),
+        solve_flow(arrays).staff_of,
         match_floor,
         minimize_moves=False,
     )
@@ -164,3 +163,25 @@ def test_a_process_forked_after_a_solve_can_solve() -> None:
     assert _solve_small_program(1) == "optimal"
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_solve_small_program, (2,)).get(timeout=60) == "optimal"
+
+
+def test_cp_sat_takes_over_when_highs_runs_out_of_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Loads 3, 3, 1, 1 on two equal staff: the best largest load is 4 (see test_solve). With
+    # HiGHS made to find nothing in time, CP-SAT still reaches it from the level bound.
+    sc = scenario(
+        [fam(f, intensity=i) for f, i in [("h1", "high"), ("h2", "high"), ("l1", "low")]]
+        + [fam("l2", intensity="low")],
+        [staff("s1"), staff("s2")],
+    )
+    arrays = build_arrays(sc)
+    flow = solve_flow(arrays)
+    calls: list[int] = []
+
+    def out_of_time(self: LoadLevels, level: int, budget: Budget) -> tuple[None, bool]:
+        calls.append(level)
+        return None, False
+
+    monkeypatch.setattr(LoadLevels, "plan_at", out_of_time)
+    balanced = balance(arrays, flow, SolverSettings(time_limit=5), tolerance=0.005)
+    assert calls == [400]  # the level bound, tried once
+    assert balanced.max_load_per_fte == 4.0 and balanced.proven

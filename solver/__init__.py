@@ -1,4 +1,4 @@
-"""Solving: Scenario to arrays, an exact flow plan, CP-SAT balance, an independent evaluator."""
+"""Solving: Scenario to arrays, an exact flow plan, workload balance, an independent evaluator."""
 
 from solver.evaluator import Evaluation, evaluate
 from solver.result import (

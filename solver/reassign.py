@@ -6,7 +6,7 @@ The contract (scenario-format.md, `famassign reassign`):
   of their families is placed with an active colleague under every hard rule when any plan can;
 - the plan is :func:`solver.solve.plan` with ``minimize_moves=True``: an exact min-cost flow whose
   lexicographic order is families placed, urgency of the unplaced, exception places, **moves**
-  (families taken from a current staff member who is still active), match; the CP-SAT balance
+  (families taken from a current staff member who is still active), match; the balance
   stage then lowers the largest weighted load per FTE without changing any of those levels. By
   default reassign plans with ``balance_match_tolerance = 0``, so the order is strict: fewest
   moves, then best match, then balanced load (pass ``match_tolerance=None`` to keep the

@@ -71,10 +71,11 @@ def solve(
     """The best plan the rule allows for `scenario`.
 
     Placement (most families, most urgent first), exception places, and match are optimal (an
-    exact min-cost flow); workload balance (CP-SAT) then minimises the largest weighted load per
-    FTE within `time_limit` seconds, giving up at most `weights.balance_match_tolerance` of the
-    match. `workers` defaults to the machine's cores; `deterministic` gives identical plans for
-    identical input and seed (single worker, deterministic time limit). `stop` (set from another
+    exact min-cost flow); workload balance (load levels with HiGHS, CP-SAT) then minimises the
+    largest weighted load per FTE within `time_limit` seconds, giving up at most
+    `weights.balance_match_tolerance` of the match. `workers` (CP-SAT threads) defaults to the
+    machine's cores; `deterministic` gives identical plans for identical input and seed (single
+    worker, deterministic time limit). `stop` (set from another
     thread) ends the search early with the best plan so far.
     """
     options = PlanOptions(

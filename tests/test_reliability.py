@@ -301,7 +301,7 @@ def test_sigint_stops_at_once_and_keeps_previous_outputs(
     args += ["--out", str(out), "--time-limit", "60"]
     started = time.monotonic()
     watched = Watched(*args)
-    watched.wait_for("flow optimal")  # the balance (CP-SAT) search is under way
+    watched.wait_for("flow optimal")  # the balance search is under way
     # solve: at 3 s at the earliest; reassign balances for a few seconds only: soon after.
     time.sleep(max(0.5, (3.0 if command == "solve" else 0.0) - (time.monotonic() - started)))
     assert watched.proc.poll() is None, f"ended before the signal: {watched.stderr}"

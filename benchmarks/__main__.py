@@ -93,43 +93,29 @@ def _famassign(preset: str, seed: int, time_limit: float) -> Row:
 def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
     """One baseline: 'mip', 'lp' or 'greedy' on the flow model, 'balance' (HiGHS MIP) on the
     balance model."""
-    from benchmarks.baselines import greedy_plan, levels, solve_highs, solve_highs_balance
+    from benchmarks.baselines import greedy_plan, solve_highs, solve_highs_balance
     from scenarios.generator import generate
     from solver.arrays import build_arrays
-    from solver.balance import load_per_fte
 
-    arrays = build_arrays(generate(preset, seed))
+    scenario = generate(preset, seed)
+    arrays = build_arrays(scenario)
     if which == "greedy":
         start = time.monotonic()
         plan = greedy_plan(arrays)
         seconds = time.monotonic() - start
-        lv = levels(arrays, plan)
-        return {
-            "status": "heuristic",
-            "seconds": seconds,
-            "first_s": seconds,
-            "placed": lv.placed,
-            "over_cap": lv.over_cap,
-            "match": lv.match,
-            "weighted": lv.weighted,
-            "max_load": float(load_per_fte(arrays, plan)[arrays.staff_active].max(initial=0.0)),
-            "rss": _rss_mib(),
-        }
+        greedy: Row = {"status": "heuristic", "seconds": seconds, "first_s": seconds}
+        return greedy | _plan_columns(arrays, plan) | {"rss": _rss_mib()}
     if which == "balance":
-        tolerance = generate(preset, seed).weights.balance_match_tolerance
+        tolerance = scenario.weights.balance_match_tolerance
         bal = solve_highs_balance(arrays, time_limit, tolerance=tolerance, seed=seed)
         row: Row = {
             "status": bal.status,
             "optimal": bal.optimal,
             "seconds": bal.seconds,
-            "max_load": bal.max_load,
             "max_load_bound": bal.bound,
             "rss": _rss_mib(),
         }
-        if bal.staff_of is not None:
-            lv = levels(arrays, bal.staff_of)
-            row |= {"placed": lv.placed, "over_cap": lv.over_cap, "match": lv.match}
-        return row
+        return row | _plan_columns(arrays, bal.staff_of)
     run = solve_highs(arrays, time_limit, integer=which == "mip", seed=seed)
     row = {
         "status": run.status,
@@ -141,14 +127,25 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
         "bound": run.bound,
         "rss": _rss_mib(),
     }
-    if run.staff_of is not None:
-        lv = levels(arrays, run.staff_of)
-        row |= {"placed": lv.placed, "over_cap": lv.over_cap, "match": lv.match}
-        row["weighted"] = lv.weighted
-        row["max_load"] = float(
-            load_per_fte(arrays, run.staff_of)[arrays.staff_active].max(initial=0.0)
-        )
-    return row
+    return row | _plan_columns(arrays, run.staff_of)
+
+
+def _plan_columns(arrays: Any, staff_of: Any) -> Row:
+    """A baseline plan's objective levels and largest load per FTE (nothing without a plan)."""
+    from benchmarks.baselines import levels
+    from solver.balance import load_per_fte
+
+    if staff_of is None:
+        return {}
+    lv = levels(arrays, staff_of)
+    max_load = float(load_per_fte(arrays, staff_of)[arrays.staff_active].max(initial=0.0))
+    return {
+        "placed": lv.placed,
+        "over_cap": lv.over_cap,
+        "match": lv.match,
+        "weighted": lv.weighted,
+        "max_load": max_load,
+    }
 
 
 def _in_child(func: Callable[..., Row], *args: Any, timeout: float | None = None) -> Row:

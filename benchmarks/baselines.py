@@ -221,12 +221,11 @@ def solve_highs(
 
 @dataclass(frozen=True)
 class BalanceRun:
-    """HiGHS on famassign's whole balance model: status, plan, largest load and bound, time."""
+    """HiGHS on famassign's whole balance model: status, plan, bound on the largest load, time."""
 
     status: str
     optimal: bool
     staff_of: IntArray | None
-    max_load: float | None
     bound: float | None
     seconds: float
 
@@ -258,23 +257,16 @@ def solve_highs_balance(
     seconds = time.monotonic() - start
     status, info = h.getModelStatus(), h.getInfo()
     staff_of: IntArray | None = None
-    max_load: float | None = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         col = np.asarray(h.getSolution().col_value)[: len(pairs)]
         chosen = col > 0.5
         staff_of = np.full(arrays.n_families, -1, dtype=np.int64)
         staff_of[arrays.pair_family[pairs][chosen]] = arrays.pair_staff[pairs][chosen]
-        placed = staff_of >= 0
-        load = np.bincount(
-            staff_of[placed], weights=arrays.family_load[placed], minlength=arrays.n_staff
-        )
-        max_load = float((load / LOAD_SCALE / arrays.staff_fte)[active].max(initial=0.0))
     bound = float(info.mip_dual_bound) / LOAD_SCALE if np.isfinite(info.mip_dual_bound) else None
     return BalanceRun(
         status=h.modelStatusToString(status),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         staff_of=staff_of,
-        max_load=max_load,
         bound=bound,
         seconds=seconds,
     )

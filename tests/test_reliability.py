@@ -143,6 +143,14 @@ def cpu_load(processes: int = 1) -> Iterator[None]:
             hog.wait()
 
 
+def _sigint_as_at_a_terminal() -> None:
+    """In the child before famassign starts: SIGINT back to its default, as at a terminal, even
+    when this test run itself ignores it (a background job of a non-interactive shell, such as
+    ``(nohup .ci/run &)``, starts with SIGINT ignored, and Python then installs no Ctrl-C
+    handler; found when the SIGINT tests failed in such a run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watched:
     """A famassign process whose stderr (the log, with -v) is read line by line as it comes."""
 
@@ -152,6 +160,7 @@ class Watched:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_sigint_as_at_a_terminal,
         )
         self.lines: list[str] = []
         self._new = threading.Condition()

@@ -47,7 +47,8 @@ def _make_first_highs_quietly() -> None:
     """HiGHS writes a banner straight to file descriptor 1 (below Python's sys.stdout) when the
     process makes its first instance. Library code never prints: the first instance is made
     here, at import, with that descriptor pointing at the null device."""
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
     try:
         saved = os.dup(1)
     except OSError:  # no standard output at all: nothing to protect
@@ -296,6 +297,7 @@ class LoadLevels:
         :meth:`levels`, each LP warm-started from the last."""
         if self._integer:
             raise RuntimeError("bound() needs the LP: call it before plan_at()")
+        low = min(low, high)
         candidates = self.levels(low, high)
         lo, hi = 0, len(candidates) - 1
         while lo < hi:

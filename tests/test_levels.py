@@ -205,3 +205,11 @@ def test_stop_ends_the_level_mip_with_a_complete_plan() -> None:
     assert sum(s is not None for s in plan.values()) == len(program.families)
     exceptions = {c.staff_id: c.exception_id for c in result.caseloads}
     assert evaluate(program, plan, exceptions).violations == []
+
+
+def test_bound_with_a_low_end_above_the_high_end_is_the_high_end() -> None:
+    # A relaxation computed with exact FTE can sit a hair above a level computed in hundredths
+    # of FTE: the search then has one candidate, the plan's own level.
+    sc = scenario([fam(f"f{i}", intensity="low") for i in range(3)], [staff("s1"), staff("s2")])
+    levels = _levels(build_arrays(sc), match_floor=0)
+    assert levels.bound(levels.level_now + 7, levels.level_now) == levels.level_now

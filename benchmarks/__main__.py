@@ -42,8 +42,8 @@ def _rss_mib() -> float:
 
 def _famassign(preset: str, seed: int, time_limit: float) -> Row:
     """famassign's solve, timed by stage from its progress reports."""
-    from scenarios.generator import generate
-    from solver import solve
+    from famassign.scenarios.generator import generate
+    from famassign.solver import PlanOptions, solve
 
     scenario = generate(preset, seed)
     rss_before = _rss_mib()
@@ -53,11 +53,13 @@ def _famassign(preset: str, seed: int, time_limit: float) -> Row:
     def progress(stage: str, done: int, total: int) -> None:
         stamps.setdefault((stage, done), time.monotonic() - start)
 
-    result = solve(scenario, time_limit=time_limit, seed=seed, workers=2, progress=progress)
+    result = solve(
+        scenario, PlanOptions(time_limit=time_limit, seed=seed, workers=2), progress=progress
+    )
     total = time.monotonic() - start
     rss = _rss_mib()
     from benchmarks.baselines import flow_multipliers
-    from solver.arrays import build_arrays
+    from famassign.solver.arrays import build_arrays
 
     arrays = build_arrays(scenario)
     mult = flow_multipliers(arrays)
@@ -94,8 +96,8 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
     """One baseline: 'mip', 'lp' or 'greedy' on the flow model, 'balance' (HiGHS MIP) on the
     balance model."""
     from benchmarks.baselines import greedy_plan, solve_highs, solve_highs_balance
-    from scenarios.generator import generate
-    from solver.arrays import build_arrays
+    from famassign.scenarios.generator import generate
+    from famassign.solver.arrays import build_arrays
 
     scenario = generate(preset, seed)
     arrays = build_arrays(scenario)
@@ -133,7 +135,7 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
 def _plan_columns(arrays: Any, staff_of: Any) -> Row:
     """A baseline plan's objective levels and largest load per FTE (nothing without a plan)."""
     from benchmarks.baselines import levels
-    from solver.balance import load_per_fte
+    from famassign.solver.balance import load_per_fte
 
     if staff_of is None:
         return {}

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
-from solver.flow import Multipliers, multipliers
+from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
+from famassign.solver.flow import Multipliers, multipliers
 
 
 @dataclass(frozen=True)
@@ -238,8 +238,8 @@ def solve_highs_balance(
     of the flow optimum and the match at least `1 - tolerance` of it."""
     import highspy
 
-    from solver.flow import solve_flow
-    from solver.levels import LoadLevels
+    from famassign.solver.flow import solve_flow
+    from famassign.solver.levels import LoadLevels
 
     start = time.monotonic()
     flow = solve_flow(arrays)

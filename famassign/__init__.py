@@ -1,10 +1,93 @@
-"""famassign: assign Head Start families to family-services staff under 45 CFR 1302.52."""
+"""famassign: assign Head Start families to family-services staff under 45 CFR 1302.52.
+
+The public API, for scripts and other tools (``import famassign as fa``)::
+
+    import famassign as fa
+
+    scenario = fa.read_scenario(fa.example_path()).scenario
+    result = fa.solve(scenario, fa.PlanOptions(time_limit=10, seed=1))
+    assert fa.evaluate(scenario, result.plan(), result.exception_of()).ok
+    fa.write_plan(result, scenario, "my-plan")
+
+Everything listed in ``__all__`` is supported; the sub-packages (``famassign.models``,
+``famassign.solver``, ``famassign.scenarios``) hold the layers behind it.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+
+from famassign.compare import Comparison, compare
+from famassign.models import (
+    CapException,
+    Conflict,
+    ExceptionKind,
+    Family,
+    LocatedProblem,
+    Policy,
+    Scenario,
+    ScenarioError,
+    Staff,
+    StaffStatus,
+    Weights,
+)
+from famassign.models.loading import LoadedScenario, read_scenario, scenario_from_frames
+from famassign.models.writing import write_scenario
+from famassign.outputs import write_plan
+from famassign.scenarios import example_path, generate
+from famassign.scenarios.staffing import StaffingAnswer, staffing
+from famassign.solver import (
+    Evaluation,
+    OptionsError,
+    PlanOptions,
+    Result,
+    SolveStatus,
+    evaluate,
+    solve,
+)
+from famassign.solver.reassign import ReassignError, ReassignResult, reassign
+from famassign.solver.recommend import Recommendation, RecommendError, recommend
+from famassign.solver.stop import StopSignal
 
 try:
     __version__ = version("famassign")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "CapException",
+    "Comparison",
+    "Conflict",
+    "Evaluation",
+    "ExceptionKind",
+    "Family",
+    "LoadedScenario",
+    "LocatedProblem",
+    "OptionsError",
+    "PlanOptions",
+    "Policy",
+    "ReassignError",
+    "ReassignResult",
+    "RecommendError",
+    "Recommendation",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SolveStatus",
+    "Staff",
+    "StaffStatus",
+    "StaffingAnswer",
+    "StopSignal",
+    "Weights",
+    "__version__",
+    "compare",
+    "evaluate",
+    "example_path",
+    "generate",
+    "read_scenario",
+    "reassign",
+    "recommend",
+    "scenario_from_frames",
+    "solve",
+    "staffing",
+    "write_plan",
+    "write_scenario",
+]

@@ -29,10 +29,10 @@ from typing import ParamSpec
 import typer
 
 from famassign import __version__
+from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.problems import ScenarioError
+from famassign.models.summary import summary_text
 from famassign.safe_io import OutputDirError
-from models.loading import LoadedScenario, read_scenario
-from models.problems import ScenarioError
-from models.summary import summary_text
 
 logger = logging.getLogger("famassign")
 

@@ -21,6 +21,7 @@ The comparison table has one row per plan (``base`` first), see :data:`COMPARISO
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -30,10 +31,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from models import POLICY_CAP_LIMIT, LocatedProblem, Scenario, ScenarioError, StaffStatus
-from scenarios.staffing import StaffingAnswer, staffing
-from scenarios.variants import Variant, apply_variant, variants_of
-from solver import Result, solve
+from famassign.models import POLICY_CAP_LIMIT, LocatedProblem, Scenario, ScenarioError, StaffStatus
+from famassign.scenarios.staffing import StaffingAnswer, staffing
+from famassign.scenarios.variants import Variant, apply_variant, variants_of
+from famassign.solver import PlanOptions, Result, solve
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,8 @@ class Comparison:
         return (self.base, *self.variants)
 
 
-def _solve_job(
-    scenario: Scenario, time_limit: float, seed: int, workers: int, deterministic: bool
-) -> Result:
-    return solve(
-        scenario, time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic
-    )
+def _solve_job(scenario: Scenario, options: PlanOptions) -> Result:
+    return solve(scenario, options)
 
 
 def families_moved(base: Scenario, result: Result) -> int:
@@ -164,34 +161,35 @@ def prepare(scenario: Scenario, seed: int = 0) -> list[tuple[Variant, Scenario]]
 
 def compare(
     scenario: Scenario,
+    options: PlanOptions | None = None,
     *,
-    time_limit: float = 10.0,
-    seed: int = 0,
-    workers: int | None = None,
     processes: int | None = None,
-    deterministic: bool = False,
     with_staffing: bool = True,
 ) -> Comparison:
     """Solve the base scenario and each of its variants and compare them.
 
-    Each plan gets `time_limit` seconds. Plans are solved in up to `processes` processes
-    (default and most :data:`MAX_PROCESSES`; 1 solves in this process); `workers` CP-SAT threads
-    per solve default to the cores divided among the processes. `with_staffing` adds the
+    Each plan gets `options` (default: ``PlanOptions(time_limit=10)``). Plans are solved in up
+    to `processes` processes (default and most :data:`MAX_PROCESSES`; 1 solves in this
+    process); unless `options.workers` is set, each solve gets the cores divided among the
+    processes. `with_staffing` adds the
     staffing analysis of the base. Raises ScenarioError when a variant is invalid (before any
     solving).
     """
     start = time.monotonic()
-    prepared = prepare(scenario, seed)
+    options = options or PlanOptions(time_limit=10.0)
+    prepared = prepare(scenario, options.seed)
     jobs = [scenario] + [s for _, s in prepared]
     n_proc = max(1, min(processes or MAX_PROCESSES, MAX_PROCESSES, len(jobs)))
-    threads = workers or max(1, (os.cpu_count() or 1) // n_proc)
+    threads = options.workers or max(1, (os.cpu_count() or 1) // n_proc)
+    job_options = dataclasses.replace(options, workers=threads)
     log.info("comparing %d plans in %d process(es), %d worker(s) each", len(jobs), n_proc, threads)
     if n_proc == 1:
-        results = [_solve_job(s, time_limit, seed, threads, deterministic) for s in jobs]
+        results = [_solve_job(s, job_options) for s in jobs]
     else:
         with ProcessPoolExecutor(max_workers=n_proc) as pool:
             futures = [
-                pool.submit(_solve_job, s, time_limit, seed, threads, deterministic) for s in jobs
+                pool.submit(_solve_job, s, dataclasses.replace(job_options, stop=None))
+                for s in jobs
             ]
             results = [f.result() for f in futures]
     base = Outcome(BASE, "the scenario as given", scenario, results[0])

@@ -27,11 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from famassign.models.domain import StaffStatus
+from famassign.models.scenario import Scenario
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
 from famassign.safe_io import atomic_output_dir, write_csv
-from models.domain import StaffStatus
-from models.scenario import Scenario
-from solver.result import Result
+from famassign.solver.result import Result
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models.domain import CapException, StaffStatus
-from models.scenario import Scenario
-from solver.result import Result, Unplaced
+from famassign.models.domain import CapException, StaffStatus
+from famassign.models.scenario import Scenario
+from famassign.solver.result import Result, Unplaced
 
 BarState = Literal["ok", "over", "breach", "inactive"]
 

@@ -1,6 +1,6 @@
 """The famassign domain: families, staff, policy, cap exceptions, and the Scenario."""
 
-from models.domain import (
+from famassign.models.domain import (
     ALL_SITES,
     OUTCOME_TITLES,
     POLICY_CAP_LIMIT,
@@ -18,8 +18,8 @@ from models.domain import (
     StaffStatus,
     Weights,
 )
-from models.problems import LocatedProblem, Problem, ScenarioError
-from models.scenario import Scenario, cross_record_problems, pin_breaks_rule
+from famassign.models.problems import LocatedProblem, Problem, ScenarioError
+from famassign.models.scenario import Scenario, cross_record_problems, pin_breaks_rule
 
 __all__ = [
     "ALL_SITES",

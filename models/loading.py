@@ -43,9 +43,9 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from models.domain import CapException, Conflict, Family, Policy, Staff, Weights
-from models.problems import LocatedProblem, Problem, ScenarioError
-from models.scenario import Scenario, cross_record_problems
+from famassign.models.domain import CapException, Conflict, Family, Policy, Staff, Weights
+from famassign.models.problems import LocatedProblem, Problem, ScenarioError
+from famassign.models.scenario import Scenario, cross_record_problems
 
 logger = logging.getLogger(__name__)
 
@@ -784,7 +784,9 @@ def _assemble(
 
 def _variant_problems(scenario: Scenario, lines: YamlLines) -> list[LocatedProblem]:
     """Problems of the `variants:` of scenario.yaml, each variant parsed and applied."""
-    from scenarios.variants import variant_problems  # scenarios builds on models: import late
+    from famassign.scenarios.variants import (
+        variant_problems,  # scenarios builds on models: import late
+    )
 
     return variant_problems(scenario, lines)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.domain import (
+from famassign.models.domain import (
     CapException,
     Conflict,
     Family,
@@ -19,7 +19,7 @@ from models.domain import (
     StaffStatus,
     Weights,
 )
-from models.problems import Problem, ScenarioError
+from famassign.models.problems import Problem, ScenarioError
 
 
 class Scenario(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from models.domain import LanguagePolicy, ProgramOption, Staff, StaffStatus
-from models.scenario import Scenario
+from famassign.models.domain import LanguagePolicy, ProgramOption, Staff, StaffStatus
+from famassign.models.scenario import Scenario
 
 _TOP = 8
 

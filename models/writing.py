@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from models.domain import CapException, Conflict, Family, Staff
-from models.scenario import Scenario
+from famassign.models.domain import CapException, Conflict, Family, Staff
+from famassign.models.scenario import Scenario
 
 _TABLES: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("families.csv", Family, "families"),

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import (
+from famassign.models import (
     ALL_SITES,
     CapException,
     Conflict,
@@ -824,7 +824,7 @@ def write_example(folder: str | Path) -> Path:
     is kept as it is (the bundled one carries hand-written what-if variants); a new one is a
     commented file that lists the exceptions (so exceptions.csv is removed).
     """
-    from models.writing import write_scenario
+    from famassign.models.writing import write_scenario
 
     path = Path(folder)
     config = path / "scenario.yaml"

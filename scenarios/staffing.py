@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models import CapException, ProgramOption, Scenario, Staff
-from solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
-from solver.flow import solve_flow
+from famassign.models import CapException, ProgramOption, Scenario, Staff
+from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
+from famassign.solver.flow import solve_flow
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from models import (
+from famassign.models import (
     CapException,
     Conflict,
     Family,
@@ -49,7 +49,7 @@ from models import (
     Staff,
     Weights,
 )
-from models.domain import Code
+from famassign.models.domain import Code
 
 log = logging.getLogger(__name__)
 

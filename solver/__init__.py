@@ -1,7 +1,8 @@
 """Solving: Scenario to arrays, an exact flow plan, workload balance, an independent evaluator."""
 
-from solver.evaluator import Evaluation, evaluate
-from solver.result import (
+from famassign.solver.evaluator import Evaluation, evaluate
+from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.result import (
     Assignment,
     Caseload,
     ObjectiveTerms,
@@ -9,7 +10,7 @@ from solver.result import (
     SolveStatus,
     Unplaced,
 )
-from solver.solve import DEFAULT_TIME_LIMIT, PlanOptions, Progress, plan, solve
+from famassign.solver.solve import Progress, solve
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
@@ -17,12 +18,12 @@ __all__ = [
     "Caseload",
     "Evaluation",
     "ObjectiveTerms",
+    "OptionsError",
     "PlanOptions",
     "Progress",
     "Result",
     "SolveStatus",
     "Unplaced",
     "evaluate",
-    "plan",
     "solve",
 ]

@@ -13,7 +13,14 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from models import CapException, LanguagePolicy, Outcome, ProgramOption, Scenario, StaffStatus
+from famassign.models import (
+    CapException,
+    LanguagePolicy,
+    Outcome,
+    ProgramOption,
+    Scenario,
+    StaffStatus,
+)
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.arrays import IntArray
-from solver.balance import SolverSettings
+from famassign.solver.arrays import IntArray
+from famassign.solver.balance import SolverSettings
 
 
 @dataclass(frozen=True)

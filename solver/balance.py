@@ -27,9 +27,9 @@ from ortools.sat.python import cp_model
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
-from solver.flow import FlowPlan
-from solver.levels import (
+from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
+from famassign.solver.flow import FlowPlan
+from famassign.solver.levels import (
     FTE_SCALE,
     NODES_PER_SECOND,
     Budget,
@@ -37,7 +37,7 @@ from solver.levels import (
     fte_units,
     level_of,
 )
-from solver.stop import StopSignal
+from famassign.solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from models import Scenario
+from famassign.models import Scenario
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from collections import Counter
 
 import numpy as np
 
-from models import LanguagePolicy, Scenario, Staff, StaffStatus
-from solver.arrays import IntArray, ProblemArrays
-from solver.balance import components
-from solver.flow import solve_flow
+from famassign.models import LanguagePolicy, Scenario, Staff, StaffStatus
+from famassign.solver.arrays import IntArray, ProblemArrays
+from famassign.solver.balance import components
+from famassign.solver.flow import solve_flow
 
 
 def placement_reason(scenario: Scenario, family_index: int, staff: Staff) -> str:

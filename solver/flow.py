@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from solver.arrays import IntArray, ProblemArrays
+from famassign.solver.arrays import IntArray, ProblemArrays
 
 log = logging.getLogger(__name__)
 

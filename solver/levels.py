@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
 
-from solver.arrays import IntArray, ProblemArrays
+from famassign.solver.arrays import IntArray, ProblemArrays
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ before/after view written as ``moves.csv``). Logging names identifiers only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -34,10 +35,10 @@ from enum import StrEnum
 
 import pandas as pd
 
-from models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
-from solver.result import Result
-from solver.solve import DEFAULT_TIME_LIMIT, PlanOptions, Progress, plan
-from solver.stop import StopSignal
+from famassign.models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
+from famassign.solver.options import PlanOptions
+from famassign.solver.result import Result
+from famassign.solver.solve import Progress, solve
 
 log = logging.getLogger(__name__)
 
@@ -270,13 +271,9 @@ def reassign(
     absent: Collection[str] | str = (),
     until: date | None = None,
     temporary_cap: int | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
-    workers: int | None = None,
-    deterministic: bool = False,
+    options: PlanOptions | None = None,
     match_tolerance: float | None = 0.0,
     progress: Progress | None = None,
-    stop: StopSignal | None = None,
 ) -> ReassignResult:
     """Re-plan `scenario` after `departed` staff leave and `absent` staff go on leave.
 
@@ -284,8 +281,8 @@ def reassign(
     last day of an absence (and the end of the temporary exception); `temporary_cap` the relaxed
     cap of that exception. See the module docstring for the order of the objective.
     `match_tolerance` replaces ``weights.balance_match_tolerance`` (0: balance never gives up
-    match; None: keep the scenario's). `stop` (set from another thread) ends the balance stage
-    early with the best plan so far. Raises :class:`ReassignError` for an invalid request.
+    match; None: keep the scenario's). `options` are as for :func:`famassign.solve` (moves are
+    always minimised). Raises :class:`ReassignError` for an invalid request.
     """
     changed, exception = leave_scenario(
         scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
@@ -301,15 +298,8 @@ def reassign(
         ", ".join(away) or "none",
         f", temporary exception {exception.exception_id}" if exception else "",
     )
-    options = PlanOptions(
-        time_limit=time_limit,
-        seed=seed,
-        workers=workers,
-        deterministic=deterministic,
-        minimize_moves=True,
-        stop=stop,
-    )
-    result = plan(planning, options, progress=progress)
+    options = dataclasses.replace(options or PlanOptions(), minimize_moves=True)
+    result = solve(planning, options, progress=progress)
     leaving = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
     moves = _moves(scenario, changed, result, leaving, until if away else None)
     out = ReassignResult(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from models import Family, LanguagePolicy, Scenario, Staff, StaffStatus
+from famassign.models import Family, LanguagePolicy, Scenario, Staff, StaffStatus
 
 log = logging.getLogger(__name__)
 

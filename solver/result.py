@@ -103,6 +103,10 @@ class Result(BaseModel):
         """family_id -> staff_id (None when unplaced)."""
         return {a.family_id: a.staff_id for a in self.assignments}
 
+    def exception_of(self) -> dict[str, str | None]:
+        """staff_id -> the exception_id its caseload cites (None within the cap)."""
+        return {c.staff_id: c.exception_id for c in self.caseloads}
+
     def assignments_frame(self) -> pd.DataFrame:
         """assignments.csv as a DataFrame, one row per family in input order."""
         return pd.DataFrame([a.model_dump() for a in self.assignments], columns=ASSIGNMENT_COLUMNS)

@@ -6,17 +6,17 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from models import Scenario
-from solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
-from solver.balance import SolverSettings, balance
-from solver.explain import placement_reason, unplaced_reasons
-from solver.flow import solve_flow
-from solver.result import (
+from famassign.models import Scenario
+from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
+from famassign.solver.balance import SolverSettings, balance
+from famassign.solver.explain import placement_reason, unplaced_reasons
+from famassign.solver.flow import solve_flow
+from famassign.solver.options import PlanOptions
+from famassign.solver.result import (
     Assignment,
     Caseload,
     ObjectiveTerms,
@@ -24,14 +24,11 @@ from solver.result import (
     SolveStatus,
     Unplaced,
 )
-from solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while solving; stages: model, flow, balance."""
-
-DEFAULT_TIME_LIMIT = 30.0
 
 
 def package_version() -> str:
@@ -42,50 +39,36 @@ def package_version() -> str:
         return "0+unknown"
 
 
-@dataclass(frozen=True)
-class PlanOptions:
-    """How to plan. `minimize_moves` puts the number of families moved from an active current
-    staff member right after exception places (reassignment); otherwise continuity is only a
-    match term. `balance` runs the workload stage (CP-SAT) after the exact flow stage. `stop`
-    lets another thread end the balance stage early, keeping the best plan so far."""
-
-    time_limit: float = DEFAULT_TIME_LIMIT
-    seed: int = 0
-    workers: int | None = None
-    deterministic: bool = False
-    minimize_moves: bool = False
-    balance: bool = True
-    stop: StopSignal | None = None
-
-
 def solve(
-    scenario: Scenario,
-    *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
-    workers: int | None = None,
-    deterministic: bool = False,
-    progress: Progress | None = None,
-    stop: StopSignal | None = None,
+    scenario: Scenario, options: PlanOptions | None = None, *, progress: Progress | None = None
 ) -> Result:
     """The best plan the rule allows for `scenario`.
 
-    Placement (most families, most urgent first), exception places, and match are optimal (an
+    Placement (most families, most urgent first), exception places and match are optimal (an
     exact min-cost flow); workload balance (load levels with HiGHS, CP-SAT) then minimises the
-    largest weighted load per FTE within `time_limit` seconds, giving up at most
-    `weights.balance_match_tolerance` of the match. `workers` (CP-SAT threads) defaults to the
-    machine's cores; `deterministic` gives identical plans for identical input and seed (single
-    worker, deterministic time limit). `stop` (set from another
-    thread) ends the search early with the best plan so far.
+    largest weighted load per FTE within the time limit, giving up at most
+    ``weights.balance_match_tolerance`` of the match.
+
+    Parameters
+    ----------
+    scenario
+        A checked scenario (see :func:`famassign.read_scenario`).
+    options
+        Time limit, seed, workers, determinism and stop signal; defaults to ``PlanOptions()``.
+    progress
+        Called as ``progress(stage, done, total)``; stages: model, flow, balance.
+
+    Returns
+    -------
+    Result
+        The plan: assignments, caseloads, unplaced families with reasons, objective terms.
+
+    Raises
+    ------
+    OptionsError
+        When an option is out of range (raised by :class:`PlanOptions`).
     """
-    options = PlanOptions(
-        time_limit=time_limit, seed=seed, workers=workers, deterministic=deterministic, stop=stop
-    )
-    return plan(scenario, options, progress=progress)
-
-
-def plan(scenario: Scenario, options: PlanOptions, *, progress: Progress | None = None) -> Result:
-    """Plan `scenario` under `options` (see :func:`solve`, which is the usual entry point)."""
+    options = options or PlanOptions()
     start = time.monotonic()
     report = progress or (lambda stage, done, total: None)
     report("model", 0, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models import Family, Scenario, Staff
+from famassign.models import Family, Scenario, Staff
 
 AS_OF = date(2026, 8, 17)
 

@@ -15,9 +15,10 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; import
 
 from benchmarks.baselines import greedy_plan, levels, solve_highs, solve_highs_balance  # noqa: E402
 from benchmarks.gap import GAP_DIR, load_best_known, read_gap, solve_gap  # noqa: E402
-from scenarios.generator import generate  # noqa: E402
-from solver.arrays import build_arrays  # noqa: E402
-from solver.flow import solve_flow  # noqa: E402
+from famassign.scenarios.generator import generate  # noqa: E402
+from famassign.solver.arrays import build_arrays  # noqa: E402
+from famassign.solver.flow import solve_flow  # noqa: E402
+from famassign.solver.options import PlanOptions  # noqa: E402
 
 needs_gap = pytest.mark.skipif(
     not (GAP_DIR / "gap1.txt").exists(),
@@ -120,12 +121,12 @@ def test_run_smoke(tmp_path: Path) -> None:
 def test_highs_on_the_whole_balance_model_agrees_with_famassign(tiny_arrays) -> None:  # type: ignore[no-untyped-def]
     """Two different routes to the same optimum: HiGHS minimising the largest load on the whole
     balance model, and famassign's level bound plus the MIP at that level."""
-    from solver import solve
-    from solver.balance import load_per_fte
+    from famassign.solver import solve
+    from famassign.solver.balance import load_per_fte
 
     direct = solve_highs_balance(tiny_arrays, 60.0, tolerance=0.005)
     assert direct.optimal and direct.staff_of is not None
-    ours = solve(generate("rural", 1), time_limit=30)
+    ours = solve(generate("rural", 1), PlanOptions(time_limit=30))
     assert ours.status.value == "optimal"
     highs_load = load_per_fte(tiny_arrays, direct.staff_of)[tiny_arrays.staff_active].max()
     assert highs_load == pytest.approx(ours.terms.max_load_per_fte)

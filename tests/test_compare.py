@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.compare import COMPARISON_COLUMNS, compare, families_moved
-from models import Scenario
-from models.writing import write_scenario
-from scenarios import GeneratorConfig, generate
+from famassign.models import Scenario
+from famassign.models.writing import write_scenario
+from famassign.scenarios import GeneratorConfig, generate
+from famassign.solver.options import PlanOptions
 
 VARIANTS: tuple[dict[str, Any], ...] = (
     {"name": "no waiver", "changes": [{"remove_exception": {"exception_id": "W-2026-01"}}]},
@@ -41,7 +42,7 @@ def program() -> Scenario:
 
 
 def test_compare_rows(program: Scenario) -> None:
-    comparison = compare(program, time_limit=2, seed=1, processes=2)
+    comparison = compare(program, PlanOptions(time_limit=2, seed=1), processes=2)
     frame = comparison.frame
     assert list(frame.columns) == COMPARISON_COLUMNS
     assert list(frame["variant"]) == ["base", "no waiver", "hire", "growth"]
@@ -65,8 +66,8 @@ def test_compare_rows(program: Scenario) -> None:
 
 
 def test_one_process_gives_the_same_placements(program: Scenario) -> None:
-    two = compare(program, time_limit=1, seed=1, processes=2, with_staffing=False)
-    one = compare(program, time_limit=1, seed=1, processes=1, with_staffing=False)
+    two = compare(program, PlanOptions(time_limit=1, seed=1), processes=2, with_staffing=False)
+    one = compare(program, PlanOptions(time_limit=1, seed=1), processes=1, with_staffing=False)
     for column in ("families", "placed", "unplaced", "caseloads_above_40", "exceptions_used"):
         assert list(two.frame[column]) == list(one.frame[column])
 
@@ -74,7 +75,7 @@ def test_one_process_gives_the_same_placements(program: Scenario) -> None:
 def test_families_moved_counts_only_families_with_a_current_staff_member(
     program: Scenario,
 ) -> None:
-    comparison = compare(program, time_limit=1, processes=1, with_staffing=False)
+    comparison = compare(program, PlanOptions(time_limit=1), processes=1, with_staffing=False)
     result = comparison.base.result
     expected = sum(
         1

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import ScenarioError
-from models.loading import MAX_CELL_CHARS, read_scenario
+from famassign.models import ScenarioError
+from famassign.models.loading import MAX_CELL_CHARS, read_scenario
 
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

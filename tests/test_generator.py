@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import max_flow
 
-from models import ALL_SITES, ExceptionKind, Family, ProgramOption, Scenario, StaffStatus
-from scenarios import example_path
-from scenarios.generator import (
+from famassign.models import ALL_SITES, ExceptionKind, Family, ProgramOption, Scenario, StaffStatus
+from famassign.scenarios import example_path
+from famassign.scenarios.generator import (
     PRESETS,
     SPRINGFIELD,
     GeneratorConfig,
@@ -320,7 +320,7 @@ def test_example_program_shows_every_feature() -> None:
 
 
 def test_example_files_load_as_the_generated_program() -> None:
-    loading = pytest.importorskip("models.loading")
+    loading = pytest.importorskip("famassign.models.loading")
     loaded = loading.load_scenario(example_path())
     expected = springfield()
     assert loaded.name == SPRINGFIELD.name

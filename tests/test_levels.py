@@ -16,14 +16,15 @@ from builders import fam, scenario, staff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import Policy, Scenario
-from scenarios.generator import generate
-from solver import evaluate, solve
-from solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
-from solver.balance import SolverSettings, _Component, balance, relaxed_load_bound
-from solver.flow import solve_flow
-from solver.levels import Budget, LoadLevels, fte_units, level_of
-from solver.stop import StopSignal
+from famassign.models import Policy, Scenario
+from famassign.scenarios.generator import generate
+from famassign.solver import evaluate, solve
+from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
+from famassign.solver.balance import SolverSettings, _Component, balance, relaxed_load_bound
+from famassign.solver.flow import solve_flow
+from famassign.solver.levels import Budget, LoadLevels, fte_units, level_of
+from famassign.solver.options import PlanOptions
+from famassign.solver.stop import StopSignal
 
 
 def _levels(arrays: ProblemArrays, match_floor: int) -> LoadLevels:
@@ -154,7 +155,7 @@ def test_balance_reaches_the_brute_force_optimum(program: Scenario, tolerance: f
 
 
 def _solve_small_program(seed: int) -> str:
-    return solve(generate("rural", seed), time_limit=5).status.value
+    return solve(generate("rural", seed), PlanOptions(time_limit=5)).status.value
 
 
 def test_a_process_forked_after_a_solve_can_solve() -> None:
@@ -197,7 +198,7 @@ def test_stop_ends_the_level_mip_with_a_complete_plan() -> None:
     timer = threading.Timer(0.6, stop.stop)  # after the flow and the level bound
     started = time.monotonic()
     timer.start()
-    result = solve(program, time_limit=60, stop=stop)
+    result = solve(program, PlanOptions(time_limit=60, stop=stop))
     took = time.monotonic() - started
     assert took < 2.5, f"took {took:.1f}s to stop"
     assert result.status.value == "feasible"

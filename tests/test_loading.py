@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import (
+from famassign.models import (
     CapException,
     Conflict,
     ExceptionKind,
@@ -29,9 +29,9 @@ from models import (
     StaffStatus,
     Weights,
 )
-from models.loading import load_scenario, read_frames, read_scenario, scenario_from_frames
-from models.summary import capacity_shortfalls, summary_text
-from models.writing import write_scenario
+from famassign.models.loading import load_scenario, read_frames, read_scenario, scenario_from_frames
+from famassign.models.summary import capacity_shortfalls, summary_text
+from famassign.models.writing import write_scenario
 
 
 def _problems(exc: pytest.ExceptionInfo[ScenarioError]) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 
 import famassign.outputs as outputs
 import famassign.safe_io as safe_io
+from famassign.models import CapException, Family, Policy, Scenario, Staff
 from famassign.outputs import PLAN_FILES, SUMMARY_REQUIRED_KEYS, write_plan
 from famassign.report import ReportSection
 from famassign.safe_io import (
@@ -30,8 +31,7 @@ from famassign.safe_io import (
     write_csv,
     write_xlsx,
 )
-from models import CapException, Family, Policy, Scenario, Staff
-from solver.result import (
+from famassign.solver.result import (
     Assignment,
     Caseload,
     ObjectiveTerms,

@@ -17,11 +17,12 @@ from scipy.sparse import coo_matrix
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import Family, Scenario, Staff, StaffStatus
-from models.writing import write_scenario
-from scenarios.generator import GeneratorConfig, generate
-from solver import evaluate
-from solver.reassign import MoveKind, ReassignError, ReassignResult, reassign
+from famassign.models import Family, Scenario, Staff, StaffStatus
+from famassign.models.writing import write_scenario
+from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.solver import evaluate
+from famassign.solver.options import PlanOptions
+from famassign.solver.reassign import MoveKind, ReassignError, ReassignResult, reassign
 
 AS_OF = date(2026, 8, 17)
 runner = CliRunner()
@@ -217,7 +218,7 @@ def short_room(temporary_cap: int | None = None, until: date | None = None) -> R
         departed=["C"],
         temporary_cap=temporary_cap,
         until=until,
-        time_limit=5,
+        options=PlanOptions(time_limit=5),
     )
 
 
@@ -250,7 +251,7 @@ def test_one_departure_moves_exactly_their_families_when_colleagues_have_room() 
     exact_cases = 0
     total_room_moves = 0
     for leaving in english + others:
-        out = reassign(sc, departed=[leaving], time_limit=2, seed=1)
+        out = reassign(sc, departed=[leaving], options=PlanOptions(time_limit=2, seed=1))
         check_valid(out)
         levels = assert_optimal(out, with_match=leaving in english[:2])
         theirs = {f.family_id for f in sc.families if f.current_staff_id == leaving}
@@ -275,7 +276,7 @@ def test_moves_equal_the_independent_minimum_when_room_is_tight() -> None:
     for seed in (3, 4):
         sc = _program(seed, slack=0.02)
         for leaving in [s.staff_id for s in sc.staff][4:7]:
-            out = reassign(sc, departed=[leaving], time_limit=2, seed=seed)
+            out = reassign(sc, departed=[leaving], options=PlanOptions(time_limit=2, seed=seed))
             check_valid(out)
             levels = assert_optimal(out)
             assert out.count(MoveKind.room) == levels.moves
@@ -294,7 +295,7 @@ def test_a_spanish_family_makes_room_by_moving_the_fewest_english_families() -> 
         families=tuple(fams),
         staff=(staff("A"), staff("C", languages=("es",)), staff("E", languages=("en",))),
     )
-    out = reassign(sc, departed="C", time_limit=2)
+    out = reassign(sc, departed="C", options=PlanOptions(time_limit=2))
     check_valid(out)
     assert out.result.terms.moves == 5 == assert_optimal(out).moves
     room = [m for m in out.moves if m.kind is MoveKind.room]
@@ -313,7 +314,7 @@ def test_pinned_families_never_move_and_a_pin_on_the_leaver_is_released() -> Non
     ][:3]
     assert leavers
     for leaving in leavers:
-        out = reassign(sc, departed=[leaving], time_limit=2)
+        out = reassign(sc, departed=[leaving], options=PlanOptions(time_limit=2))
         check_valid(out)
         assert_optimal(out)
         plan = out.result.plan()
@@ -331,7 +332,9 @@ def test_pinned_families_never_move_and_a_pin_on_the_leaver_is_released() -> Non
 def test_absent_staff_with_until_are_temporary_moves() -> None:
     sc = _program(6, slack=0.3)
     leaving = sc.staff[-1].staff_id
-    out = reassign(sc, absent=[leaving], until=date(2026, 10, 31), time_limit=2)
+    out = reassign(
+        sc, absent=[leaving], until=date(2026, 10, 31), options=PlanOptions(time_limit=2)
+    )
     check_valid(out)
     assert out.scenario.staff_by_id[leaving].status is StaffStatus.absent
     assert out.temporary_until == date(2026, 10, 31)
@@ -527,7 +530,7 @@ def test_a_pinned_family_keeps_its_place_even_against_a_more_urgent_family() -> 
         ),
         staff=(staff("A", max_families=1), staff("B")),
     )
-    out = reassign(sc, departed=["B"], time_limit=2)
+    out = reassign(sc, departed=["B"], options=PlanOptions(time_limit=2))
     check_valid(out)
     assert out.result.plan() == {"P": "A", "U": None}
     assert_optimal(out)

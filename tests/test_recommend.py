@@ -10,11 +10,12 @@ from builders import AS_OF, fam, staff
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import CapException, Conflict, Family, Scenario
-from models.writing import write_scenario
-from scenarios.generator import GeneratorConfig, generate
-from solver import solve
-from solver.recommend import TERM_NAMES, Candidate, RecommendError, recommend
+from famassign.models import CapException, Conflict, Family, Scenario
+from famassign.models.writing import write_scenario
+from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.solver import solve
+from famassign.solver.options import PlanOptions
+from famassign.solver.recommend import TERM_NAMES, Candidate, RecommendError, recommend
 
 runner = CliRunner()
 
@@ -149,7 +150,7 @@ def test_above_cap_places_rank_last_and_name_the_exception() -> None:
     assert [c.staff_id for c in rec.candidates] == ["P", "W"]
     w = rec.candidates[1]
     assert w.above_cap and w.exception_id == "WV" and (w.families_after, w.cap) == (41, 40)
-    assert solve(sc, time_limit=2).plan()["X"] == "P"
+    assert solve(sc, PlanOptions(time_limit=2)).plan()["X"] == "P"
 
 
 def _key(c: Candidate) -> tuple[bool, int, float]:
@@ -160,7 +161,7 @@ def _check_agrees(sc: Scenario, family: Family) -> None:
     """Solve places `family` where recommend ranks first (or on a candidate tied with it on every
     ranking term: exception place, score, load per FTE after)."""
     rec = recommend(sc, family, top=50)
-    placed = solve(sc, time_limit=2, deterministic=True).plan()[family.family_id]
+    placed = solve(sc, PlanOptions(time_limit=2, deterministic=True)).plan()[family.family_id]
     if rec.best is None:
         assert placed is None
         return

@@ -37,12 +37,12 @@ import pytest
 from typer.testing import CliRunner
 
 from famassign.cli import app
+from famassign.models import Scenario
+from famassign.models.writing import write_scenario
 from famassign.safe_io import TMP_PREFIX
-from models import Scenario
-from models.writing import write_scenario
-from scenarios.example import example_path
-from scenarios.generator import PRESETS, generate
-from solver import PlanOptions, evaluate
+from famassign.scenarios.example import example_path
+from famassign.scenarios.generator import PRESETS, generate
+from famassign.solver import PlanOptions, evaluate
 
 FAMASSIGN = [sys.executable, "-m", "famassign"]
 PLAN_OUTPUTS = ("assignments.csv", "caseloads.csv")
@@ -212,9 +212,9 @@ def test_deterministic_plan_ignores_model_build_time(
 ) -> None:
     """Library level: a model build slowed by 0.4 s (as under machine load) gives the same
     deterministic plan; the balance budget is deterministic time, never time left on a clock."""
-    solve_module = importlib.import_module("solver.solve")
+    solve_module = importlib.import_module("famassign.solver.solve")
     options = PlanOptions(time_limit=1.0, seed=3, deterministic=True)
-    first = solve_module.plan(small, options)
+    first = solve_module.solve(small, options)
     build = solve_module.build_arrays
 
     def slow_build(scenario: Scenario) -> Any:
@@ -223,7 +223,7 @@ def test_deterministic_plan_ignores_model_build_time(
         return arrays
 
     monkeypatch.setattr(solve_module, "build_arrays", slow_build)
-    second = solve_module.plan(small, options)
+    second = solve_module.solve(small, options)
     assert first.plan() == second.plan()
     assert first.caseloads == second.caseloads
 

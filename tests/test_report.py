@@ -7,6 +7,7 @@ import time
 from datetime import date
 from html.parser import HTMLParser
 
+from famassign.models import CapException, Family, Policy, Scenario, Staff
 from famassign.report import (
     COLOURS,
     Bar,
@@ -18,8 +19,7 @@ from famassign.report import (
     svg_bar_chart,
     svg_histogram,
 )
-from models import CapException, Family, Policy, Scenario, Staff
-from solver.result import (
+from famassign.solver.result import (
     Assignment,
     Caseload,
     ObjectiveTerms,

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from scenarios.example import example_path
+from famassign.scenarios.example import example_path
 
 BROWSER = next(
     (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
-from models import CapException, Conflict, Policy, Scenario, StaffStatus
-from scenarios.generator import GeneratorConfig, generate
-from solver import Result, evaluate, solve
+from famassign.models import CapException, Conflict, Policy, Scenario, StaffStatus
+from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.solver import Result, evaluate, solve
+from famassign.solver.options import PlanOptions
 
 
 def check(sc: Scenario, result: Result) -> None:
@@ -36,7 +37,7 @@ def test_language_and_strengths_decide_a_tiny_plan() -> None:
         [fam("f1", language="es"), fam("f2", needs=("learners",))],
         [staff("s1", strengths=("learners",)), staff("s2", languages=("en", "es"))],
     )
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     assert result.plan() == {"f1": "s2", "f2": "s1"}
     assert result.status == "optimal"
     # Match = language 60 each + strengths 4 * 3 for f2.
@@ -51,7 +52,7 @@ def test_most_urgent_are_placed_when_not_all_fit() -> None:
         [fam("a", urgency=1), fam("b", urgency=5), fam("c", urgency=4)],
         [staff("s1", max_families=2)],
     )
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     assert result.plan() == {"a": None, "b": "s1", "c": "s1"}
     assert [u.family_id for u in result.unplaced] == ["a"]
     assert "at their cap" in result.unplaced[0].reason
@@ -65,7 +66,7 @@ def test_conflict_pin_and_absent_staff_are_respected() -> None:
         [staff("s1"), staff("s2"), staff("s3", status="absent", strengths=("learners",))],
         conflicts=(Conflict(family_id="f1", staff_id="s1"),),
     )
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     plan = result.plan()
     assert plan["f1"] == "s2" and plan["f2"] == "s1" and plan["f3"] in {"s1", "s2"}
     check(sc, result)
@@ -83,7 +84,7 @@ def test_balance_spreads_weighted_load_across_equal_staff() -> None:
         ],
         [staff("s1"), staff("s2")],
     )
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     assert result.terms.max_load_per_fte == 4.0
     assert result.max_load_bound == pytest.approx(4.0, abs=0.01)
     check(sc, result)
@@ -110,7 +111,7 @@ WAIVER = CapException(
 
 def test_waiver_is_used_named_and_places_everyone() -> None:
     sc = _waiver_program(WAIVER)
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     assert result.terms.placed == 83 and not result.unplaced
     assert result.exceptions_used == ("W1",)
     assert result.terms.over_cap == 3  # no more exception places than needed
@@ -122,7 +123,7 @@ def test_waiver_is_used_named_and_places_everyone() -> None:
 
 
 def test_without_the_waiver_fewer_are_placed_and_the_exception_is_named() -> None:
-    result = solve(_waiver_program(None), time_limit=5)
+    result = solve(_waiver_program(None), PlanOptions(time_limit=5))
     assert result.terms.placed == 80
     assert len(result.unplaced) == 3
     # The three least urgent stay unplaced (urgency 1), and the reason names a cap of 42:
@@ -135,7 +136,7 @@ def test_without_the_waiver_fewer_are_placed_and_the_exception_is_named() -> Non
 def test_an_expired_exception_is_never_used() -> None:
     expired = WAIVER.model_copy(update={"starts": date(2025, 7, 1), "ends": date(2026, 6, 30)})
     sc = _waiver_program(expired)
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     assert result.terms.placed == 80
     assert result.exceptions_used == ()
     assert all(c.families <= 40 for c in result.caseloads)
@@ -151,7 +152,7 @@ def test_lower_policy_cap_and_fte_proration() -> None:
         [staff("s1"), staff("s2", fte=0.5)],
         policy=Policy(max_families_per_staff=10),
     )
-    result = solve(sc, time_limit=5)
+    result = solve(sc, PlanOptions(time_limit=5))
     loads = {c.staff_id: c.families for c in result.caseloads}
     assert result.terms.placed == 12 and loads["s2"] <= 5 and loads["s1"] <= 10
     check(sc, result)
@@ -202,7 +203,7 @@ def independent_max_placeable(sc: Scenario) -> int:
 @pytest.mark.parametrize("preset", ["rural", "small"])
 def test_generated_programs_are_valid_and_place_the_most_possible(preset: str) -> None:
     sc = generate(preset, seed=3)
-    result = solve(sc, time_limit=10, seed=1)
+    result = solve(sc, PlanOptions(time_limit=10, seed=1))
     check(sc, result)
     assert result.terms.placed == independent_max_placeable(sc)
 
@@ -239,7 +240,7 @@ def test_property_no_plan_ever_breaks_a_hard_rule(
             )
         }
     )
-    result = solve(sc, time_limit=2, seed=seed)
+    result = solve(sc, PlanOptions(time_limit=2, seed=seed))
     check(sc, result)
     assert result.terms.placed == independent_max_placeable(sc)
     for c in result.caseloads:
@@ -249,8 +250,8 @@ def test_property_no_plan_ever_breaks_a_hard_rule(
 
 def test_deterministic_mode_gives_identical_plans() -> None:
     sc = generate("small", seed=5)
-    first = solve(sc, time_limit=3, seed=7, deterministic=True)
-    second = solve(sc, time_limit=3, seed=7, deterministic=True)
+    first = solve(sc, PlanOptions(time_limit=3, seed=7, deterministic=True))
+    second = solve(sc, PlanOptions(time_limit=3, seed=7, deterministic=True))
     assert first.assignments == second.assignments
 
 
@@ -258,7 +259,9 @@ def test_more_time_never_gives_a_worse_plan() -> None:
     # Deterministic mode: a longer budget replays the shorter search and goes on, keeping the
     # best plan, so the largest load never rises; placement and exception places never change.
     sc = generate("small", seed=2)
-    results = [solve(sc, time_limit=t, seed=1, deterministic=True) for t in (0.2, 1.0, 3.0)]
+    results = [
+        solve(sc, PlanOptions(time_limit=t, seed=1, deterministic=True)) for t in (0.2, 1.0, 3.0)
+    ]
     loads = [r.terms.max_load_per_fte for r in results]
     assert loads == sorted(loads, reverse=True)
     assert len({(r.terms.placed, r.terms.over_cap, r.bound) for r in results}) == 1

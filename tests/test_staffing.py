@@ -7,13 +7,13 @@ import pytest
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import Scenario
-from scenarios import GeneratorConfig, generate
-from scenarios.example import example_path
-from scenarios.staffing import staffing, with_new_staff
-from scenarios.variants import apply_variant, parse_variants
-from solver.arrays import build_arrays
-from solver.flow import solve_flow
+from famassign.models import Scenario
+from famassign.scenarios import GeneratorConfig, generate
+from famassign.scenarios.example import example_path
+from famassign.scenarios.staffing import staffing, with_new_staff
+from famassign.scenarios.variants import apply_variant, parse_variants
+from famassign.solver.arrays import build_arrays
+from famassign.solver.flow import solve_flow
 
 
 def placed(scenario: Scenario) -> int:

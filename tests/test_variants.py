@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from models import LanguagePolicy, ProgramOption, Scenario, ScenarioError, StaffStatus
-from models.loading import read_scenario
-from scenarios import GeneratorConfig, generate
-from scenarios.example import example_path
-from scenarios.variants import Variant, apply_variant, parse_variants, variant_problems
+from famassign.models import LanguagePolicy, ProgramOption, Scenario, ScenarioError, StaffStatus
+from famassign.models.loading import read_scenario
+from famassign.scenarios import GeneratorConfig, generate
+from famassign.scenarios.example import example_path
+from famassign.scenarios.variants import Variant, apply_variant, parse_variants, variant_problems
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import typer
 import yaml
 
 from famassign.cli import EXIT_OK, EXIT_UNPLACED, app, guarded, load_for_command
-from famassign.commands.solve import DETERMINISTIC, OUT, SEED, TIME_LIMIT, WORKERS
+from famassign.commands.solve import DETERMINISTIC, OUT, SEED, TIME_LIMIT, WORKERS, RunOptions
 from famassign.compare import BASE, Comparison, compare
 from famassign.report import (
     Bar,
@@ -33,8 +33,8 @@ from famassign.report import (
     svg_histogram,
 )
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
-from scenarios.staffing import StaffingAnswer, staffing
-from scenarios.variants import variants_of
+from famassign.scenarios.staffing import StaffingAnswer, staffing
+from famassign.scenarios.variants import variants_of
 
 log = logging.getLogger(__name__)
 
@@ -242,11 +242,8 @@ def compare_command(
     check_output_dir(out)
     comparison = compare(
         loaded.scenario,
-        time_limit=time_limit,
-        seed=seed,
-        workers=workers,
+        RunOptions(time_limit, seed, workers, deterministic).plan_options(),
         processes=processes,
-        deterministic=deterministic,
     )
     report = render_comparison(comparison)
     answer = comparison.staffing

@@ -21,15 +21,16 @@ from famassign.commands.solve import (
     SEED,
     TIME_LIMIT,
     WORKERS,
+    RunOptions,
     finish,
     interruptible,
     progress_display,
 )
+from famassign.models import POLICY_CAP_LIMIT
 from famassign.report import ReportSection
 from famassign.safe_io import check_output_dir
-from models import POLICY_CAP_LIMIT
-from solver.reassign import MoveKind, ReassignError, ReassignResult
-from solver.reassign import reassign as reassign_plan
+from famassign.solver.reassign import MoveKind, ReassignError, ReassignResult
+from famassign.solver.reassign import reassign as reassign_plan
 
 
 def _ids(option: str, value: str | None) -> tuple[str, ...]:
@@ -179,12 +180,10 @@ def reassign(
                     absent=away,
                     until=end,
                     temporary_cap=temporary_cap,
-                    time_limit=time_limit,
-                    seed=seed,
-                    workers=workers,
-                    deterministic=deterministic,
+                    options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
+                        stop=stop
+                    ),
                     progress=progress,
-                    stop=stop,
                 )
             )
     except ReassignError as exc:

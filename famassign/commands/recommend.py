@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from famassign.cli import EXIT_OK, EXIT_UNPLACED, UsageError, app, guarded, load_for_command
-from solver.recommend import TERM_NAMES, Recommendation, RecommendError
-from solver.recommend import recommend as rank_staff
+from famassign.solver.recommend import TERM_NAMES, Recommendation, RecommendError
+from famassign.solver.recommend import recommend as rank_staff
 
 
 def render(rec: Recommendation, console: Console) -> None:

@@ -15,12 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from famassign.cli import EXIT_OK, EXIT_UNPLACED, UsageError, app, guarded, load_for_command
+from famassign.models import Scenario
 from famassign.outputs import write_plan
 from famassign.safe_io import check_output_dir
-from models import Scenario
-from scenarios.example import example_path
-from solver import DEFAULT_TIME_LIMIT, PlanOptions, Result, plan
-from solver.stop import StopSignal
+from famassign.scenarios.example import example_path
+from famassign.solver import DEFAULT_TIME_LIMIT, PlanOptions, Result
+from famassign.solver import solve as solve_plan
+from famassign.solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _solve_folder(folder: Path, out: Path, run: RunOptions) -> int:
     check_output_dir(out)
     with progress_display() as progress:
         result = interruptible(
-            lambda stop: plan(loaded.scenario, run.plan_options(stop=stop), progress=progress)
+            lambda stop: solve_plan(loaded.scenario, run.plan_options(stop=stop), progress=progress)
         )
     return finish(result, loaded.scenario, out)
 

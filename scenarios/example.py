@@ -13,7 +13,7 @@ def example_path(name: str = EXAMPLE_NAME) -> Path:
 
     Raises FileNotFoundError when no bundled example has that name.
     """
-    resource = files("scenarios") / "examples" / name
+    resource = files("famassign.scenarios") / "examples" / name
     if not resource.is_dir():
         raise FileNotFoundError(f"no bundled example named {name!r}")
     # package data inside a regular install is already a directory on disk

@@ -12,7 +12,8 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from famassign.cli import app, guarded
+from famassign.cli import app
+from famassign.commands.common import guarded
 
 runner = CliRunner()
 

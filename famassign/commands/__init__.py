@@ -1,9 +1,1 @@
-"""Commands beyond `validate`, one module each; importing a module registers its commands on
-:data:`famassign.cli.app` (``@app.command()`` then ``@guarded``)."""
-
-from famassign.commands import (  # noqa: F401
-    compare,
-    reassign,
-    recommend,
-    solve,
-)
+"""The commands, one module each; :mod:`famassign.cli` registers them on the app."""

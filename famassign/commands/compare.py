@@ -15,8 +15,18 @@ from pathlib import Path
 import typer
 import yaml
 
-from famassign.cli import EXIT_OK, EXIT_UNPLACED, app, guarded, load_for_command
-from famassign.commands.solve import DETERMINISTIC, OUT, SEED, TIME_LIMIT, WORKERS, RunOptions
+from famassign.commands.common import (
+    DETERMINISTIC,
+    EXIT_OK,
+    EXIT_UNPLACED,
+    OUT,
+    SEED,
+    TIME_LIMIT,
+    WORKERS,
+    RunOptions,
+    guarded,
+    load_for_command,
+)
 from famassign.compare import BASE, Comparison, compare
 from famassign.report import (
     Bar,
@@ -223,7 +233,6 @@ def _code(placed: int, families: int) -> int:
     return EXIT_OK if placed == families else EXIT_UNPLACED
 
 
-@app.command("compare")
 @guarded
 def compare_command(
     scenario: Path = typer.Argument(..., help="Scenario folder (variants in scenario.yaml)."),
@@ -264,7 +273,6 @@ def compare_command(
     return _code(base.placed, len(base.assignments))
 
 
-@app.command("staffing")
 @guarded
 def staffing_command(
     scenario: Path = typer.Argument(..., help="Scenario folder."),

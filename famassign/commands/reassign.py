@@ -14,16 +14,18 @@ from typing import Any
 
 import typer
 
-from famassign.cli import UsageError, app, guarded, load_for_command
-from famassign.commands.solve import (
+from famassign.commands.common import (
     DETERMINISTIC,
     OUT,
     SEED,
     TIME_LIMIT,
     WORKERS,
     RunOptions,
+    UsageError,
     finish,
+    guarded,
     interruptible,
+    load_for_command,
     progress_display,
 )
 from famassign.models import POLICY_CAP_LIMIT
@@ -139,7 +141,6 @@ def reassignment_section(outcome: ReassignResult) -> ReportSection:
     )
 
 
-@app.command()
 @guarded
 def reassign(
     scenario: Path = typer.Argument(..., help="Scenario folder."),

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from famassign.cli import EXIT_OK, EXIT_UNPLACED, UsageError, app, guarded, load_for_command
+from famassign.commands.common import EXIT_OK, EXIT_UNPLACED, UsageError, guarded, load_for_command
 from famassign.solver.recommend import TERM_NAMES, Recommendation, RecommendError
 from famassign.solver.recommend import recommend as rank_staff
 
@@ -58,7 +58,6 @@ def render(rec: Recommendation, console: Console) -> None:
         console.print(excluded)
 
 
-@app.command()
 @guarded
 def recommend(
     scenario: Path = typer.Argument(..., help="Scenario folder."),

@@ -1,0 +1,243 @@
+"""What every command shares: the error policy, exit codes, the options of planning commands,
+progress, Ctrl-C handling and writing a plan.
+
+A command is a function returning its exit code, wrapped in :func:`guarded`; `famassign.cli`
+registers it on the app. :func:`guarded` turns :class:`ScenarioError` into every problem on
+stderr and exit 2, a ValueError from argument checks (raise :class:`UsageError`) into exit 2,
+and any other exception into a one-line message and exit 1, with the traceback logged at DEBUG
+(``famassign --debug ...``). A traceback is never printed otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, cast
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from famassign.models import Scenario
+from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.problems import ScenarioError
+from famassign.outputs import write_plan
+from famassign.safe_io import OutputDirError
+from famassign.solver import DEFAULT_TIME_LIMIT, PlanOptions, Result
+from famassign.solver.stop import StopSignal
+
+logger = logging.getLogger("famassign")
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+EXIT_UNPLACED = 3
+EXIT_INTERRUPTED = 130
+
+P = ParamSpec("P")
+
+
+class UsageError(Exception):
+    """Invalid command-line arguments found by a command itself: exit 2 with this message."""
+
+
+def _configure_logging(level: int) -> None:
+    """Log to the current stderr (re-done per invocation so test runners capture it)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_famassign", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler._famassign = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def error_line(message: str) -> None:
+    """Print one line to stderr."""
+    typer.echo(message, err=True)
+
+
+def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
+    """Wrap a command with the common error policy and exit with its return code.
+
+    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError and
+    OutputDirError (an --out folder that cannot be replaced safely) -> exit 2.
+    typer.Exit / SystemExit pass through. Any other exception -> ``famassign: internal error:
+    ...`` on one line, exit 1, traceback at DEBUG. The command returns its exit code (None = 0).
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            code = command(*args, **kwargs)
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                error_line(str(problem))
+            error_line(f"famassign: {len(exc.problems)} problem(s) found; nothing was written")
+            code = EXIT_INVALID
+        except (UsageError, OutputDirError) as exc:
+            error_line(f"famassign: {exc}")
+            code = EXIT_INVALID
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            error_line("famassign: interrupted; nothing was written")
+            # Leave at once: OR-Tools' native threads, stopped mid-search, can abort the normal
+            # interpreter shutdown, and there is nothing left to clean up (outputs are atomic).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            logger.debug("internal error", exc_info=True)
+            first = str(exc).splitlines()[0][:300] if str(exc) else ""
+            error_line(
+                f"famassign: internal error: {type(exc).__name__}: {first} "
+                "(run with --debug for details)"
+            )
+            code = EXIT_INTERNAL
+        raise typer.Exit(code or EXIT_OK)
+
+    return wrapper
+
+
+def load_for_command(scenario: Path) -> LoadedScenario:
+    """Read and check the scenario folder for a command (warnings go to the log on stderr).
+
+    Raises ScenarioError, which :func:`guarded` reports with exit 2.
+    """
+    loaded = read_scenario(scenario)
+    for note in loaded.notes:
+        logger.info("%s", note)
+    return loaded
+
+
+TIME_LIMIT = typer.Option(
+    DEFAULT_TIME_LIMIT, "--time-limit", min=0.0, help="Seconds; the best plan so far is kept."
+)
+SEED = typer.Option(0, "--seed", help="Random seed of the search.")
+WORKERS = typer.Option(None, "--workers", min=1, help="Solver threads (default: all cores).")
+DETERMINISTIC = typer.Option(
+    False, "--deterministic", help="Identical outputs for identical input and seed."
+)
+OUT = typer.Option(..., "--out", help="Output folder (replaced as a whole when complete).")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every planning command shares."""
+
+    time_limit: float
+    seed: int
+    workers: int | None
+    deterministic: bool
+
+    def plan_options(self, **changes: Any) -> PlanOptions:
+        """As solver PlanOptions, with `changes` applied."""
+        return PlanOptions(
+            time_limit=self.time_limit,
+            seed=self.seed,
+            workers=self.workers,
+            deterministic=self.deterministic,
+            **changes,
+        )
+
+
+@contextmanager
+def progress_display() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage:>8}", total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield update
+
+
+T = TypeVar("T")
+
+
+def interruptible(work: Callable[[StopSignal], T]) -> T:
+    """Run `work` in a thread so that Ctrl-C stops the search at once (not when the current
+    CP-SAT search ends); the KeyboardInterrupt is then re-raised and nothing is written."""
+    stop = StopSignal()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(stop)
+        except BaseException as exc:  # handed to the main thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="famassign-solve", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        stop.stop()
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["value"])
+
+
+def exit_code(result: Result) -> int:
+    """0 when every family is placed within the rules, 3 when some could not be placed."""
+    return EXIT_OK if not result.unplaced else EXIT_UNPLACED
+
+
+def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
+    """Write the plan into `out`, print a short summary line, return the exit code."""
+    write_plan(result, scenario, out, **write)
+    line = (
+        f"{result.status.value}: {result.placed}/{len(result.assignments)} families placed, "
+        f"{len(result.unplaced)} unplaced, exceptions used: "
+        f"{', '.join(result.exceptions_used) or 'none'}; outputs in {out}"
+    )
+    typer.echo(line)
+    return exit_code(result)
+
+
+__all__ = [
+    "DETERMINISTIC",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNPLACED",
+    "OUT",
+    "SEED",
+    "TIME_LIMIT",
+    "WORKERS",
+    "RunOptions",
+    "UsageError",
+    "error_line",
+    "exit_code",
+    "finish",
+    "guarded",
+    "interruptible",
+    "load_for_command",
+    "progress_display",
+]

@@ -1,0 +1,491 @@
+"""The planner's page workspace: scenarios, plan versions, jobs beside the page, the audit log.
+
+This is the page's thin store on disk, kept to what the page needs until the server's
+store and job service (``famassign.server.service``) take it over: every operation is a call
+of the public library (:func:`famassign.read_scenario`, :func:`famassign.solve`,
+:func:`famassign.reassign`, :func:`famassign.write_plan`) and nothing here plans or checks by
+itself.
+
+Layout of a workspace folder::
+
+    scenarios/<sid>/files/   the scenario folder (as uploaded, or written for a derived one)
+    scenarios/<sid>/meta.json
+    plans/<pid>/out/         the plan files (write_plan) and plan.xlsx
+    plans/<pid>/result.json  the Result
+    plans/<pid>/meta.json    scenario, parent plan, label, published (by, reason, at)
+    audit.jsonl              every publish and cancellation: who, when, why
+
+Logs carry identifiers only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from famassign.models import Scenario
+from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.writing import write_scenario
+from famassign.outputs import write_plan
+from famassign.report import ReportSection
+from famassign.safe_io import write_xlsx
+from famassign.solver import PlanOptions, Result
+from famassign.solver.stop import StopSignal
+
+log = logging.getLogger(__name__)
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+PLAN_WORKBOOK = "plan.xlsx"
+STAFF_LISTS = "staff_lists.xlsx"
+
+
+class NotFound(KeyError):
+    """An id the workspace does not hold."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(5)}"
+
+
+@dataclass(frozen=True)
+class PlanDraft:
+    """What a job hands back: the scenario planned, its result and how it came about."""
+
+    scenario: Scenario
+    result: Result
+    label: str
+    parent_plan_id: str | None = None
+    kind: Literal["plan", "version", "what-if"] = "plan"
+    sections: tuple[ReportSection | str, ...] = ()
+    extra_files: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scenario_id: str | None = None
+
+
+Work = Callable[[Callable[[str, int, int], None], StopSignal], PlanDraft]
+
+
+@dataclass
+class Job:
+    """A plan being computed beside the page: state, progress, the plan when done."""
+
+    id: str
+    label: str
+    state: JobState = "queued"
+    stage: str = "queued"
+    done: int = 0
+    total: int = 1
+    plan_id: str | None = None
+    message: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    stop: StopSignal = field(default_factory=StopSignal)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The job as JSON for the page's progress poll."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "stage": self.stage,
+            "done": self.done,
+            "total": self.total,
+            "plan_id": self.plan_id,
+            "message": self.message,
+            "elapsed_s": round(time.monotonic() - self.started, 1),
+        }
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A stored plan version and the scenario it was planned for."""
+
+    id: str
+    scenario_id: str
+    scenario: Scenario
+    result: Result
+    meta: dict[str, Any]
+
+    @property
+    def folder(self) -> Path:
+        """The folder of its output files."""
+        return Path(self.meta["out"])
+
+
+class Workspace:
+    """Scenarios, plans and jobs of the page, kept under one folder."""
+
+    def __init__(self, root: Path | str, *, workers: int = 1) -> None:
+        self.root = Path(root)
+        (self.root / "scenarios").mkdir(parents=True, exist_ok=True)
+        (self.root / "plans").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._scenarios: dict[str, Scenario] = {}
+        self._plans: dict[str, PlanRecord] = {}
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="famassign-job")
+
+    # ------------------------------------------------------------------ scenarios
+
+    def add_uploaded(self, files: Sequence[tuple[str, bytes]]) -> tuple[str, LoadedScenario]:
+        """Store uploaded scenario files and read them; raises ScenarioError on any problem.
+
+        File names are reduced to their base name; nothing is kept when the scenario is invalid.
+        """
+        sid = _new_id("s")
+        folder = self.root / "scenarios" / sid
+        staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=self.root / "scenarios"))
+        try:
+            for name, content in files:
+                (staging / Path(name).name).write_bytes(content)
+            loaded = read_scenario(staging)
+            folder.mkdir()
+            staging.rename(folder / "files")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._write_meta(folder, {"id": sid, "name": loaded.scenario.name, "created": _now()})
+        with self._lock:
+            self._scenarios[sid] = loaded.scenario
+        log.info("scenario %s stored (%d files)", sid, len(files))
+        return sid, loaded
+
+    def add_scenario(self, scenario: Scenario, *, derived_from: str | None = None) -> str:
+        """Store a scenario made by the page (a version or a what-if); return its id."""
+        sid = _new_id("s")
+        folder = self.root / "scenarios" / sid
+        write_scenario(scenario, folder / "files")
+        meta = {"id": sid, "name": scenario.name, "created": _now(), "derived_from": derived_from}
+        self._write_meta(folder, meta)
+        with self._lock:
+            self._scenarios[sid] = scenario
+        return sid
+
+    def scenario(self, sid: str) -> Scenario:
+        """The checked scenario `sid` (read once, then kept in memory)."""
+        with self._lock:
+            cached = self._scenarios.get(sid)
+        if cached is not None:
+            return cached
+        folder = self._folder("scenarios", sid) / "files"
+        scenario = read_scenario(folder).scenario
+        with self._lock:
+            self._scenarios[sid] = scenario
+        return scenario
+
+    def loaded(self, sid: str) -> LoadedScenario:
+        """The scenario `sid` with the loader's warnings and notes (read from its files)."""
+        return read_scenario(self._folder("scenarios", sid) / "files")
+
+    def scenario_folder(self, sid: str) -> Path:
+        """The folder of the scenario's files."""
+        return self._folder("scenarios", sid) / "files"
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """Every uploaded scenario (not the derived ones), newest first."""
+        metas = [self._read_meta(p) for p in (self.root / "scenarios").iterdir() if p.is_dir()]
+        metas = [m for m in metas if m and not m.get("derived_from")]
+        return sorted(metas, key=lambda m: str(m["created"]), reverse=True)
+
+    # ------------------------------------------------------------------ jobs
+
+    def submit(self, label: str, work: Work) -> Job:
+        """Run `work` beside the page; the job ends with a stored plan, failed or cancelled."""
+        job = Job(_new_id("j"), label)
+        with self._lock:
+            self._jobs[job.id] = job
+        self._pool.submit(self._run, job, work)
+        log.info("job %s queued", job.id)
+        return job
+
+    def _run(self, job: Job, work: Work) -> None:
+        if job.stop.stopped:
+            return
+        job.state = "running"
+        job.started = time.monotonic()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            job.stage, job.done, job.total = stage, done, max(total, 1)
+
+        try:
+            draft = work(progress, job.stop)
+            if job.stop.stopped:
+                job.state = "cancelled"
+                return
+            job.stage = "writing"
+            job.plan_id = self._store_plan(draft)
+            job.state = "done"
+            log.info("job %s done: plan %s", job.id, job.plan_id)
+        except Exception as exc:  # a failed job is reported on its page; the server stays up
+            job.state = "failed"
+            job.message = str(exc) or type(exc).__name__
+            log.exception("job %s failed", job.id)
+
+    def job(self, jid: str) -> Job:
+        """The job `jid`."""
+        with self._lock:
+            job = self._jobs.get(jid)
+        if job is None:
+            raise NotFound(jid)
+        return job
+
+    def cancel(self, jid: str, *, by: str = "planner") -> Job:
+        """Stop a queued or running job (recorded in the audit log)."""
+        job = self.job(jid)
+        if job.state in ("queued", "running"):
+            job.stop.stop()
+            job.state = "cancelled"
+            self.audit("cancel", job=jid, by=by, reason="cancelled from the page")
+            log.info("job %s cancelled", jid)
+        return job
+
+    def close(self) -> None:
+        """Stop every job and the worker threads."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.stop.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ plans
+
+    def _store_plan(self, draft: PlanDraft) -> str:
+        sid = draft.scenario_id or self.add_scenario(draft.scenario, derived_from="page")
+        pid = _new_id("p")
+        folder = self.root / "plans" / pid
+        out = folder / "out"
+        folder.mkdir()
+        write_plan(
+            draft.result,
+            draft.scenario,
+            out,
+            extra_sections=list(draft.sections),
+            extra_files=draft.extra_files,
+        )
+        write_workbooks(draft.result, draft.scenario, out)
+        (folder / "result.json").write_text(draft.result.model_dump_json(), encoding="utf-8")
+        meta = {
+            "id": pid,
+            "scenario_id": sid,
+            "parent_plan_id": draft.parent_plan_id,
+            "label": draft.label,
+            "kind": draft.kind,
+            "created": _now(),
+            "published": None,
+            "out": str(out),
+        }
+        self._write_meta(folder, meta)
+        record = PlanRecord(pid, sid, draft.scenario, draft.result, meta)
+        with self._lock:
+            self._plans[pid] = record
+        return pid
+
+    def plan(self, pid: str) -> PlanRecord:
+        """The stored plan `pid` with its scenario."""
+        with self._lock:
+            cached = self._plans.get(pid)
+        if cached is not None:
+            return cached
+        folder = self._folder("plans", pid)
+        meta = self._read_meta(folder)
+        result = Result.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
+        record = PlanRecord(pid, meta["scenario_id"], self.scenario(meta["scenario_id"]), result, meta)
+        with self._lock:
+            self._plans[pid] = record
+        return record
+
+    def lineage(self, pid: str) -> list[PlanRecord]:
+        """The plan and its parents, oldest first."""
+        chain = [self.plan(pid)]
+        while chain[0].meta.get("parent_plan_id"):
+            chain.insert(0, self.plan(chain[0].meta["parent_plan_id"]))
+        return chain
+
+    def children(self, pid: str) -> list[dict[str, Any]]:
+        """Plans made from `pid` (versions and what-ifs), oldest first."""
+        metas = [self._read_meta(p) for p in (self.root / "plans").iterdir() if p.is_dir()]
+        kids = [m for m in metas if m and m.get("parent_plan_id") == pid]
+        return sorted(kids, key=lambda m: str(m["created"]))
+
+    def plans_of(self, sid: str) -> list[dict[str, Any]]:
+        """The plans first made for scenario `sid` and all their descendants, oldest first."""
+        metas = [self._read_meta(p) for p in (self.root / "plans").iterdir() if p.is_dir()]
+        metas = [m for m in metas if m]
+        by_id = {m["id"]: m for m in metas}
+
+        def root_scenario(meta: dict[str, Any]) -> str:
+            while meta.get("parent_plan_id") in by_id:
+                meta = by_id[meta["parent_plan_id"]]
+            return str(meta["scenario_id"])
+
+        mine = [m for m in metas if root_scenario(m) == sid]
+        return sorted(mine, key=lambda m: str(m["created"]))
+
+    def publish(self, pid: str, *, by: str, reason: str) -> dict[str, Any]:
+        """Mark plan `pid` published (who, when, why), recorded in the audit log."""
+        record = self.plan(pid)
+        folder = self._folder("plans", pid)
+        meta = dict(record.meta)
+        meta["published"] = {"by": by, "reason": reason, "at": _now()}
+        self._write_meta(folder, meta)
+        with self._lock:
+            self._plans[pid] = PlanRecord(
+                pid, record.scenario_id, record.scenario, record.result, meta
+            )
+        self.audit("publish", plan=pid, by=by, reason=reason)
+        log.info("plan %s published", pid)
+        return meta
+
+    def plan_file(self, pid: str, name: str) -> Path:
+        """The path of one output file of plan `pid` (only a plain file name is accepted)."""
+        record = self.plan(pid)
+        if name != Path(name).name or name.startswith("."):
+            raise NotFound(name)
+        path = record.folder / name
+        if not path.is_file():
+            raise NotFound(name)
+        return path
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(self, action: str, **fields: str) -> None:
+        """Append one entry to the audit log."""
+        entry = {"at": _now(), "action": action, **fields}
+        with self._lock, open(self.root / "audit.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def audit_entries(self) -> list[dict[str, Any]]:
+        """Every audit log entry, oldest first."""
+        path = self.root / "audit.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _folder(self, kind: str, item_id: str) -> Path:
+        if not item_id.isalnum():
+            raise NotFound(item_id)
+        folder = self.root / kind / item_id
+        if not folder.is_dir():
+            raise NotFound(item_id)
+        return folder
+
+    @staticmethod
+    def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".meta.json.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        tmp.replace(folder / "meta.json")
+
+    @staticmethod
+    def _read_meta(folder: Path) -> dict[str, Any]:
+        path = folder / "meta.json"
+        if not path.is_file():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+
+def staff_list_frames(result: Result, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """One table per staff member with families: what the staff member needs to know."""
+    frames: dict[str, pd.DataFrame] = {}
+    by_staff: dict[str, list[dict[str, Any]]] = {}
+    families = scenario.family_by_id
+    for a in result.assignments:
+        if a.staff_id is None:
+            continue
+        fam = families[a.family_id]
+        by_staff.setdefault(a.staff_id, []).append(
+            {
+                "family_id": fam.family_id,
+                "site": fam.site,
+                "language": fam.language,
+                "program_option": fam.program_option.value,
+                "urgency": fam.urgency,
+                "intensity": fam.intensity.value,
+                "needs": ";".join(n.value for n in fam.needs),
+                "interests": ";".join(i.value for i in fam.interests),
+                "disability_services": fam.disability_services,
+                "external_plan_agency": fam.external_plan_agency or "",
+                "new_to_you": a.previous_staff_id != a.staff_id,
+                "reasons": a.reasons,
+            }
+        )
+    for staff in scenario.staff:
+        rows = by_staff.get(staff.staff_id)
+        if rows:
+            frames[staff.staff_id] = pd.DataFrame(rows)
+    return frames
+
+
+def write_workbooks(result: Result, scenario: Scenario, out: Path) -> None:
+    """plan.xlsx (summary, assignments, caseloads, unplaced) and the per-staff lists workbook."""
+    unplaced = pd.DataFrame(
+        [u.model_dump() for u in result.unplaced], columns=["family_id", "reason", "would_place"]
+    )
+    summary = pd.DataFrame(
+        [
+            ("scenario", scenario.name),
+            ("as_of", scenario.as_of.isoformat()),
+            ("status", result.status.value),
+            ("families", len(result.assignments)),
+            ("placed", result.placed),
+            ("unplaced", len(result.unplaced)),
+            ("exceptions_used", ";".join(result.exceptions_used)),
+        ],
+        columns=["key", "value"],
+    )
+    write_xlsx(
+        {
+            "Summary": summary,
+            "Assignments": result.assignments_frame(),
+            "Caseloads": result.caseloads_frame(),
+            "Unplaced": unplaced,
+        },
+        out / PLAN_WORKBOOK,
+    )
+    lists = staff_list_frames(result, scenario)
+    if lists:
+        write_xlsx(lists, out / STAFF_LISTS)
+
+
+def solve_work(scenario: Scenario, options: PlanOptions, label: str, **draft: Any) -> Work:
+    """A job that solves `scenario` with `options` (the stop signal is the job's)."""
+    from famassign.solver import solve
+
+    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
+        import dataclasses
+
+        result = solve(scenario, dataclasses.replace(options, stop=stop), progress=progress)
+        return PlanDraft(scenario, result, label, **draft)
+
+    return work
+
+
+__all__ = [
+    "PLAN_WORKBOOK",
+    "STAFF_LISTS",
+    "Job",
+    "NotFound",
+    "PlanDraft",
+    "PlanRecord",
+    "Workspace",
+    "solve_work",
+    "staff_list_frames",
+    "write_workbooks",
+]

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from famassign.models import CapException, Scenario, ScenarioError
-from famassign.models.problems import LocatedProblem
+from famassign.models.problems import Problem
 from famassign.report import ReportSection
 from famassign.scenarios.variants import apply_variant, parse_variants
 from famassign.server.planner import PlanDraft, PlanRecord, Work
@@ -92,9 +92,7 @@ class MoveCheck:
         return not self.broken
 
 
-def _covering_exception(
-    scenario: Scenario, staff_id: str, families: int
-) -> CapException | None:
+def _covering_exception(scenario: Scenario, staff_id: str, families: int) -> CapException | None:
     """The in-force exception covering `staff_id` with the smallest limit that allows `families`."""
     staff = scenario.staff_by_id[staff_id]
     able = [
@@ -159,9 +157,7 @@ def _version_options(options: PlanOptions, stop: StopSignal) -> PlanOptions:
     return dataclasses.replace(options, minimize_moves=True, stop=stop)
 
 
-def move_work(
-    record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanOptions
-) -> Work:
+def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanOptions) -> Work:
     """A job: the plan of `record` with the family moved (and pinned when `pin`)."""
     if not check.allowed:
         raise AdjustmentError("; ".join(v for _, v in check.broken))
@@ -173,7 +169,14 @@ def move_work(
 
     def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
         result = solve(planning, _version_options(options, stop), progress=progress)
-        return PlanDraft(kept, result, label, parent_plan_id=record.id, kind="version")
+        return PlanDraft(
+            kept,
+            result,
+            label,
+            parent_plan_id=record.id,
+            kind="version",
+            time_limit=options.time_limit,
+        )
 
     return work
 
@@ -191,17 +194,18 @@ def leave_work(
     if status not in ("departed", "absent"):
         raise AdjustmentError("status must be departed or absent")
     base = following(record.scenario, record.result)
-    leaving = {"departed": staff_id} if status == "departed" else {"absent": staff_id}
+    departed, absent = (staff_id, "") if status == "departed" else ("", staff_id)
     label = f"{staff_id} {status}" + (f" until {until.isoformat()}" if until else "")
 
     def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
         done = reassign(
             base,
+            departed=departed,
+            absent=absent,
             until=until,
             temporary_cap=temporary_cap,
             options=dataclasses.replace(options, stop=stop),
             progress=progress,
-            **leaving,
         )
         moves = done.moves_frame()
         section = ReportSection(f"Families moved: {label}", table=moves)
@@ -213,6 +217,7 @@ def leave_work(
             kind="version",
             sections=(section,),
             extra_files={"moves.csv": moves},
+            time_limit=options.time_limit,
         )
 
     return work
@@ -238,7 +243,14 @@ def exception_work(record: PlanRecord, fields: Mapping[str, Any], options: PlanO
 
     def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
         result = solve(scenario, _version_options(options, stop), progress=progress)
-        return PlanDraft(scenario, result, label, parent_plan_id=record.id, kind="version")
+        return PlanDraft(
+            scenario,
+            result,
+            label,
+            parent_plan_id=record.id,
+            kind="version",
+            time_limit=options.time_limit,
+        )
 
     return work
 
@@ -252,8 +264,14 @@ def whatif_work(
 
     def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
         result = solve(scenario, dataclasses.replace(options, stop=stop), progress=progress)
-        return PlanDraft(scenario, result, f"what if: {name}", parent_plan_id=record.id,
-                         kind="what-if")
+        return PlanDraft(
+            scenario,
+            result,
+            f"what if: {name}",
+            parent_plan_id=record.id,
+            kind="what-if",
+            time_limit=options.time_limit,
+        )
 
     return work
 
@@ -269,9 +287,7 @@ class PlanDiff:
 def plan_diff(before: Any, after: Any) -> PlanDiff:
     """Families whose staff member differs, and staff whose caseload count differs."""
     old, new = before.plan(), after.plan()
-    moved = tuple(
-        (fid, old.get(fid), staff) for fid, staff in new.items() if old.get(fid) != staff
-    )
+    moved = tuple((fid, old.get(fid), staff) for fid, staff in new.items() if old.get(fid) != staff)
     old_counts = {c.staff_id: c.families for c in before.caseloads}
     new_counts = {c.staff_id: c.families for c in after.caseloads}
     changed = tuple(
@@ -284,7 +300,15 @@ def plan_diff(before: Any, after: Any) -> PlanDiff:
 
 def problems_text(exc: ScenarioError) -> list[str]:
     """Every problem of a ScenarioError as a line ``FILE:ROW:COLUMN: message`` or its text."""
-    return [str(p) if isinstance(p, LocatedProblem) else str(p) for p in exc.problems]
+    lines = []
+    for p in exc.problems:
+        if isinstance(p, Problem):
+            row = f" row {p.row + 2}" if p.row is not None else ""
+            column = f" {p.column}" if p.column else ""
+            lines.append(f"{p.table}{row}{column}: {p.message}")
+        else:
+            lines.append(str(p))
+    return lines
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -40,6 +40,7 @@ from famassign.server.adjustments import (
 from famassign.server.planner import (
     PLAN_WORKBOOK,
     STAFF_LISTS,
+    WORKBOOKS,
     NotFound,
     PlanRecord,
     Workspace,
@@ -140,13 +141,14 @@ async def upload(request: Request) -> Response:
     form = await request.form()
     files: list[tuple[str, bytes]] = []
     for item in form.getlist("files"):
-        if isinstance(item, str) or not getattr(item, "filename", None):
+        if isinstance(item, str) or not item.filename:
             continue
-        upload_file: UploadFile = item
-        files.append((str(upload_file.filename), await upload_file.read()))
+        files.append((str(item.filename), await item.read()))
     if not files:
         problems = [("", "", "", "Choose the scenario files first (families and staff).")]
-        return _render(request, "upload.html", {"step": "data", "problems": problems, "scenarios": []})
+        return _render(
+            request, "upload.html", {"step": "data", "problems": problems, "scenarios": []}
+        )
     try:
         sid, _ = _ws(request).add_uploaded(files)
     except ScenarioError as exc:
@@ -188,8 +190,7 @@ def demand_rows(scenario: Scenario) -> list[dict[str, Any]]:
                 "families": count,
                 "staff": len(able),
                 "capacity": sum(allowed[s.staff_id] for s in able),
-                "short": (language, site, option) in short
-                or (None, site, option) in short,
+                "short": (language, site, option) in short or (None, site, option) in short,
             }
         )
     return rows
@@ -227,7 +228,9 @@ def _options(form: Mapping[str, Any]) -> PlanOptions:
         seed = int(form.get("seed") or 0)
     except ValueError as exc:
         raise AdjustmentError(f"time limit and seed must be numbers ({exc})") from None
-    return PlanOptions(time_limit=time_limit, seed=seed, deterministic=bool(form.get("deterministic")))
+    return PlanOptions(
+        time_limit=time_limit, seed=seed, deterministic=bool(form.get("deterministic"))
+    )
 
 
 @router.post("/s/{sid}/plan")
@@ -409,9 +412,12 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         "diff": diff,
         "lineage": ws.lineage(record.id),
         "children": ws.children(record.id),
-        "downloads": [(n, label) for n, label in DOWNLOADS if (record.folder / n).is_file()],
+        "downloads": [
+            (n, label) for n, label in DOWNLOADS if n in WORKBOOKS or (record.folder / n).is_file()
+        ],
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
+        "time_limit": fmt_number(record.meta.get("time_limit") or 10).replace(",", ""),
     }
 
 
@@ -451,9 +457,14 @@ def plan_file(request: Request, pid: str, name: str) -> Response:
 # ---------------------------------------------------------------------------- 5 adjust
 
 
-def _refuse(request: Request, record: PlanRecord, message: list[str] | str, rule: str = "") -> Response:
+def _refuse(
+    request: Request, record: PlanRecord, message: list[str] | str, rule: str = ""
+) -> Response:
     context = {"step": "adjust", **plan_context(request, record)}
-    context["refusal"] = {"rule": rule, "messages": [message] if isinstance(message, str) else message}
+    context["refusal"] = {
+        "rule": rule,
+        "messages": [message] if isinstance(message, str) else message,
+    }
     log.info("adjustment of plan %s refused", record.id)
     return _render(request, "plan.html", context)
 
@@ -470,9 +481,7 @@ async def move(request: Request, pid: str) -> Response:
         verdict = check_move(record, family_id, staff_id)
         if not verdict.allowed:
             rules = sorted({rule for rule, _ in verdict.broken})
-            return _refuse(
-                request, record, [v for _, v in verdict.broken], "; ".join(rules)
-            )
+            return _refuse(request, record, [v for _, v in verdict.broken], "; ".join(rules))
         options = _options(form)
         work = move_work(record, verdict, pin=bool(form.get("pin")), options=options)
     except (AdjustmentError, OptionsError) as exc:
@@ -523,8 +532,16 @@ async def add_exception(request: Request, pid: str) -> Response:
     form = await request.form()
     fields = {
         key: str(form.get(key, "")).strip()
-        for key in ("exception_id", "kind", "staff_id", "max_families", "starts", "ends",
-                    "reference", "note")
+        for key in (
+            "exception_id",
+            "kind",
+            "staff_id",
+            "max_families",
+            "starts",
+            "ends",
+            "reference",
+            "note",
+        )
     }
     fields = {k: v for k, v in fields.items() if v}
     try:
@@ -586,16 +603,16 @@ def compare_page(request: Request, left: str, right: str) -> Response:
     _guard(request)
     a, b = _record(request, left), _record(request, right)
     sides = []
-    top = max(
-        [1.0]
-        + [max(c.families, c.cap) for r in (a, b) for c in r.result.caseloads]
-    )
+    top = max([1.0] + [max(c.families, c.cap) for r in (a, b) for c in r.result.caseloads])
     for record in (a, b):
         facts = plan_facts(record.result, record.scenario)
         bars = caseload_bars(record.result, record.scenario, facts)
         chart = svg_bar_chart(
-            bars, title=f"Families per staff member: {record.meta['label']}", width=560,
-            label_width=90, max_value=top,
+            bars,
+            title=f"Families per staff member: {record.meta['label']}",
+            width=560,
+            label_width=90,
+            max_value=top,
         )
         sides.append({"record": record, "facts": facts, "chart": chart})
     context = {
@@ -650,7 +667,15 @@ def create_page_app(workspace: Path | str, token: str) -> FastAPI:
     return app
 
 
-__all__ = ["create_page_app", "demand_rows", "family_page", "main", "mount_pages", "router", "staff_rows"]
+__all__ = [
+    "create_page_app",
+    "demand_rows",
+    "family_page",
+    "main",
+    "mount_pages",
+    "router",
+    "staff_rows",
+]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,6 +77,7 @@ class PlanDraft:
     sections: tuple[ReportSection | str, ...] = ()
     extra_files: dict[str, pd.DataFrame] = field(default_factory=dict)
     scenario_id: str | None = None
+    time_limit: float | None = None
 
 
 Work = Callable[[Callable[[str, int, int], None], StopSignal], PlanDraft]
@@ -135,6 +136,7 @@ class Workspace:
         (self.root / "scenarios").mkdir(parents=True, exist_ok=True)
         (self.root / "plans").mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._files_lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._scenarios: dict[str, Scenario] = {}
         self._plans: dict[str, PlanRecord] = {}
@@ -276,7 +278,6 @@ class Workspace:
             extra_sections=list(draft.sections),
             extra_files=draft.extra_files,
         )
-        write_workbooks(draft.result, draft.scenario, out)
         (folder / "result.json").write_text(draft.result.model_dump_json(), encoding="utf-8")
         meta = {
             "id": pid,
@@ -286,6 +287,7 @@ class Workspace:
             "kind": draft.kind,
             "created": _now(),
             "published": None,
+            "time_limit": draft.time_limit,
             "out": str(out),
         }
         self._write_meta(folder, meta)
@@ -303,7 +305,9 @@ class Workspace:
         folder = self._folder("plans", pid)
         meta = self._read_meta(folder)
         result = Result.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
-        record = PlanRecord(pid, meta["scenario_id"], self.scenario(meta["scenario_id"]), result, meta)
+        record = PlanRecord(
+            pid, meta["scenario_id"], self.scenario(meta["scenario_id"]), result, meta
+        )
         with self._lock:
             self._plans[pid] = record
         return record
@@ -351,11 +355,19 @@ class Workspace:
         return meta
 
     def plan_file(self, pid: str, name: str) -> Path:
-        """The path of one output file of plan `pid` (only a plain file name is accepted)."""
+        """The path of one output file of plan `pid` (only a plain file name is accepted).
+
+        The workbooks are written on their first download (they take seconds at 10,000
+        families, and most plan versions are never handed out).
+        """
         record = self.plan(pid)
         if name != Path(name).name or name.startswith("."):
             raise NotFound(name)
         path = record.folder / name
+        if name in WORKBOOKS and not path.is_file():
+            with self._files_lock:
+                if not path.is_file():
+                    WORKBOOKS[name](record.result, record.scenario, path)
         if not path.is_file():
             raise NotFound(name)
         return path
@@ -433,8 +445,8 @@ def staff_list_frames(result: Result, scenario: Scenario) -> dict[str, pd.DataFr
     return frames
 
 
-def write_workbooks(result: Result, scenario: Scenario, out: Path) -> None:
-    """plan.xlsx (summary, assignments, caseloads, unplaced) and the per-staff lists workbook."""
+def write_plan_workbook(result: Result, scenario: Scenario, path: Path) -> None:
+    """plan.xlsx: sheets Summary, Assignments, Caseloads, Unplaced (written whole, then moved)."""
     unplaced = pd.DataFrame(
         [u.model_dump() for u in result.unplaced], columns=["family_id", "reason", "would_place"]
     )
@@ -450,18 +462,35 @@ def write_workbooks(result: Result, scenario: Scenario, out: Path) -> None:
         ],
         columns=["key", "value"],
     )
-    write_xlsx(
-        {
-            "Summary": summary,
-            "Assignments": result.assignments_frame(),
-            "Caseloads": result.caseloads_frame(),
-            "Unplaced": unplaced,
-        },
-        out / PLAN_WORKBOOK,
-    )
+    sheets = {
+        "Summary": summary,
+        "Assignments": result.assignments_frame(),
+        "Caseloads": result.caseloads_frame(),
+        "Unplaced": unplaced,
+    }
+    _write_whole(lambda tmp: write_xlsx(sheets, tmp), path)
+
+
+def write_staff_lists(result: Result, scenario: Scenario, path: Path) -> None:
+    """The per-staff lists: one sheet per staff member with families (written whole)."""
     lists = staff_list_frames(result, scenario)
-    if lists:
-        write_xlsx(lists, out / STAFF_LISTS)
+    _write_whole(lambda tmp: write_xlsx(lists, tmp), path)
+
+
+def _write_whole(write: Callable[[Path], object], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+WORKBOOKS: dict[str, Callable[[Result, Scenario, Path], None]] = {
+    PLAN_WORKBOOK: write_plan_workbook,
+    STAFF_LISTS: write_staff_lists,
+}
+"""Files of a plan written on their first download."""
 
 
 def solve_work(scenario: Scenario, options: PlanOptions, label: str, **draft: Any) -> Work:
@@ -472,7 +501,7 @@ def solve_work(scenario: Scenario, options: PlanOptions, label: str, **draft: An
         import dataclasses
 
         result = solve(scenario, dataclasses.replace(options, stop=stop), progress=progress)
-        return PlanDraft(scenario, result, label, **draft)
+        return PlanDraft(scenario, result, label, time_limit=options.time_limit, **draft)
 
     return work
 
@@ -480,6 +509,7 @@ def solve_work(scenario: Scenario, options: PlanOptions, label: str, **draft: An
 __all__ = [
     "PLAN_WORKBOOK",
     "STAFF_LISTS",
+    "WORKBOOKS",
     "Job",
     "NotFound",
     "PlanDraft",
@@ -487,5 +517,6 @@ __all__ = [
     "Workspace",
     "solve_work",
     "staff_list_frames",
-    "write_workbooks",
+    "write_plan_workbook",
+    "write_staff_lists",
 ]

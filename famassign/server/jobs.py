@@ -79,7 +79,7 @@ class JobRunner:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), logging.getLogger("famassign").getEffectiveLevel()),
         )
         for _ in range(workers):
             pool.submit(worker.warm_up)
@@ -165,11 +165,21 @@ class JobRunner:
         task.add_done_callback(lambda _t: self._tasks.pop(spec.job_id, None))
 
     def cancel(self, job_id: str) -> None:
-        """Ask a running job's worker to stop (the store's record is changed by the caller)."""
+        """Drop a queued job, or ask a running job's worker to stop (thread-safe; the store's
+        record is changed by the caller)."""
+        if job_id in self._queued and self._loop is not None:
+            self._queued.discard(job_id)
+            self._loop.call_soon_threadsafe(self._drop, job_id)
+            return
         control = self.control_dir(job_id)
         with contextlib.suppress(OSError):
             control.mkdir(parents=True, exist_ok=True)
             (control / worker.CANCEL_FILE).touch()
+
+    def _drop(self, job_id: str) -> None:
+        task = self._tasks.get(job_id)
+        if task is not None and job_id not in self._running:
+            task.cancel()
 
     async def _run(self, spec: worker.JobSpec) -> None:
         assert self._slots is not None

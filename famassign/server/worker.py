@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,8 +72,16 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # the server is gone: stop at once, write nothing more
 
 
-def init_worker(parent: int) -> None:
-    """Process-pool initializer: a watchdog that ends this worker when the server dies."""
+def init_worker(parent: int, level: int = logging.WARNING) -> None:
+    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), and a
+    watchdog that ends this worker when the server dies."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 

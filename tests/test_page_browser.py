@@ -1,4 +1,4 @@
-"""The planner's page end to end in Debian's Chromium (Playwright), against a real server process.
+"""The planner's page end to end in Debian's Chromium (Playwright), against `famassign serve`.
 
 Steps 1-7 on the bundled example and on a 2,000-family generated program: upload, check, plan,
 read, adjust (a refused move naming the rule, a move, a departure, an exception), what if,
@@ -74,7 +74,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             [
                 sys.executable,
                 "-m",
-                "famassign.server.pages",
+                "famassign",
+                "serve",
                 "--workspace",
                 str(workspace),
                 "--port",
@@ -90,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            urlopen(f"{url}/static/page.css", timeout=2).read()
+            urlopen(f"{url}/api/v1/health", timeout=2).read()
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -186,7 +187,7 @@ def wait_for_plan(page: Page) -> str:
 
 def checked(server: Server, pid: str) -> Workspace:
     """The plan as stored, re-checked with the independent evaluator."""
-    ws = Workspace(server.workspace)
+    ws = Workspace(server.workspace / "page")
     record = ws.plan(pid)
     evaluation = fa.evaluate(record.scenario, record.result.plan(), record.result.exception_of())
     assert evaluation.violations == []
@@ -287,7 +288,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     refused_move(page, family, no_spanish, "language")
     axe(page, watch, "refused move")
     shot(page, "5-move-refused")
-    assert len(Workspace(server.workspace).children(first)) == 0
+    assert len(Workspace(server.workspace / "page").children(first)) == 0
 
     # a move that keeps every rule: a new version with one family moved
     loads = {c.staff_id: c.families for c in record.result.caseloads}
@@ -363,12 +364,12 @@ def test_steps_1_to_7_on_the_bundled_example(
     expect(page.locator("#publish [role=status]")).to_contain_text("Published by M. Planner")
     axe(page, watch, "published")
     shot(page, "7-publish")
-    audit = Workspace(server.workspace).audit_entries()
+    audit = Workspace(server.workspace / "page").audit_entries()
     assert {"action": "publish", "plan": with_exception, "by": "M. Planner"}.items() <= audit[
         -1
     ].items()
     book = download(page, with_exception, "Plan workbook (Excel)", tmp_path)
-    workbook_matches(book, Workspace(server.workspace).plan(with_exception).result)
+    workbook_matches(book, Workspace(server.workspace / "page").plan(with_exception).result)
     lists = download(
         page, with_exception, "Per-staff family lists (Excel, one sheet per staff member)", tmp_path
     )

@@ -3,13 +3,13 @@
 1 bring the data, 2 check, 3 plan, 4 read the plan, 5 adjust, 6 what if, 7 publish and hand out.
 Every page is a Jinja2 template rendered here; the only scripts are two small modules in
 ``static/`` (file drop, progress poll). Every asset is served by famassign itself. The token
-guards every page: ``/?token=TOKEN`` signs the browser in with an HTTP-only cookie. Logs carry
+guards every page: ``/?token=TOKEN`` signs the browser in with the session cookie of
+:mod:`famassign.server.auth`. Logs carry
 identifiers only.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 from collections import Counter
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -37,6 +38,7 @@ from famassign.server.adjustments import (
     problems_text,
     whatif_work,
 )
+from famassign.server.auth import is_signed_in, sign_in
 from famassign.server.planner import (
     PLAN_WORKBOOK,
     STAFF_LISTS,
@@ -46,12 +48,12 @@ from famassign.server.planner import (
     Workspace,
     solve_work,
 )
+from famassign.server.settings import Settings
 from famassign.solver import OptionsError, PlanOptions
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-COOKIE = "famassign_token"
 PAGE_SIZE = 50
 STEPS = (
     ("data", "1 Bring the data"),
@@ -88,17 +90,8 @@ templates.env.globals.update(steps=STEPS, fmt=fmt_number)
 # ---------------------------------------------------------------------------- auth
 
 
-def _signed_in(request: Request) -> bool:
-    token: str = request.app.state.token
-    given = request.cookies.get(COOKIE, "")
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        given = header[7:]
-    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
-
-
 def _guard(request: Request) -> None:
-    if not _signed_in(request):
+    if not is_signed_in(request):
         raise HTTPException(401, "Sign in by opening the address famassign serve printed.")
 
 
@@ -122,10 +115,9 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request, token: str | None = None) -> Response:
     """Step 1: bring the data. ``?token=`` signs the browser in and redirects here."""
     if token is not None:
-        if not hmac.compare_digest(token.encode(), request.app.state.token.encode()):
-            raise HTTPException(401, "That token is not this server's.")
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        if not sign_in(request, response, token):
+            raise HTTPException(401, "That token is not this server's.")
         return response
     _guard(request)
     return _render(request, "upload.html", {"step": "data", "scenarios": _ws(request).scenarios()})
@@ -644,26 +636,31 @@ async def publish(request: Request, pid: str) -> Response:
 # ---------------------------------------------------------------------------- app
 
 
-async def _unauthorised(request: Request, exc: Exception) -> Response:
-    detail = getattr(exc, "detail", "Error")
-    status = getattr(exc, "status_code", 500)
-    context = {"step": "", "status": status, "detail": detail}
-    return _render(request, "error.html", context, status)
+async def _page_error(request: Request, exc: Exception) -> Response:
+    """HTTP errors of the page as a page; the API's stay JSON."""
+    if request.url.path.startswith("/api/") or not isinstance(exc, HTTPException):
+        return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+    context = {"step": "", "status": exc.status_code, "detail": exc.detail}
+    return _render(request, "error.html", context, exc.status_code)
 
 
-def mount_pages(app: FastAPI, workspace: Workspace, token: str) -> None:
-    """Add the planner's page and its static assets to `app` (guarded by `token`)."""
+def mount_pages(app: FastAPI, workspace: Workspace) -> None:
+    """Add the planner's page and its static assets to `app`.
+
+    `app.state.settings` (:class:`famassign.server.settings.Settings`) holds the token that
+    guards every page (:mod:`famassign.server.auth`).
+    """
     app.state.workspace = workspace
-    app.state.token = token
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
-    app.add_exception_handler(HTTPException, _unauthorised)
+    app.add_exception_handler(HTTPException, _page_error)
 
 
 def create_page_app(workspace: Path | str, token: str) -> FastAPI:
-    """A FastAPI app that serves the planner's page alone (the API server mounts it too)."""
-    app = FastAPI(title="famassign planner", docs_url=None, redoc_url=None, openapi_url=None)
-    mount_pages(app, Workspace(workspace), token)
+    """The page alone, without the API and its job processes (for tests of the page)."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = Settings(workspace=Path(workspace), token=token)
+    mount_pages(app, Workspace(Path(workspace) / "page"))
     return app
 
 
@@ -671,40 +668,7 @@ __all__ = [
     "create_page_app",
     "demand_rows",
     "family_page",
-    "main",
     "mount_pages",
     "router",
     "staff_rows",
 ]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve the page alone: ``python -m famassign.server.pages --workspace DIR --port P``.
-
-    The token comes from ``--token`` or ``FAMASSIGN_TOKEN``, else a random one; the address to
-    open is printed once.
-    """
-    import argparse
-    import os
-    import secrets
-    import sys
-
-    import uvicorn
-
-    parser = argparse.ArgumentParser(prog="python -m famassign.server.pages")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workspace", required=True)
-    parser.add_argument("--token", default=os.environ.get("FAMASSIGN_TOKEN"))
-    args = parser.parse_args(argv)
-    token = args.token or secrets.token_hex(24)
-    app = create_page_app(args.workspace, token)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    shown = "TOKEN (the one you gave)" if args.token else token
-    sys.stdout.write(f"famassign planner: open http://{args.host}:{args.port}/?token={shown}\n")
-    sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
-
-
-if __name__ == "__main__":
-    main()

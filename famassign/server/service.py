@@ -26,8 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from famassign.commands.common import UsageError
 from famassign.commands.reassign import check_arguments
+from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.domain import StaffStatus
-from famassign.models.loading import CONFIG_FILE, TABLES, read_scenario
+from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.summary import capacity_shortfalls
 from famassign.server import worker

@@ -477,3 +477,48 @@ def test_server_log_holds_identifiers_only(server: Server) -> None:
     sites = {f.site for f in scenario.families}
     for secret in [TOKEN, *sites, "Spanish", "well_being", "memo 2026-14", "M. Planner"]:
         assert secret not in text, secret
+
+
+FAMILY_EXPORT = """Family ID,Primary Language,Site Name,Program Option,Urgency,Intensity,Advocate
+A-1,Spanish,North,Center Based,5,High,S-1
+A-2,English,North,Center Based,3,Low,S-2
+A-3,Spanish,South,Home Based,4,Medium,
+A-4,English,South,Center Based,2,Low,S-2
+"""
+STAFF_EXPORT = """Staff ID,Name,Languages,Sites,FTE
+S-1,Ana,English;Spanish,North;South,1
+S-2,Ben,English,*,1
+"""
+
+
+def test_step_1_shows_the_mapping_takes_a_correction_and_keeps_it(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    (tmp_path / "family_export.csv").write_text(FAMILY_EXPORT, encoding="utf-8")
+    (tmp_path / "staff_roster.csv").write_text(STAFF_EXPORT, encoding="utf-8")
+    page.goto(f"{server.url}/?token={TOKEN}")
+    page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
+    # the inferred mapping is shown: headers and values, each labelled
+    assert page.get_by_label("Primary Language").input_value() == "language"
+    assert page.get_by_label("Spanish", exact=True).input_value() == "es"
+    assert page.get_by_label("Advocate").input_value() == ""
+    axe(page, watch, "mapping")
+    shot(page, "1-mapping")
+    # the planner corrects one column: Advocate is the family's current staff member
+    page.get_by_label("Advocate").select_option("current_staff_id")
+    page.get_by_role("button", name="Use this mapping and check").click()
+    page.wait_for_url(re.compile(r"/s/s[0-9a-f]+"))
+    sid = page.url.rsplit("/", 1)[-1]
+    scenario = Workspace(server.workspace / "page").scenario(sid)
+    assert scenario.family_by_id["A-1"].current_staff_id == "S-1"
+    assert scenario.family_by_id["A-1"].language == "es"
+    # next time, the same exports are proposed with the corrected mapping
+    page.goto(f"{server.url}/")
+    page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
+    assert page.get_by_label("Advocate").input_value() == "current_staff_id"
+    assert "last time" in page.locator("main").inner_text()

@@ -23,9 +23,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from famassign.models import Scenario, ScenarioError, StaffStatus
+from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.domain import ExceptionKind, ProgramOption
+from famassign.models.importing import apply_mapping, infer_mapping, read_exports
+from famassign.models.mapping import ImportMapping
 from famassign.models.summary import capacity_shortfalls, most_allowed
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
 from famassign.server.adjustments import (
@@ -141,21 +145,170 @@ async def upload(request: Request) -> Response:
         return _render(
             request, "upload.html", {"step": "data", "problems": problems, "scenarios": []}
         )
+    ws = _ws(request)
+    if not all(name.lower() in SCENARIO_FILES for name, _ in files):
+        iid = ws.stage_import(files)
+        log.info("upload %s needs a mapping (%d files)", iid, len(files))
+        return RedirectResponse(f"/import/{iid}", status_code=303)
     try:
-        sid, _ = _ws(request).add_uploaded(files)
+        sid, _ = ws.add_uploaded(files)
     except ScenarioError as exc:
-        rows = [
-            (
-                getattr(p, "file", ""),
-                getattr(p, "line", "") or "",
-                getattr(p, "column", "") or "",
-                getattr(p, "message", str(p)),
-            )
-            for p in exc.problems
-        ]
-        log.info("upload refused: %d problems", len(rows))
-        context = {"step": "check", "problems": rows, "names": [n for n, _ in files]}
+        log.info("upload refused: %d problems", len(exc.problems))
+        context = {"step": "check", "problems": _problem_rows(exc), "names": [n for n, _ in files]}
         return _render(request, "upload.html", context)
+    return RedirectResponse(f"/s/{sid}", status_code=303)
+
+
+def _problem_rows(exc: ScenarioError) -> list[tuple[str, object, str, str]]:
+    return [
+        (
+            getattr(p, "file", "") or "",
+            getattr(p, "line", "") or "",
+            getattr(p, "column", "") or "",
+            getattr(p, "message", str(p)),
+        )
+        for p in exc.problems
+    ]
+
+
+# ---------------------------------------------------------------------------- 1 import mapping
+
+SCENARIO_FILES = frozenset(
+    {f"{t}.{ext}" for t in TABLES for ext in ("csv", "xlsx")} | {CONFIG_FILE}
+)
+"""Files in the scenario format itself: read as they are, with no mapping."""
+
+
+def _proposal(ws: Workspace, iid: str, paths: list[Path]) -> tuple[ImportMapping, list[str]]:
+    """The mapping to show: the one kept from last time when it covers these files, else
+    the importer's inference (with its notes)."""
+    staged = ws.import_paths(iid)[0].parent / ".proposal.yaml"
+    if staged.is_file():
+        return ImportMapping.from_yaml(staged.read_text(encoding="utf-8")), []
+    notes: list[str] = []
+    mapping: ImportMapping | None = None
+    if ws.mapping_path.is_file():
+        kept = ImportMapping.from_yaml(ws.mapping_path.read_text(encoding="utf-8"))
+        if all(kept.file_mapping(p.name, None) for p in paths if p.suffix.lower() == ".csv"):
+            mapping = kept
+            notes.append("The mapping you confirmed last time fits these files; check it below.")
+    if mapping is None:
+        inference = infer_mapping(paths)
+        mapping, notes = inference.mapping, list(inference.notes)
+    staged.write_text(mapping.to_yaml(), encoding="utf-8")
+    return mapping, notes
+
+
+def _headers(paths: list[Path], mapping: ImportMapping) -> list[list[str]]:
+    """The header cells of each mapped file, as written."""
+    raws = read_exports(paths, mapping)
+    headers = []
+    for entry in mapping.files:
+        raw = next(
+            (
+                r
+                for r in raws
+                if r.path.name == entry.file and (r.sheet or "") == (entry.sheet or "")
+            ),
+            None,
+        )
+        row: list[str] = []
+        if raw is not None and entry.header_row in raw.lines:
+            row = [c for c in raw.rows[raw.lines.index(entry.header_row)] if c.strip()]
+        headers.append(row or list(entry.columns))
+    return headers
+
+
+def _mapping_page(
+    request: Request,
+    iid: str,
+    mapping: ImportMapping,
+    notes: list[str],
+    problems: list[tuple[str, object, str, str]] | None = None,
+) -> Response:
+    paths = _ws(request).import_paths(iid)
+    context = {
+        "step": "data",
+        "iid": iid,
+        "mapping": mapping,
+        "notes": notes,
+        "problems": problems or [],
+        "headers": _headers(paths, mapping),
+        "columns": {name: list(spec.columns) for name, spec in TABLES.items()},
+        "files": [p.name for p in paths],
+    }
+    return _render(request, "mapping.html", context)
+
+
+@router.get("/import/{iid}", response_class=HTMLResponse)
+def import_page(request: Request, iid: str) -> Response:
+    """Step 1: the column and value mapping the importer inferred, to check and correct."""
+    _guard(request)
+    ws = _ws(request)
+    try:
+        paths = ws.import_paths(iid)
+        mapping, notes = _proposal(ws, iid, paths)
+    except NotFound:
+        raise HTTPException(404, "No such import.") from None
+    except ScenarioError as exc:
+        context = {"step": "data", "problems": _problem_rows(exc), "scenarios": []}
+        return _render(request, "upload.html", context)
+    return _mapping_page(request, iid, mapping, notes)
+
+
+def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> ImportMapping:
+    """The proposal with the planner's corrections: tables, header -> column, label -> code."""
+    files = []
+    for i, entry in enumerate(proposal.files):
+        columns = {}
+        j = 0
+        while f"colname|{i}|{j}" in form:
+            header, column = str(form[f"colname|{i}|{j}"]), str(form.get(f"col|{i}|{j}", ""))
+            if column:
+                columns[header] = column
+            j += 1
+        update = {
+            "table": str(form.get(f"table|{i}", entry.table)),
+            "columns": columns,
+            "per_child": bool(form.get(f"per_child|{i}")),
+        }
+        files.append(entry.model_copy(update=update))
+    values: dict[str, dict[str, str]] = {}
+    for vocabulary, labels in proposal.values.items():
+        values[vocabulary] = {}
+        for k, label in enumerate(labels):
+            code = str(form.get(f"val|{vocabulary}|{k}", labels[label])).strip()
+            if code:
+                values[vocabulary][label] = code
+    data = proposal.model_dump(mode="json")
+    data.update(
+        files=[f.model_dump(mode="json") for f in files],
+        values=values,
+        date_order=str(form.get("date_order", proposal.date_order)),
+    )
+    return ImportMapping.model_validate(data)
+
+
+@router.post("/import/{iid}", response_class=HTMLResponse)
+async def import_confirm(request: Request, iid: str) -> Response:
+    """Step 1 -> 2: apply the mapping as corrected; keep it for next time; check."""
+    _guard(request)
+    ws = _ws(request)
+    form = await request.form()
+    try:
+        paths = ws.import_paths(iid)
+        proposal, _ = _proposal(ws, iid, paths)
+    except NotFound:
+        raise HTTPException(404, "No such import.") from None
+    try:
+        mapping = mapping_from_form(proposal, dict(form))
+    except ValidationError as exc:
+        return _mapping_page(request, iid, proposal, [], [("mapping", "", "", str(exc))])
+    try:
+        result = apply_mapping(paths, mapping)
+    except ScenarioError as exc:
+        return _mapping_page(request, iid, mapping, [], _problem_rows(exc))
+    sid = ws.add_imported(result)
     return RedirectResponse(f"/s/{sid}", status_code=303)
 
 

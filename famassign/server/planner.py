@@ -10,6 +10,8 @@ Layout of a workspace folder::
 
     scenarios/<sid>/files/   the scenario folder (as uploaded, or written for a derived one)
     scenarios/<sid>/meta.json
+    imports/<iid>/           export files waiting for the planner to confirm their mapping
+    mapping.yaml             the last import mapping confirmed, proposed again next time
     plans/<pid>/out/         the plan files (write_plan) and plan.xlsx
     plans/<pid>/result.json  the Result
     plans/<pid>/meta.json    scenario, parent plan, label, published (by, reason, at)
@@ -38,7 +40,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from famassign.models import Scenario
+from famassign.models.importing import ImportResult, write_import
 from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.mapping import MAPPING_FILE
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.report import ReportSection
@@ -135,6 +139,7 @@ class Workspace:
         self.root = Path(root)
         (self.root / "scenarios").mkdir(parents=True, exist_ok=True)
         (self.root / "plans").mkdir(parents=True, exist_ok=True)
+        (self.root / "imports").mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._files_lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -202,6 +207,39 @@ class Workspace:
         metas = [self._read_meta(p) for p in (self.root / "scenarios").iterdir() if p.is_dir()]
         metas = [m for m in metas if m and not m.get("derived_from")]
         return sorted(metas, key=lambda m: str(m["created"]), reverse=True)
+
+    # ------------------------------------------------------------------ imports
+
+    def stage_import(self, files: Sequence[tuple[str, bytes]]) -> str:
+        """Keep export files that need a mapping until the planner has checked it; their id."""
+        iid = _new_id("i")
+        folder = self.root / "imports" / iid
+        folder.mkdir(parents=True)
+        for name, content in files:
+            (folder / Path(name).name).write_bytes(content)
+        return iid
+
+    def import_paths(self, iid: str) -> list[Path]:
+        """The staged export files of import `iid`."""
+        folder = self._folder("imports", iid)
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    @property
+    def mapping_path(self) -> Path:
+        """Where the last mapping used is kept for next time."""
+        return self.root / MAPPING_FILE
+
+    def add_imported(self, result: ImportResult) -> str:
+        """Store an imported scenario (with its mapping.yaml) and keep the mapping for next time."""
+        sid = _new_id("s")
+        folder = self.root / "scenarios" / sid
+        write_import(result, folder / "files")
+        self._write_meta(folder, {"id": sid, "name": result.scenario.name, "created": _now()})
+        self.mapping_path.write_text(result.mapping.to_yaml(), encoding="utf-8")
+        with self._lock:
+            self._scenarios[sid] = result.scenario
+        log.info("imported scenario %s stored", sid)
+        return sid
 
     # ------------------------------------------------------------------ jobs
 

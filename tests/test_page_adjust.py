@@ -201,3 +201,42 @@ def test_every_page_needs_the_token(tmp_path: Path) -> None:
     assert client.get("/p/..%2F..%2Fetc/files/passwd").status_code == 404
     bearer = TestClient(create_page_app(tmp_path, "secret-token"))
     assert bearer.get("/", headers={"Authorization": "Bearer secret-token"}).status_code == 200
+
+
+def test_cancel_stops_a_running_job_keeps_nothing_and_is_audited(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    started = []
+
+    def work(progress: object, stop: fa.StopSignal) -> object:
+        started.append(True)
+        deadline = time.monotonic() + 30
+        while not stop.stopped and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise RuntimeError("interrupted")  # a job stopped mid-way may end in an error
+
+    job = ws.submit("long", work)  # type: ignore[arg-type]
+    while not started:
+        time.sleep(0.01)
+    ws.cancel(job.id)
+    time.sleep(0.2)
+    assert ws.job(job.id).state == "cancelled" and ws.job(job.id).plan_id is None
+    assert not any((tmp_path / "plans").iterdir())
+    assert ws.audit_entries()[-1]["action"] == "cancel"
+
+
+def test_a_failed_job_says_why_and_the_page_says_it(tmp_path: Path) -> None:
+    app = create_page_app(tmp_path, "secret-token")
+    ws: Workspace = app.state.workspace
+
+    def work(progress: object, stop: object) -> object:
+        raise ValueError("no staff at all")
+
+    job = ws.submit("broken", work)  # type: ignore[arg-type]
+    while ws.job(job.id).state in ("queued", "running"):
+        time.sleep(0.01)
+    assert ws.job(job.id).state == "failed"
+    client = TestClient(app)
+    client.get("/?token=secret-token")
+    page = client.get(f"/jobs/{job.id}")
+    assert page.status_code == 200 and "no staff at all" in page.text
+    assert client.get(f"/jobs/{job.id}/status").json()["state"] == "failed"

@@ -144,6 +144,7 @@ class Workspace:
         self._files_lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._scenarios: dict[str, Scenario] = {}
+        self._loaded: dict[str, LoadedScenario] = {}
         self._plans: dict[str, PlanRecord] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="famassign-job")
 
@@ -168,6 +169,7 @@ class Workspace:
         self._write_meta(folder, {"id": sid, "name": loaded.scenario.name, "created": _now()})
         with self._lock:
             self._scenarios[sid] = loaded.scenario
+            self._loaded[sid] = loaded
         log.info("scenario %s stored (%d files)", sid, len(files))
         return sid, loaded
 
@@ -195,8 +197,16 @@ class Workspace:
         return scenario
 
     def loaded(self, sid: str) -> LoadedScenario:
-        """The scenario `sid` with the loader's warnings and notes (read from its files)."""
-        return read_scenario(self._folder("scenarios", sid) / "files")
+        """The scenario `sid` with the loader's warnings and notes (read once, then kept)."""
+        with self._lock:
+            cached = self._loaded.get(sid)
+        if cached is not None:
+            return cached
+        loaded = read_scenario(self._folder("scenarios", sid) / "files")
+        with self._lock:
+            self._loaded[sid] = loaded
+            self._scenarios.setdefault(sid, loaded.scenario)
+        return loaded
 
     def scenario_folder(self, sid: str) -> Path:
         """The folder of the scenario's files."""
@@ -271,6 +281,9 @@ class Workspace:
             job.state = "done"
             log.info("job %s done: plan %s", job.id, job.plan_id)
         except Exception as exc:  # a failed job is reported on its page; the server stays up
+            if job.stop.stopped:
+                job.state = "cancelled"
+                return
             job.state = "failed"
             job.message = str(exc) or type(exc).__name__
             log.exception("job %s failed", job.id)

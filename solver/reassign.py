@@ -200,17 +200,7 @@ def leave_scenario(
             f"{'departed' if gone else 'absent'}",
         )
         exceptions = (*exceptions, exception)
-    changed = Scenario(
-        name=scenario.name,
-        as_of=scenario.as_of,
-        policy=scenario.policy,
-        weights=scenario.weights,
-        families=scenario.families,
-        staff=staff,
-        exceptions=exceptions,
-        conflicts=scenario.conflicts,
-        variants=scenario.variants,
-    )
+    changed = scenario.rebuilt(staff=staff, exceptions=exceptions)
     return changed, exception
 
 

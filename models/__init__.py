@@ -2,6 +2,7 @@
 
 from famassign.models.domain import (
     ALL_SITES,
+    EXCEPTION_CAP_LIMIT,
     OUTCOME_TITLES,
     POLICY_CAP_LIMIT,
     CapException,
@@ -32,6 +33,7 @@ from famassign.models.scenario import (
 
 __all__ = [
     "ALL_SITES",
+    "EXCEPTION_CAP_LIMIT",
     "OUTCOME_TITLES",
     "POLICY_CAP_LIMIT",
     "CapException",

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 POLICY_CAP_LIMIT = 40
 """1302.52(d)(2): no more than 40 families per staff member, relaxed only by an exception."""
 
+EXCEPTION_CAP_LIMIT = 1000
+"""The largest ``max_families`` an exception may name."""
+
 
 def prorate(limit: int, fte: float) -> int:
     """`limit` families prorated by `fte`: floor(limit x FTE) (the cap rule of a part-time post)."""
@@ -202,7 +205,7 @@ class CapException(_Record):
     exception_id: Code
     kind: ExceptionKind
     staff_id: Code | None = None
-    max_families: int = Field(gt=POLICY_CAP_LIMIT, le=1000)
+    max_families: int = Field(gt=POLICY_CAP_LIMIT, le=EXCEPTION_CAP_LIMIT)
     starts: date
     ends: date
     reference: str | None = None

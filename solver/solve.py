@@ -13,7 +13,7 @@ import numpy as np
 from famassign.models import Scenario
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
 from famassign.solver.balance import SolverSettings, balance, load_per_fte
-from famassign.solver.explain import placement_reason, unplaced_reasons
+from famassign.solver.explain import move_cause, placement_reason, unplaced_reasons
 from famassign.solver.flow import solve_flow
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import (
@@ -178,6 +178,11 @@ def _result(
     for i, fam in enumerate(scenario.families):
         s = int(staff_of[i])
         staff = scenario.staff[s] if s >= 0 else None
+        text = placement_reason(scenario, i, staff) if staff else reasons[i][0]
+        previous = scenario.staff_by_id.get(fam.current_staff_id or "")
+        if previous is not None and (staff is None or staff.staff_id != previous.staff_id):
+            cause = move_cause(scenario, fam, previous, minimize_moves=options.minimize_moves)
+            text = f"{text}; left {previous.staff_id}: {cause}"
         assignments.append(
             Assignment(
                 family_id=fam.family_id,
@@ -186,7 +191,7 @@ def _result(
                 changed=(staff.staff_id if staff else None) != fam.current_staff_id,
                 exception_id=cited[s] if s >= 0 else None,
                 score=int(score[i]),
-                reasons=placement_reason(scenario, i, staff) if staff else reasons[i][0],
+                reasons=text,
             )
         )
     caseloads = tuple(

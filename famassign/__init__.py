@@ -6,7 +6,7 @@ The public API, for scripts and other tools (``import famassign as fa``)::
 
     scenario = fa.read_scenario(fa.example_path()).scenario
     result = fa.solve(scenario, fa.PlanOptions(time_limit=10, seed=1))
-    assert fa.evaluate(scenario, result.plan(), result.exception_of()).ok
+    assert fa.evaluate(scenario, result.plan(), result.exception_of()).violations == []
     fa.write_plan(result, scenario, "my-plan")
 
 Everything listed in ``__all__`` is supported; the sub-packages (``famassign.models``,

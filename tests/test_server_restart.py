@@ -8,10 +8,11 @@ import os
 import time
 from pathlib import Path
 
+from server_process import start_server, upload_folder, wait_for_job
+
 import famassign as fa
 from famassign.scenarios.generator import GeneratorConfig
 from famassign.store import INTERRUPTED
-from server_process import start_server, upload_folder, wait_for_job
 
 
 def _alive(pid: int) -> bool:

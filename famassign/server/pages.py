@@ -31,6 +31,7 @@ from famassign.models.domain import ExceptionKind, ProgramOption
 from famassign.models.importing import apply_mapping, infer_mapping, read_exports
 from famassign.models.mapping import ImportMapping
 from famassign.models.summary import capacity_shortfalls, most_allowed
+from famassign.outputs import PLAN_XLSX
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
 from famassign.server.adjustments import (
     AdjustmentError,
@@ -44,7 +45,6 @@ from famassign.server.adjustments import (
 )
 from famassign.server.auth import is_signed_in, sign_in
 from famassign.server.planner import (
-    PLAN_WORKBOOK,
     STAFF_LISTS,
     WORKBOOKS,
     NotFound,
@@ -69,7 +69,7 @@ STEPS = (
     ("publish", "7 Publish"),
 )
 DOWNLOADS = (
-    (PLAN_WORKBOOK, "Plan workbook (Excel)"),
+    (PLAN_XLSX, "Plan workbook (Excel)"),
     (STAFF_LISTS, "Per-staff family lists (Excel, one sheet per staff member)"),
     ("compliance.md", "Compliance statement (compliance.md)"),
     ("report.html", "Report (report.html)"),

@@ -12,7 +12,7 @@ Layout of a workspace folder::
     scenarios/<sid>/meta.json
     imports/<iid>/           export files waiting for the planner to confirm their mapping
     mapping.yaml             the last import mapping confirmed, proposed again next time
-    plans/<pid>/out/         the plan files (write_plan) and plan.xlsx
+    plans/<pid>/out/         the plan files (write_plan, with plan.xlsx), staff_lists.xlsx
     plans/<pid>/result.json  the Result
     plans/<pid>/meta.json    scenario, parent plan, label, published (by, reason, at)
     audit.jsonl              every publish and cancellation: who, when, why
@@ -44,16 +44,15 @@ from famassign.models.importing import ImportResult, write_import
 from famassign.models.loading import LoadedScenario, read_scenario
 from famassign.models.mapping import MAPPING_FILE
 from famassign.models.writing import write_scenario
-from famassign.outputs import write_plan
+from famassign.outputs import summary_dict, with_staff_names, write_plan
 from famassign.report import ReportSection
-from famassign.safe_io import write_xlsx
 from famassign.solver import PlanOptions, Result
 from famassign.solver.stop import StopSignal
+from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-PLAN_WORKBOOK = "plan.xlsx"
 STAFF_LISTS = "staff_lists.xlsx"
 
 
@@ -464,68 +463,18 @@ class Workspace:
         return data
 
 
-def staff_list_frames(result: Result, scenario: Scenario) -> dict[str, pd.DataFrame]:
-    """One table per staff member with families: what the staff member needs to know."""
-    frames: dict[str, pd.DataFrame] = {}
-    by_staff: dict[str, list[dict[str, Any]]] = {}
-    families = scenario.family_by_id
-    for a in result.assignments:
-        if a.staff_id is None:
-            continue
-        fam = families[a.family_id]
-        by_staff.setdefault(a.staff_id, []).append(
-            {
-                "family_id": fam.family_id,
-                "site": fam.site,
-                "language": fam.language,
-                "program_option": fam.program_option.value,
-                "urgency": fam.urgency,
-                "intensity": fam.intensity.value,
-                "needs": ";".join(n.value for n in fam.needs),
-                "interests": ";".join(i.value for i in fam.interests),
-                "disability_services": fam.disability_services,
-                "external_plan_agency": fam.external_plan_agency or "",
-                "new_to_you": a.previous_staff_id != a.staff_id,
-                "reasons": a.reasons,
-            }
-        )
-    for staff in scenario.staff:
-        rows = by_staff.get(staff.staff_id)
-        if rows:
-            frames[staff.staff_id] = pd.DataFrame(rows)
-    return frames
-
-
-def write_plan_workbook(result: Result, scenario: Scenario, path: Path) -> None:
-    """plan.xlsx: sheets Summary, Assignments, Caseloads, Unplaced (written whole, then moved)."""
-    unplaced = pd.DataFrame(
-        [u.model_dump() for u in result.unplaced], columns=["family_id", "reason", "would_place"]
-    )
-    summary = pd.DataFrame(
-        [
-            ("scenario", scenario.name),
-            ("as_of", scenario.as_of.isoformat()),
-            ("status", result.status.value),
-            ("families", len(result.assignments)),
-            ("placed", result.placed),
-            ("unplaced", len(result.unplaced)),
-            ("exceptions_used", ";".join(result.exceptions_used)),
-        ],
-        columns=["key", "value"],
-    )
-    sheets = {
-        "Summary": summary,
-        "Assignments": result.assignments_frame(),
-        "Caseloads": result.caseloads_frame(),
-        "Unplaced": unplaced,
-    }
-    _write_whole(lambda tmp: write_xlsx(sheets, tmp), path)
-
-
 def write_staff_lists(result: Result, scenario: Scenario, path: Path) -> None:
-    """The per-staff lists: one sheet per staff member with families (written whole)."""
-    lists = staff_list_frames(result, scenario)
-    _write_whole(lambda tmp: write_xlsx(lists, tmp), path)
+    """The per-staff lists: the staff members' sheets of plan.xlsx alone (written whole)."""
+    names = staff_names(scenario)
+    sheets = plan_sheets(
+        result,
+        scenario,
+        summary=summary_dict(result, scenario),
+        assignments=with_staff_names(result.assignments_frame(), names),
+        caseloads=with_staff_names(result.caseloads_frame(), names),
+    )
+    lists = {key: frame for key, frame in sheets.items() if key.startswith("staff:")}
+    _write_whole(lambda tmp: write_workbook(lists, tmp), path)
 
 
 def _write_whole(write: Callable[[Path], object], path: Path) -> None:
@@ -538,7 +487,6 @@ def _write_whole(write: Callable[[Path], object], path: Path) -> None:
 
 
 WORKBOOKS: dict[str, Callable[[Result, Scenario, Path], None]] = {
-    PLAN_WORKBOOK: write_plan_workbook,
     STAFF_LISTS: write_staff_lists,
 }
 """Files of a plan written on their first download."""
@@ -558,7 +506,6 @@ def solve_work(scenario: Scenario, options: PlanOptions, label: str, **draft: An
 
 
 __all__ = [
-    "PLAN_WORKBOOK",
     "STAFF_LISTS",
     "WORKBOOKS",
     "Job",
@@ -567,7 +514,5 @@ __all__ = [
     "PlanRecord",
     "Workspace",
     "solve_work",
-    "staff_list_frames",
-    "write_plan_workbook",
     "write_staff_lists",
 ]

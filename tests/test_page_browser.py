@@ -207,6 +207,7 @@ def make_plan(page: Page, time_limit: int) -> str:
     page.get_by_text("Advanced: objective weights").click()
     assert page.locator("#w_continuity").is_visible()
     page.fill("#time_limit", str(time_limit))
+    shot(page, "3-plan")
     page.get_by_role("button", name="Make the plan").click()
     return wait_for_plan(page)
 
@@ -473,14 +474,6 @@ def test_steps_on_a_2000_family_program(
     axe(page, watch, "plan at tablet width")
 
 
-def test_server_log_holds_identifiers_only(server: Server) -> None:
-    text = server.log.read_text(encoding="utf-8")
-    scenario = fa.read_scenario(fa.example_path()).scenario
-    sites = {f.site for f in scenario.families}
-    for secret in [TOKEN, *sites, "Spanish", "well_being", "memo 2026-14", "M. Planner"]:
-        assert secret not in text, secret
-
-
 FAMILY_EXPORT = """Family ID,Primary Language,Site Name,Program Option,Urgency,Intensity,Advocate
 A-1,Spanish,North,Center Based,5,High,S-1
 A-2,English,North,Center Based,3,Low,S-2
@@ -524,3 +517,13 @@ def test_step_1_shows_the_mapping_takes_a_correction_and_keeps_it(
     page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
     assert page.get_by_label("Advocate").input_value() == "current_staff_id"
     assert "last time" in page.locator("main").inner_text()
+
+
+def test_server_log_holds_identifiers_only(server: Server) -> None:
+    """Runs last: the log of every step above carries no family data, no name, no token."""
+    text = server.log.read_text(encoding="utf-8")
+    scenario = fa.read_scenario(fa.example_path()).scenario
+    sites = {f.site for f in scenario.families}
+    sentinels = [TOKEN, *sites, "Spanish", "well_being", "memo 2026-14", "M. Planner"]
+    for secret in sentinels:
+        assert secret not in text, secret

@@ -17,6 +17,7 @@ from famassign.server.adjustments import (
     move_work,
     plan_diff,
     rule_of,
+    with_weights,
 )
 from famassign.server.pages import PAGE_SIZE, create_page_app, demand_rows, family_page
 from famassign.server.planner import PlanRecord, Workspace, solve_work
@@ -240,3 +241,14 @@ def test_a_failed_job_says_why_and_the_page_says_it(tmp_path: Path) -> None:
     page = client.get(f"/jobs/{job.id}")
     assert page.status_code == 200 and "no staff at all" in page.text
     assert client.get(f"/jobs/{job.id}/status").json()["state"] == "failed"
+
+
+def test_advanced_weights_are_checked_as_the_set_weights_what_if(
+    planned: tuple[Workspace, PlanRecord],
+) -> None:
+    _, record = planned
+    changed = with_weights(record.scenario, {"continuity": "45"})
+    assert changed.weights.continuity == 45 and changed.name == record.scenario.name
+    assert changed.families == record.scenario.families
+    with pytest.raises(fa.ScenarioError, match="continuity"):
+        with_weights(record.scenario, {"continuity": "-3"})

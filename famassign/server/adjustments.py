@@ -56,6 +56,18 @@ def following(scenario: Scenario, result: Any) -> Scenario:
     """`scenario` with every family's current staff member set to where `result` placed it.
 
     A pin stays only where the plan kept the family with its pinned staff member.
+
+    Parameters
+    ----------
+    scenario
+        The scenario the plan was made for.
+    result
+        The plan (a :class:`famassign.Result`).
+
+    Returns
+    -------
+    Scenario
+        The re-checked scenario from which the next version moves the fewest families.
     """
     plan = result.plan()
     families = []
@@ -107,7 +119,24 @@ def check_move(record: PlanRecord, family_id: str, staff_id: str) -> MoveCheck:
     """Check moving `family_id` to `staff_id` in the plan of `record` with the evaluator.
 
     A caseload that goes above its cap cites the exception in force that allows it, if any.
-    Raises AdjustmentError for an unknown family or staff member.
+    Only the violations the move adds, about that family or that staff member, count.
+
+    Parameters
+    ----------
+    record
+        The plan version and its scenario.
+    family_id, staff_id
+        The family and the staff member it would move to.
+
+    Returns
+    -------
+    MoveCheck
+        The rules broken (each with the evaluator's words) and the exception cited.
+
+    Raises
+    ------
+    AdjustmentError
+        For a family or staff member the plan does not hold.
     """
     scenario, result = record.scenario, record.result
     if family_id not in scenario.family_by_id:
@@ -158,7 +187,32 @@ def _version_options(options: PlanOptions, stop: StopSignal) -> PlanOptions:
 
 
 def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanOptions) -> Work:
-    """A job: the plan of `record` with the family moved (and pinned when `pin`)."""
+    """A job: the plan of `record` with the family moved (and pinned when `pin`).
+
+    The family is pinned to its new staff member for the solve, which puts the fewest other
+    moves first; it stays pinned in the new version only when `pin`.
+
+    Parameters
+    ----------
+    record
+        The plan version to adjust.
+    check
+        The evaluator's verdict from :func:`check_move`.
+    pin
+        Keep the family there in later versions.
+    options
+        Time limit and seed of the re-plan.
+
+    Returns
+    -------
+    Work
+        The job to submit to the workspace.
+
+    Raises
+    ------
+    AdjustmentError
+        When `check` broke a hard rule.
+    """
     if not check.allowed:
         raise AdjustmentError("; ".join(v for _, v in check.broken))
     base = following(record.scenario, record.result)
@@ -190,7 +244,31 @@ def leave_work(
     temporary_cap: int | None,
     options: PlanOptions,
 ) -> Work:
-    """A job: re-plan with fewest moves after `staff_id` departs or goes absent (reassign)."""
+    """A job: re-plan with fewest moves after `staff_id` departs or goes absent.
+
+    Parameters
+    ----------
+    record
+        The plan version to adjust.
+    staff_id
+        The staff member leaving.
+    status
+        ``departed`` or ``absent``.
+    until, temporary_cap
+        As for :func:`famassign.reassign` (end of absence; a temporary exception's cap).
+    options
+        Time limit and seed of the re-plan.
+
+    Returns
+    -------
+    Work
+        The job (it calls :func:`famassign.reassign`, which checks the request).
+
+    Raises
+    ------
+    AdjustmentError
+        For a status other than departed or absent.
+    """
     if status not in ("departed", "absent"):
         raise AdjustmentError("status must be departed or absent")
     base = following(record.scenario, record.result)
@@ -224,14 +302,55 @@ def leave_work(
 
 
 def variant_scenario(scenario: Scenario, name: str, change: Mapping[str, Any]) -> Scenario:
-    """`scenario` with one change of docs/variants.md applied (``{kind: {fields}}``).
+    """`scenario` with one change of docs/variants.md applied.
 
-    Raises ScenarioError with every problem, located at the change's fields.
+    Parameters
+    ----------
+    scenario
+        The scenario to change.
+    name
+        The variant's name (shown in problems).
+    change
+        ``{kind: {field: value}}``, one change kind of docs/variants.md.
+
+    Returns
+    -------
+    Scenario
+        The changed, re-checked scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, located at the change's fields.
     """
     variants, problems = parse_variants([{"name": name, "changes": [dict(change)]}])
     if problems:
         raise ScenarioError(problems)
     return apply_variant(scenario, variants[0], index=0)
+
+
+def with_weights(scenario: Scenario, weights: Mapping[str, Any]) -> Scenario:
+    """`scenario` with objective weights changed (checked as the ``set_weights`` what-if).
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    weights
+        Weight key -> new value (text or number).
+
+    Returns
+    -------
+    Scenario
+        The scenario with those weights, name and variants kept.
+
+    Raises
+    ------
+    ScenarioError
+        Naming each weight that is not valid.
+    """
+    changed = variant_scenario(scenario, "weights", {"set_weights": dict(weights)})
+    return _rebuilt(changed, name=scenario.name, variants=scenario.variants)
 
 
 def exception_work(record: PlanRecord, fields: Mapping[str, Any], options: PlanOptions) -> Work:
@@ -285,7 +404,18 @@ class PlanDiff:
 
 
 def plan_diff(before: Any, after: Any) -> PlanDiff:
-    """Families whose staff member differs, and staff whose caseload count differs."""
+    """What changed from `before` to `after`.
+
+    Parameters
+    ----------
+    before, after
+        Two plans (:class:`famassign.Result`).
+
+    Returns
+    -------
+    PlanDiff
+        Families whose staff member differs (from, to), staff whose caseload count differs.
+    """
     old, new = before.plan(), after.plan()
     moved = tuple((fid, old.get(fid), staff) for fid, staff in new.items() if old.get(fid) != staff)
     old_counts = {c.staff_id: c.families for c in before.caseloads}
@@ -326,4 +456,5 @@ __all__ = [
     "rule_of",
     "variant_scenario",
     "whatif_work",
+    "with_weights",
 ]

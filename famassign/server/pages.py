@@ -42,6 +42,7 @@ from famassign.server.adjustments import (
     plan_diff,
     problems_text,
     whatif_work,
+    with_weights,
 )
 from famassign.server.auth import is_signed_in, sign_in
 from famassign.server.planner import (
@@ -257,7 +258,26 @@ def import_page(request: Request, iid: str) -> Response:
 
 
 def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> ImportMapping:
-    """The proposal with the planner's corrections: tables, header -> column, label -> code."""
+    """The proposed mapping with the planner's corrections from the mapping form.
+
+    Parameters
+    ----------
+    proposal
+        The mapping shown (inferred, or kept from last time).
+    form
+        ``table|i``, ``per_child|i``, ``colname|i|j`` with ``col|i|j`` (header -> column,
+        blank: not used), ``val|vocabulary|k`` (code of the k-th label), ``date_order``.
+
+    Returns
+    -------
+    ImportMapping
+        The corrected mapping.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        When a table or date order is not one the importer knows.
+    """
     files = []
     for i, entry in enumerate(proposal.files):
         columns = {}
@@ -391,12 +411,13 @@ async def start_plan(request: Request, sid: str) -> Response:
         for key, default in scenario.weights.model_dump().items():
             raw = form.get(f"w_{key}")
             if isinstance(raw, str) and raw.strip() and float(raw) != default:
-                weights[key] = float(raw) if isinstance(default, float) else int(float(raw))
+                weights[key] = raw.strip()
         if weights:
-            updated = scenario.weights.model_copy(update=weights)
-            scenario = scenario.model_copy(update={"weights": updated})
+            scenario = with_weights(scenario, weights)
     except NotFound:
         raise HTTPException(404, "No such scenario.") from None
+    except ScenarioError as exc:
+        raise HTTPException(422, "; ".join(problems_text(exc))) from None
     except (OptionsError, AdjustmentError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None
     draft: dict[str, Any] = {"scenario_id": None if weights else sid}
@@ -475,7 +496,21 @@ def staff_rows(record: PlanRecord) -> list[dict[str, Any]]:
 
 
 def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
-    """Filter and page the families on the server: search, staff, site, language, urgency."""
+    """Filter and page the families on the server.
+
+    Parameters
+    ----------
+    record
+        The plan version.
+    query
+        ``q`` (family or staff id, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
+        ``language``, ``urgency``, ``page`` (from 1).
+
+    Returns
+    -------
+    dict
+        ``rows`` (assignment, family) of the page, ``total``, ``page``, ``pages``, ``filters``.
+    """
     families = record.scenario.family_by_id
     text = query.get("q", "").strip().lower()
     staff = query.get("staff", "")

@@ -150,9 +150,22 @@ class Workspace:
     # ------------------------------------------------------------------ scenarios
 
     def add_uploaded(self, files: Sequence[tuple[str, bytes]]) -> tuple[str, LoadedScenario]:
-        """Store uploaded scenario files and read them; raises ScenarioError on any problem.
+        """Store uploaded scenario files and read them.
 
-        File names are reduced to their base name; nothing is kept when the scenario is invalid.
+        Parameters
+        ----------
+        files
+            (file name, content) pairs; names are reduced to their base name.
+
+        Returns
+        -------
+        tuple
+            The new scenario id and the loaded scenario with its warnings.
+
+        Raises
+        ------
+        ScenarioError
+            Every problem found; nothing is kept.
         """
         sid = _new_id("s")
         folder = self.root / "scenarios" / sid
@@ -253,7 +266,20 @@ class Workspace:
     # ------------------------------------------------------------------ jobs
 
     def submit(self, label: str, work: Work) -> Job:
-        """Run `work` beside the page; the job ends with a stored plan, failed or cancelled."""
+        """Run `work` beside the page.
+
+        Parameters
+        ----------
+        label
+            What the job does (identifiers only: it is logged).
+        work
+            Called with a progress callback and the job's stop signal; returns the plan.
+
+        Returns
+        -------
+        Job
+            The job; it ends done (with a stored plan), failed (with a message) or cancelled.
+        """
         job = Job(_new_id("j"), label)
         with self._lock:
             self._jobs[job.id] = job
@@ -390,7 +416,25 @@ class Workspace:
         return sorted(mine, key=lambda m: str(m["created"]))
 
     def publish(self, pid: str, *, by: str, reason: str) -> dict[str, Any]:
-        """Mark plan `pid` published (who, when, why), recorded in the audit log."""
+        """Mark plan `pid` published (who, when, why), recorded in the audit log.
+
+        Parameters
+        ----------
+        pid
+            The plan.
+        by, reason
+            Who publishes it and why.
+
+        Returns
+        -------
+        dict
+            The plan's record with ``published``.
+
+        Raises
+        ------
+        NotFound
+            For an unknown plan.
+        """
         record = self.plan(pid)
         folder = self._folder("plans", pid)
         meta = dict(record.meta)

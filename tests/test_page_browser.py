@@ -13,6 +13,7 @@ repository root, as .ci/run does) or from ``$FAMASSIGN_AXE_JS``. Set
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,9 +21,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from urllib.request import urlopen
 
@@ -222,6 +225,15 @@ def refused_move(page: Page, family: fa.Family, staff: fa.Staff, rule: str) -> N
     assert "Refused" in text and rule in text, text
 
 
+def api_get(server: Server, path: str) -> Any:
+    """GET an API path with the bearer token; the JSON answer."""
+    request = urllib.request.Request(
+        server.url + path, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
 def download(page: Page, pid: str, label: str, target: Path) -> Path:
     with page.expect_download() as info:
         page.get_by_role("link", name=label).click()
@@ -369,6 +381,11 @@ def test_steps_1_to_7_on_the_bundled_example(
     assert {"action": "publish", "plan": with_exception, "by": "M. Planner"}.items() <= audit[
         -1
     ].items()
+    # the server's API holds the page's plan too, published, with its audit entry
+    api = api_get(server, f"/api/v1/plans/{with_exception}")
+    assert api["published"] is True and api["published_by"] == "M. Planner"
+    trail = api_get(server, f"/api/v1/plans/{with_exception}/audit")
+    assert [e["action"] for e in trail] == ["publish"]
     book = download(page, with_exception, "Plan workbook (Excel)", tmp_path)
     workbook_matches(book, Workspace(server.workspace / "page").plan(with_exception).result)
     lists = download(

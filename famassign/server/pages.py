@@ -55,6 +55,7 @@ from famassign.server.planner import (
 )
 from famassign.server.settings import Settings
 from famassign.solver import OptionsError, PlanOptions
+from famassign.store import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ def _guard(request: Request) -> None:
 
 def _ws(request: Request) -> Workspace:
     workspace: Workspace = request.app.state.workspace
+    if workspace.store is None:  # the server's store opens at start-up, after mount_pages
+        workspace.store = getattr(request.app.state, "store", None)
     return workspace
 
 
@@ -817,7 +820,10 @@ async def publish(request: Request, pid: str) -> Response:
     reason = str(form.get("reason", "")).strip()
     if not by or not reason:
         return _refuse(request, record, "Publishing needs your name and a reason.")
-    _ws(request).publish(pid, by=by, reason=reason)
+    try:
+        _ws(request).publish(pid, by=by, reason=reason)
+    except ConflictError as exc:
+        return _refuse(request, record, str(exc))
     return RedirectResponse(f"/p/{pid}#publish", status_code=303)
 
 

@@ -22,6 +22,7 @@ Logs carry identifiers only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ from famassign.outputs import summary_dict, with_staff_names, write_plan
 from famassign.report import ReportSection
 from famassign.solver import PlanOptions, Result
 from famassign.solver.stop import StopSignal
+from famassign.store import ConflictError, NotFoundError, Store
 from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
@@ -146,6 +148,9 @@ class Workspace:
         self._loaded: dict[str, LoadedScenario] = {}
         self._plans: dict[str, PlanRecord] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="famassign-job")
+        self.store: Store | None = None
+        """The server's store: every plan the page makes is recorded there too (the API serves
+        it, and publishing goes to the store's audit log); None for the page alone."""
 
     # ------------------------------------------------------------------ scenarios
 
@@ -370,7 +375,60 @@ class Workspace:
         record = PlanRecord(pid, sid, draft.scenario, draft.result, meta)
         with self._lock:
             self._plans[pid] = record
+        self._record_in_store(record, draft)
         return pid
+
+    def _record_in_store(self, record: PlanRecord, draft: PlanDraft) -> None:
+        """Record the scenario (once) and the plan in the server's store, under the same ids."""
+        if self.store is None:
+            return
+        from famassign.server.service import content_hash
+
+        folder = self.scenario_folder(record.scenario_id)
+        try:
+            self.store.get_scenario(record.scenario_id)
+        except NotFoundError:
+            files = {
+                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.iterdir())
+                if p.is_file()
+            }
+            self.store.record_scenario(
+                name=record.scenario.name,
+                content_hash=content_hash(files),
+                files=files,
+                folder=str(folder),
+                summary={
+                    "families": len(record.scenario.families),
+                    "staff": len(record.scenario.staff),
+                    "made_by": "planner page",
+                },
+                scenario_id=record.scenario_id,
+            )
+        result = record.result
+        summary = json.loads((record.folder / "summary.json").read_text(encoding="utf-8"))
+        self.store.record_plan(
+            folder=str(record.folder),
+            files=sorted(p.name for p in record.folder.iterdir() if p.is_file()),
+            options={
+                "time_limit": draft.time_limit,
+                "made_by": "planner page",
+                "label": draft.label,
+                "parent_plan_id": draft.parent_plan_id,
+            },
+            solver_version=result.version,
+            seed=result.seed,
+            runtime_s=result.runtime_s,
+            status=result.status.value,
+            summary=summary,
+            details={
+                "caseloads": [c.model_dump() for c in result.caseloads],
+                "unplaced": [u.model_dump() for u in result.unplaced],
+            },
+            scenario_id=record.scenario_id,
+            kind="reassign" if "moves.csv" in draft.extra_files else "solve",
+            plan_id=record.id,
+        )
 
     def plan(self, pid: str) -> PlanRecord:
         """The stored plan `pid` with its scenario."""
@@ -434,9 +492,18 @@ class Workspace:
         ------
         NotFound
             For an unknown plan.
+        famassign.store.ConflictError
+            When the plan is published already (a published record never changes).
         """
         record = self.plan(pid)
         folder = self._folder("plans", pid)
+        if record.meta.get("published"):
+            raise ConflictError(f"plan {pid} is published already")
+        if self.store is not None:
+            try:
+                self.store.publish(pid, by=by, reason=reason)
+            except NotFoundError:  # a plan made before the page had the server's store
+                log.warning("plan %s is not in the server's store; published on the page", pid)
         meta = dict(record.meta)
         meta["published"] = {"by": by, "reason": reason, "at": _now()}
         self._write_meta(folder, meta)

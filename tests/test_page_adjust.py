@@ -225,7 +225,10 @@ def test_cancel_stops_a_running_job_keeps_nothing_and_is_audited(tmp_path: Path)
     assert ws.audit_entries()[-1]["action"] == "cancel"
 
 
-def test_a_failed_job_says_why_and_the_page_says_it(tmp_path: Path) -> None:
+def test_a_failed_job_says_why_on_the_page_not_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
     app = create_page_app(tmp_path, "secret-token")
     ws: Workspace = app.state.workspace
 
@@ -241,6 +244,7 @@ def test_a_failed_job_says_why_and_the_page_says_it(tmp_path: Path) -> None:
     page = client.get(f"/jobs/{job.id}")
     assert page.status_code == 200 and "no staff at all" in page.text
     assert client.get(f"/jobs/{job.id}/status").json()["state"] == "failed"
+    assert f"job {job.id} failed" in caplog.text and "no staff at all" not in caplog.text
 
 
 def test_advanced_weights_are_checked_as_the_set_weights_what_if(

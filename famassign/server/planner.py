@@ -316,7 +316,8 @@ class Workspace:
                 return
             job.state = "failed"
             job.message = str(exc) or type(exc).__name__
-            log.exception("job %s failed", job.id)
+            # the message may quote input values: it goes to the page, the log gets the type only
+            log.error("job %s failed: %s", job.id, type(exc).__name__)
 
     def job(self, jid: str) -> Job:
         """The job `jid`."""

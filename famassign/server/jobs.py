@@ -255,11 +255,13 @@ class JobRunner:
 
     # ------------------------------------------------------------------ short calls
 
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run `fn(*args)` in the short-calls worker and wait for it (from a request thread).
 
-        Raises TimeoutError after ``settings.request_timeout_s``; `fn`'s own exceptions pass.
+        Raises TimeoutError after `timeout` seconds (default ``settings.request_timeout_s``);
+        `fn`'s own exceptions pass.
         """
+        limit = self.settings.request_timeout_s if timeout is None else timeout
         if self._loop is None or self._calls_pool is None:
             raise RuntimeError("the job runner is not started")
         pool = self._calls_pool
@@ -268,7 +270,7 @@ class JobRunner:
             try:
                 return await asyncio.wait_for(
                     self._loop.run_in_executor(pool, fn, *args),  # type: ignore[union-attr]
-                    self.settings.request_timeout_s,
+                    limit,
                 )
             except BrokenProcessPool:
                 if self._calls_pool is pool:

@@ -25,7 +25,6 @@ import pytest
 from server_process import free_port
 
 
-
 def _pg_bin() -> Path:
     """``$FAMASSIGN_TEST_PG_BIN``, else the newest Debian server binaries (15 on this image)."""
     given = os.environ.get("FAMASSIGN_TEST_PG_BIN")

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from famassign.commands.common import UsageError
 from famassign.commands.reassign import check_arguments
-from famassign.models.loading import CONFIG_FILE, TABLES
+from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
 from famassign.server.jobs import JobRunner
@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 SCENARIO_FILES = frozenset(
     [CONFIG_FILE] + [f"{name}.{ext}" for name in TABLES for ext in ("csv", "xlsx")]
 )
-"""The file names an upload may hold (the scenario folder's files)."""
+"""The file names an upload may hold (the scenario folder's files); besides these, one program
+workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by the loader."""
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
 
 
@@ -214,13 +215,15 @@ class Service:
                         shown, None, None, "not a plain file name (no folders or special signs)"
                     )
                 )
-            elif name not in SCENARIO_FILES:
+            elif name not in SCENARIO_FILES and not name.endswith(".xlsx"):
                 problems.append(
                     LocatedProblem(
                         shown,
                         None,
                         None,
-                        "not a scenario file; expected " + ", ".join(sorted(SCENARIO_FILES)),
+                        "not a scenario file; expected "
+                        + ", ".join(sorted(SCENARIO_FILES))
+                        + " or one program workbook (.xlsx) with a sheet per table",
                     )
                 )
             elif name in seen:

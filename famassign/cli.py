@@ -63,8 +63,8 @@ app.command("compare")(compare.compare_command)
 app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
-app.command("serve")(serve.serve)
 app.command("import")(import_cmd.import_command)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

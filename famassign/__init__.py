@@ -29,7 +29,15 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
+from famassign.models.importing import (
+    ImportResult,
+    Inference,
+    apply_mapping,
+    import_exports,
+    infer_mapping,
+)
 from famassign.models.loading import LoadedScenario
+from famassign.models.mapping import ImportMapping
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios import example_path, generate
@@ -60,6 +68,9 @@ __all__ = [
     "Evaluation",
     "ExceptionKind",
     "Family",
+    "ImportMapping",
+    "ImportResult",
+    "Inference",
     "LoadedScenario",
     "LocatedProblem",
     "OptionsError",
@@ -79,10 +90,13 @@ __all__ = [
     "StopSignal",
     "Weights",
     "__version__",
+    "apply_mapping",
     "compare",
     "evaluate",
     "example_path",
     "generate",
+    "import_exports",
+    "infer_mapping",
     "read_scenario",
     "reassign",
     "recommend",

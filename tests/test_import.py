@@ -420,3 +420,10 @@ def _same(cell: str) -> object:
         return float(cell)
     except ValueError:
         return cell
+
+
+@pytest.mark.parametrize("name", ["per-child-export.yaml", "program-workbook.yaml"])
+def test_example_mappings_in_the_docs_are_valid(name: str) -> None:
+    path = Path(__file__).resolve().parent.parent / "docs" / "mappings" / name
+    mapping = ImportMapping.read(path)
+    assert mapping.files and ImportMapping.from_yaml(mapping.to_yaml()) == mapping

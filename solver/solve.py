@@ -128,8 +128,8 @@ def solve(
         staff_of = balanced.staff_of
         max_load, max_load_bound, proven = (
             balanced.max_load_per_fte,
-            balanced.max_load_bound,
-            balanced.proven,
+            max(balanced.max_load_bound, mean),  # both are bounds; the larger is the better
+            balanced.proven or balanced.max_load_per_fte <= mean + 1e-9,
         )
     result = _result(scenario, arrays, staff_of, options, flow.match, max_load, max_load_bound)
     runtime = time.monotonic() - start

@@ -150,6 +150,9 @@ def summary_dict(
             if s.state in ("expired", "not yet in force")
         ],
         "compliance_findings": list(facts.problems),
+        "placement": result.placement,
+        "proof": result.proof,
+        "status_text": result.status_text(),
         "notes": list(result.notes),
     }
     for key, value in (extra or {}).items():

@@ -27,7 +27,12 @@ from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
 from famassign.solver.levels import NODES_PER_SECOND, Budget, LoadLevels
-from famassign.solver.load_bound import relaxed_load_bound
+from famassign.solver.load_bound import (
+    BoundKind,
+    kept_caseload_bound,
+    level_kind,
+    relaxed_load_bound,
+)
 from famassign.solver.neighbourhoods import search
 from famassign.solver.settings import SolverSettings
 
@@ -37,6 +42,13 @@ MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
 MIP_SHARE = 0.6
 """Share of a component's time left that one level's MIP may use (CP-SAT keeps the rest)."""
+FIRST_SEARCH_SHARE = 0.7
+"""Share of a large component's time for the search before its level LP bound is computed."""
+LP_SHARE = 0.9
+"""Share of a large component's time left that its level LP bound may use."""
+BOUND_TOLERANCE = 1e-3
+"""A largest load within this of its bound (per FTE) meets it (the max-flow bound is found by
+bisection to this precision; level bounds are exact)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class BalancedPlan:
     max_load_per_fte: float
     max_load_bound: float
     proven: bool
+    bound_kind: BoundKind = BoundKind.forced
 
 
 def _balance_exactly(
@@ -57,12 +70,12 @@ def _balance_exactly(
     seconds: float,
     match_floor: int,
     minimize_moves: bool,
-) -> tuple[IntArray | None, float, bool]:
+) -> tuple[IntArray | None, float, BoundKind]:
     """Balance a component of moderate size: the load-level bound (LP), then the plan of most
     match at the lowest level (MIP), one level up whenever a level is proven empty. Should HiGHS
     run out of time first, CP-SAT continues from the proven bound.
 
-    Returns (plan of the component or None, lower bound on its max load per FTE, proven)."""
+    Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
     levels = LoadLevels(
         arrays,
@@ -77,6 +90,8 @@ def _balance_exactly(
     )
     low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
+    # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
+    kind = level_kind(minimize_moves) if levels.bound_complete else BoundKind.max_flow
     candidates = levels.levels(bound, levels.level_now).tolist()
     for level, above in zip(candidates, [*candidates[1:], levels.level_now], strict=True):
         if clock.left() <= 0 or settings.stopped:
@@ -86,15 +101,17 @@ def _balance_exactly(
         clock.spent(levels.nodes())
         if found is not None:
             log.debug("balanced at level %d, bound %d", level, bound)
-            return found, bound / LOAD_SCALE, level - bound <= settings.relative_gap * level
+            return found, bound / LOAD_SCALE, kind
         if not empty:
             break
         bound = above  # no plan at this level, so none below the next level either
     if clock.left() <= 0 or settings.stopped:
-        return None, bound / LOAD_SCALE, False
+        return None, bound / LOAD_SCALE, kind
     model = ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
-    new_plan, cp_bound, proven = model.solve_in_order(settings, clock.left())
-    return new_plan, max(cp_bound, bound / LOAD_SCALE), proven
+    new_plan, cp_bound, _ = model.solve_in_order(settings, clock.left())
+    if cp_bound > bound / LOAD_SCALE:
+        return new_plan, cp_bound, BoundKind.cp_sat
+    return new_plan, bound / LOAD_SCALE, kind
 
 
 class _Clock:
@@ -141,8 +158,7 @@ def balance(
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
     comps.sort(key=lambda comp: -per_fte[comp.staff].max())
-    lower = 0.0
-    proven_all = True
+    lower, kind = 0.0, BoundKind.forced
     total_pairs = sum(len(c.pairs) for c in comps)
     for done, comp in enumerate(comps):
         if settings.deterministic:  # a budget that does not depend on the clock
@@ -158,32 +174,86 @@ def balance(
         worst = float(per_fte[comp.staff].max(initial=0.0))
         if worst <= lower or remaining <= 0.05 or settings.stopped:
             # Cannot raise the program's largest load nor lower it below what is proven.
-            proven_all &= worst <= lower
             continue
         if len(comp.pairs) <= MAX_EXACT_PAIRS:
-            new_plan, bound, proven = _balance_exactly(
+            new_plan, bound, comp_kind = _balance_exactly(
                 arrays, comp, plan, settings, seconds, floor, minimize_moves
             )
             if new_plan is not None:
                 plan[comp.families] = new_plan
         else:
-            bounding = time.monotonic()
-            bound = relaxed_load_bound(arrays, comp, plan)
-            if not settings.deterministic:
-                seconds -= time.monotonic() - bounding
-            target = bound * (1 + settings.relative_gap)
-            search(arrays, comp, plan, settings, seconds, floor, minimize_moves, target)
-            proven = float(load_per_fte(arrays, plan)[comp.staff].max()) <= target
-        lower = max(lower, bound)
-        proven_all &= proven
+            bound, comp_kind = _balance_large(
+                arrays, comp, plan, settings, seconds, floor, minimize_moves
+            )
+        if bound > lower:
+            lower, kind = bound, comp_kind
         if progress is not None:
             progress(done + 1, len(comps))
         log.debug("component %d/%d balanced (%d pairs)", done + 1, len(comps), len(comp.pairs))
     final = load_per_fte(arrays, plan)
     max_load = float(final[arrays.staff_active].max(initial=0.0))
-    lower = max(lower, _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final))
-    proven = proven_all or max_load <= lower + 1.0 / LOAD_SCALE
-    return BalancedPlan(plan, max_load, min(lower, max_load), proven)
+    forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
+    if forced > lower:
+        lower, kind = forced, BoundKind.forced
+    # The program's largest load is the largest over its components, its bound the largest
+    # component bound: the plan is optimal exactly when it meets that bound.
+    proven = max_load <= lower + BOUND_TOLERANCE
+    return BalancedPlan(plan, max_load, min(lower, max_load), proven, kind)
+
+
+def _balance_large(
+    arrays: ProblemArrays,
+    comp: Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    seconds: float,
+    match_floor: int,
+    minimize_moves: bool,
+) -> tuple[float, BoundKind]:
+    """Balance a large component in place: neighbourhood search towards the max-flow bound,
+    then (when the search has not met it) the load-level LP bound of the whole component within
+    LP_SHARE of the time left, then the search again towards that stronger bound.
+
+    Returns (lower bound on the component's largest load per FTE, its kind)."""
+    clock = _Clock(settings, seconds)
+    bound, kind = relaxed_load_bound(arrays, comp, plan), BoundKind.max_flow
+    if minimize_moves:
+        kept = kept_caseload_bound(arrays, comp, plan)
+        if kept > bound:
+            bound, kind = kept, BoundKind.kept_caseloads
+    rounds = 0
+
+    def run_search(share: float) -> float:
+        nonlocal rounds
+        target = bound * (1 + settings.relative_gap)
+        search(
+            arrays, comp, plan, settings, clock.left() * share, match_floor, minimize_moves, target
+        )
+        rounds += 1
+        return float(load_per_fte(arrays, plan)[comp.staff].max(initial=0.0))
+
+    # Deterministic mode counts search rounds, never the clock: one search, max-flow bound.
+    worst = run_search(1.0 if settings.deterministic else FIRST_SEARCH_SHARE)
+    if worst > bound + BOUND_TOLERANCE and not settings.deterministic and clock.left() > 0:
+        levels = LoadLevels(
+            arrays,
+            comp.families,
+            comp.staff,
+            comp.pairs,
+            plan,
+            match_floor,
+            minimize_moves,
+            seed=settings.seed,
+            stopped=lambda: settings.stopped,
+        )
+        low = math.floor(bound * LOAD_SCALE + 1e-9)
+        level = levels.bound_from_below(low, levels.level_now, clock.left() * LP_SHARE)
+        if level is not None and level / LOAD_SCALE >= bound:
+            bound, kind = level / LOAD_SCALE, level_kind(minimize_moves)
+        log.debug("large component: level LP bound %s", level)
+    if not settings.deterministic and clock.left() > 0 and not settings.stopped:
+        run_search(1.0)
+    return bound, kind
 
 
 def _unbalanced_bound(

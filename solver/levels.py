@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -245,6 +246,8 @@ class LoadLevels:
             highs.cbSimplexInterrupt.subscribe(interrupt)
             highs.cbMipInterrupt.subscribe(interrupt)
         self._integer = False
+        self.bound_complete = False
+        """True once :meth:`bound` has finished (else it returned its `low`)."""
 
     def levels(self, low: int, high: int) -> IntArray:
         """Every level in [low, high] at which some staff member's cap changes, ascending (the
@@ -288,6 +291,7 @@ class LoadLevels:
         low = min(low, high)
         candidates = self.levels(low, high)
         lo, hi = 0, len(candidates) - 1
+        self.bound_complete = False
         while lo < hi:
             mid = (lo + hi) // 2
             status = self._solve_at(int(candidates[mid]))
@@ -298,6 +302,52 @@ class LoadLevels:
             else:  # interrupted, or a numerical failure: no claim beyond `low`
                 log.warning("level bound stopped: HiGHS status %s", status)
                 return low
+        self.bound_complete = True
+        return int(candidates[lo])
+
+    def bound_from_below(self, low: int, high: int, seconds: float | None) -> int | None:
+        """As :meth:`bound`, for a `low` that is usually close (a large component, where each LP
+        is costly): the levels from `low` up are tried 1, 2, 4, ... apart until one is
+        feasible, then bisected. `seconds` limits every LP (None: no limit). None when HiGHS
+        stops first (time limit, stop signal or a numerical failure)."""
+        if self._integer:
+            raise RuntimeError("bound_from_below() needs the LP: call it before plan_at()")
+        deadline = None if seconds is None else time.monotonic() + seconds
+
+        def solve(level: int) -> bool | None:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.highs.setOptionValue("time_limit", left)
+            status = self._solve_at(level)
+            if status == highspy.HighsModelStatus.kOptimal:
+                return True
+            if status == highspy.HighsModelStatus.kInfeasible:
+                return False
+            log.info("level bound stopped: HiGHS status %s", status)
+            return None
+
+        candidates = self.levels(min(low, high), high)
+        bad, step, at = -1, 1, 0
+        while at < len(candidates) - 1:
+            found = solve(int(candidates[at]))
+            if found is None:
+                return None
+            if found:
+                break
+            bad, at, step = at, min(at + step, len(candidates) - 1), step * 2
+        lo, hi = bad + 1, at  # the level at `hi` is feasible (`high`: a plan exists there)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = solve(int(candidates[mid]))
+            if found is None:
+                return None
+            if found:
+                hi = mid
+            else:
+                lo = mid + 1
+        self.highs.setOptionValue("time_limit", _INF)
         return int(candidates[lo])
 
     def plan_at(self, level: int, budget: Budget) -> tuple[IntArray | None, bool]:

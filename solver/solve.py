@@ -95,6 +95,7 @@ def solve(
     staff_of = flow.staff_of
     per_fte = _load_per_fte(arrays, staff_of)
     max_load, max_load_bound, proven = per_fte, per_fte, True
+    bound_kind = "none"  # no balance stage: the flow plan as it is
     if options.balance and options.time_limit > 0:
         # Deterministic mode budgets deterministic time, so it must not depend on the clock:
         # the whole limit goes to balance (otherwise a slower model build under machine load
@@ -123,6 +124,7 @@ def solve(
             balanced.max_load_bound,
             balanced.proven,
         )
+        bound_kind = str(balanced.bound_kind)
     result = _result(scenario, arrays, staff_of, options, flow.match, max_load, max_load_bound)
     runtime = time.monotonic() - start
     log.info("plan ready in %.2fs: %s", runtime, "optimal" if proven else "feasible")
@@ -130,6 +132,7 @@ def solve(
         update={
             "status": SolveStatus.optimal if proven else SolveStatus.feasible,
             "runtime_s": round(runtime, 3),
+            "max_load_bound_kind": bound_kind,
         }
     )
 

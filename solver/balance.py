@@ -7,9 +7,13 @@ them). A component of moderate size is solved exactly through load levels (`solv
 LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
 the lowest level, one level up whenever a level is proven empty; CP-SAT (hinted with the flow
 plan) takes over if HiGHS runs out of time. A large component is improved by
-large-neighbourhood search: the most loaded staff member and a few colleagues who could take
-some of its families are re-planned together as a small CP-SAT model, again and again. Its lower
-bound comes from a relaxation solved by max-flow.
+large-neighbourhood search (`solver.neighbourhoods`): the most loaded staff member and a few
+colleagues who could take some of its families are re-planned together as a small CP-SAT model,
+again and again, towards the max-flow bound (and, under fewest moves, the kept-caseloads bound);
+when it does not meet that bound, the load-level LP of the whole component (match floor and
+moves included) gives the stronger bound within a share of the time, and the search goes on
+towards it. The plan is `proven` exactly when its largest load meets the program's bound (the
+largest component bound); `BalancedPlan.bound_kind` names which bound that is.
 """
 
 from __future__ import annotations

@@ -6,16 +6,22 @@ bounds)."""
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pytest
 from builders import fam, scenario, staff
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import famassign as fa
+from famassign.models import Policy
 from famassign.solver import balance as balance_module
 from famassign.solver.arrays import build_arrays
 from famassign.solver.components import Component, load_per_fte
 from famassign.solver.flow import solve_flow
-from famassign.solver.load_bound import relaxed_load_bound
+from famassign.solver.load_bound import kept_caseload_bound, relaxed_load_bound
 
 PATHS = ["moderate", "large"]
 
@@ -113,3 +119,54 @@ def test_reassign_of_a_generated_program_reports_a_valid_bound(path: str) -> Non
     assert (result.status == fa.SolveStatus.optimal) == (
         result.terms.max_load_per_fte <= result.max_load_bound + 1e-3
     )
+
+
+@st.composite
+def programs_with_current_staff(draw: st.DrawFn) -> fa.Scenario:
+    """2-6 families with a current staff member (some pinned), 2-3 staff, varied loads."""
+    n_staff = draw(st.integers(2, 3))
+    members = [staff(f"s{j}", fte=draw(st.sampled_from([0.5, 0.7, 1.0]))) for j in range(n_staff)]
+    families = []
+    for i in range(draw(st.integers(2, 6))):
+        current = draw(st.sampled_from([None, *[f"s{j}" for j in range(n_staff)]]))
+        families.append(
+            fam(
+                f"f{i}",
+                intensity=draw(st.sampled_from(["low", "medium", "high"])),
+                external_plan_agency=draw(st.sampled_from([None, "X"])),
+                current_staff_id=current,
+                pinned=current is not None and draw(st.booleans()),
+            )
+        )
+    return scenario(families, members, policy=Policy(max_families_per_staff=4))
+
+
+@given(programs_with_current_staff())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_kept_caseload_bound_never_exceeds_the_fewest_moves_optimum(sc: fa.Scenario) -> None:
+    # Brute force: every plan that places every family within the caps and moves no more
+    # families than the fewest possible; its best largest load per FTE is at least the bound.
+    arrays = build_arrays(sc)
+    flow = solve_flow(arrays, minimize_moves=True)
+    if flow.placed < arrays.n_families:
+        return
+    everyone = Component(
+        np.arange(arrays.n_families),
+        np.flatnonzero(arrays.staff_active),
+        np.arange(len(arrays.pair_family)),
+    )
+    bound = kept_caseload_bound(arrays, everyone, flow.staff_of)
+    options = [
+        arrays.pair_staff[arrays.pair_family == f].tolist() for f in range(arrays.n_families)
+    ]
+    best = math.inf
+    for plan in itertools.product(*options):
+        staff_of = np.array(plan, dtype=np.int64)
+        if (np.bincount(staff_of, minlength=arrays.n_staff) > arrays.staff_limit).any():
+            continue
+        current = arrays.family_current
+        moved = (current >= 0) & (staff_of != current)
+        if int(moved.sum()) > flow.moves:
+            continue
+        best = min(best, float(load_per_fte(arrays, staff_of).max()))
+    assert bound <= best + 1e-9

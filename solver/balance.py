@@ -50,6 +50,9 @@ FIRST_SEARCH_SHARE = 0.7
 """Share of a large component's time for the search before its level LP bound is computed."""
 LP_SHARE = 0.9
 """Share of a large component's time left that its level LP bound may use."""
+MAX_LP_PAIRS = 400_000
+"""Largest component (eligible pairs) whose level LP is tried: above it, building and solving
+the LP overran the time limit (the 1.6-million-pair `dense` program, a shared 2-core machine)."""
 BOUND_TOLERANCE = 1e-3
 """A largest load within this of its bound (per FTE) meets it (the max-flow bound is found by
 bisection to this precision; level bounds are exact)."""
@@ -238,7 +241,8 @@ def _balance_large(
 
     # Deterministic mode counts search rounds, never the clock: one search, max-flow bound.
     worst = run_search(1.0 if settings.deterministic else FIRST_SEARCH_SHARE)
-    if worst > bound + BOUND_TOLERANCE and not settings.deterministic and clock.left() > 0:
+    affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
+    if worst > bound + BOUND_TOLERANCE and affordable and clock.left() > 0:
         levels = LoadLevels(
             arrays,
             comp.families,

@@ -31,6 +31,14 @@ def _configure_logging(level: int) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_famassign", False):
             root.removeHandler(handler)
+    # `serve` routes these loggers to its own handler; an earlier invocation in this process
+    # (a test runner's) must not leave them writing to a stream that is closed now.
+    for name in ("famassign", "uvicorn.error"):
+        named = logging.getLogger(name)
+        for handler in list(named.handlers):
+            if getattr(handler, "_famassign", False):
+                named.removeHandler(handler)
+                named.propagate = True
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     handler._famassign = True  # type: ignore[attr-defined]

@@ -65,19 +65,6 @@ class UsageError(Exception):
 _INVALID: tuple[type[Exception], ...] = (UsageError, OutputDirError, *USER_ERRORS)
 
 
-def _configure_logging(level: int) -> None:
-    """Log to the current stderr (re-done per invocation so test runners capture it)."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_famassign", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    handler._famassign = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
-
-
 def error_line(message: str) -> None:
     """Print one line to stderr."""
     typer.echo(message, err=True)

@@ -19,6 +19,7 @@ def _log_config() -> None:
     log stays off (famassign's access log has no query strings)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._famassign = True  # type: ignore[attr-defined]
     for name in ("famassign", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]

@@ -230,7 +230,10 @@ def _moves(
     until: date | None,
 ) -> tuple[Move, ...]:
     """Every family whose staff member changes, with the reason."""
-    unplaced = {u.family_id: u.reason for u in result.unplaced}
+    unplaced = {
+        u.family_id: u.reason + (f"; what would place it: {u.would_place}" if u.would_place else "")
+        for u in result.unplaced
+    }
     caseloads = {c.staff_id: c for c in result.caseloads}
     moves = []
     for a in result.assignments:

@@ -22,17 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from famassign.solver.arrays import IntArray
-from famassign.solver.assignment import (
+from benchmarks.assignment import (
     AssignmentProblem,
     improve_by_shifts,
     regret_greedy,
     solve_assignment_lns,
 )
-from famassign.solver.balance import SolverSettings
+from famassign.solver.arrays import IntArray
+from famassign.solver.settings import SolverSettings
 
-GAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "gap"
-"""Where the OR-Library instances live: ``shared/`` next to the repository checkout."""
+GAP_DIR = Path(__file__).resolve().parent / "data" / "gap"
+"""Where the OR-Library instances live, in the repository (their source: ``README.md`` there)."""
 
 CSV_HEADER = ("instance", "sense", "objective", "best_known", "gap_pct", "seconds")
 

@@ -129,16 +129,20 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
         ("exceptions", "exception_id", exc_ids),
     ):
         dups = _duplicates(ids)
-        seen: set[str] = set()
+        first: dict[str, int] = {}
         for i, value in enumerate(ids):
             if value in dups:
-                if value in seen:
+                if value in first:
                     problems.append(
                         Problem(
-                            table, i, column, f"duplicate {column} {value!r}; ids must be unique"
+                            table,
+                            i,
+                            column,
+                            f"duplicate {column} {value!r}; ids must be unique",
+                            other_row=first[value],
                         )
                     )
-                seen.add(value)
+                first.setdefault(value, i)
     if not scenario.families:
         problems.append(Problem("families", None, None, "no families: the file has no data rows"))
     if not scenario.staff:

@@ -93,6 +93,11 @@ class Result(BaseModel):
     runtime_s: float
     seed: int
     version: str
+    max_load_bound_kind: str = "none"
+    """Which bound `max_load_bound` is (:class:`solver.load_bound.BoundKind`): ``level_lp`` the
+    load-level LP of the balance model with the match floor, ``level_lp_moves`` the same with
+    the moves fixed at their optimum, ``cp_sat``, ``max_flow`` (no caps or match floor), or
+    ``forced`` (caseloads no plan can change), ``none`` (balance was not run)."""
 
     @property
     def placed(self) -> int:

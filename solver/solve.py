@@ -15,6 +15,7 @@ from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_a
 from famassign.solver.balance import SolverSettings, balance, load_per_fte
 from famassign.solver.explain import move_cause, placement_reason, unplaced_reasons
 from famassign.solver.flow import solve_flow
+from famassign.solver.load_bound import BoundKind
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import (
     Assignment,
@@ -101,6 +102,7 @@ def solve(
     # Without the balance stage only the FTE-weighted mean load is known as a bound.
     mean = _mean_load_per_fte(arrays, flow.placed)
     max_load, max_load_bound, proven = per_fte, mean, per_fte <= mean + 1e-9
+    bound_kind = str(BoundKind.fte_mean)
     if options.balance and options.time_limit > 0:
         # Deterministic mode budgets deterministic time, so it must not depend on the clock:
         # the whole limit goes to balance (otherwise a slower model build under machine load
@@ -131,6 +133,9 @@ def solve(
             max(balanced.max_load_bound, mean),  # both are bounds; the larger is the better
             balanced.proven or balanced.max_load_per_fte <= mean + 1e-9,
         )
+        bound_kind = str(
+            balanced.bound_kind if balanced.max_load_bound >= mean else BoundKind.fte_mean
+        )
     result = _result(scenario, arrays, staff_of, options, flow.match, max_load, max_load_bound)
     runtime = time.monotonic() - start
     log.info("plan ready in %.2fs: %s", runtime, "optimal" if proven else "feasible")
@@ -138,6 +143,7 @@ def solve(
         update={
             "status": SolveStatus.optimal if proven else SolveStatus.feasible,
             "runtime_s": round(runtime, 3),
+            "max_load_bound_kind": bound_kind,
         }
     )
 

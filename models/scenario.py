@@ -62,6 +62,14 @@ class Scenario(BaseModel):
         """Families by family_id."""
         return {f.family_id: f for f in self.families}
 
+    @cached_property
+    def _conflict_pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((c.family_id, c.staff_id) for c in self.conflicts)
+
+    def in_conflict(self, family_id: str, staff_id: str) -> bool:
+        """True when the pair is listed in conflicts (never to be assigned)."""
+        return (family_id, staff_id) in self._conflict_pairs
+
     def exceptions_in_force(self) -> tuple[CapException, ...]:
         """The exceptions in force on `as_of`."""
         return self._in_force

@@ -77,7 +77,6 @@ def capacity_shortfalls(scenario: Scenario) -> list[CapacityShortfall]:
 def stranded_families(scenario: Scenario) -> list[str]:
     """family_ids whose current staff member may not serve them now: not active, a rule of
     language, site or option (:func:`models.scenario.rule_breaks`), or a listed conflict."""
-    conflicts = {(c.family_id, c.staff_id) for c in scenario.conflicts}
     stranded = []
     for fam in scenario.families:
         staff = scenario.staff_by_id.get(fam.current_staff_id or "")
@@ -86,7 +85,7 @@ def stranded_families(scenario: Scenario) -> list[str]:
         if (
             staff.status is not StaffStatus.active
             or rule_breaks(fam, staff, scenario.policy)
-            or (fam.family_id, staff.staff_id) in conflicts
+            or scenario.in_conflict(fam.family_id, staff.staff_id)
         ):
             stranded.append(fam.family_id)
     return stranded

@@ -89,15 +89,13 @@ def move_cause(scenario: Scenario, family: Family, previous: Staff, *, minimize_
     breaks = rule_breaks(family, previous, scenario.policy)
     if breaks:
         return f"{previous.staff_id} {'; '.join(breaks)}"
-    if any(
-        c.family_id == family.family_id and c.staff_id == previous.staff_id
-        for c in scenario.conflicts
-    ):
+    if scenario.in_conflict(family.family_id, previous.staff_id):
         return f"{previous.staff_id} is listed in conflicts with this family"
     if minimize_moves:
         return (
             f"{previous.staff_id} is still active; moved to make room: every plan that keeps it "
-            "there places fewer families or needs more exception places"
+            "there places fewer families, leaves more urgent ones unplaced or needs more "
+            "exception places"
         )
     return (
         f"{previous.staff_id} is still active; moved for a better match or a more even "

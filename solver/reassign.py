@@ -230,7 +230,10 @@ def _moves(
     until: date | None,
 ) -> tuple[Move, ...]:
     """Every family whose staff member changes, with the reason."""
-    unplaced = {u.family_id: u.reason for u in result.unplaced}
+    unplaced = {
+        u.family_id: u.reason + (f"; what would place it: {u.would_place}" if u.would_place else "")
+        for u in result.unplaced
+    }
     caseloads = {c.staff_id: c for c in result.caseloads}
     moves = []
     for a in result.assignments:
@@ -262,8 +265,8 @@ def _moves(
         else:
             previous = after.staff_by_id[prev]
             why = move_cause(after, fam, previous, minimize_moves=True)
-            eligible = not rule_breaks(fam, previous, after.policy) and not any(
-                c.family_id == fam.family_id and c.staff_id == prev for c in after.conflicts
+            eligible = not rule_breaks(fam, previous, after.policy) and not after.in_conflict(
+                fam.family_id, prev
             )
             kind = MoveKind.room if eligible else MoveKind.no_longer_eligible
         if a.staff_id is None:

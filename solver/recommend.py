@@ -142,9 +142,7 @@ def exclusion_rules(
     if staff.status is not StaffStatus.active:
         rules.append(staff.status.value)
     rules.extend(rule_breaks(family, staff, scenario.policy))
-    if any(
-        c.family_id == family.family_id and c.staff_id == staff.staff_id for c in scenario.conflicts
-    ):
+    if scenario.in_conflict(family.family_id, staff.staff_id):
         rules.append("in conflict")
     pin = scenario.staff_by_id.get(family.current_staff_id or "")
     if (

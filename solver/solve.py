@@ -93,7 +93,7 @@ def solve(
         # Known before any search: the flow's placement is exact.
         log.warning(
             "%d of %d families cannot be placed under the hard rules and caps; "
-            "the outputs say why and what exception would place them",
+            "the outputs say why and what would place them",
             arrays.n_families - flow.placed,
             arrays.n_families,
         )

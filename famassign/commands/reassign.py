@@ -167,7 +167,7 @@ def reassign(
 ) -> int:
     """Re-plan after staff leave or go on leave, moving as few families as possible.
 
-    Exit 0 all placed, 3 some unplaced (the outputs say what exception would place them),
+    Exit 0 all placed, 3 some unplaced (the outputs say what would place them),
     2 invalid input or arguments.
     """
     gone, away = _ids("--departed", departed), _ids("--absent", absent)

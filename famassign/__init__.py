@@ -46,6 +46,7 @@ from famassign.solver import (
 from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
+from famassign.sweep import SweepResult, sweep
 
 try:
     __version__ = version("famassign")
@@ -76,6 +77,7 @@ __all__ = [
     "StaffStatus",
     "StaffingAnswer",
     "StopSignal",
+    "SweepResult",
     "Weights",
     "__version__",
     "compare",
@@ -88,6 +90,7 @@ __all__ = [
     "scenario_from_frames",
     "solve",
     "staffing",
+    "sweep",
     "write_plan",
     "write_scenario",
 ]

@@ -65,7 +65,7 @@ MAX_YAML_DEPTH = 64
 """Deepest YAML nesting accepted."""
 
 CONFIG_FILE = "scenario.yaml"
-CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants")
+CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants", "uncertainty")
 
 
 @dataclass(frozen=True)
@@ -726,6 +726,17 @@ def _parse_config(config: Any, lines: YamlLines, out: _Collector) -> _Config:
                 "variants",
                 "variants must be a list of mappings with text keys",
             )
+    uncertainty = config.get("uncertainty")
+    if uncertainty is not None:
+        if isinstance(uncertainty, dict) and all(isinstance(k, str) for k in uncertainty):
+            fields["uncertainty"] = uncertainty
+        else:
+            out.error(
+                CONFIG_FILE,
+                lines.get(("uncertainty",)),
+                "uncertainty",
+                "uncertainty must be a mapping with text keys (see docs/sweep.md)",
+            )
     exceptions = _exceptions_source(config.get("exceptions"), lines, out)
     return _Config(fields, exceptions, len(out.problems) == before, lines)
 
@@ -774,6 +785,8 @@ def _assemble(
         out.problems.append(_locate(problem, origins))
     if scenario is not None and scenario.variants:
         out.problems.extend(_variant_problems(scenario, config.lines))
+    if scenario is not None and scenario.uncertainty:
+        out.problems.extend(_uncertainty_problems(scenario, config.lines))
     if out.problems or scenario is None:
         raise ScenarioError(out.sorted_problems())
     notes = tuple(scenario.exception_notes())
@@ -789,6 +802,15 @@ def _variant_problems(scenario: Scenario, lines: YamlLines) -> list[LocatedProbl
     )
 
     return variant_problems(scenario, lines)
+
+
+def _uncertainty_problems(scenario: Scenario, lines: YamlLines) -> list[LocatedProblem]:
+    """Problems of the `uncertainty:` block of scenario.yaml (its form and what it names)."""
+    from famassign.scenarios.uncertainty import (
+        uncertainty_problems,  # scenarios builds on models: import late
+    )
+
+    return uncertainty_problems(scenario, lines)
 
 
 def _without_echoes(

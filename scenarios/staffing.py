@@ -191,13 +191,14 @@ class StaffingAnswer:
 # --------------------------------------------------------------------------------------------
 
 
-def _groups(scenario: Scenario) -> tuple[list[GroupKey], IntArray]:
+def groups_of(scenario: Scenario) -> tuple[list[GroupKey], IntArray]:
+    """The (language, site, option) groups in order of first family, and each family's group."""
     keys = [(f.language, f.site, f.program_option) for f in scenario.families]
     index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
     return list(index), np.array([index[k] for k in keys], dtype=np.int64)
 
 
-def _with_group_staff(arrays: ProblemArrays, group: IntArray, n_groups: int) -> ProblemArrays:
+def with_group_staff(arrays: ProblemArrays, group: IntArray, n_groups: int) -> ProblemArrays:
     """`arrays` plus one virtual staff member per group, eligible for its unpinned families."""
     m0 = arrays.n_staff
     fam = np.flatnonzero(~arrays.family_pinned).astype(np.int64)
@@ -273,18 +274,34 @@ def _limit(scenario: Scenario, arrays: ProblemArrays, exceptions: list[CapExcept
     return result
 
 
-def staffing(scenario: Scenario) -> StaffingAnswer:
+def new_staff_cap(scenario: Scenario) -> int:
+    """The cap of one new staff member: full-time, no personal cap (the policy cap)."""
+    return Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
+
+
+def placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
+    """Families placed under the policy caps alone (no exception) with `room[g]` places of new
+    staff for group g (`augmented` is :func:`with_group_staff` of `arrays`)."""
+    base = _caps_only(arrays)
+    hired = dataclasses.replace(augmented, staff_cap=np.concatenate([arrays.staff_cap, room]))
+    return solve_flow(hired, limit=np.concatenate([base, room])).placed
+
+
+def staffing(scenario: Scenario, arrays: ProblemArrays | None = None) -> StaffingAnswer:
     """The fewest additional staff by (language, site, option) that place every family with no
-    exception, and what each exception in force carries. See the module docstring."""
-    arrays = build_arrays(scenario)
-    cap_new = Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
-    keys, group = _groups(scenario)
+    exception, and what each exception in force carries. See the module docstring.
+
+    `arrays` may pass ``build_arrays(scenario)`` when the caller has it already.
+    """
+    arrays = build_arrays(scenario) if arrays is None else arrays
+    cap_new = new_staff_cap(scenario)
+    keys, group = groups_of(scenario)
     n_groups, m0 = len(keys), arrays.n_staff
     caps_only = _caps_only(arrays)
     base = solve_flow(arrays, limit=caps_only)
     unplaced_by_group = Counter(int(group[i]) for i in np.flatnonzero(base.staff_of < 0))
 
-    augmented = _with_group_staff(arrays, group, n_groups)
+    augmented = with_group_staff(arrays, group, n_groups)
     sizes = np.bincount(group, minlength=n_groups).astype(np.int64)
     # Unlimited virtual staff whose every place counts as an exception place: the flow places
     # the most families and then puts the fewest of them on new staff.
@@ -296,9 +313,7 @@ def staffing(scenario: Scenario) -> StaffingAnswer:
     counts = np.array([math.ceil(int(x) / cap_new) for x in on_new], dtype=np.int64)
 
     def places_all(trial: IntArray) -> bool:
-        room = trial * cap_new
-        hired = dataclasses.replace(augmented, staff_cap=np.concatenate([arrays.staff_cap, room]))
-        return solve_flow(hired, limit=np.concatenate([caps_only, room])).placed >= target
+        return placed_with_hires(arrays, augmented, trial * cap_new) >= target
 
     if counts.any() and not places_all(counts):  # pragma: no cover - the flow says it fits
         raise RuntimeError("staffing: the hired staff do not place the families they should")
@@ -364,8 +379,13 @@ def with_new_staff(
 
 __all__ = [
     "ExceptionCarriage",
+    "GroupKey",
     "StaffNeed",
     "StaffingAnswer",
+    "groups_of",
+    "new_staff_cap",
+    "placed_with_hires",
     "staffing",
+    "with_group_staff",
     "with_new_staff",
 ]

@@ -303,7 +303,8 @@ def _robust_frame(answer: RobustAnswer, exception_probability: dict[str, float])
         rows.append(
             {"kind": "exception", "exception_id": exception_id, "probability_needed": probability}
         )
-    return pd.DataFrame(rows, columns=ROBUST_COLUMNS)
+    frame = pd.DataFrame(rows, columns=ROBUST_COLUMNS)
+    return frame.astype({"additional_staff": "Int64", "samples": "Int64", "lower_bound": "Int64"})
 
 
 def _sweep_on(
@@ -490,7 +491,7 @@ def _svg_ecdf(values: Sequence[float], *, title: str, x_label: str, width: int =
         f"<title>{_esc(title)}</title>",
         f'<text x="{left}" y="12" font-weight="bold">{_esc(title)}</text>',
     ]
-    for share in (0.0, 0.25, 0.5, 0.75, 0.95, 1.0):
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
         parts.append(
             f'<line x1="{left}" y1="{y(share):.1f}" x2="{width - right}" y2="{y(share):.1f}" '
             f'stroke="#eee"/><text x="{left - 4}" y="{y(share) + 3:.1f}" text-anchor="end" '
@@ -522,6 +523,13 @@ _DISTRIBUTIONS = (
 )
 
 
+_STAFF_SHOWN = ["language", "site", "program_option", "additional_staff", "share_without_one"]
+
+
+def _rows_of(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.DataFrame:
+    return frame.loc[frame["kind"] == kind, columns].reset_index(drop=True)
+
+
 def render_sweep(result: SweepResult) -> str:
     """report.html of a sweep: the answer, then a histogram and empirical CDF per measure."""
     answer, frame = result.answer, result.samples
@@ -541,8 +549,12 @@ def render_sweep(result: SweepResult) -> str:
         f"<h1>Sweep: {_esc(result.name)}</h1>",
         f'<p class="sub">{len(frame)} samples of the uncertainty block</p>',
         f"<p>{_esc(verdict)}</p>",
-        "<h2>Robust staffing and exceptions</h2>",
-        frame_table(result.robust),
+        "<h2>Robust staffing</h2>",
+        frame_table(_rows_of(result.robust, "staff", _STAFF_SHOWN)),
+        '<p class="note">share_without_one: the share of samples placed completely with one '
+        "hire fewer in that group.</p>",
+        "<h2>Exceptions in force: probability each is needed</h2>",
+        frame_table(_rows_of(result.robust, "exception", ["exception_id", "probability_needed"])),
         "<h2>Distributions over samples</h2>",
     ]
     for column, label in _DISTRIBUTIONS:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
-from famassign.solver.flow import solve_flow
+from famassign.solver.flow import max_placed, solve_flow
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +256,7 @@ def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[Excep
                 staff_id=exc.staff_id,
                 max_families=exc.max_families,
                 places_above_cap=carried[exc.exception_id],
-                needed_by=full.placed
-                - solve_flow(arrays, limit=_limit(scenario, arrays, others)).placed,
+                needed_by=full.placed - max_placed(arrays, limit=_limit(scenario, arrays, others)),
             )
         )
     return answer
@@ -282,9 +281,7 @@ def new_staff_cap(scenario: Scenario) -> int:
 def placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
     """Families placed under the policy caps alone (no exception) with `room[g]` places of new
     staff for group g (`augmented` is :func:`with_group_staff` of `arrays`)."""
-    base = _caps_only(arrays)
-    hired = dataclasses.replace(augmented, staff_cap=np.concatenate([arrays.staff_cap, room]))
-    return solve_flow(hired, limit=np.concatenate([base, room])).placed
+    return max_placed(augmented, limit=np.concatenate([_caps_only(arrays), room]))
 
 
 def staffing(scenario: Scenario, arrays: ProblemArrays | None = None) -> StaffingAnswer:
@@ -341,7 +338,7 @@ def staffing(scenario: Scenario, arrays: ProblemArrays | None = None) -> Staffin
         name=scenario.name,
         families=arrays.n_families,
         cap_per_new_staff=cap_new,
-        placed_with_exceptions=solve_flow(arrays).placed,
+        placed_with_exceptions=max_placed(arrays),
         unplaced_without_exceptions=arrays.n_families - base.placed,
         needs=needs,
         lower_bound=math.ceil(int(on_new.sum()) / cap_new),

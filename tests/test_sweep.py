@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,8 @@ from famassign.scenarios.sweep import (
     sample_seed,
 )
 from famassign.scenarios.uncertainty import sample_scenario, uncertainty_of
+from famassign.solver.arrays import build_arrays
+from famassign.solver.flow import max_placed, solve_flow
 from famassign.sweep import INLINE, ROBUST_COLUMNS, SweepDependencyError, sweep
 
 SAMPLES = 12
@@ -69,6 +72,16 @@ def test_plan_sample_row_matches_an_independent_plan_of_the_sample(example: Scen
         assert fa.evaluate(plain, bare.plan(), bare.exception_of()).violations == []
         assert row["unplaced_without_exceptions"] == len(bare.unplaced)
         assert plan_sample(example, block, task) == outcome  # pure
+
+
+def test_max_placed_equals_the_flow_placement(example: Scenario) -> None:
+    block = uncertainty_of(example)
+    for index in range(4):
+        sample = sample_scenario(example, block, sample_seed(8, index))
+        arrays = build_arrays(sample)
+        caps = np.where(arrays.staff_active, arrays.staff_cap, 0).astype(np.int64)
+        for limit in (arrays.staff_limit, caps, caps // 2):
+            assert max_placed(arrays, limit) == solve_flow(arrays, limit=limit).placed
 
 
 def test_plan_sample_with_balance_keeps_placement(example: Scenario) -> None:

@@ -167,3 +167,8 @@ def test_enrollment_factor_scales_the_matching_families(factor: float, seed: int
     assert [f for f in sample.families if f.site != "Maple Grove"] == [
         f for f in scenario.families if f.site != "Maple Grove"
     ]
+
+
+def test_written_scenario_keeps_its_block(tmp_path: Path, example: fa.Scenario) -> None:
+    folder = fa.write_scenario(example, tmp_path / "copy")
+    assert fa.read_scenario(folder).scenario.uncertainty == example.uncertainty

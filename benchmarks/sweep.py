@@ -32,6 +32,15 @@ def _noop(item: int, payload: Any) -> int:
     return item
 
 
+def _timed_sample(task: Any, payload: Any) -> tuple[float, float, float]:
+    """A sample task that also reports when it ran and the CPU seconds it got."""
+    from famassign.sweep import _sample_task
+
+    start, cpu = time.time(), time.process_time()
+    _sample_task(task, payload)
+    return start, time.time(), time.process_time() - cpu
+
+
 def _program(preset: str) -> Any:
     from famassign.scenarios.generator import generate
 
@@ -69,7 +78,7 @@ def _on_cluster(preset: str, workers: int, samples: int, noops: int) -> dict[str
 
     from famassign.scenarios.sweep import SampleTask, sample_seed
     from famassign.scenarios.uncertainty import uncertainty_of
-    from famassign.sweep import DaskRunner, _sample_task
+    from famassign.sweep import DaskRunner
 
     scenario = _program(preset)
     block = uncertainty_of(scenario)
@@ -90,7 +99,7 @@ def _on_cluster(preset: str, workers: int, samples: int, noops: int) -> dict[str
         runner.map(_noop, list(range(workers)), handle, lambda d, t: None)  # warm the workers
         tasks = [SampleTask(i, sample_seed(0, i)) for i in range(samples)]
         start = time.perf_counter()
-        runner.map(_sample_task, tasks, handle, lambda d, t: None)
+        spans = runner.map(_timed_sample, tasks, handle, lambda d, t: None)
         sweep_s = time.perf_counter() - start
         start = time.perf_counter()
         runner.map(_noop, list(range(noops)), handle, lambda d, t: None)
@@ -102,6 +111,9 @@ def _on_cluster(preset: str, workers: int, samples: int, noops: int) -> dict[str
         "sweep_s": sweep_s,
         "samples_per_s": samples / sweep_s,
         "overhead_ms_per_task": 1000 * noop_s / noops,
+        # tasks running at once on average, and the share of a core each task got
+        "concurrency": sum(end - begin for begin, end, _ in spans) / sweep_s,
+        "cpu_share": sum(cpu for *_, cpu in spans) / sum(end - begin for begin, end, _ in spans),
     }
 
 
@@ -127,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
             f"local cluster, {run['workers']:.0f} worker(s): {run['samples']:.0f} samples in "
             f"{run['sweep_s']:.1f} s = {run['samples_per_s']:.3f} samples/s; scatter "
             f"{run['scatter_s']:.2f} s; scheduler overhead "
-            f"{run['overhead_ms_per_task']:.1f} ms/task"
+            f"{run['overhead_ms_per_task']:.1f} ms/task; {run['concurrency']:.2f} tasks at once, "
+            f"each getting {run['cpu_share']:.0%} of a core"
         )
     ratio = runs[1]["samples_per_s"] / runs[0]["samples_per_s"]
     print(f"2 workers / 1 worker: {ratio:.2f}x samples per second")

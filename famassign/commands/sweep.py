@@ -9,7 +9,6 @@ import typer
 from famassign.commands.common import (
     EXIT_OK,
     OUT,
-    SEED,
     UsageError,
     guarded,
     load_for_command,
@@ -47,7 +46,7 @@ def sweep(
         help="Dask scheduler address (tcp://host:8786); default a local cluster; 'inline' runs "
         "in this process without Dask.",
     ),
-    seed: int = SEED,
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sweep (sample i: seed, i)."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Worker processes of the local cluster (default: cores)."
     ),
@@ -61,8 +60,6 @@ def sweep(
     each). Exit 0 on success, 2 on invalid input."""
     if confidence <= 0:
         raise UsageError("--confidence must be above 0 and at most 1")
-    if seed < 0:
-        raise UsageError("--seed must be >= 0")
     loaded = [load_for_command(folder) for folder in scenarios]
     for folder, scenario in zip(scenarios, loaded, strict=True):
         if not scenario.scenario.uncertainty:

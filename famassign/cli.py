@@ -12,7 +12,7 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, solve, sweep, validate
+from famassign.commands import compare, reassign, recommend, serve, solve, sweep, validate
 from famassign.commands import import_exports as import_cmd
 from famassign.commands.common import EXIT_OK
 
@@ -64,6 +64,7 @@ app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
 app.command("import")(import_cmd.import_command)
+app.command("serve")(serve.serve)
 app.command("sweep")(sweep.sweep)
 
 

@@ -46,7 +46,7 @@ from famassign.scenarios.uncertainty import Uncertainty, sample_scenario
 from famassign.solver import PlanOptions
 from famassign.solver import solve as solve_plan
 from famassign.solver.arrays import build_arrays
-from famassign.solver.balance import load_per_fte
+from famassign.solver.components import load_per_fte
 from famassign.solver.flow import solve_flow
 
 log = logging.getLogger(__name__)
@@ -133,8 +133,8 @@ def plan_sample(scenario: Scenario, uncertainty: Uncertainty, task: SampleTask) 
         largest_load = float(
             load_per_fte(arrays, flow.staff_of)[arrays.staff_active].max(initial=0.0)
         )
-    answer = staffing(sample, arrays)
-    needed = tuple(e.exception_id for e in answer.exceptions if e.needed_by > 0)
+    answer = staffing(sample, arrays=arrays)
+    needed = tuple(e.exception_id for e in answer.exceptions if (e.needed_by or 0) > 0)
     needs: Hires = {(n.language, n.site, n.program_option): n.staff for n in answer.needs}
     active = sum(1 for s in sample.staff if s.status.value == "active")
     row: dict[str, object] = {

@@ -55,6 +55,7 @@ from famassign.solver import (
 from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
+from famassign.sweep import SweepResult, sweep
 
 try:
     __version__ = version("famassign")
@@ -88,6 +89,7 @@ __all__ = [
     "StaffStatus",
     "StaffingAnswer",
     "StopSignal",
+    "SweepResult",
     "Weights",
     "__version__",
     "apply_mapping",
@@ -103,6 +105,7 @@ __all__ = [
     "scenario_from_frames",
     "solve",
     "staffing",
+    "sweep",
     "write_plan",
     "write_scenario",
 ]

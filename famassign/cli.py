@@ -12,7 +12,7 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, serve, solve, validate
+from famassign.commands import compare, reassign, recommend, serve, solve, sweep, validate
 from famassign.commands import import_exports as import_cmd
 from famassign.commands.common import EXIT_OK
 
@@ -73,6 +73,7 @@ app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
 app.command("import")(import_cmd.import_command)
 app.command("serve")(serve.serve)
+app.command("sweep")(sweep.sweep)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_DEPTH = 64
 """Deepest YAML nesting accepted."""
 
-CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants")
+CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants", "uncertainty")
 
 YamlLines = dict[tuple[str | int, ...], int]
 """Key path -> 1-based line in scenario.yaml."""
@@ -236,6 +236,17 @@ def parse_config(config: Any, lines: YamlLines, out: Collector) -> ParsedConfig:
                 lines.get(("variants",)),
                 "variants",
                 "variants must be a list of mappings with text keys",
+            )
+    uncertainty = config.get("uncertainty")
+    if uncertainty is not None:
+        if isinstance(uncertainty, dict) and all(isinstance(k, str) for k in uncertainty):
+            fields["uncertainty"] = uncertainty
+        else:
+            out.error(
+                CONFIG_FILE,
+                lines.get(("uncertainty",)),
+                "uncertainty",
+                "uncertainty must be a mapping with text keys (see docs/sweep.md)",
             )
     exceptions = _exceptions_source(config.get("exceptions"), lines, out)
     return ParsedConfig(fields, exceptions, len(out.problems) == before, lines)

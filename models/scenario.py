@@ -44,6 +44,7 @@ class Scenario(BaseModel):
     exceptions: tuple[CapException, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     variants: tuple[dict[str, Any], ...] = ()
+    uncertainty: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

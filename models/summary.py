@@ -170,6 +170,8 @@ def summary_text(scenario: Scenario, warnings: int = 0) -> str:
         lines += ["", f"conflicts: {len(scenario.conflicts)} family/staff pairs never assigned"]
     if scenario.variants:
         lines.append(f"variants: {len(scenario.variants)}")
+    if scenario.uncertainty:
+        lines.append(f"uncertainty: {', '.join(scenario.uncertainty)} (famassign sweep)")
     if warnings:
         lines += ["", f"{warnings} warning(s) about ignored columns or keys (see above)"]
     return "\n".join(lines)

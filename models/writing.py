@@ -63,13 +63,16 @@ def _table_text(records: Sequence[BaseModel], model: type[BaseModel], file: str)
 
 
 def _config(scenario: Scenario) -> dict[str, Any]:
-    return {
+    config: dict[str, Any] = {
         "name": scenario.name,
         "as_of": scenario.as_of.isoformat(),
         "policy": scenario.policy.model_dump(mode="json"),
         "weights": scenario.weights.model_dump(mode="json"),
         "variants": [dict(v) for v in scenario.variants],
     }
+    if scenario.uncertainty:
+        config["uncertainty"] = dict(scenario.uncertainty)
+    return config
 
 
 def write_scenario(scenario: Scenario, folder: str | Path) -> Path:

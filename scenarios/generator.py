@@ -835,6 +835,22 @@ def springfield() -> Scenario:
     return generate(SPRINGFIELD, SPRINGFIELD_SEED)
 
 
+EXAMPLE_UNCERTAINTY = """\
+# Uncertainty about next year, sampled by `famassign sweep` (format: docs/sweep.md).
+uncertainty:
+  enrollment:
+  - factor: {mean: 1.02, sd: 0.03}              # every family: +2% give or take 3%
+  - {site: [Maple Grove], language: [es], factor: {low: 1.0, high: 1.2}}
+  staff_leave: {probability: 0.03, staff: {S0009: 0.15}}
+  mix:                                          # share moved one level up (negative: down)
+    urgency: {mean: 0.0, sd: 0.05}
+    intensity: {low: 0.0, high: 0.1}
+  new_language:                                 # Somali-speaking families may enroll at Eastside
+  - {language: so, site: Eastside, families: {low: 0, high: 8}}
+"""
+"""The bundled example's ``uncertainty:`` block (YAML text), so `famassign sweep` runs on it."""
+
+
 def _example_yaml(scenario: Scenario) -> str:
     """scenario.yaml of the example: commented, default weights, exceptions listed in full."""
     import yaml
@@ -861,7 +877,7 @@ def _example_yaml(scenario: Scenario) -> str:
     )
     exc = yaml.safe_dump({"exceptions": exceptions}, sort_keys=False, width=100)
     variants = "variants: []                     # what-if variants are added separately\n"
-    return head + body + weights + notes + exc + variants
+    return head + body + weights + notes + exc + variants + EXAMPLE_UNCERTAINTY
 
 
 def write_example(folder: str | Path) -> Path:
@@ -887,6 +903,7 @@ __all__ = [
     "AGENCIES",
     "DEFAULT_LANGUAGES",
     "DEFAULT_OPTIONS",
+    "EXAMPLE_UNCERTAINTY",
     "PRESETS",
     "SPRINGFIELD",
     "GeneratorConfig",

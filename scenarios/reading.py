@@ -18,21 +18,26 @@ from famassign.models import loading
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.models.scenario import Scenario
+from famassign.scenarios.uncertainty import uncertainty_problems
 from famassign.scenarios.variants import variant_problems
 
 
 def check_variants(loaded: LoadedScenario) -> LoadedScenario:
-    """`loaded` itself when its variants parse and apply; otherwise raise.
+    """`loaded` itself when its variants parse and apply and its ``uncertainty:`` block is valid
+    (:func:`famassign.scenarios.uncertainty.uncertainty_problems`); otherwise raise.
 
     Raises
     ------
     ScenarioError
-        Every problem of the variants, located in scenario.yaml.
+        Every problem of the variants and the uncertainty block, located in scenario.yaml.
     """
+    problems = []
     if loaded.scenario.variants:
-        problems = variant_problems(loaded.scenario, loaded.config_lines)
-        if problems:
-            raise ScenarioError(problems)
+        problems.extend(variant_problems(loaded.scenario, loaded.config_lines))
+    if loaded.scenario.uncertainty:
+        problems.extend(uncertainty_problems(loaded.scenario, loaded.config_lines))
+    if problems:
+        raise ScenarioError(problems)
     return loaded
 
 

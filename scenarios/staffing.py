@@ -35,7 +35,7 @@ import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
-from famassign.solver.flow import FlowPlan, solve_flow
+from famassign.solver.flow import FlowPlan, max_placed, solve_flow
 from famassign.solver.solve import Progress
 
 log = logging.getLogger(__name__)
@@ -266,8 +266,7 @@ def _exception_carriage(
         needed_by: int | None = None
         if not clock.out():
             others = [e for e in in_force if e is not exc]
-            without = solve_flow(arrays, limit=_limit(scenario, arrays, others))
-            needed_by = full.placed - without.placed
+            needed_by = full.placed - max_placed(arrays, limit=_limit(scenario, arrays, others))
         clock.report("exceptions", n + 1, len(in_force))
         answer.append(
             ExceptionCarriage(
@@ -310,8 +309,33 @@ class _Clock:
             self._progress(stage, done, total)
 
 
+def groups_of(scenario: Scenario) -> tuple[list[GroupKey], IntArray]:
+    """The (language, site, option) groups in order of first family, and each family's group."""
+    return _groups(scenario)
+
+
+def with_group_staff(arrays: ProblemArrays, group: IntArray, n_groups: int) -> ProblemArrays:
+    """`arrays` plus one virtual staff member per group, eligible for its unpinned families."""
+    return _with_group_staff(arrays, group, n_groups)
+
+
+def new_staff_cap(scenario: Scenario) -> int:
+    """The cap of one new staff member: full-time, no personal cap (the policy cap)."""
+    return Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
+
+
+def placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
+    """Families placed under the policy caps alone (no exception) with `room[g]` places of new
+    staff for group g (`augmented` is :func:`with_group_staff` of `arrays`): a maximum flow."""
+    return max_placed(augmented, limit=np.concatenate([_caps_only(arrays), room]))
+
+
 def staffing(
-    scenario: Scenario, *, time_limit: float | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    time_limit: float | None = None,
+    progress: Progress | None = None,
+    arrays: ProblemArrays | None = None,
 ) -> StaffingAnswer:
     """The fewest additional staff by (language, site, option) that place every family with no
     exception, and what each exception in force carries. See the module docstring.
@@ -327,6 +351,8 @@ def staffing(
         unchecked exceptions have ``needed_by`` None.
     progress
         Called as ``progress(stage, done, total)``; stages: flows, hires, exceptions.
+    arrays
+        ``build_arrays(scenario)`` when the caller has it already.
 
     Returns
     -------
@@ -348,8 +374,8 @@ def staffing(
         raise StaffingError(f"time_limit must be a number of seconds >= 0, got {time_limit!r}")
     clock = _Clock(time_limit, progress)
     clock.report("flows", 0, 4)
-    arrays = build_arrays(scenario)
-    cap_new = Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
+    arrays = build_arrays(scenario) if arrays is None else arrays
+    cap_new = new_staff_cap(scenario)
     keys, group = _groups(scenario)
     n_groups, m0 = len(keys), arrays.n_staff
     caps_only = _caps_only(arrays)
@@ -370,9 +396,7 @@ def staffing(
     counts = np.array([math.ceil(int(x) / cap_new) for x in on_new], dtype=np.int64)
 
     def places_all(trial: IntArray) -> bool:
-        room = trial * cap_new
-        hired = dataclasses.replace(augmented, staff_cap=np.concatenate([arrays.staff_cap, room]))
-        return solve_flow(hired, limit=np.concatenate([caps_only, room])).placed >= target
+        return placed_with_hires(arrays, augmented, trial * cap_new) >= target
 
     if counts.any() and not places_all(counts):  # pragma: no cover - the flow says it fits
         raise RuntimeError("staffing: the hired staff do not place the families they should")
@@ -438,9 +462,14 @@ def with_new_staff(
 
 __all__ = [
     "ExceptionCarriage",
+    "GroupKey",
     "StaffNeed",
     "StaffingAnswer",
     "StaffingError",
+    "groups_of",
+    "new_staff_cap",
+    "placed_with_hires",
     "staffing",
+    "with_group_staff",
     "with_new_staff",
 ]

@@ -350,6 +350,8 @@ def test_a_killed_worker_fails_its_job_and_the_server_stays_up(
     job = wait_for_job(client, job_id)
     assert job["state"] == "failed" and "worker process ended" in job["message"], job
     assert client.get("/api/v1/health").status_code == 200
+    # the short-calls worker died too: its pool is rebuilt for the next upload
+    assert upload_folder(client, fa.example_path()).status_code == 201
     job = plan_example(client, example_id, time_limit=1)
     check_plan(client, job["plan_id"], fa.read_scenario(fa.example_path()).scenario)
 

@@ -239,6 +239,14 @@ class JobRunner:
         await asyncio.to_thread(self._record, spec, outcome)
 
     def _record(self, spec: worker.JobSpec, outcome: dict[str, Any]) -> None:
+        last = self.progress(spec.job_id)
+        if last is not None:
+            self.store.update_progress(
+                spec.job_id,
+                str(last.get("stage")),
+                int(last.get("done", 0)),
+                int(last.get("total", 0)),
+            )
         if self.store.get_job(spec.job_id).state != "running":  # cancelled at the last moment
             shutil.rmtree(spec.plan_dir, ignore_errors=True)
             return
@@ -280,21 +288,24 @@ class JobRunner:
         limit = self.settings.request_timeout_s if timeout is None else timeout
         if self._loop is None or self._calls_pool is None:
             raise RuntimeError("the job runner is not started")
-        pool = self._calls_pool
+        loop = self._loop
 
         async def run() -> T:
-            try:
-                return await asyncio.wait_for(
-                    self._loop.run_in_executor(pool, fn, *args),  # type: ignore[union-attr]
-                    limit,
-                )
-            except BrokenProcessPool:
-                if self._calls_pool is pool:
-                    self._calls_pool = self._pool(1)
-                raise RuntimeError(CRASHED) from None
+            for attempt in (1, 2):  # a dead worker (killed, out of memory): a fresh pool, once
+                pool = self._calls_pool
+                assert pool is not None
+                try:
+                    return await asyncio.wait_for(loop.run_in_executor(pool, fn, *args), limit)
+                except BrokenProcessPool:
+                    log.error("the short-calls worker died; rebuilding its pool")
+                    if self._calls_pool is pool:
+                        self._calls_pool = self._pool(1)
+                        pool.shutdown(wait=False)
+                    if attempt == 2:
+                        raise RuntimeError(CRASHED) from None
+            raise AssertionError("unreachable")
 
-        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
-        return future.result()
+        return asyncio.run_coroutine_threadsafe(run(), loop).result()
 
 
 __all__ = ["CRASHED", "JobRunner", "QueueFull"]

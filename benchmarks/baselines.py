@@ -188,7 +188,7 @@ def solve_highs(
 
         h.cbMipImprovingSolution.subscribe(on_improve)
     run_start = time.monotonic()
-    h.run()
+    _run_with_own_threads(h)
     seconds = time.monotonic() - run_start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -228,6 +228,15 @@ class BalanceRun:
     staff_of: IntArray | None
     bound: float | None
     seconds: float
+
+
+def _run_with_own_threads(h: Any) -> None:
+    """Run `h` with its two threads even when famassign's one-thread HiGHS ran first in this
+    process: HiGHS's shared scheduler keeps the first thread count, so it is started afresh."""
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)
+    h.run()
 
 
 def min_max_mip(levels: Any) -> Any:
@@ -275,7 +284,7 @@ def solve_highs_balance(
     h.setOptionValue("threads", 2)  # like the MIP above (famassign's own HiGHS uses one)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", float(max(time_limit - (time.monotonic() - start), 0.01)))
-    h.run()
+    _run_with_own_threads(h)
     seconds = time.monotonic() - start
     status, info = h.getModelStatus(), h.getInfo()
     staff_of: IntArray | None = None

@@ -12,7 +12,8 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, solve, validate
+from famassign.commands import compare, reassign, recommend, serve, solve, validate
+from famassign.commands import import_exports as import_cmd
 from famassign.commands.common import EXIT_OK
 
 app = typer.Typer(
@@ -62,6 +63,8 @@ app.command("compare")(compare.compare_command)
 app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
+app.command("import")(import_cmd.import_command)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -3,14 +3,21 @@
 :func:`write_plan` writes, in one atomic folder replacement (:func:`atomic_output_dir`):
 
 - ``assignments.csv``: ``family_id, staff_id, previous_staff_id, changed, exception_id, score,
-  reasons``, one row per family; booleans ``true``/``false``, blanks for none;
-- ``caseloads.csv``: ``staff_id, families, weighted_load, cap, exception_id``, one row per staff;
+  reasons, staff_name``, one row per family; booleans ``true``/``false``, blanks for none;
+- ``caseloads.csv``: ``staff_id, families, weighted_load, cap, exception_id, staff_name``, one
+  row per staff (``staff_name`` comes last, after the contract's columns);
 - ``summary.json``: status, counts, objective and bound, every objective term, runtime, seed,
   version, exceptions used, notes, plus the caller's `extra` keys;
 - ``compliance.md`` and ``report.html`` (see :mod:`famassign.report`);
+- ``plan.xlsx``: the workbook of :mod:`famassign.workbook` (every table above, one sheet per
+  staff member, and one per extra file);
+- ``assignments_import.csv``: ``family_id, staff_id, staff_name, effective_date`` for every
+  placed family, the load-back file for a data system;
 - any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign).
 
-Every text cell of a CSV is neutralised against spreadsheet formulas.
+Every text cell of a CSV or sheet is neutralised against spreadsheet formulas. The CSVs are plain
+UTF-8 without a byte-order mark (other tools read them with a plain UTF-8 reader); Excel users
+open plan.xlsx.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from famassign.models.scenario import Scenario
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
 from famassign.safe_io import atomic_output_dir, write_csv
 from famassign.solver.result import Result
+from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,17 @@ CASELOADS_CSV = "caseloads.csv"
 SUMMARY_JSON = "summary.json"
 COMPLIANCE_MD = "compliance.md"
 REPORT_HTML = "report.html"
-PLAN_FILES = (ASSIGNMENTS_CSV, CASELOADS_CSV, SUMMARY_JSON, COMPLIANCE_MD, REPORT_HTML)
+PLAN_XLSX = "plan.xlsx"
+ASSIGNMENTS_IMPORT_CSV = "assignments_import.csv"
+PLAN_FILES = (
+    ASSIGNMENTS_CSV,
+    CASELOADS_CSV,
+    SUMMARY_JSON,
+    COMPLIANCE_MD,
+    REPORT_HTML,
+    PLAN_XLSX,
+    ASSIGNMENTS_IMPORT_CSV,
+)
 """The files of a plan, in the order written."""
 
 SUMMARY_REQUIRED_KEYS = (
@@ -133,6 +151,9 @@ def summary_dict(
             if s.state in ("expired", "not yet in force")
         ],
         "compliance_findings": list(facts.problems),
+        "placement": result.placement,
+        "proof": result.proof,
+        "status_text": result.status_text(),
         "notes": list(result.notes),
     }
     for key, value in (extra or {}).items():
@@ -158,6 +179,24 @@ def _write_text(path: Path, text: str) -> Path:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
     return path
+
+
+def with_staff_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """`frame` with a ``staff_name`` column added last (after the contract's columns), the name
+    of the row's ``staff_id`` (blank when unplaced or unnamed)."""
+    out = frame.copy()
+    out["staff_name"] = [names.get(s, "") if isinstance(s, str) else "" for s in out["staff_id"]]
+    return out
+
+
+def assignments_import_frame(assignments: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The load-back file: ``family_id, staff_id, staff_name, effective_date`` for every placed
+    family, the effective date being the plan's `as_of` (the shape a data system's import takes).
+    """
+    placed = assignments[assignments["staff_id"].map(lambda s: isinstance(s, str) and s != "")]
+    out = placed[["family_id", "staff_id", "staff_name"]].copy()
+    out["effective_date"] = scenario.as_of.isoformat()
+    return out.reset_index(drop=True)
 
 
 def write_plan(
@@ -188,8 +227,18 @@ def write_plan(
     summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     compliance = compliance_markdown(result, scenario, sections=sections)
     report = render_report(result, scenario, sections=sections)
-    assignments = result.assignments_frame()
-    caseloads = result.caseloads_frame()
+    staff_name_of = staff_names(scenario)
+    assignments = with_staff_names(result.assignments_frame(), staff_name_of)
+    caseloads = with_staff_names(result.caseloads_frame(), staff_name_of)
+    load_back = assignments_import_frame(assignments, scenario)
+    sheets = plan_sheets(
+        result,
+        scenario,
+        summary=summary,
+        assignments=assignments,
+        caseloads=caseloads,
+        extra_files=extra_files,
+    )
 
     target = Path(out_dir)
     names: list[str] = []
@@ -199,6 +248,8 @@ def write_plan(
         _write_text(tmp / SUMMARY_JSON, summary_text)
         _write_text(tmp / COMPLIANCE_MD, compliance)
         _write_text(tmp / REPORT_HTML, report)
+        write_workbook(sheets, tmp / PLAN_XLSX)
+        write_csv(load_back, tmp / ASSIGNMENTS_IMPORT_CSV)
         names.extend(PLAN_FILES)
         for name, frame in extra_files.items():
             write_csv(frame, tmp / name)
@@ -209,12 +260,16 @@ def write_plan(
 
 __all__ = [
     "ASSIGNMENTS_CSV",
+    "ASSIGNMENTS_IMPORT_CSV",
     "CASELOADS_CSV",
     "COMPLIANCE_MD",
     "PLAN_FILES",
+    "PLAN_XLSX",
     "REPORT_HTML",
     "SUMMARY_JSON",
     "SUMMARY_REQUIRED_KEYS",
+    "assignments_import_frame",
     "summary_dict",
+    "with_staff_names",
     "write_plan",
 ]

@@ -91,6 +91,29 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
     _fsync_dir(target.parent)
 
 
+def _check_parent_writable(target: Path) -> None:
+    """Raise OutputDirError unless the nearest existing folder above `target` is a folder in which
+    famassign can create its temporary sibling (probed by creating and removing a file)."""
+    parent = Path(os.path.abspath(target)).parent
+    while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputDirError(
+            f"{parent} is a file, not a folder, so the output folder {target} cannot be made "
+            "inside it; choose another output folder"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}probe-", dir=parent)
+    except OSError as exc:
+        raise OutputDirError(
+            f"cannot write in {parent} ({exc.strerror or exc}); choose an output folder you "
+            "can write to"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
 def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
     """Raise OutputDirError unless `target` can be replaced as a whole (call before long work)."""
     if target.is_symlink():
@@ -98,6 +121,7 @@ def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
             f"{target} is a symbolic link; famassign neither writes through nor replaces links: "
             "give the real folder as the output folder"
         )
+    _check_parent_writable(target)
     if not target.exists():
         return
     if not target.is_dir():
@@ -290,7 +314,8 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     return path
 
 
-def _xlsx_cell(value: Any) -> Any:
+def xlsx_cell(value: Any) -> Any:
+    """A value fit for a workbook cell: text neutralised, bad characters dropped, blank None."""
     if _is_missing(value):
         return None
     if isinstance(value, str):
@@ -300,7 +325,8 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def _sheet_title(name: str, used: set[str]) -> str:
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid sheet title for `name` not yet in `used` (lower-cased titles); adds it to `used`."""
     title = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "sheet"
     title = title[:31]
     base, n = title, 2
@@ -323,10 +349,10 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for name, frame in sheets.items():
-        sheet = workbook.create_sheet(_sheet_title(str(name), used))
-        sheet.append([_xlsx_cell(str(c)) for c in frame.columns])
+        sheet = workbook.create_sheet(sheet_title(str(name), used))
+        sheet.append([xlsx_cell(str(c)) for c in frame.columns])
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([_xlsx_cell(v) for v in row])
+            sheet.append([xlsx_cell(v) for v in row])
     if not sheets:
         workbook.create_sheet("empty")
     workbook.save(path)
@@ -343,6 +369,8 @@ __all__ = [
     "clean_stale",
     "neutralise_cell",
     "neutralise_frame",
+    "sheet_title",
     "write_csv",
     "write_xlsx",
+    "xlsx_cell",
 ]

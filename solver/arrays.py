@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from famassign.models import (
-    CapException,
     LanguagePolicy,
     Outcome,
     ProgramOption,
@@ -28,6 +27,21 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+MAX_ELIGIBLE_PAIRS = 3_000_000
+"""The most eligible family x staff pairs a plan is built for. Memory grows by about 200 bytes per
+pair (measured: 5.1 million pairs peaked at 1.1 GB) and the exact flow stage, which no time limit
+interrupts, by about 2-3 s per million pairs on one core; beyond this a program is refused before
+anything is built (:class:`ProblemTooLarge`)."""
+
+MAX_FAMILIES = 250_000
+"""The most families a plan is built for (each family costs memory in every stage)."""
+
+
+class ProblemTooLarge(ValueError):
+    """The program is beyond what famassign plans in bounded memory and time; the message gives
+    the numbers and what to do (split it by site or language, or narrow who may serve whom)."""
+
+
 LOAD_SCALE = 100
 """Weighted loads are kept as integers in hundredths (intensity weight x agency factor x 100)."""
 
@@ -39,7 +53,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(_OUTCOMES))], dt
 class MatchTerms:
     """The match score of every eligible pair, term by term (points, integers)."""
 
-    strengths: IntArray
+    needs: IntArray
+    interests: IntArray
     disability: IntArray
     agency: IntArray
     continuity: IntArray
@@ -48,7 +63,21 @@ class MatchTerms:
     @cached_property
     def total(self) -> IntArray:
         """The match score the solver maximises."""
-        return self.strengths + self.disability + self.agency + self.continuity + self.language
+        return (
+            self.needs + self.interests + self.disability + self.agency + self.continuity
+        ) + self.language
+
+    def of_pair(self, pair: int) -> dict[str, int]:
+        """The terms of one pair by name (language, needs, interests, disability, agency,
+        continuity)."""
+        return {
+            "language": int(self.language[pair]),
+            "needs": int(self.needs[pair]),
+            "interests": int(self.interests[pair]),
+            "disability": int(self.disability[pair]),
+            "agency": int(self.agency[pair]),
+            "continuity": int(self.continuity[pair]),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,16 +162,11 @@ def _exceptions(scenario: Scenario, cap: IntArray) -> tuple[IntArray, list[str |
     """Limit per staff member under the exceptions in force, and the exception that sets it."""
     limit = cap.copy()
     cited: list[str | None] = [None] * len(cap)
-    in_force: list[CapException] = sorted(
-        scenario.exceptions_in_force(), key=lambda e: e.exception_id
-    )
     for i, staff in enumerate(scenario.staff):
-        for exc in in_force:
-            if exc.covers(staff.staff_id):
-                relaxed = exc.cap_for(staff, scenario.policy)
-                if relaxed > limit[i]:
-                    limit[i] = relaxed
-                    cited[i] = exc.exception_id
+        widest = scenario.widest_exception(staff)
+        if widest is not None and widest.cap_for(staff, scenario.policy) > limit[i]:
+            limit[i] = widest.cap_for(staff, scenario.policy)
+            cited[i] = widest.exception_id
     return limit, cited
 
 
@@ -207,10 +231,12 @@ def _pins(
     return pinned, released
 
 
-def _match_terms(
+def match_terms(
     scenario: Scenario, pair_f: IntArray, pair_s: IntArray, current: IntArray
 ) -> MatchTerms:
-    """Every score term per pair, vectorised."""
+    """Every score term of the pairs (`pair_f`, `pair_s`) indexing `scenario`'s families and
+    staff, vectorised; `current` is each family's current staff index or -1. Only the families,
+    staff and weights of `scenario` are read."""
     w = scenario.weights
     fams, staff = scenario.families, scenario.staff
     urgency = np.array([f.urgency for f in fams], dtype=np.int64)
@@ -218,9 +244,8 @@ def _match_terms(
     interests = np.array([_outcome_mask(f.interests) for f in fams], dtype=np.int64)
     strengths = np.array([_outcome_mask(s.strengths) for s in staff], dtype=np.int64)
     st = strengths[pair_s]
-    strengths_term = urgency[pair_f] * (
-        w.need * _POPCOUNT[needs[pair_f] & st] + w.interest * _POPCOUNT[interests[pair_f] & st]
-    )
+    needs_term = urgency[pair_f] * w.need * _POPCOUNT[needs[pair_f] & st]
+    interests_term = urgency[pair_f] * w.interest * _POPCOUNT[interests[pair_f] & st]
     fam_dis = np.array([f.disability_services for f in fams], dtype=bool)
     staff_dis = np.array([s.disability_services for s in staff], dtype=bool)
     disability = w.disability * (fam_dis[pair_f] & staff_dis[pair_s]).astype(np.int64)
@@ -242,10 +267,10 @@ def _match_terms(
     spoken = _membership([s.languages for s in staff], languages)
     fam_lang = np.array([languages[f.language] for f in fams], dtype=np.int64)
     language = w.language * spoken[pair_s, fam_lang[pair_f]].astype(np.int64)
-    return MatchTerms(strengths_term, disability, agency, continuity, language)
+    return MatchTerms(needs_term, interests_term, disability, agency, continuity, language)
 
 
-def _family_load(scenario: Scenario) -> IntArray:
+def family_load(scenario: Scenario) -> IntArray:
     """Weighted load per family in hundredths: intensity weight, lowered for an external plan."""
     iw = scenario.policy.intensity_weights
     factor = scenario.weights.external_plan_load_factor
@@ -258,6 +283,22 @@ def _family_load(scenario: Scenario) -> IntArray:
     )
 
 
+def check_size(families: int, pairs: int) -> None:
+    """Raise :class:`ProblemTooLarge` when `families` or eligible `pairs` exceed the limits."""
+    if families > MAX_FAMILIES:
+        raise ProblemTooLarge(
+            f"{families:,} families is more than famassign plans at once ({MAX_FAMILIES:,}); "
+            "split the program (by site or region) and plan each part"
+        )
+    if pairs > MAX_ELIGIBLE_PAIRS:
+        raise ProblemTooLarge(
+            f"{families:,} families have {pairs:,} eligible family x staff pairs, more than "
+            f"famassign plans in bounded memory and time ({MAX_ELIGIBLE_PAIRS:,}; about 200 bytes "
+            "each); staff who serve every site ('*') multiply them: list the sites each staff "
+            "member serves, or split the program by site or region"
+        )
+
+
 def build_arrays(scenario: Scenario) -> ProblemArrays:
     """Turn a Scenario into ProblemArrays (eligible pairs under every hard rule but the cap)."""
     staff_index = {s.staff_id: i for i, s in enumerate(scenario.staff)}
@@ -267,9 +308,11 @@ def build_arrays(scenario: Scenario) -> ProblemArrays:
     )
     group, group_eligible = _eligible_groups(scenario, staff_active)
 
-    # Expand group eligibility to pairs, family by family, each times its group's staff.
+    # Expand group eligibility to pairs, family by family, each times its group's staff; count
+    # them first so that a program beyond the limits is refused before anything large is built.
     counts = group_eligible.sum(axis=1)
     per_family = counts[group]
+    check_size(len(group), int(per_family.sum()))
     pair_f = np.repeat(np.arange(len(group), dtype=np.int64), per_family)
     staff_lists = [np.flatnonzero(row) for row in group_eligible]
     pair_s = (
@@ -289,7 +332,7 @@ def build_arrays(scenario: Scenario) -> ProblemArrays:
         family_ids=[f.family_id for f in scenario.families],
         staff_ids=[s.staff_id for s in scenario.staff],
         family_urgency=np.array([f.urgency for f in scenario.families], dtype=np.int64),
-        family_load=_family_load(scenario),
+        family_load=family_load(scenario),
         family_current=current,
         family_pinned=pinned,
         staff_active=staff_active,
@@ -299,7 +342,7 @@ def build_arrays(scenario: Scenario) -> ProblemArrays:
         staff_exception=cited,
         pair_family=pair_f,
         pair_staff=pair_s,
-        terms=_match_terms(scenario, pair_f, pair_s, current),
+        terms=match_terms(scenario, pair_f, pair_s, current),
         released_pins=released,
     )
     log.debug(

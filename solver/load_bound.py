@@ -26,6 +26,9 @@ class BoundKind(StrEnum):
     kept_caseloads = "kept_caseloads"
     """Under fewest moves: the families each staff member must keep when no more families move
     than in the optimum (cheap; the level LP was not affordable)."""
+    fte_mean = "fte_mean"
+    """The families' total weighted load over the active staff's total FTE (no balance stage,
+    or every other bound is weaker)."""
     max_flow = "max_flow"
     """The max-flow relaxation: loads split fractionally, without count caps, match floor or
     moves (the LP was not affordable in the time limit)."""

@@ -35,7 +35,16 @@ from enum import StrEnum
 
 import pandas as pd
 
-from famassign.models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
+from famassign.models import (
+    EXCEPTION_CAP_LIMIT,
+    POLICY_CAP_LIMIT,
+    CapException,
+    ExceptionKind,
+    Scenario,
+    StaffStatus,
+    rule_breaks,
+)
+from famassign.solver.explain import move_cause
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import Result
 from famassign.solver.solve import Progress, solve
@@ -63,6 +72,8 @@ class MoveKind(StrEnum):
     """Its staff member was already absent or departed in the input."""
     new = "new"
     """It had no staff member and is now placed."""
+    no_longer_eligible = "no_longer_eligible"
+    """Its staff member stays but may no longer serve it (language, site, option or a conflict)."""
 
 
 @dataclass(frozen=True)
@@ -175,10 +186,17 @@ def leave_scenario(
                 "a temporary cap needs an end date (until): temporary exceptions under "
                 "1302.52(d)(2)(ii) are dated"
             )
+        if isinstance(temporary_cap, bool) or not isinstance(temporary_cap, int):
+            raise ReassignError(f"temporary cap must be a whole number, got {temporary_cap!r}")
         if temporary_cap <= POLICY_CAP_LIMIT:
             raise ReassignError(
                 f"temporary cap {temporary_cap} must be above {POLICY_CAP_LIMIT}; at or below "
                 "the policy cap no exception is needed"
+            )
+        if temporary_cap > EXCEPTION_CAP_LIMIT:
+            raise ReassignError(
+                f"temporary cap {temporary_cap} is above {EXCEPTION_CAP_LIMIT}, the largest "
+                "exception cap famassign accepts; give the caseload the exception allows"
             )
     status = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
     staff = tuple(
@@ -200,17 +218,7 @@ def leave_scenario(
             f"{'departed' if gone else 'absent'}",
         )
         exceptions = (*exceptions, exception)
-    changed = Scenario(
-        name=scenario.name,
-        as_of=scenario.as_of,
-        policy=scenario.policy,
-        weights=scenario.weights,
-        families=scenario.families,
-        staff=staff,
-        exceptions=exceptions,
-        conflicts=scenario.conflicts,
-        variants=scenario.variants,
-    )
+    changed = scenario.rebuilt(staff=staff, exceptions=exceptions)
     return changed, exception
 
 
@@ -223,6 +231,7 @@ def _moves(
 ) -> tuple[Move, ...]:
     """Every family whose staff member changes, with the reason."""
     unplaced = {u.family_id: u.reason for u in result.unplaced}
+    caseloads = {c.staff_id: c for c in result.caseloads}
     moves = []
     for a in result.assignments:
         if a.staff_id == a.previous_staff_id:
@@ -251,15 +260,21 @@ def _moves(
             kind = MoveKind.inactive_before
             why = f"{prev} was already {before.staff_by_id[prev].status.value}"
         else:
-            kind = MoveKind.room
-            why = (
-                f"moved from {prev} (still active) to make room: every plan that keeps it "
-                "there places fewer families or needs more exception places"
+            previous = after.staff_by_id[prev]
+            why = move_cause(after, fam, previous, minimize_moves=True)
+            eligible = not rule_breaks(fam, previous, after.policy) and not any(
+                c.family_id == fam.family_id and c.staff_id == prev for c in after.conflicts
             )
+            kind = MoveKind.room if eligible else MoveKind.no_longer_eligible
         if a.staff_id is None:
             why += f"; not placed: {unplaced.get(a.family_id, 'no room')}"
-        elif a.exception_id:
-            why += f"; placed under exception {a.exception_id}"
+        else:
+            load = caseloads[a.staff_id]
+            if load.families > load.cap:
+                why += (
+                    f"; joins {a.staff_id}'s caseload of {load.families}, above its cap of "
+                    f"{load.cap}, under exception {load.exception_id}"
+                )
         moves.append(Move(a.family_id, prev, a.staff_id, kind, why, temporary))
     return tuple(moves)
 

@@ -95,6 +95,7 @@ def summary_extra(outcome: ReassignResult) -> dict[str, Any]:
         "reassign_temporary_exception_ends": exc.ends.isoformat() if exc else None,
         "reassign_moved_from_leaving_staff": outcome.count(MoveKind.leaving),
         "reassign_moved_other": outcome.count(MoveKind.room),
+        "reassign_moved_no_longer_eligible": outcome.count(MoveKind.no_longer_eligible),
         "reassign_newly_placed": outcome.count(MoveKind.new),
         "reassign_unplaced_from_leaving_staff": list(outcome.unplaced_from_leaving),
     }
@@ -132,7 +133,9 @@ def reassignment_section(outcome: ReassignResult) -> ReportSection:
     lines.append(
         f"- Families of leaving staff moved: {outcome.count(MoveKind.leaving)}; families of "
         f"staff who stay moved to make room: {outcome.count(MoveKind.room)} (the fewest any plan "
-        f"needs); unplaced families of leaving staff: {len(outcome.unplaced_from_leaving)}."
+        f"needs); families whose staff member may no longer serve them (language, site, option "
+        f"or a conflict) moved: {outcome.count(MoveKind.no_longer_eligible)}; unplaced families "
+        f"of leaving staff: {len(outcome.unplaced_from_leaving)}."
     )
     return ReportSection(
         title="Reassignment (before and after)",
@@ -199,7 +202,9 @@ def reassign(
     )
     typer.echo(
         f"reassign: {outcome.count(MoveKind.leaving)} families of leaving staff moved, "
-        f"{outcome.count(MoveKind.room)} other families moved, "
+        f"{outcome.count(MoveKind.room)} other families moved to make room, "
+        f"{outcome.count(MoveKind.no_longer_eligible)} moved because their staff member may no "
+        "longer serve them, "
         f"{len(outcome.unplaced_from_leaving)} of leaving staff unplaced"
     )
     return code

@@ -1,0 +1,282 @@
+"""The plan workbook (``plan.xlsx``): the plan as the sheets staff and managers open in Excel.
+
+Sheets: Summary, Assignments and Caseloads (the CSV outputs, same columns and values; Caseloads
+adds an ``above_cap`` note last), Unplaced, Exceptions, Compliance, one sheet per staff member
+with their families and what they need to know (no free text from the family's record: the
+agency of an outside plan is said as yes/no; the reasons name a matched agency as
+assignments.csv does), then one sheet per extra table the caller passes
+(e.g. moves or handover notes). Every sheet has its header row frozen, filters on and widths set;
+a caseload above its cap is marked in text ("ABOVE CAP ...") as well as in colour. Text cells that
+a spreadsheet would run as formulas are neutralised as in the CSVs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from famassign.models.domain import OUTCOME_TITLES, Outcome
+from famassign.models.scenario import Scenario
+from famassign.report import plan_facts
+from famassign.safe_io import sheet_title, xlsx_cell
+from famassign.solver.result import Result
+
+ABOVE_CAP_FILL = "FFC7CE"
+"""Background of a caseload above its cap (Excel's light red)."""
+HEADER_FILL = "DDEBF7"
+MAX_WIDTH = 60
+
+STAFF_SHEET_COLUMNS = (
+    "family_id",
+    "language",
+    "site",
+    "program_option",
+    "urgency",
+    "intensity",
+    "needs",
+    "interests",
+    "disability_services",
+    "plan_with_other_agency",
+    "new_to_you",
+    "previous_staff_id",
+    "exception_id",
+    "reasons",
+)
+"""The columns of a staff member's own sheet."""
+
+
+def staff_names(scenario: Scenario) -> dict[str, str]:
+    """staff_id -> display name (blank when the scenario gives none)."""
+    return {s.staff_id: s.name or "" for s in scenario.staff}
+
+
+def _titles(outcomes: Sequence[Outcome]) -> str:
+    return "; ".join(OUTCOME_TITLES[o] for o in outcomes)
+
+
+def above_cap_note(families: int, cap: int, exception_id: Any) -> str:
+    """The text mark of a caseload above its cap ("" when within it)."""
+    if families <= cap:
+        return ""
+    allowed = f"under exception {exception_id}" if exception_id else "NO EXCEPTION"
+    return f"ABOVE CAP: {families} of {cap} ({allowed})"
+
+
+def _summary_sheet(summary: Mapping[str, Any]) -> pd.DataFrame:
+    rows = []
+    for key, value in summary.items():
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        rows.append({"item": key, "value": value})
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _exceptions_sheet(result: Result, scenario: Scenario) -> pd.DataFrame:
+    facts = plan_facts(result, scenario)
+    rows = [
+        {
+            "exception_id": s.exception.exception_id,
+            "kind": s.exception.kind.value,
+            "staff_id": s.exception.staff_id or "every staff member",
+            "max_families": s.exception.max_families,
+            "starts": s.exception.starts.isoformat(),
+            "ends": s.exception.ends.isoformat(),
+            "reference": s.exception.reference or "",
+            "state": s.state,
+            "used_by": "; ".join(s.used_by),
+        }
+        for s in facts.exceptions
+    ]
+    columns = ["exception_id", "kind", "staff_id", "max_families", "starts", "ends"]
+    return pd.DataFrame(rows, columns=[*columns, "reference", "state", "used_by"])
+
+
+def _compliance_sheet(result: Result, scenario: Scenario) -> pd.DataFrame:
+    facts = plan_facts(result, scenario)
+    names = staff_names(scenario)
+    rows: list[dict[str, Any]] = []
+    for over in facts.over_cap:
+        exc = over.exception
+        paragraph = (
+            "1302.52(d)(2)(i)"
+            if exc is not None and exc.kind.value == "waiver"
+            else "1302.52(d)(2)(ii)"
+        )
+        rows.append(
+            {
+                "staff_id": over.staff_id,
+                "staff_name": names.get(over.staff_id, ""),
+                "families": over.families,
+                "cap": over.cap,
+                "note": above_cap_note(over.families, over.cap, over.exception_id),
+                "exception_id": over.exception_id or "",
+                "kind": exc.kind.value if exc else "",
+                "paragraph": paragraph if exc else "",
+                "reference": (exc.reference or "") if exc else "",
+                "starts": exc.starts.isoformat() if exc else "",
+                "ends": exc.ends.isoformat() if exc else "",
+                "finding": over.problem or "allowed by the exception",
+            }
+        )
+    for problem in facts.problems:
+        if not any(problem.endswith(r["finding"]) for r in rows):
+            rows.append({"finding": problem})
+    if not rows:
+        rows.append(
+            {"finding": f"every caseload within its cap (1302.52(d)(2)); as of {facts.as_of}"}
+        )
+    columns = ["staff_id", "staff_name", "families", "cap", "note", "exception_id", "kind"]
+    return pd.DataFrame(
+        rows, columns=[*columns, "paragraph", "reference", "starts", "ends", "finding"]
+    )
+
+
+def _staff_sheet(staff_id: str, result: Result, scenario: Scenario) -> pd.DataFrame:
+    families = scenario.family_by_id
+    rows = []
+    for a in result.assignments:
+        if a.staff_id != staff_id:
+            continue
+        f = families[a.family_id]
+        rows.append(
+            {
+                "family_id": f.family_id,
+                "language": f.language,
+                "site": f.site,
+                "program_option": f.program_option.value,
+                "urgency": f.urgency,
+                "intensity": f.intensity.value,
+                "needs": _titles(f.needs),
+                "interests": _titles(f.interests),
+                "disability_services": "yes" if f.disability_services else "",
+                "plan_with_other_agency": "yes" if f.external_plan_agency else "",
+                "new_to_you": "yes" if a.previous_staff_id != staff_id else "",
+                "previous_staff_id": a.previous_staff_id or "",
+                "exception_id": a.exception_id or "",
+                "reasons": a.reasons,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(STAFF_SHEET_COLUMNS))
+
+
+def plan_sheets(
+    result: Result,
+    scenario: Scenario,
+    *,
+    summary: Mapping[str, Any],
+    assignments: pd.DataFrame,
+    caseloads: pd.DataFrame,
+    extra_files: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The sheets of plan.xlsx, by title, in order (see the module docstring).
+
+    Parameters
+    ----------
+    result, scenario
+        The plan and its scenario.
+    summary
+        summary.json as a dict.
+    assignments, caseloads
+        The frames written as assignments.csv and caseloads.csv.
+    extra_files
+        Extra tables (file name -> frame); each becomes a sheet named after the file's stem.
+
+    Returns
+    -------
+    dict
+        Sheet title -> frame.
+    """
+    loads = caseloads.copy()
+    loads["above_cap"] = [
+        above_cap_note(int(n), int(c), e)
+        for n, c, e in zip(loads["families"], loads["cap"], loads["exception_id"], strict=True)
+    ]
+    unplaced = pd.DataFrame(
+        [u.model_dump() for u in result.unplaced], columns=["family_id", "reason", "would_place"]
+    )
+    sheets: dict[str, pd.DataFrame] = {
+        "Summary": _summary_sheet(summary),
+        "Assignments": assignments,
+        "Caseloads": loads,
+        "Unplaced": unplaced,
+        "Exceptions": _exceptions_sheet(result, scenario),
+        "Compliance": _compliance_sheet(result, scenario),
+    }
+    carrying = {a.staff_id for a in result.assignments if a.staff_id}
+    for staff in scenario.staff:
+        if staff.staff_id in carrying or staff.status.value == "active":
+            title = f"{staff.staff_id} {staff.name}" if staff.name else staff.staff_id
+            sheets[f"staff:{title}"] = _staff_sheet(staff.staff_id, result, scenario)
+    for name, frame in (extra_files or {}).items():
+        sheets[f"extra:{Path(name).stem}"] = frame
+    return sheets
+
+
+def _widths(columns: list[str], rows: list[list[Any]]) -> list[int]:
+    widths = [len(c) for c in columns]
+    for row in rows:
+        for i, value in enumerate(row):
+            if value is not None:
+                widths[i] = max(widths[i], len(str(value)))
+    return [min(MAX_WIDTH, w + 2) for w in widths]
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
+    """Write `sheets` as a formatted workbook: frozen header, filters, widths, marks.
+
+    Sheet keys may carry a ``staff:`` or ``extra:`` prefix (dropped from the title). A row whose
+    ``above_cap`` or ``note`` cell starts with "ABOVE CAP" is filled in :data:`ABOVE_CAP_FILL`.
+    Titles are made valid and unique (31 characters, no ``[]:*?/\\``). Written with XlsxWriter
+    in constant-memory mode (row by row), so large plans stay fast and small in memory.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    header_format = workbook.add_format({"bold": True, "bg_color": "#" + HEADER_FILL})
+    above_format = workbook.add_format({"bg_color": "#" + ABOVE_CAP_FILL})
+    used: set[str] = set()
+    for key, frame in sheets.items():
+        title = sheet_title(key.split(":", 1)[1] if ":" in key else key, used)
+        sheet = workbook.add_worksheet(title)
+        columns = [str(c) for c in frame.columns]
+        rows = [[xlsx_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        for i, width in enumerate(_widths(columns, rows)):
+            sheet.set_column(i, i, width)
+        sheet.freeze_panes(1, 0)
+        if columns:
+            sheet.autofilter(0, 0, len(rows), len(columns) - 1)
+        sheet.write_row(0, 0, [xlsx_cell(c) for c in columns], header_format)
+        marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
+        for number, values in enumerate(rows, start=1):
+            marked = any(str(values[i] or "").startswith("ABOVE CAP") for i in marks)
+            for i, value in enumerate(values):
+                if value is None:
+                    if marked:
+                        sheet.write_blank(number, i, None, above_format)
+                elif isinstance(value, str):
+                    sheet.write_string(number, i, value, above_format if marked else None)
+                else:
+                    sheet.write(number, i, value, above_format if marked else None)
+    if not sheets:
+        workbook.add_worksheet("empty")
+    workbook.close()
+    return path
+
+
+__all__ = [
+    "ABOVE_CAP_FILL",
+    "STAFF_SHEET_COLUMNS",
+    "above_cap_note",
+    "plan_sheets",
+    "staff_names",
+    "write_workbook",
+]

@@ -15,14 +15,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from famassign import __version__
 from famassign.server import api
-from famassign.server.auth import sign_in
 from famassign.server.jobs import JobRunner, QueueFull
+from famassign.server.pages import mount_pages
+from famassign.server.planner import Workspace
 from famassign.server.service import InvalidRequest, InvalidScenario, Service, problem_dict
 from famassign.server.settings import Settings
 from famassign.store import ConflictError, NotFoundError, Store, redacted
@@ -189,16 +190,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(AccessLog)
 
-    @app.get("/", include_in_schema=False)
-    def root(request: Request, token: str | None = None) -> Response:
-        """Sign a browser in with ``/?token=TOKEN`` (session cookie), then show ``/``."""
-        if token is not None:
-            response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-            if sign_in(request, response, token):
-                return response
-            return _error(401, "wrong token")
-        return JSONResponse({"famassign": __version__, "api": f"{api.PREFIX}/docs"})
-
+    # the planner's page at / (it signs a browser in with /?token=TOKEN)
+    mount_pages(app, Workspace(settings.workspace / "page"))
     return app
 
 

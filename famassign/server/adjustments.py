@@ -1,0 +1,460 @@
+"""Adjusting a plan from the page: moves checked by the evaluator, versions, what-ifs, diffs.
+
+A plan version is planned from the scenario *following* the plan before it (every family's
+current staff member is the one the plan gave it), so that re-planning moves as few families as
+possible. Every check of a move is the independent evaluator's
+(:func:`famassign.solver.evaluate`); every new plan comes from :func:`famassign.solve` or
+:func:`famassign.reassign`, and every what-if from the variant kinds of docs/variants.md
+(:func:`famassign.scenarios.variants.apply_variant`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from famassign.models import CapException, Scenario, ScenarioError
+from famassign.models.problems import Problem
+from famassign.report import ReportSection
+from famassign.scenarios.variants import apply_variant, parse_variants
+from famassign.server.planner import PlanDraft, PlanRecord, Work
+from famassign.solver import PlanOptions, evaluate, solve
+from famassign.solver.reassign import reassign
+from famassign.solver.stop import StopSignal
+
+RULES: tuple[tuple[str, str], ...] = (
+    ("does not speak", "language: the staff member speaks the family's language"),
+    ("does not serve the family's site", "site: the staff member serves the family's site"),
+    ("does not serve the program option", "program option: the staff member serves it"),
+    ("conflict with", "conflict: a pair in conflicts.csv is never assigned"),
+    ("pinned to", "pin: a pinned family stays with its current staff member"),
+    ("assigned to absent", "status: absent staff carry no families"),
+    ("assigned to departed", "status: departed staff carry no families"),
+    ("with no exception", "cap: 1302.52(d)(2), at most the cap without an exception in force"),
+    ("above the exception's cap", "cap: above what the exception in force allows"),
+    ("unknown staff", "staff: the staff member is not in staff.csv"),
+)
+"""Evaluator message fragment -> the hard rule it names, as the page shows it."""
+
+
+class AdjustmentError(ValueError):
+    """A request the page refuses; the message says why and what would fix it."""
+
+
+def rule_of(violation: str) -> str:
+    """The hard rule an evaluator violation breaks, in words a planner reads."""
+    for fragment, rule in RULES:
+        if fragment in violation:
+            return rule
+    return "hard rule"
+
+
+def following(scenario: Scenario, result: Any) -> Scenario:
+    """`scenario` with every family's current staff member set to where `result` placed it.
+
+    A pin stays only where the plan kept the family with its pinned staff member.
+
+    Parameters
+    ----------
+    scenario
+        The scenario the plan was made for.
+    result
+        The plan (a :class:`famassign.Result`).
+
+    Returns
+    -------
+    Scenario
+        The re-checked scenario from which the next version moves the fewest families.
+    """
+    plan = result.plan()
+    families = []
+    for fam in scenario.families:
+        staff_id = plan.get(fam.family_id)
+        update: dict[str, Any] = {"current_staff_id": staff_id}
+        if fam.pinned and staff_id != fam.current_staff_id:
+            update["pinned"] = False
+        if staff_id is None:
+            update["pinned"] = False
+        families.append(fam.model_copy(update=update))
+    return _rebuilt(scenario, families=tuple(families))
+
+
+def _rebuilt(scenario: Scenario, **changes: Any) -> Scenario:
+    """A new Scenario (re-checked) with `changes`."""
+    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
+    fields.update(changes)
+    return Scenario(**fields)
+
+
+@dataclass(frozen=True)
+class MoveCheck:
+    """The evaluator's verdict on moving one family: the rules broken, the exception cited."""
+
+    family_id: str
+    staff_id: str
+    broken: tuple[tuple[str, str], ...]
+    exception_id: str | None
+
+    @property
+    def allowed(self) -> bool:
+        """True when the move breaks no hard rule."""
+        return not self.broken
+
+
+def _covering_exception(scenario: Scenario, staff_id: str, families: int) -> CapException | None:
+    """The in-force exception covering `staff_id` with the smallest limit that allows `families`."""
+    staff = scenario.staff_by_id[staff_id]
+    able = [
+        e
+        for e in scenario.exceptions_in_force()
+        if e.covers(staff_id) and e.cap_for(staff, scenario.policy) >= families
+    ]
+    return min(able, key=lambda e: e.cap_for(staff, scenario.policy), default=None)
+
+
+def check_move(record: PlanRecord, family_id: str, staff_id: str) -> MoveCheck:
+    """Check moving `family_id` to `staff_id` in the plan of `record` with the evaluator.
+
+    A caseload that goes above its cap cites the exception in force that allows it, if any.
+    Only the violations the move adds, about that family or that staff member, count.
+
+    Parameters
+    ----------
+    record
+        The plan version and its scenario.
+    family_id, staff_id
+        The family and the staff member it would move to.
+
+    Returns
+    -------
+    MoveCheck
+        The rules broken (each with the evaluator's words) and the exception cited.
+
+    Raises
+    ------
+    AdjustmentError
+        For a family or staff member the plan does not hold.
+    """
+    scenario, result = record.scenario, record.result
+    if family_id not in scenario.family_by_id:
+        raise AdjustmentError(f"family {family_id!r} is not in this plan")
+    if staff_id not in scenario.staff_by_id:
+        raise AdjustmentError(f"staff member {staff_id!r} is not in this plan")
+    plan = result.plan()
+    plan[family_id] = staff_id
+    exception_of = result.exception_of()
+    count = sum(1 for s in plan.values() if s == staff_id)
+    staff = scenario.staff_by_id[staff_id]
+    cited: str | None = exception_of.get(staff_id)
+    if count > staff.cap(scenario.policy):
+        exc = _covering_exception(scenario, staff_id, count)
+        cited = exc.exception_id if exc else None
+        exception_of[staff_id] = cited
+    # a moved family's own pin is the planner's to override: it is re-pinned to the target
+    family = scenario.family_by_id[family_id]
+    checked = scenario
+    if family.pinned:
+        families = tuple(
+            f.model_copy(update={"pinned": False}) if f.family_id == family_id else f
+            for f in scenario.families
+        )
+        checked = scenario.model_copy(update={"families": families})
+    before = set(evaluate(checked, result.plan(), result.exception_of()).violations)
+    after = evaluate(checked, plan, exception_of).violations
+    broken = tuple(
+        (rule_of(v), v)
+        for v in after
+        if v not in before and (v.startswith(f"{family_id}:") or v.startswith(f"{staff_id}:"))
+    )
+    return MoveCheck(family_id, staff_id, broken, cited)
+
+
+def _moved(scenario: Scenario, family_id: str, staff_id: str, pinned: bool) -> Scenario:
+    families = tuple(
+        f.model_copy(update={"current_staff_id": staff_id, "pinned": pinned})
+        if f.family_id == family_id
+        else f
+        for f in scenario.families
+    )
+    return _rebuilt(scenario, families=families)
+
+
+def _version_options(options: PlanOptions, stop: StopSignal) -> PlanOptions:
+    return dataclasses.replace(options, minimize_moves=True, stop=stop)
+
+
+def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanOptions) -> Work:
+    """A job: the plan of `record` with the family moved (and pinned when `pin`).
+
+    The family is pinned to its new staff member for the solve, which puts the fewest other
+    moves first; it stays pinned in the new version only when `pin`.
+
+    Parameters
+    ----------
+    record
+        The plan version to adjust.
+    check
+        The evaluator's verdict from :func:`check_move`.
+    pin
+        Keep the family there in later versions.
+    options
+        Time limit and seed of the re-plan.
+
+    Returns
+    -------
+    Work
+        The job to submit to the workspace.
+
+    Raises
+    ------
+    AdjustmentError
+        When `check` broke a hard rule.
+    """
+    if not check.allowed:
+        raise AdjustmentError("; ".join(v for _, v in check.broken))
+    base = following(record.scenario, record.result)
+    planning = _moved(base, check.family_id, check.staff_id, True)
+    kept = planning if pin else _moved(base, check.family_id, check.staff_id, False)
+    verb = "pinned" if pin else "moved"
+    label = f"{check.family_id} {verb} to {check.staff_id}"
+
+    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
+        result = solve(planning, _version_options(options, stop), progress=progress)
+        return PlanDraft(
+            kept,
+            result,
+            label,
+            parent_plan_id=record.id,
+            kind="version",
+            time_limit=options.time_limit,
+        )
+
+    return work
+
+
+def leave_work(
+    record: PlanRecord,
+    staff_id: str,
+    *,
+    status: str,
+    until: date | None,
+    temporary_cap: int | None,
+    options: PlanOptions,
+) -> Work:
+    """A job: re-plan with fewest moves after `staff_id` departs or goes absent.
+
+    Parameters
+    ----------
+    record
+        The plan version to adjust.
+    staff_id
+        The staff member leaving.
+    status
+        ``departed`` or ``absent``.
+    until, temporary_cap
+        As for :func:`famassign.reassign` (end of absence; a temporary exception's cap).
+    options
+        Time limit and seed of the re-plan.
+
+    Returns
+    -------
+    Work
+        The job (it calls :func:`famassign.reassign`, which checks the request).
+
+    Raises
+    ------
+    AdjustmentError
+        For a status other than departed or absent.
+    """
+    if status not in ("departed", "absent"):
+        raise AdjustmentError("status must be departed or absent")
+    base = following(record.scenario, record.result)
+    departed, absent = (staff_id, "") if status == "departed" else ("", staff_id)
+    label = f"{staff_id} {status}" + (f" until {until.isoformat()}" if until else "")
+
+    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
+        done = reassign(
+            base,
+            departed=departed,
+            absent=absent,
+            until=until,
+            temporary_cap=temporary_cap,
+            options=dataclasses.replace(options, stop=stop),
+            progress=progress,
+        )
+        moves = done.moves_frame()
+        section = ReportSection(f"Families moved: {label}", table=moves)
+        return PlanDraft(
+            done.scenario,
+            done.result,
+            label,
+            parent_plan_id=record.id,
+            kind="version",
+            sections=(section,),
+            extra_files={"moves.csv": moves},
+            time_limit=options.time_limit,
+        )
+
+    return work
+
+
+def variant_scenario(scenario: Scenario, name: str, change: Mapping[str, Any]) -> Scenario:
+    """`scenario` with one change of docs/variants.md applied.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to change.
+    name
+        The variant's name (shown in problems).
+    change
+        ``{kind: {field: value}}``, one change kind of docs/variants.md.
+
+    Returns
+    -------
+    Scenario
+        The changed, re-checked scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, located at the change's fields.
+    """
+    variants, problems = parse_variants([{"name": name, "changes": [dict(change)]}])
+    if problems:
+        raise ScenarioError(problems)
+    return apply_variant(scenario, variants[0], index=0)
+
+
+def with_weights(scenario: Scenario, weights: Mapping[str, Any]) -> Scenario:
+    """`scenario` with objective weights changed (checked as the ``set_weights`` what-if).
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    weights
+        Weight key -> new value (text or number).
+
+    Returns
+    -------
+    Scenario
+        The scenario with those weights, name and variants kept.
+
+    Raises
+    ------
+    ScenarioError
+        Naming each weight that is not valid.
+    """
+    changed = variant_scenario(scenario, "weights", {"set_weights": dict(weights)})
+    return _rebuilt(changed, name=scenario.name, variants=scenario.variants)
+
+
+def exception_work(record: PlanRecord, fields: Mapping[str, Any], options: PlanOptions) -> Work:
+    """A job: the plan re-planned with fewest moves under one more cap exception."""
+    base = following(record.scenario, record.result)
+    scenario = variant_scenario(base, "exception", {"add_exception": dict(fields)})
+    scenario = _rebuilt(scenario, name=record.scenario.name, variants=record.scenario.variants)
+    label = f"exception {fields.get('exception_id')} added"
+
+    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
+        result = solve(scenario, _version_options(options, stop), progress=progress)
+        return PlanDraft(
+            scenario,
+            result,
+            label,
+            parent_plan_id=record.id,
+            kind="version",
+            time_limit=options.time_limit,
+        )
+
+    return work
+
+
+def whatif_work(
+    record: PlanRecord, name: str, change: Mapping[str, Any], options: PlanOptions
+) -> Work:
+    """A job: a what-if variant of the plan's scenario, planned from the same starting point."""
+    base = following(record.scenario, record.result)
+    scenario = variant_scenario(base, name, change)
+
+    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
+        result = solve(scenario, dataclasses.replace(options, stop=stop), progress=progress)
+        return PlanDraft(
+            scenario,
+            result,
+            f"what if: {name}",
+            parent_plan_id=record.id,
+            kind="what-if",
+            time_limit=options.time_limit,
+        )
+
+    return work
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """What changed between two plans: families moved and caseloads changed."""
+
+    moved: tuple[tuple[str, str | None, str | None], ...]
+    caseloads: tuple[tuple[str, int, int], ...]
+
+
+def plan_diff(before: Any, after: Any) -> PlanDiff:
+    """What changed from `before` to `after`.
+
+    Parameters
+    ----------
+    before, after
+        Two plans (:class:`famassign.Result`).
+
+    Returns
+    -------
+    PlanDiff
+        Families whose staff member differs (from, to), staff whose caseload count differs.
+    """
+    old, new = before.plan(), after.plan()
+    moved = tuple((fid, old.get(fid), staff) for fid, staff in new.items() if old.get(fid) != staff)
+    old_counts = {c.staff_id: c.families for c in before.caseloads}
+    new_counts = {c.staff_id: c.families for c in after.caseloads}
+    changed = tuple(
+        (sid, old_counts.get(sid, 0), new_counts.get(sid, 0))
+        for sid in sorted(set(old_counts) | set(new_counts))
+        if old_counts.get(sid, 0) != new_counts.get(sid, 0)
+    )
+    return PlanDiff(moved, changed)
+
+
+def problems_text(exc: ScenarioError) -> list[str]:
+    """Every problem of a ScenarioError as a line ``FILE:ROW:COLUMN: message`` or its text."""
+    lines = []
+    for p in exc.problems:
+        if isinstance(p, Problem):
+            row = f" row {p.row + 2}" if p.row is not None else ""
+            column = f" {p.column}" if p.column else ""
+            lines.append(f"{p.table}{row}{column}: {p.message}")
+        else:
+            lines.append(str(p))
+    return lines
+
+
+__all__ = [
+    "RULES",
+    "AdjustmentError",
+    "MoveCheck",
+    "PlanDiff",
+    "check_move",
+    "exception_work",
+    "following",
+    "leave_work",
+    "move_work",
+    "plan_diff",
+    "problems_text",
+    "rule_of",
+    "variant_scenario",
+    "whatif_work",
+    "with_weights",
+]

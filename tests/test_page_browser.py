@@ -1,0 +1,546 @@
+"""The planner's page end to end in Debian's Chromium (Playwright), against `famassign serve`.
+
+Steps 1-7 on the bundled example and on a 2,000-family generated program: upload, check, plan,
+read, adjust (a refused move naming the rule, a move, a departure, an exception), what if,
+publish and download. axe-core runs on every screen (no serious or critical violation); every
+request to a non-loopback address is blocked and recorded (none may be attempted); the browser
+console must log no error. Every plan the page makes is re-checked with the evaluator.
+
+axe-core comes from npm (``npm install --no-save --no-package-lock axe-core@4.14.1`` at the
+repository root, as .ci/run does) or from ``$FAMASSIGN_AXE_JS``. Set
+``FAMASSIGN_SCREENSHOTS=DIR`` to save a screenshot of each step (docs/page/ holds them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+import openpyxl
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+
+import famassign as fa
+from famassign.server.planner import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("FAMASSIGN_CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(os.environ.get("FAMASSIGN_AXE_JS", ROOT / "node_modules/axe-core/axe.min.js"))
+TOKEN = "page-test-token-0123456789"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    workspace: Path
+    process: subprocess.Popen[str]
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("page")
+    workspace = root / "workspace"
+    port = _free_port()
+    log = root / "server.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "famassign",
+                "serve",
+                "--workspace",
+                str(workspace),
+                "--port",
+                str(port),
+                "--token",
+                TOKEN,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urlopen(f"{url}/api/v1/health", timeout=2).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(log.read_text()) from None
+            time.sleep(0.2)
+    yield Server(url, workspace, process, log)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@dataclass
+class Watch:
+    """What the browser did that it must not: requests off the machine, console errors."""
+
+    blocked: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    axe_runs: int = 0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing (Debian: apt-get install -y chromium)"
+    assert AXE_JS.is_file(), (
+        f"{AXE_JS} missing: run `npm install --no-save --no-package-lock axe-core@4.14.1` at the "
+        "repository root, or set FAMASSIGN_AXE_JS"
+    )
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def session(browser: Browser, server: Server) -> Iterator[tuple[Page, Watch]]:
+    watch = Watch()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+
+    def guard(route: Route, request: Request) -> None:
+        host = urlparse(request.url).hostname or ""
+        if request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
+            route.continue_()
+        else:
+            watch.blocked.append(request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: watch.console.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda err: watch.console.append(str(err)))
+    yield page, watch
+    context.close()
+    assert watch.blocked == [], f"requests off the machine: {watch.blocked}"
+    assert watch.console == [], f"console errors: {watch.console}"
+    assert watch.axe_runs > 0
+
+
+def axe(page: Page, watch: Watch, name: str) -> None:
+    """Run axe-core on the page: no serious or critical violation."""
+    page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+                .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3)
+                    .map(n => n.target.join(' ')).join(', ')}`);
+        }"""
+    )
+    watch.axe_runs += 1
+    assert found == [], f"axe on {name}: {found}"
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a screenshot of the step when FAMASSIGN_SCREENSHOTS names a folder."""
+    folder = os.environ.get("FAMASSIGN_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+def plan_id(page: Page) -> str:
+    match = re.search(r"/p/(p[0-9a-f]+)", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def wait_for_plan(page: Page) -> str:
+    page.wait_for_url(re.compile(r"/p/p[0-9a-f]+"), timeout=90_000)
+    return plan_id(page)
+
+
+def checked(server: Server, pid: str) -> Workspace:
+    """The plan as stored, re-checked with the independent evaluator."""
+    ws = Workspace(server.workspace / "page")
+    record = ws.plan(pid)
+    evaluation = fa.evaluate(record.scenario, record.result.plan(), record.result.exception_of())
+    assert evaluation.violations == []
+    return ws
+
+
+def upload(page: Page, server: Server, folder: Path) -> None:
+    page.goto(f"{server.url}/?token={TOKEN}")
+    assert "token" not in page.url
+    files = sorted(str(p) for p in folder.iterdir() if p.is_file())
+    page.set_input_files("#files", files)
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/s/s[0-9a-f]+"))
+
+
+def make_plan(page: Page, time_limit: int) -> str:
+    page.get_by_text("Advanced: objective weights").click()
+    assert page.locator("#w_continuity").is_visible()
+    page.fill("#time_limit", str(time_limit))
+    shot(page, "3-plan")
+    page.get_by_role("button", name="Make the plan").click()
+    return wait_for_plan(page)
+
+
+def refused_move(page: Page, family: fa.Family, staff: fa.Staff, rule: str) -> None:
+    page.fill("#move-family", family.family_id)
+    page.select_option("#move-staff", staff.staff_id)
+    page.get_by_role("button", name="Check and move").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "Refused" in text and rule in text, text
+
+
+def api_get(server: Server, path: str) -> Any:
+    """GET an API path with the bearer token; the JSON answer."""
+    request = urllib.request.Request(
+        server.url + path, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def download(page: Page, pid: str, label: str, target: Path) -> Path:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=label).click()
+    path = target / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def workbook_matches(path: Path, result: fa.Result) -> None:
+    """The downloaded workbook's Assignments sheet is the plan, family by family."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book["Assignments"].iter_rows(values_only=True))
+    header = list(rows[0])
+    got = {r[header.index("family_id")]: r[header.index("staff_id")] for r in rows[1:]}
+    assert got == result.plan()
+    caseloads = list(book["Caseloads"].iter_rows(values_only=True))
+    counts = {r[0]: r[1] for r in caseloads[1:]}
+    assert counts == {c.staff_id: c.families for c in result.caseloads}
+
+
+def test_steps_1_to_7_on_the_bundled_example(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    scenario = fa.read_scenario(fa.example_path()).scenario
+
+    # 1 bring the data, 2 check
+    page.goto(f"{server.url}/?token={TOKEN}")
+    axe(page, watch, "upload")
+    shot(page, "1-bring-the-data")
+    upload(page, server, fa.example_path())
+    axe(page, watch, "check")
+    cards = page.locator(".cards").inner_text()
+    assert f"{len(scenario.families)}" in cards and "families" in cards
+    assert page.get_by_role("region", name="Capacity against demand", exact=True).is_visible()
+    shot(page, "2-check")
+
+    # 3 plan: progress page, then the plan
+    first = make_plan(page, 1)
+    ws = checked(server, first)
+    record = ws.plan(first)
+    axe(page, watch, "plan")
+    assert page.locator("svg.bar-chart g.bar").count() == len(scenario.staff)
+    assert "Compliant" in page.locator("#compliance").inner_text()
+    shot(page, "4-read-the-plan")
+
+    # 4 the families table: filter by language on the server, then page
+    page.select_option("#f-language", "es")
+    page.wait_for_function(
+        "document.querySelector('[data-family-count]').textContent.includes('match')"
+    )
+    spanish = sum(1 for f in scenario.families if f.language == "es")
+    expect_count = page.locator("[data-family-count]")
+    expect(expect_count).to_contain_text(f"{spanish} families match")
+    languages = page.locator("table.families tbody tr td:nth-child(4)").all_inner_texts()
+    assert languages and set(languages) == {"es"}
+    axe(page, watch, "families filtered")
+
+    # 5 adjust: a move that breaks the language rule is refused, naming the rule
+    plan = record.result.plan()
+    family = next(f for f in scenario.families if f.language == "es" and plan[f.family_id])
+    no_spanish = next(
+        s for s in scenario.staff if s.status.value == "active" and "es" not in s.languages
+    )
+    refused_move(page, family, no_spanish, "language")
+    axe(page, watch, "refused move")
+    shot(page, "5-move-refused")
+    assert len(Workspace(server.workspace / "page").children(first)) == 0
+
+    # a move that keeps every rule: a new version with one family moved
+    loads = {c.staff_id: c.families for c in record.result.caseloads}
+    target = next(
+        s
+        for s in scenario.staff
+        if s.status.value == "active"
+        and s.staff_id != plan[family.family_id]
+        and family.language in s.languages
+        and s.serves_site(family.site)
+        and family.program_option in s.program_options
+        and loads.get(s.staff_id, 0) < s.cap(scenario.policy)
+        and (family.family_id, s.staff_id)
+        not in {(c.family_id, c.staff_id) for c in scenario.conflicts}
+    )
+    page.fill("#move-family", family.family_id)
+    page.select_option("#move-staff", target.staff_id)
+    page.check("#move-pin")
+    page.get_by_role("button", name="Check and move").click()
+    moved = wait_for_plan(page)
+    ws = checked(server, moved)
+    assert ws.plan(moved).result.plan()[family.family_id] == target.staff_id
+    diff = page.locator("#diff").inner_text()
+    assert "1 family moved" in diff and family.family_id in diff
+    axe(page, watch, "version with diff")
+    shot(page, "5-version-diff")
+
+    # a staff member departs: re-planned with fewest moves, her families all moved
+    leaving = min(
+        (c for c in ws.plan(moved).result.caseloads if 0 < c.families < 25),
+        key=lambda c: c.staff_id,
+    )
+    page.select_option("#leave-staff", leaving.staff_id)
+    page.get_by_role("button", name="Re-plan with fewest moves").click()
+    departed = wait_for_plan(page)
+    ws = checked(server, departed)
+    after = ws.plan(departed).result
+    assert all(c.families == 0 for c in after.caseloads if c.staff_id == leaving.staff_id)
+    assert f"{leaving.staff_id} departed" in page.locator("h1").inner_text()
+
+    # a temporary exception, with its reference and dates
+    page.fill("#exc-id", "T-PAGE-1")
+    page.select_option("#exc-kind", "staff_attrition")
+    page.fill("#exc-max", "44")
+    page.fill("#exc-ends", "2026-12-31")
+    page.fill("#exc-ref", "memo 2026-14")
+    page.get_by_role("button", name="Add and re-plan").click()
+    with_exception = wait_for_plan(page)
+    ws = checked(server, with_exception)
+    assert any(e.exception_id == "T-PAGE-1" for e in ws.plan(with_exception).scenario.exceptions)
+    versions = page.get_by_role("navigation", name="Plan versions").inner_text()
+    assert "exception T-PAGE-1 added" in versions and "departed" in versions
+
+    # 6 what if: enrollment up 10%, compared side by side
+    page.select_option("#wi-change", "scale_enrollment")
+    page.fill("#wi-name", "enrollment up 10%")
+    page.fill("#wi-se-factor", "1.1")
+    shot(page, "6-what-if")
+    page.get_by_role("button", name="Plan the variant").click()
+    variant = wait_for_plan(page)
+    ws = checked(server, variant)
+    assert len(ws.plan(variant).scenario.families) == round(len(scenario.families) * 1.1)
+    page.goto(f"{server.url}/compare/{with_exception}/{variant}")
+    assert page.locator("svg.bar-chart").count() == 2
+    axe(page, watch, "compare")
+    shot(page, "6-compare")
+
+    # 7 publish with a reason; download the workbook and check it against the plan
+    page.goto(f"{server.url}/p/{with_exception}")
+    page.fill("#pub-by", "M. Planner")
+    page.fill("#pub-reason", "program year start, board approved")
+    page.get_by_role("button", name="Publish this plan").click()
+    expect(page.locator("#publish [role=status]")).to_contain_text("Published by M. Planner")
+    axe(page, watch, "published")
+    shot(page, "7-publish")
+    audit = Workspace(server.workspace / "page").audit_entries()
+    assert {"action": "publish", "plan": with_exception, "by": "M. Planner"}.items() <= audit[
+        -1
+    ].items()
+    # the server's API holds the page's plan too, published, with its audit entry
+    api = api_get(server, f"/api/v1/plans/{with_exception}")
+    assert api["published"] is True and api["published_by"] == "M. Planner"
+    trail = api_get(server, f"/api/v1/plans/{with_exception}/audit")
+    assert [e["action"] for e in trail] == ["publish"]
+    book = download(page, with_exception, "Plan workbook (Excel)", tmp_path)
+    workbook_matches(book, Workspace(server.workspace / "page").plan(with_exception).result)
+    lists = download(
+        page, with_exception, "Per-staff family lists (Excel, one sheet per staff member)", tmp_path
+    )
+    sheets = openpyxl.load_workbook(lists, read_only=True).sheetnames
+    final = ws.plan(with_exception)
+    carrying = {c.staff_id for c in final.result.caseloads if c.families}
+    active = {s.staff_id for s in final.scenario.staff if s.status.value == "active"}
+    assert {title.split()[0] for title in sheets} == carrying | active
+    compliance = download(page, with_exception, "Compliance statement (compliance.md)", tmp_path)
+    assert "1302.52(d)" in compliance.read_text(encoding="utf-8")
+
+
+def test_invalid_upload_lists_every_problem_with_file_row_column(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    folder = tmp_path / "bad"
+    shutil.copytree(fa.example_path(), folder)
+    families = folder / "families.csv"
+    lines = families.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("urgency")] = "9"
+    lines[3] = ",".join(cells)
+    families.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page.goto(f"{server.url}/?token={TOKEN}")
+    page.set_input_files("#files", sorted(str(p) for p in folder.iterdir()))
+    page.get_by_role("button", name="Check the files").click()
+    table = page.locator("table.problems")
+    table.wait_for()
+    row = table.locator("tbody tr").first.all_inner_texts()[0]
+    assert "families.csv" in row and "4" in row and "urgency" in row
+    axe(page, watch, "problems")
+    shot(page, "2-check-problems")
+
+
+def test_pages_need_the_token(server: Server) -> None:
+    for path in ("/", "/s/s0000000000", "/p/p0000000000", "/jobs/j0000000000"):
+        try:
+            urlopen(server.url + path, timeout=10)
+        except OSError as exc:
+            assert getattr(exc, "code", None) == 401, path
+        else:
+            raise AssertionError(f"{path} answered without the token")
+    try:
+        urlopen(f"{server.url}/?token=wrong", timeout=10)
+    except OSError as exc:
+        assert getattr(exc, "code", None) == 401
+    else:
+        raise AssertionError("a wrong token signed in")
+
+
+def test_steps_on_a_2000_family_program(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    scenario = fa.generate("medium", 7)
+    assert len(scenario.families) == 2000
+    folder = fa.write_scenario(scenario, tmp_path / "medium")
+    upload(page, server, folder)
+    axe(page, watch, "check 2000")
+    first = make_plan(page, 1)
+    ws = checked(server, first)
+    record = ws.plan(first)
+    axe(page, watch, "plan 2000")
+
+    # the families table pages on the server: 50 rows, and a search finds one family
+    assert page.locator("table.families tbody tr").count() == 50
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator("[data-family-count]")).to_contain_text("page 2 of 40")
+    wanted = scenario.families[1234].family_id
+    page.fill("#q", wanted)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("[data-family-count]")).to_contain_text("1 family matches")
+
+    # a move to a staff member at another site is refused, naming the site rule
+    plan = record.result.plan()
+    family = next(f for f in scenario.families if plan[f.family_id])
+    elsewhere = next(
+        s
+        for s in scenario.staff
+        if s.status.value == "active"
+        and not s.serves_site(family.site)
+        and family.language in s.languages
+    )
+    refused_move(page, family, elsewhere, "site")
+
+    # publish and download: the workbook matches the plan
+    page.fill("#pub-by", "Regional planner")
+    page.fill("#pub-reason", "start-up plan")
+    page.get_by_role("button", name="Publish this plan").click()
+    expect(page.locator("#publish [role=status]")).to_contain_text("Published")
+    book = download(page, first, "Plan workbook (Excel)", tmp_path)
+    workbook_matches(book, record.result)
+
+    # tablet width: the plan page still works without sideways scrolling of the page
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(f"{server.url}/p/{first}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 820
+    axe(page, watch, "plan at tablet width")
+
+
+FAMILY_EXPORT = """Family ID,Primary Language,Site Name,Program Option,Urgency,Intensity,Advocate
+A-1,Spanish,North,Center Based,5,High,S-1
+A-2,English,North,Center Based,3,Low,S-2
+A-3,Spanish,South,Home Based,4,Medium,
+A-4,English,South,Center Based,2,Low,S-2
+"""
+STAFF_EXPORT = """Staff ID,Name,Languages,Sites,FTE
+S-1,Ana,English;Spanish,North;South,1
+S-2,Ben,English,*,1
+"""
+
+
+def test_step_1_shows_the_mapping_takes_a_correction_and_keeps_it(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    (tmp_path / "family_export.csv").write_text(FAMILY_EXPORT, encoding="utf-8")
+    (tmp_path / "staff_roster.csv").write_text(STAFF_EXPORT, encoding="utf-8")
+    page.goto(f"{server.url}/?token={TOKEN}")
+    page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
+    # the inferred mapping is shown: headers and values, each labelled
+    assert page.get_by_label("Primary Language").input_value() == "language"
+    assert page.get_by_label("Spanish", exact=True).input_value() == "es"
+    assert page.get_by_label("Advocate").input_value() == ""
+    axe(page, watch, "mapping")
+    shot(page, "1-mapping")
+    # the planner corrects one column: Advocate is the family's current staff member
+    page.get_by_label("Advocate").select_option("current_staff_id")
+    page.get_by_role("button", name="Use this mapping and check").click()
+    page.wait_for_url(re.compile(r"/s/s[0-9a-f]+"))
+    sid = page.url.rsplit("/", 1)[-1]
+    scenario = Workspace(server.workspace / "page").scenario(sid)
+    assert scenario.family_by_id["A-1"].current_staff_id == "S-1"
+    assert scenario.family_by_id["A-1"].language == "es"
+    # next time, the same exports are proposed with the corrected mapping
+    page.goto(f"{server.url}/")
+    page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
+    assert page.get_by_label("Advocate").input_value() == "current_staff_id"
+    assert "last time" in page.locator("main").inner_text()
+
+
+def test_server_log_holds_identifiers_only(server: Server) -> None:
+    """Runs last: the log of every step above carries no family data, no name, no token."""
+    text = server.log.read_text(encoding="utf-8")
+    scenario = fa.read_scenario(fa.example_path()).scenario
+    sites = {f.site for f in scenario.families}
+    sentinels = [TOKEN, *sites, "Spanish", "well_being", "memo 2026-14", "M. Planner"]
+    for secret in sentinels:
+        assert secret not in text, secret

@@ -113,16 +113,6 @@ class HighsRun:
     first_plan_seconds: float | None
 
 
-def _run(h: Any) -> None:
-    """Run HiGHS model `h`; when famassign's own HiGHS already started HiGHS's shared threads
-    with one thread in this process (our two are refused), start them afresh and run again."""
-    import highspy
-
-    if h.run() == highspy.HighsStatus.kError:
-        highspy.Highs.resetGlobalScheduler(True)
-        h.run()
-
-
 def _flow_model_lp(arrays: ProblemArrays, integer: bool) -> Any:
     """The flow model as a highspy HighsLp (column-wise matrix)."""
     import highspy
@@ -198,7 +188,7 @@ def solve_highs(
 
         h.cbMipImprovingSolution.subscribe(on_improve)
     run_start = time.monotonic()
-    _run(h)
+    _run_with_own_threads(h)
     seconds = time.monotonic() - run_start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -238,6 +228,15 @@ class BalanceRun:
     staff_of: IntArray | None
     bound: float | None
     seconds: float
+
+
+def _run_with_own_threads(h: Any) -> None:
+    """Run `h` with its two threads even when famassign's one-thread HiGHS ran first in this
+    process: HiGHS's shared scheduler keeps the first thread count, so it is started afresh."""
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)
+    h.run()
 
 
 def min_max_mip(levels: Any) -> Any:
@@ -285,7 +284,7 @@ def solve_highs_balance(
     h.setOptionValue("threads", 2)  # like the MIP above (famassign's own HiGHS uses one)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", float(max(time_limit - (time.monotonic() - start), 0.01)))
-    _run(h)
+    _run_with_own_threads(h)
     seconds = time.monotonic() - start
     status, info = h.getModelStatus(), h.getInfo()
     staff_of: IntArray | None = None

@@ -66,7 +66,7 @@ class BalancedPlan:
     max_load_per_fte: float
     max_load_bound: float
     proven: bool
-    bound_kind: BoundKind = BoundKind.forced
+    bound_kind: BoundKind = BoundKind.none
 
 
 def _balance_exactly(
@@ -165,7 +165,7 @@ def balance(
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
     comps.sort(key=lambda comp: -per_fte[comp.staff].max())
-    lower, kind = 0.0, BoundKind.forced
+    lower, kind = 0.0, BoundKind.none
     total_pairs = sum(len(c.pairs) for c in comps)
     for done, comp in enumerate(comps):
         if settings.deterministic:  # a budget that does not depend on the clock

@@ -33,7 +33,9 @@ class BoundKind(StrEnum):
     """The max-flow relaxation: loads split fractionally, without count caps, match floor or
     moves (the LP was not affordable in the time limit)."""
     forced = "forced"
-    """Caseloads no plan can change (no balance stage, or nothing to balance)."""
+    """Caseloads no plan can change (staff alone in their component)."""
+    none = "none"
+    """No bound was computed (no balance stage, or no time left for it): 0."""
 
 
 def level_kind(minimize_moves: bool) -> BoundKind:

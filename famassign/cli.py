@@ -12,7 +12,7 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, solve, validate
+from famassign.commands import compare, reassign, recommend, solve, update, validate
 from famassign.commands.common import EXIT_OK
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ app.command("compare")(compare.compare_command)
 app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
+app.command("update")(update.update)
 
 
 def main() -> None:

@@ -59,6 +59,17 @@ class Scenario(BaseModel):
         """Families by family_id."""
         return {f.family_id: f for f in self.families}
 
+    def on(self, as_of: date | None) -> Scenario:
+        """This scenario planned on `as_of` (itself when None or unchanged), checked again.
+
+        Raises :class:`ScenarioError` when a cross-record check fails on the new date (a pin
+        above a cap whose exception is no longer in force).
+        """
+        if as_of is None or as_of == self.as_of:
+            return self
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return Scenario(**(fields | {"as_of": as_of}))
+
     def exceptions_in_force(self) -> tuple[CapException, ...]:
         """The exceptions in force on `as_of`."""
         return tuple(e for e in self.exceptions if e.in_force(self.as_of))

@@ -489,7 +489,7 @@ def test_cli_absent_until_says_the_moves_are_temporary(tmp_path: Path) -> None:
         (["--departed", "NOPE1,NOPE2"], "'NOPE1', 'NOPE2'"),
         (["--departed", "C", "--temporary-cap", "45"], "--until"),
         (["--departed", "C", "--until", "2026-12-31", "--temporary-cap", "40"], "above 40"),
-        (["--departed", "C", "--absent", "A"], "not both"),
+        (["--departed", "C", "--absent", "C"], "both departed and absent"),
         ([], "--departed"),
         (["--absent", "C", "--until", "2026-02-30"], "YYYY-MM-DD"),
         (["--absent", "C", "--until", "2025-01-01"], "before the planning date"),

@@ -46,6 +46,7 @@ from famassign.solver import (
 from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
+from famassign.solver.update import UpdateError, UpdateResult, update
 
 try:
     __version__ = version("famassign")
@@ -76,6 +77,8 @@ __all__ = [
     "StaffStatus",
     "StaffingAnswer",
     "StopSignal",
+    "UpdateError",
+    "UpdateResult",
     "Weights",
     "__version__",
     "compare",
@@ -88,6 +91,7 @@ __all__ = [
     "scenario_from_frames",
     "solve",
     "staffing",
+    "update",
     "write_plan",
     "write_scenario",
 ]

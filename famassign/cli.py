@@ -12,7 +12,7 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, solve, update, validate
+from famassign.commands import compare, history, reassign, recommend, solve, update, validate
 from famassign.commands.common import EXIT_OK
 
 app = typer.Typer(
@@ -63,6 +63,8 @@ app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
 app.command("update")(update.update)
+app.command("diff")(history.diff)
+app.command("timeline")(history.timeline_command)
 
 
 def main() -> None:

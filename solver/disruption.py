@@ -1,9 +1,10 @@
 """The per-staff disruption bound: at most K of a staff member's families moved away.
 
-A family is *moved away* from its current staff member when that person is active and the plan
-places the family with someone else (the same count as the ``moves`` objective term, per staff
-member). Leaving a family unplaced is not a move away, so the bound never makes a plan
-infeasible.
+A family *moves away* from its current staff member (who is active) when the plan places it with
+someone else or leaves it unplaced. A staff member who must shed more than K (its cap was
+lowered, or some of its families may no longer be served by it) sheds only what it must:
+its bound is ``max(K, forced)`` with ``forced`` the families it cannot keep in any plan. So the
+bound never makes a plan infeasible.
 
 The bound couples the families of one staff member, so the plan is no longer a pure flow. The
 exact flow plan is tried first: when it keeps the bound it is optimal under the bound too (the
@@ -18,6 +19,7 @@ import logging
 import time
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 
@@ -27,13 +29,41 @@ from famassign.solver.flow import FlowPlan
 log = logging.getLogger(__name__)
 
 
-def moved_away(arrays: ProblemArrays, staff_of: IntArray) -> IntArray:
-    """Per staff member: how many of its current families the plan places with someone else.
+def _stay_pairs(arrays: ProblemArrays) -> npt.NDArray[np.bool_]:
+    """Pairs that keep a family with its current staff member, who is active."""
+    current = arrays.family_current[arrays.pair_family]
+    stay: npt.NDArray[np.bool_] = (current == arrays.pair_staff) & arrays.staff_active[
+        arrays.pair_staff
+    ]
+    return stay
 
-    Counted only for active staff members (an inactive one's families must move).
-    """
+
+def _current_counts(arrays: ProblemArrays) -> IntArray:
+    """Per staff member: its current families (0 for inactive staff)."""
     current = arrays.family_current
-    has = (current >= 0) & (staff_of >= 0)
+    counts = np.bincount(current[current >= 0], minlength=arrays.n_staff).astype(np.int64)
+    return np.where(arrays.staff_active, counts, 0)
+
+
+def staff_bounds(arrays: ProblemArrays, bound: int) -> IntArray:
+    """Per staff member: the most families it may have moved away, ``max(K, forced)``.
+
+    ``forced`` counts the current families no plan can keep with it: those it may not serve
+    (no eligible pair) and those above the most it may carry.
+    """
+    stay = _stay_pairs(arrays)
+    keepable = np.bincount(arrays.pair_staff[stay], minlength=arrays.n_staff).astype(np.int64)
+    current = _current_counts(arrays)
+    forced = (current - keepable) + np.maximum(keepable - arrays.staff_limit, 0)
+    result: IntArray = np.maximum(forced, bound).astype(np.int64)
+    return result
+
+
+def moved_away(arrays: ProblemArrays, staff_of: IntArray) -> IntArray:
+    """Per staff member: how many of its current families the plan places with someone else
+    or leaves unplaced (0 for inactive staff, whose families must move)."""
+    current = arrays.family_current
+    has = current >= 0
     has[has] = arrays.staff_active[current[has]]
     away = has & (staff_of != current)
     counts: IntArray = np.bincount(current[away], minlength=arrays.n_staff).astype(np.int64)
@@ -41,8 +71,8 @@ def moved_away(arrays: ProblemArrays, staff_of: IntArray) -> IntArray:
 
 
 def keeps_bound(arrays: ProblemArrays, staff_of: IntArray, bound: int) -> bool:
-    """True when no staff member has more than `bound` families moved away."""
-    return bool((moved_away(arrays, staff_of) <= bound).all())
+    """True when no staff member has more families moved away than :func:`staff_bounds`."""
+    return bool((moved_away(arrays, staff_of) <= staff_bounds(arrays, bound)).all())
 
 
 def bounded_plan(arrays: ProblemArrays, bound: int, *, time_limit: float) -> tuple[FlowPlan, bool]:
@@ -78,16 +108,17 @@ def bounded_plan(arrays: ProblemArrays, bound: int, *, time_limit: float) -> tup
         ),
         shape=(m, p + m),
     ).tocsr()
-    away = arrays.pair_move.astype(bool)
-    current = arrays.family_current[pf]
-    away_rows = csr_matrix(
-        (np.ones(int(away.sum())), (current[away], np.flatnonzero(away))), shape=(m, p + m)
+    # families kept with their staff member c >= current(c) - bound(c)
+    stay = _stay_pairs(arrays)
+    keep_rows = csr_matrix(
+        (np.ones(int(stay.sum())), (ps[stay], np.flatnonzero(stay))), shape=(m, p + m)
     )
+    keep_floor = (_current_counts(arrays) - staff_bounds(arrays, bound)).astype(float)
     pinned_floor = arrays.family_pinned.astype(float)
     constraints = [
         LinearConstraint(family_rows, pinned_floor, np.ones(n)),
         LinearConstraint(staff_rows, -np.inf, cap.astype(float)),
-        LinearConstraint(away_rows, -np.inf, np.full(m, float(bound))),
+        LinearConstraint(keep_rows, keep_floor, np.inf),
     ]
     bounds = Bounds(np.zeros(p + m), np.concatenate([ones, extra.astype(float)]))
     integrality = np.ones(p + m)
@@ -147,4 +178,4 @@ def bounded_plan(arrays: ProblemArrays, bound: int, *, time_limit: float) -> tup
     return plan, proven
 
 
-__all__ = ["bounded_plan", "keeps_bound", "moved_away"]
+__all__ = ["bounded_plan", "keeps_bound", "moved_away", "staff_bounds"]

@@ -9,8 +9,9 @@ carry their new urgency and intensity. The update:
 - moves as few current families as possible, then maximises the match, then balances the load:
   :func:`famassign.solve` with ``minimize_moves=True`` and, by default, no match given up for
   balance (the same order as reassign, with nobody leaving);
-- with ``max_moves_per_staff=K``, moves at most K of any staff member's families away
-  (:mod:`famassign.solver.disruption`); when the bound costs a placement or an exception place,
+- with ``max_moves_per_staff=K``, moves at most K of any staff member's families away (to
+  someone else or unplaced; a staff member who must shed more sheds only what it must:
+  :mod:`famassign.solver.disruption`); when the bound costs a placement or an exception place,
   :attr:`UpdateResult.bound_cost` says how many and which families;
 - keeps away the staff members whose absence (``absences.csv``, written by
   ``reassign --absent ID --until DATE``) has not ended on ``as_of``, and brings back to a staff
@@ -35,7 +36,7 @@ import numpy as np
 from famassign.models import Family, Scenario, StaffStatus, pin_breaks_rule
 from famassign.models.absence import AbsenceMove
 from famassign.solver.arrays import IntArray, build_arrays
-from famassign.solver.disruption import bounded_plan, keeps_bound, moved_away
+from famassign.solver.disruption import bounded_plan, keeps_bound, moved_away, staff_bounds
 from famassign.solver.flow import solve_flow
 from famassign.solver.options import PlanOptions
 from famassign.solver.reassign import Move, MoveKind, plan_moves
@@ -69,7 +70,7 @@ class BoundCost:
     unplaced_by_bound: tuple[str, ...]
     """Families unplaced here that the plan without the bound places."""
     staff_at_bound: tuple[str, ...]
-    """Staff members with exactly K families moved away in this plan (K > 0)."""
+    """Staff members with exactly as many families moved away as their bound allows (> 0)."""
 
 
 @dataclass(frozen=True)
@@ -322,10 +323,13 @@ def update(
             )
         index = {s: j for j, s in enumerate(arrays.staff_ids)}
         away = moved_away(arrays, _staff_of(arrays.family_ids, index, result.plan()))
+        limits = staff_bounds(arrays, k)
         cost = dataclasses.replace(
             cost,
             staff_at_bound=tuple(
-                arrays.staff_ids[j] for j in range(arrays.n_staff) if k > 0 and away[j] == k
+                arrays.staff_ids[j]
+                for j in range(arrays.n_staff)
+                if limits[j] > 0 and away[j] == limits[j]
             ),
         )
     result = _with_input_previous(result, scenario)

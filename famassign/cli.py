@@ -12,7 +12,16 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, history, reassign, recommend, solve, update, validate
+from famassign.commands import (
+    compare,
+    history,
+    reassign,
+    recommend,
+    serve,
+    solve,
+    update,
+    validate,
+)
 from famassign.commands.common import EXIT_OK
 
 app = typer.Typer(
@@ -65,6 +74,7 @@ app.command("demo")(solve.demo)
 app.command("update")(update.update)
 app.command("diff")(history.diff)
 app.command("timeline")(history.timeline_command)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""`famassign serve`: the HTTP API (and the planner's page) with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from famassign.commands.common import UsageError, guarded
+
+log = logging.getLogger("famassign.server")
+
+
+def _log_config() -> None:
+    """Server logs (famassign.* and uvicorn.error) to stderr at INFO; uvicorn's own access
+    log stays off (famassign's access log has no query strings)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("famassign", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+        logger.propagate = False
+
+
+@guarded
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback)."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port to listen on."),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        help="Folder for the database, uploads and plans (default: $FAMASSIGN_WORKSPACE or "
+        "~/.local/share/famassign).",
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="Database URL (default: SQLite in the workspace); e.g. postgresql://user@host/db.",
+    ),
+    token: str | None = typer.Option(
+        None, "--token", help="Access token (default: $FAMASSIGN_TOKEN, else a random one)."
+    ),
+    max_upload_mb: float = typer.Option(50.0, "--max-upload-mb", min=0.001, help="Upload limit."),
+    max_queued_jobs: int = typer.Option(64, "--max-queued-jobs", min=1, help="Queue limit."),
+    job_processes: int | None = typer.Option(
+        None, "--job-processes", min=1, help="Worker processes (default: the cores)."
+    ),
+) -> int:
+    """Serve the HTTP API under /api/v1 (token needed) and the planner's page at /."""
+    import uvicorn
+
+    from famassign.server.app import create_app
+    from famassign.server.settings import (
+        TOKEN_ENV,
+        Settings,
+        default_workspace,
+        is_loopback,
+        new_token,
+    )
+
+    given = token or os.environ.get(TOKEN_ENV) or None
+    if given is None and not is_loopback(host):
+        raise UsageError(
+            f"--host {host} is not a loopback address: set a token with --token or "
+            f"{TOKEN_ENV} before serving other machines"
+        )
+    if given is not None and len(given) < 16:
+        raise UsageError("--token must be at least 16 characters")
+    if database is not None and not database.startswith(("sqlite:", "postgresql", "postgres:")):
+        raise UsageError("--database must be a sqlite:/// or postgresql:// URL")
+    extra = {} if job_processes is None else {"job_processes": job_processes}
+    settings = Settings(
+        workspace=(workspace or default_workspace()).expanduser().absolute(),
+        token=given or new_token(),
+        database_url=database,
+        token_generated=given is None,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        max_queued_jobs=max_queued_jobs,
+        **extra,
+    )
+    _log_config()
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    if settings.token_generated:
+        typer.echo(
+            f"famassign serve: open {url}?token={settings.token}\n"
+            f"  API: {url}api/v1 with 'Authorization: Bearer {settings.token}'",
+            err=True,
+        )
+    else:
+        typer.echo(f"famassign serve: {url} (token from --token or {TOKEN_ENV})", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0

@@ -1,0 +1,16 @@
+"""``famassign serve``: the HTTP API, its jobs in worker processes, and the planner's page.
+
+- :mod:`~famassign.server.settings`: workspace, database, token, limits;
+- :mod:`~famassign.server.auth`: bearer token or the browser's session cookie;
+- :mod:`~famassign.server.service`: the operations the API and the page call;
+- :mod:`~famassign.server.api`: the routes under ``/api/v1``;
+- :mod:`~famassign.server.jobs` and :mod:`~famassign.server.worker`: jobs in a process pool;
+- :mod:`~famassign.server.app`: :func:`create_app`.
+
+The store of scenarios, plans and the audit log is :mod:`famassign.store`.
+"""
+
+from famassign.server.app import create_app
+from famassign.server.settings import Settings
+
+__all__ = ["Settings", "create_app"]

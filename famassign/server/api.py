@@ -1,0 +1,243 @@
+"""The HTTP API under ``/api/v1`` (documented in docs/http-api.md; OpenAPI at
+``/api/v1/openapi.json``). Every route but ``GET /api/v1/health`` needs the token
+(:func:`famassign.server.auth.require_token`); every route calls
+:class:`famassign.server.service.Service`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from famassign import __version__
+from famassign.server.auth import require_token
+from famassign.server.service import (
+    CompareRequest,
+    PlanRequest,
+    PlanView,
+    Service,
+    job_dict,
+    scenario_dict,
+)
+
+PREFIX = "/api/v1"
+
+MEDIA_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class PublishRequest(BaseModel):
+    """Who publishes the plan and why (both kept in the audit log)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    by: str = Field(..., min_length=1, max_length=200)
+    reason: str = Field(..., min_length=1, max_length=5000)
+
+
+class CancelRequest(BaseModel):
+    """Who cancels and why (kept in the audit log)."""
+
+    by: str = Field("api", min_length=1, max_length=200)
+    reason: str = Field("", max_length=5000)
+
+
+def service_of(request: Request) -> Service:
+    """The app's :class:`Service`."""
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(service_of)]
+
+public = APIRouter(prefix=PREFIX, tags=["health"])
+router = APIRouter(prefix=PREFIX, dependencies=[Depends(require_token)])
+
+
+@public.get("/health")
+def health() -> dict[str, Any]:
+    """Liveness: answers at once, even while jobs solve (no token needed)."""
+    return {"status": "ok", "version": __version__}
+
+
+# ---------------------------------------------------------------------- scenarios
+
+
+@router.post("/scenarios", status_code=status.HTTP_201_CREATED, tags=["scenarios"])
+async def create_scenario(
+    service: ServiceDep,
+    files: Annotated[list[UploadFile], File(description="One part per scenario file.")],
+) -> dict[str, Any]:
+    """Upload a scenario's files (multipart field ``files``, each part named by its file name).
+
+    201 with the scenario (id, files and their SHA-256, validation summary), or 422 with every
+    problem as ``{file, row, column, message}``.
+    """
+    parts = [(f.filename or "", await f.read()) for f in files]
+    info = await run_in_threadpool(service.create_scenario, parts)
+    return scenario_dict(info)
+
+
+@router.get("/scenarios", tags=["scenarios"])
+def list_scenarios(service: ServiceDep) -> list[dict[str, Any]]:
+    """Every scenario, newest first."""
+    return [scenario_dict(s) for s in service.list_scenarios()]
+
+
+@router.get("/scenarios/{scenario_id}", tags=["scenarios"])
+def get_scenario(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
+    """One scenario."""
+    return scenario_dict(service.get_scenario(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/plans", status_code=status.HTTP_202_ACCEPTED, tags=["plans"])
+def start_plan(
+    service: ServiceDep, scenario_id: str, options: Annotated[PlanRequest | None, Body()] = None
+) -> dict[str, Any]:
+    """Start a plan: solve, or reassign when ``departed`` or ``absent`` is given. 202 with the
+    job; poll ``GET /api/v1/jobs/{id}``. 429 when too many jobs are waiting."""
+    job = service.start_plan(scenario_id, options or PlanRequest())
+    return job_dict(job)
+
+
+@router.get("/scenarios/{scenario_id}/plans", tags=["plans"])
+def list_plans(service: ServiceDep, scenario_id: str) -> list[dict[str, Any]]:
+    """A scenario's plans, newest first; ``published`` marks the published ones."""
+    return [PlanView(p).as_dict(details=False) for p in service.list_plans(scenario_id)]
+
+
+@router.post(
+    "/scenarios/{scenario_id}/compare", status_code=status.HTTP_202_ACCEPTED, tags=["plans"]
+)
+def start_compare(
+    service: ServiceDep,
+    scenario_id: str,
+    options: Annotated[CompareRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    """Start a comparison of the base scenario and its what-if variants (a job; its
+    ``result`` holds the comparison table and the staffing analysis)."""
+    return job_dict(service.start_compare(scenario_id, options or CompareRequest()))
+
+
+@router.get("/scenarios/{scenario_id}/staffing", tags=["analysis"])
+def staffing(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
+    """The fewest additional staff that would place every family within the caps."""
+    return service.staffing(scenario_id)
+
+
+@router.get("/scenarios/{scenario_id}/families/{family_id}/recommendation", tags=["analysis"])
+def recommend(
+    service: ServiceDep,
+    scenario_id: str,
+    family_id: str,
+    top: Annotated[int, Query(ge=1, le=100)] = 5,
+) -> dict[str, Any]:
+    """Staff ranked for one family, with the score by term and every exclusion's rules."""
+    return service.recommend(scenario_id, family_id, top)
+
+
+# ---------------------------------------------------------------------- jobs
+
+
+@router.get("/jobs", tags=["jobs"])
+def list_jobs(service: ServiceDep, scenario_id: str | None = None) -> list[dict[str, Any]]:
+    """Jobs, oldest first (of one scenario with ``?scenario_id=``)."""
+    return [service.job_view(j) for j in service.list_jobs(scenario_id)]
+
+
+@router.get("/jobs/{job_id}", tags=["jobs"])
+def get_job(service: ServiceDep, job_id: str) -> dict[str, Any]:
+    """A job: ``state`` (queued, running, done, failed, cancelled), ``progress`` (stage, done,
+    total), ``plan_id`` when done, ``message`` when failed or cancelled."""
+    return service.job_view(service.get_job(job_id))
+
+
+@router.delete("/jobs/{job_id}", tags=["jobs"])
+def cancel_job(
+    service: ServiceDep, job_id: str, body: Annotated[CancelRequest | None, Body()] = None
+) -> dict[str, Any]:
+    """Cancel a queued or running job (audit log: who, why). 409 when it already ended."""
+    body = body or CancelRequest()
+    return service.job_view(service.cancel_job(job_id, by=body.by, reason=body.reason))
+
+
+# ---------------------------------------------------------------------- plans
+
+
+@router.get("/plans/{plan_id}", tags=["plans"])
+def get_plan(service: ServiceDep, plan_id: str) -> dict[str, Any]:
+    """The plan as JSON: summary, caseloads, unplaced families with reasons, files, publication."""
+    return PlanView(service.get_plan(plan_id)).as_dict()
+
+
+@router.get("/plans/{plan_id}/files", tags=["plans"])
+def list_plan_files(service: ServiceDep, plan_id: str) -> list[str]:
+    """The names of the plan's output files."""
+    return service.plan_files(plan_id)
+
+
+@router.get("/plans/{plan_id}/files/{name}", tags=["plans"], response_class=FileResponse)
+def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
+    """One output file of the plan, under its contract name (assignments.csv, ...)."""
+    path = service.plan_file(plan_id, name)
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+        filename=name,
+        content_disposition_type="inline" if path.suffix == ".html" else "attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/plans/{plan_id}/publish", tags=["plans"])
+def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str, Any]:
+    """Publish the plan as the program's plan of record (audit log). 409 when published."""
+    return PlanView(service.publish(plan_id, by=body.by, reason=body.reason)).as_dict()
+
+
+@router.delete("/plans/{plan_id}", tags=["plans"])
+def delete_plan(
+    service: ServiceDep,
+    plan_id: str,
+    by: Annotated[str, Query(min_length=1, max_length=200)],
+    reason: Annotated[str, Query(max_length=5000)] = "",
+) -> dict[str, Any]:
+    """Delete an unpublished plan and its files (audit log). 409 for a published plan."""
+    plan = service.delete_plan(plan_id, by=by, reason=reason)
+    return {"id": plan.id, "deleted": True}
+
+
+@router.get("/plans/{plan_id}/audit", tags=["plans"])
+def plan_audit(service: ServiceDep, plan_id: str) -> list[dict[str, Any]]:
+    """The audit entries of one plan (publish, delete), oldest first."""
+    return [_audit(e) for e in service.store.audit_log(plan_id=plan_id)]
+
+
+@router.get("/audit", tags=["plans"])
+def audit(service: ServiceDep) -> list[dict[str, Any]]:
+    """The whole audit log (every publish, cancellation, deletion), oldest first."""
+    return [_audit(e) for e in service.store.audit_log()]
+
+
+def _audit(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "action": entry.action,
+        "plan_id": entry.plan_id,
+        "job_id": entry.job_id,
+        "by": entry.by,
+        "reason": entry.reason,
+    }
+
+
+__all__ = ["PREFIX", "public", "router"]

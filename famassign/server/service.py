@@ -1,0 +1,517 @@
+"""The server's operations, shared by the API routes (:mod:`famassign.server.api`) and the
+planner's page: create a scenario from uploaded files, list and get scenarios, start, get and
+cancel jobs, get a plan and its files, publish, delete, recommend, staffing.
+
+Every method is synchronous (call it from a worker thread: FastAPI runs plain ``def`` routes in
+its thread pool); the computing itself happens in :class:`~famassign.server.jobs.JobRunner`'s
+worker processes. Errors are the exceptions below plus the store's
+(:class:`~famassign.store.NotFoundError` 404, :class:`~famassign.store.ConflictError` 409) and
+:class:`~famassign.server.jobs.QueueFull` (429); the API maps them to HTTP answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from famassign.commands.common import UsageError
+from famassign.commands.reassign import check_arguments
+from famassign.models.domain import StaffStatus
+from famassign.models.loading import CONFIG_FILE, TABLES, read_scenario
+from famassign.models.problems import LocatedProblem, ScenarioError
+from famassign.models.summary import capacity_shortfalls
+from famassign.server import worker
+from famassign.server.jobs import JobRunner
+from famassign.server.settings import Settings
+from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
+
+log = logging.getLogger(__name__)
+
+SCENARIO_FILES = frozenset(
+    [CONFIG_FILE] + [f"{name}.{ext}" for name in TABLES for ext in ("csv", "xlsx")]
+)
+"""The file names an upload may hold (the scenario folder's files)."""
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
+
+
+class InvalidScenario(Exception):
+    """The uploaded files are not a valid scenario: every problem, located (HTTP 422)."""
+
+    def __init__(self, problems: Sequence[LocatedProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the uploaded scenario")
+
+
+class InvalidRequest(Exception):
+    """Request options that cannot be used: the option (as `column`) and why (HTTP 422)."""
+
+    def __init__(self, option: str | None, message: str) -> None:
+        self.option, self.message = option, message
+        super().__init__(message)
+
+
+def problem_dict(problem: LocatedProblem) -> dict[str, Any]:
+    """A located problem as the API's JSON: ``{file, row, column, message}``."""
+    return {
+        "file": problem.file,
+        "row": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    }
+
+
+class PlanRequest(BaseModel):
+    """Options of a plan: solve, or reassign when `departed` or `absent` is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
+    seed: int = Field(0, ge=0, description="Seed of the search.")
+    deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
+    workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
+    departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
+    absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
+    until: date | None = Field(None, description="Last day of the absence / temporary cap.")
+    temporary_cap: int | None = Field(None, description="Temporary cap above 40 (with until).")
+
+    @field_validator("departed", "absent", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def kind(self) -> str:
+        """``reassign`` when someone leaves, else ``solve``."""
+        return "reassign" if self.departed or self.absent else "solve"
+
+
+class CompareRequest(BaseModel):
+    """Options of a comparison of the base scenario and its variants."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
+    seed: int = Field(0, ge=0)
+    deterministic: bool = False
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A plan's record with what the API shows: its files' names and whether it is published."""
+
+    plan: PlanInfo
+
+    def as_dict(self, *, details: bool = True) -> dict[str, Any]:
+        """The plan as JSON: id, scenario, options, summary, published..., caseloads and
+        unplaced (with their reasons) when `details`."""
+        p = self.plan
+        out: dict[str, Any] = {
+            "id": p.id,
+            "scenario_id": p.scenario_id,
+            "job_id": p.job_id,
+            "kind": p.kind,
+            "created_at": p.created_at.isoformat(),
+            "status": p.status,
+            "options": p.options,
+            "solver_version": p.solver_version,
+            "seed": p.seed,
+            "runtime_s": p.runtime_s,
+            "published": p.published,
+            "published_at": p.published_at.isoformat() if p.published_at else None,
+            "published_by": p.published_by,
+            "publish_reason": p.publish_reason,
+            "files": p.files,
+            "summary": p.summary,
+        }
+        if details:
+            out["caseloads"] = p.details.get("caseloads", [])
+            out["unplaced"] = p.details.get("unplaced", [])
+        return out
+
+
+def scenario_dict(info: ScenarioInfo) -> dict[str, Any]:
+    """A scenario as JSON."""
+    return {
+        "id": info.id,
+        "name": info.name,
+        "created_at": info.created_at.isoformat(),
+        "content_hash": info.content_hash,
+        "files": info.files,
+        "summary": info.summary,
+    }
+
+
+def job_dict(job: JobInfo, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A job as JSON; `progress` overrides the stored progress of a running job."""
+    live = progress or {"stage": job.stage, "done": job.done, "total": job.total}
+    out: dict[str, Any] = {
+        "id": job.id,
+        "scenario_id": job.scenario_id,
+        "kind": job.kind,
+        "state": job.state,
+        "progress": {
+            "stage": live.get("stage"),
+            "done": live.get("done", 0),
+            "total": live.get("total", 0),
+        },
+        "plan_id": job.plan_id,
+        "message": job.message,
+        "options": job.options,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+    if job.result is not None:
+        out["result"] = job.result
+    return out
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(files: dict[str, str]) -> str:
+    """SHA-256 over the sorted ``name:sha256`` lines of a scenario's files."""
+    lines = "".join(f"{name}:{digest}\n" for name, digest in sorted(files.items()))
+    return _sha256(lines.encode("utf-8"))
+
+
+class Service:
+    """The operations of the server (see the module docstring).
+
+    Parameters
+    ----------
+    settings
+        The server's settings (workspace, limits).
+    store
+        The store of scenarios, jobs, plans and the audit log.
+    runner
+        The job runner (started).
+    """
+
+    def __init__(self, settings: Settings, store: Store, runner: JobRunner) -> None:
+        self.settings = settings
+        self.store = store
+        self.runner = runner
+        self.workspace = settings.workspace.resolve()
+
+    # ------------------------------------------------------------------ scenarios
+
+    def _check_names(self, parts: Sequence[tuple[str, bytes]]) -> list[LocatedProblem]:
+        problems: list[LocatedProblem] = []
+        seen: set[str] = set()
+        if not parts:
+            problems.append(
+                LocatedProblem("files", None, None, "no files: upload families and staff files")
+            )
+        for name, _data in parts:
+            shown = name[:120]
+            if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
+                problems.append(
+                    LocatedProblem(
+                        shown, None, None, "not a plain file name (no folders or special signs)"
+                    )
+                )
+            elif name not in SCENARIO_FILES:
+                problems.append(
+                    LocatedProblem(
+                        shown,
+                        None,
+                        None,
+                        "not a scenario file; expected " + ", ".join(sorted(SCENARIO_FILES)),
+                    )
+                )
+            elif name in seen:
+                problems.append(LocatedProblem(shown, None, None, "uploaded twice"))
+            seen.add(name)
+        return problems
+
+    def create_scenario(self, parts: Sequence[tuple[str, bytes]]) -> ScenarioInfo:
+        """Check uploaded scenario files with the command line's loader and keep them.
+
+        Parameters
+        ----------
+        parts
+            ``(file name, content)`` for each uploaded file (``families.csv``, ``staff.xlsx``,
+            ``scenario.yaml``, ...).
+
+        Returns
+        -------
+        ScenarioInfo
+            The recorded scenario (files in the workspace, content-hashed, summary).
+
+        Raises
+        ------
+        InvalidScenario
+            Every problem found: bad file names (folders, unknown names, duplicates) or the
+            loader's located problems.
+        """
+        problems = self._check_names(parts)
+        if problems:
+            raise InvalidScenario(problems)
+        root = self.workspace / "scenarios"
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
+        try:
+            for name, data in parts:
+                (tmp / name).write_bytes(data)
+            try:
+                loaded = read_scenario(tmp)
+            except ScenarioError as exc:
+                located = [
+                    p if isinstance(p, LocatedProblem) else LocatedProblem("", None, None, str(p))
+                    for p in exc.problems
+                ]
+                raise InvalidScenario(located) from None
+            files = {name: _sha256(data) for name, data in parts}
+            scenario = loaded.scenario
+            active = [s for s in scenario.staff if s.status is StaffStatus.active]
+            summary = {
+                "name": scenario.name,
+                "as_of": scenario.as_of.isoformat(),
+                "families": len(scenario.families),
+                "staff": len(scenario.staff),
+                "active_staff": len(active),
+                "exceptions": len(scenario.exceptions),
+                "exceptions_in_force": len(scenario.exceptions_in_force()),
+                "conflicts": len(scenario.conflicts),
+                "variants": len(scenario.variants),
+                "warnings": [problem_dict(w) for w in loaded.warnings],
+                "notes": list(loaded.notes),
+                "capacity_shortfalls": [str(s) for s in capacity_shortfalls(scenario)],
+            }
+            scenario_id = new_id()
+            final = root / scenario_id
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        info = self.store.record_scenario(
+            scenario_id=scenario_id,
+            name=scenario.name,
+            content_hash=content_hash(files),
+            files=files,
+            folder=str(final.relative_to(self.workspace)),
+            summary=summary,
+        )
+        log.info("scenario %s uploaded (%d files)", info.id, len(files))
+        return info
+
+    def get_scenario(self, scenario_id: str) -> ScenarioInfo:
+        """The scenario; raises NotFoundError."""
+        return self.store.get_scenario(scenario_id)
+
+    def list_scenarios(self) -> list[ScenarioInfo]:
+        """Every scenario, newest first."""
+        return self.store.list_scenarios()
+
+    def scenario_dir(self, scenario: ScenarioInfo) -> Path:
+        """The folder holding a scenario's files."""
+        return self.workspace / scenario.folder
+
+    # ------------------------------------------------------------------ jobs
+
+    def _check_plan_request(self, scenario: ScenarioInfo, request: PlanRequest) -> None:
+        if request.time_limit > self.settings.max_time_limit_s:
+            raise InvalidRequest(
+                "time_limit",
+                f"time_limit {request.time_limit} is above this server's limit of "
+                f"{self.settings.max_time_limit_s} seconds",
+            )
+        try:
+            PlanOptions(time_limit=request.time_limit, seed=request.seed, workers=request.workers)
+        except OptionsError as exc:
+            raise InvalidRequest(None, str(exc)) from None
+        if request.kind == "solve":
+            for name in ("until", "temporary_cap"):
+                if getattr(request, name) is not None:
+                    raise InvalidRequest(name, f"{name} is only for a reassign (departed/absent)")
+            return
+        try:
+            check_arguments(
+                tuple(request.departed), tuple(request.absent), request.until, request.temporary_cap
+            )
+        except UsageError as exc:
+            message = str(exc).replace("--temporary-cap", "temporary_cap").replace("--", "")
+            raise InvalidRequest(None, message) from None
+        staff = {s.staff_id for s in read_scenario(self.scenario_dir(scenario)).scenario.staff}
+        for name in ("departed", "absent"):
+            unknown = [s for s in getattr(request, name) if s not in staff]
+            if unknown:
+                raise InvalidRequest(name, f"unknown staff_id {', '.join(map(repr, unknown))}")
+
+    def start_plan(self, scenario_id: str, request: PlanRequest) -> JobInfo:
+        """Queue a plan (solve, or reassign when someone leaves) of a scenario; return the job.
+
+        Raises
+        ------
+        NotFoundError
+            No such scenario.
+        InvalidRequest
+            Options that cannot be used (out of range, reassign's argument rules, unknown staff).
+        QueueFull
+            Too many jobs waiting.
+        """
+        scenario = self.store.get_scenario(scenario_id)
+        self._check_plan_request(scenario, request)
+        options = request.model_dump(mode="json")
+        options["workers"] = request.workers or self.settings.threads_per_job
+        return self._queue(scenario, request.kind, options)
+
+    def start_compare(self, scenario_id: str, request: CompareRequest) -> JobInfo:
+        """Queue a comparison of the base scenario and its what-if variants; return the job.
+
+        The job's ``result`` holds the comparison table and the staffing analysis when done.
+        Raises NotFoundError, InvalidRequest or QueueFull.
+        """
+        scenario = self.store.get_scenario(scenario_id)
+        if request.time_limit > self.settings.max_time_limit_s:
+            raise InvalidRequest("time_limit", "time_limit is above this server's limit")
+        options = request.model_dump(mode="json")
+        options["workers"] = self.settings.threads_per_job
+        return self._queue(scenario, "compare", options)
+
+    def _queue(self, scenario: ScenarioInfo, kind: str, options: dict[str, Any]) -> JobInfo:
+        if self.runner.queued >= self.settings.max_queued_jobs:
+            from famassign.server.jobs import QueueFull
+
+            raise QueueFull(
+                f"{self.runner.queued} jobs are waiting already (the limit is "
+                f"{self.settings.max_queued_jobs}); try again when some have finished"
+            )
+        job = self.store.create_job(scenario.id, kind, options)
+        spec = worker.JobSpec(
+            job_id=job.id,
+            kind=kind,
+            scenario_dir=str(self.scenario_dir(scenario)),
+            plan_dir=str(self.workspace / "plans" / new_id()),
+            control_dir=str(self.runner.control_dir(job.id)),
+            options=options,
+        )
+        try:
+            self.runner.submit(spec)
+        except Exception as exc:
+            self.store.finish_job(job.id, "failed", message=str(exc))
+            raise
+        log.info("job %s (%s) queued for scenario %s", job.id, kind, scenario.id)
+        return job
+
+    def get_job(self, job_id: str) -> JobInfo:
+        """The job; raises NotFoundError."""
+        return self.store.get_job(job_id)
+
+    def job_view(self, job: JobInfo) -> dict[str, Any]:
+        """The job as JSON, with the live progress of a running job."""
+        live = self.runner.progress(job.id) if job.state == "running" else None
+        return job_dict(job, live)
+
+    def list_jobs(self, scenario_id: str | None = None) -> list[JobInfo]:
+        """Jobs, oldest first (of one scenario when given)."""
+        return self.store.list_jobs(scenario_id=scenario_id)
+
+    def cancel_job(self, job_id: str, *, by: str = "api", reason: str = "") -> JobInfo:
+        """Cancel a queued or running job (audit entry: who, why); its worker stops at once.
+
+        Raises NotFoundError, or ConflictError when the job already ended.
+        """
+        job = self.store.cancel_job(job_id, by=by, reason=reason)
+        self.runner.cancel(job_id)
+        log.info("job %s cancelled", job_id)
+        return job
+
+    # ------------------------------------------------------------------ plans
+
+    def get_plan(self, plan_id: str) -> PlanInfo:
+        """The plan; raises NotFoundError."""
+        return self.store.get_plan(plan_id)
+
+    def list_plans(self, scenario_id: str) -> list[PlanInfo]:
+        """A scenario's plans, newest first (raises NotFoundError for an unknown scenario)."""
+        self.store.get_scenario(scenario_id)
+        return self.store.list_plans(scenario_id)
+
+    def plan_files(self, plan_id: str) -> list[str]:
+        """The names of a plan's output files."""
+        return list(self.store.get_plan(plan_id).files)
+
+    def plan_file(self, plan_id: str, name: str) -> Path:
+        """The path of one output file of a plan.
+
+        Raises NotFoundError when the plan has no file of that name (only the recorded names
+        are served: no path tricks).
+        """
+        plan = self.store.get_plan(plan_id)
+        if name not in plan.files:
+            raise NotFoundError(f"plan {plan_id} has no file {name!r}; it has {plan.files}")
+        path = self.workspace / plan.folder / name
+        if not path.is_file():
+            raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
+        return path
+
+    def publish(self, plan_id: str, *, by: str, reason: str) -> PlanInfo:
+        """Publish a plan (audit entry). Raises ValueError (blank by/reason), NotFoundError,
+        ConflictError (already published)."""
+        plan = self.store.publish(plan_id, by=by, reason=reason)
+        log.info("plan %s published", plan_id)
+        return plan
+
+    def delete_plan(self, plan_id: str, *, by: str, reason: str = "") -> PlanInfo:
+        """Delete an unpublished plan and its files (audit entry). Raises NotFoundError, or
+        ConflictError for a published plan."""
+        plan = self.store.delete_plan(plan_id, by=by, reason=reason)
+        shutil.rmtree(self.workspace / plan.folder, ignore_errors=True)
+        log.info("plan %s deleted", plan_id)
+        return plan
+
+    # ------------------------------------------------------------------ answers computed now
+
+    def recommend(self, scenario_id: str, family_id: str, top: int = 5) -> dict[str, Any]:
+        """Staff ranked for one family of a scenario, with the reasons (computed in a worker).
+
+        Raises NotFoundError (scenario or family), TimeoutError (request time limit).
+        """
+        from famassign.solver.recommend import RecommendError
+
+        scenario = self.store.get_scenario(scenario_id)
+        try:
+            return self.runner.call(
+                worker.recommendation_of, str(self.scenario_dir(scenario)), family_id, top
+            )
+        except RecommendError as exc:
+            raise NotFoundError(str(exc)) from None
+
+    def staffing(self, scenario_id: str) -> dict[str, Any]:
+        """The staffing analysis of a scenario (computed in a worker).
+
+        Raises NotFoundError, TimeoutError (request time limit).
+        """
+        scenario = self.store.get_scenario(scenario_id)
+        return self.runner.call(worker.staffing_of, str(self.scenario_dir(scenario)))
+
+
+__all__ = [
+    "SCENARIO_FILES",
+    "CompareRequest",
+    "InvalidRequest",
+    "InvalidScenario",
+    "PlanRequest",
+    "PlanView",
+    "Service",
+    "content_hash",
+    "job_dict",
+    "problem_dict",
+    "scenario_dict",
+]

@@ -1,0 +1,121 @@
+"""Settings of ``famassign serve``: where it keeps its data, who may call it, and its limits.
+
+The **workspace** folder holds everything the server keeps on disk: ``famassign.db`` (the SQLite
+store, unless a database URL is given), ``scenarios/<id>/`` (uploaded files), ``plans/<id>/``
+(each plan's output files) and ``jobs/<id>/`` (a running job's progress and cancel flag). Its
+default is ``$FAMASSIGN_WORKSPACE`` when set, otherwise ``$XDG_DATA_HOME/famassign`` (usually
+``~/.local/share/famassign``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+"""Largest request body accepted (an upload of scenario files); larger answers 413."""
+MAX_QUEUED_JOBS = 64
+"""Most jobs waiting for a worker at once; one more answers 429."""
+REQUEST_TIMEOUT_S = 60.0
+"""Longest a request computing an answer itself (recommend, staffing) may take; then 504."""
+MAX_TIME_LIMIT_S = 3600.0
+"""Largest time limit a plan may ask for."""
+TOKEN_ENV = "FAMASSIGN_TOKEN"
+WORKSPACE_ENV = "FAMASSIGN_WORKSPACE"
+DATABASE_FILE = "famassign.db"
+
+
+def default_workspace() -> Path:
+    """``$FAMASSIGN_WORKSPACE``, else ``$XDG_DATA_HOME/famassign`` (~/.local/share/famassign)."""
+    explicit = os.environ.get(WORKSPACE_ENV)
+    if explicit:
+        return Path(explicit)
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "famassign"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def new_token() -> str:
+    """A fresh random access token (48 hex digits)."""
+    return secrets.token_hex(24)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to start.
+
+    Parameters
+    ----------
+    workspace
+        Folder for the database, uploaded scenarios, plans and job files (created if missing).
+    token
+        The access token; every endpoint but ``/api/v1/health`` needs it.
+    database_url
+        SQLAlchemy URL of the store; None: ``sqlite:///<workspace>/famassign.db``.
+    token_generated
+        True when the token was made at start (it is then printed once with the URL).
+    max_upload_bytes, max_queued_jobs, request_timeout_s, max_time_limit_s
+        The limits (see the module constants).
+    job_processes
+        Worker processes solving jobs side by side (default: the cores available).
+    solver_threads
+        Solver threads per job (default: cores / job_processes, at least 1).
+    """
+
+    workspace: Path
+    token: str
+    database_url: str | None = None
+    token_generated: bool = False
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_queued_jobs: int = MAX_QUEUED_JOBS
+    request_timeout_s: float = REQUEST_TIMEOUT_S
+    max_time_limit_s: float = MAX_TIME_LIMIT_S
+    job_processes: int = field(default_factory=_cores)
+    solver_threads: int | None = None
+
+    @property
+    def store_url(self) -> str:
+        """The database URL the store opens."""
+        return self.database_url or f"sqlite:///{self.workspace.resolve() / DATABASE_FILE}"
+
+    @property
+    def threads_per_job(self) -> int:
+        """Solver threads each job gets."""
+        return self.solver_threads or max(1, _cores() // max(1, self.job_processes))
+
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MAX_QUEUED_JOBS",
+    "MAX_TIME_LIMIT_S",
+    "MAX_UPLOAD_BYTES",
+    "REQUEST_TIMEOUT_S",
+    "TOKEN_ENV",
+    "WORKSPACE_ENV",
+    "Settings",
+    "default_workspace",
+    "is_loopback",
+    "new_token",
+]

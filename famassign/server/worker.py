@@ -1,0 +1,328 @@
+"""What runs inside a job's worker process: plan, compare, recommend, staffing.
+
+The server never solves in its own process: :class:`famassign.server.jobs.JobRunner` sends a
+:class:`JobSpec` to a worker of its process pool, which calls :func:`run_job`. The worker
+
+- reads the uploaded scenario with the same loader as the command line,
+- reports progress into ``<control>/progress.json`` (replaced atomically, read by the server),
+- stops the search when ``<control>/cancel`` appears (the best plan so far is then dropped),
+- writes the plan with :func:`famassign.outputs.write_plan` into its folder, atomically
+  (:func:`famassign.safe_io.atomic_output_dir`): the folder is complete or absent,
+- returns a small JSON-safe dict the server records in the store.
+
+A watchdog thread ends the worker when the server process is gone (killed), so no orphan solves
+on. Logs carry job and scenario identifiers only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from famassign.models.loading import read_scenario
+from famassign.safe_io import MARKER
+from famassign.solver.options import PlanOptions
+from famassign.solver.stop import StopSignal
+
+log = logging.getLogger(__name__)
+
+PROGRESS_FILE = "progress.json"
+CANCEL_FILE = "cancel"
+_PROGRESS_EVERY_S = 0.25
+_WATCH_EVERY_S = 0.2
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job for a worker: what to compute, from which scenario folder, into which folder.
+
+    `kind` is ``solve``, ``reassign`` or ``compare``; `options` the checked request options
+    (time_limit, seed, deterministic, workers; departed, absent, until, temporary_cap);
+    `plan_dir` the plan's final folder (unused by compare); `control_dir` the job's folder of
+    progress and cancel files.
+    """
+
+    job_id: str
+    kind: str
+    scenario_dir: str
+    plan_dir: str
+    control_dir: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class JobCancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)  # the server is gone: stop at once, write nothing more
+
+
+def init_worker(parent: int, level: int = logging.WARNING) -> None:
+    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), and a
+    watchdog that ends this worker when the server dies."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def warm_up() -> bool:
+    """Import the solver stack once, so the first job does not pay for it."""
+    import famassign.compare
+    import famassign.outputs
+    import famassign.solver  # noqa: F401
+
+    return True
+
+
+def _progress_writer(control: Path) -> Callable[[str, int, int], None]:
+    last = [0.0]
+
+    def update(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < _PROGRESS_EVERY_S and done < total:
+            return
+        last[0] = now
+        tmp = control / f".{PROGRESS_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps({"stage": stage, "done": done, "total": total}))
+        os.replace(tmp, control / PROGRESS_FILE)
+
+    return update
+
+
+def read_progress(control: Path) -> dict[str, Any] | None:
+    """The last progress a worker reported for the job whose control folder is `control`."""
+    try:
+        value = json.loads((control / PROGRESS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class _CancelWatch:
+    """Stops the solve when the cancel file appears."""
+
+    def __init__(self, control: Path, stop: StopSignal) -> None:
+        self._control, self._stop = control, stop
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cancelled(self) -> bool:
+        return (self._control / CANCEL_FILE).exists()
+
+    def _run(self) -> None:
+        while not self._done.wait(_WATCH_EVERY_S):
+            if self.cancelled:
+                self._stop.stop()
+                return
+
+    def __enter__(self) -> _CancelWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+
+
+def plan_options(options: dict[str, Any], stop: StopSignal | None = None) -> PlanOptions:
+    """PlanOptions from a job's options (raises OptionsError for a value out of range)."""
+    return PlanOptions(
+        time_limit=float(options.get("time_limit", 30.0)),
+        seed=int(options.get("seed", 0)),
+        workers=options.get("workers"),
+        deterministic=bool(options.get("deterministic", False)),
+        stop=stop,
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return records
+
+
+def plan_files(folder: Path) -> list[str]:
+    """The names of a plan folder's files (without famassign's marker), sorted."""
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
+
+
+def run_job(spec: JobSpec) -> dict[str, Any]:
+    """Compute one job in this worker process; see the module docstring.
+
+    Returns
+    -------
+    dict
+        For a plan: ``status``, ``seed``, ``runtime_s``, ``version``, ``summary``,
+        ``details`` (caseloads, unplaced, exceptions_used) and ``files``. For a comparison:
+        ``result`` (the comparison table and the staffing analysis).
+
+    Raises
+    ------
+    JobCancelled
+        When the cancel file appeared while the job ran (nothing is written).
+    """
+    control = Path(spec.control_dir)
+    control.mkdir(parents=True, exist_ok=True)
+    stop = StopSignal()
+    progress = _progress_writer(control)
+    started = time.monotonic()
+    log.info("job %s (%s) started in process %d", spec.job_id, spec.kind, os.getpid())
+    loaded = read_scenario(spec.scenario_dir)
+    with _CancelWatch(control, stop) as watch:
+        if spec.kind == "compare":
+            outcome = _compare(loaded.scenario, plan_options(spec.options, stop))
+        else:
+            outcome = _plan(spec, loaded.scenario, plan_options(spec.options, stop), progress)
+        if watch.cancelled:
+            raise JobCancelled(spec.job_id)
+    log.info("job %s finished in %.2fs", spec.job_id, time.monotonic() - started)
+    return outcome
+
+
+def _plan(
+    spec: JobSpec,
+    scenario: Any,
+    options: PlanOptions,
+    progress: Callable[[str, int, int], None],
+) -> dict[str, Any]:
+    from famassign.outputs import summary_dict, write_plan
+
+    if spec.kind == "reassign":
+        from famassign.commands.reassign import reassignment_section, summary_extra
+        from famassign.solver.reassign import reassign
+
+        until = spec.options.get("until")
+        outcome = reassign(
+            scenario,
+            departed=tuple(spec.options.get("departed") or ()),
+            absent=tuple(spec.options.get("absent") or ()),
+            until=date.fromisoformat(until) if until else None,
+            temporary_cap=spec.options.get("temporary_cap"),
+            options=options,
+            progress=progress,
+        )
+        if options.stop is not None and options.stop.stopped:
+            raise JobCancelled(spec.job_id)
+        result, planned = outcome.result, outcome.scenario
+        extra = summary_extra(outcome)
+        write_plan(
+            result,
+            planned,
+            spec.plan_dir,
+            extra=extra,
+            extra_files={"moves.csv": outcome.moves_frame()},
+            extra_sections=[reassignment_section(outcome)],
+        )
+    else:
+        from famassign.solver import solve
+
+        result = solve(scenario, options, progress=progress)
+        if options.stop is not None and options.stop.stopped:
+            raise JobCancelled(spec.job_id)
+        planned, extra = scenario, None
+        write_plan(result, planned, spec.plan_dir)
+    return {
+        "status": result.status.value,
+        "seed": result.seed,
+        "runtime_s": result.runtime_s,
+        "version": result.version,
+        "summary": summary_dict(result, planned, extra=extra),
+        "details": {
+            "caseloads": _records(result.caseloads_frame()),
+            "unplaced": [u.model_dump() for u in result.unplaced],
+            "exceptions_used": list(result.exceptions_used),
+        },
+        "files": plan_files(Path(spec.plan_dir)),
+    }
+
+
+def _compare(scenario: Any, options: PlanOptions) -> dict[str, Any]:
+    from famassign.compare import compare
+
+    comparison = compare(scenario, options, processes=1)
+    result: dict[str, Any] = {
+        "comparison": _records(comparison.frame),
+        "runtime_s": comparison.runtime_s,
+    }
+    if comparison.staffing is not None:
+        result["staffing"] = staffing_dict(comparison.staffing)
+    return {"result": result}
+
+
+def staffing_dict(answer: Any) -> dict[str, Any]:
+    """A StaffingAnswer as JSON: totals, the needs per group and what each exception carries."""
+    return {
+        "families": answer.families,
+        "additional_staff": answer.total_staff,
+        "proven_fewest": answer.proven_fewest,
+        "lower_bound": answer.lower_bound,
+        "cap_per_new_staff": answer.cap_per_new_staff,
+        "placed_with_exceptions": answer.placed_with_exceptions,
+        "unplaced_without_exceptions": answer.unplaced_without_exceptions,
+        "needs": _records(answer.needs_frame()),
+        "exceptions": _records(answer.exceptions_frame()),
+        "not_placeable": list(answer.not_placeable),
+        "text": answer.text(),
+    }
+
+
+def staffing_of(scenario_dir: str) -> dict[str, Any]:
+    """The staffing analysis of the scenario in `scenario_dir` (run in a worker)."""
+    from famassign.scenarios.staffing import staffing
+
+    return staffing_dict(staffing(read_scenario(scenario_dir).scenario))
+
+
+def recommendation_of(scenario_dir: str, family_id: str, top: int) -> dict[str, Any]:
+    """Staff ranked for one family of the scenario in `scenario_dir` (run in a worker).
+
+    Raises RecommendError when the family is unknown.
+    """
+    from dataclasses import asdict
+
+    from famassign.solver.recommend import recommend
+
+    answer = recommend(read_scenario(scenario_dir).scenario, family_id, top=top)
+    return {
+        "family_id": answer.family_id,
+        "new_family": answer.new_family,
+        "candidates": [asdict(c) | {"above_cap": c.above_cap} for c in answer.candidates],
+        "also_eligible": list(answer.also_eligible),
+        "excluded": [{"staff_id": e.staff_id, "rules": list(e.rules)} for e in answer.excluded],
+    }
+
+
+__all__ = [
+    "CANCEL_FILE",
+    "PROGRESS_FILE",
+    "JobCancelled",
+    "JobSpec",
+    "init_worker",
+    "plan_files",
+    "plan_options",
+    "read_progress",
+    "recommendation_of",
+    "run_job",
+    "staffing_dict",
+    "staffing_of",
+    "warm_up",
+]

@@ -1,0 +1,97 @@
+"""The store's tables as SQLAlchemy 2 ORM classes (the schema Alembic migrations create).
+
+Four tables: ``scenarios`` (uploaded scenario folders, content-hashed), ``jobs`` (a plan or a
+comparison being computed), ``plans`` (a finished plan's record: options, solver version, seed,
+runtime, the folder of its output files, and its publication) and ``audit_log`` (every publish,
+cancellation and deletion: who, when, why). Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class ScenarioRecord(Base):
+    """An uploaded scenario: its files (name -> SHA-256) live in `folder` (workspace-relative)."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    folder: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobRecord(Base):
+    """A job: `kind` is solve, reassign or compare; `state` queued/running/done/failed/cancelled."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    stage: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PlanRecord(Base):
+    """A finished plan: its output files in `folder` (workspace-relative), and its publication."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str | None] = mapped_column(
+        ForeignKey("scenarios.id"), nullable=True, index=True
+    )
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    folder: Mapped[str] = mapped_column(String(500))
+    files: Mapped[list[str]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    solver_version: Mapped[str] = mapped_column(String(50))
+    seed: Mapped[int] = mapped_column(Integer)
+    runtime_s: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    publish_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditRecord(Base):
+    """One entry of the audit log: `action` publish, cancel or delete, on a plan or a job."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+__all__ = ["AuditRecord", "Base", "JobRecord", "PlanRecord", "ScenarioRecord"]

@@ -1,0 +1,191 @@
+"""The store (famassign.store) on SQLite and on PostgreSQL: migrations, scenarios, the life of a
+job, plans, publication, deletion and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from postgres_cluster import database_on, postgres_server
+from sqlalchemy import inspect
+
+from famassign.store import (
+    INTERRUPTED,
+    ConflictError,
+    NotFoundError,
+    Store,
+    database_url,
+    redacted,
+)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        opened = Store(f"sqlite:///{tmp_path / 'famassign.db'}")
+        yield opened
+        opened.close()
+        return
+    with database_on(request.getfixturevalue("postgres")) as url:
+        opened = Store(url)
+        assert opened.engine.dialect.name == "postgresql"
+        assert opened.engine.dialect.driver == "psycopg"
+        yield opened
+        opened.close()
+
+
+def _scenario(store: Store, name: str = "Springfield") -> str:
+    return store.record_scenario(
+        name=name,
+        content_hash="ab" * 32,
+        files={"families.csv": "cd" * 32, "staff.csv": "ef" * 32},
+        folder="scenarios/x",
+        summary={"families": 3},
+    ).id
+
+
+def _plan(store: Store, scenario_id: str | None, job_id: str | None = None) -> str:
+    return store.record_plan(
+        scenario_id=scenario_id,
+        job_id=job_id,
+        folder="plans/p",
+        files=["assignments.csv", "summary.json"],
+        options={"time_limit": 5.0, "seed": 2},
+        solver_version="0.1.0",
+        seed=2,
+        runtime_s=1.25,
+        status="optimal",
+        summary={"status": "optimal", "assigned": 3},
+        details={"unplaced": [{"family_id": "f9", "reason": "no staff speaks zh"}]},
+    ).id
+
+
+def test_migrations_create_the_schema_and_are_idempotent(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"scenarios", "jobs", "plans", "audit_log", "alembic_version"} <= tables
+    store.upgrade()  # again: nothing to do, nothing lost
+    scenario_id = _scenario(store)
+    store.upgrade()
+    assert store.get_scenario(scenario_id).name == "Springfield"
+
+
+def test_scenarios_are_kept_with_their_hashes(store: Store) -> None:
+    first = _scenario(store, "one")
+    second = _scenario(store, "two")
+    info = store.get_scenario(first)
+    assert info.files == {"families.csv": "cd" * 32, "staff.csv": "ef" * 32}
+    assert info.content_hash == "ab" * 32 and info.summary == {"families": 3}
+    assert info.created_at.tzinfo is not None
+    assert [s.id for s in store.list_scenarios()] == [second, first]
+    with pytest.raises(NotFoundError):
+        store.get_scenario("nope")
+
+
+def test_job_life_and_cancellation_audit(store: Store) -> None:
+    scenario_id = _scenario(store)
+    job = store.create_job(scenario_id, "solve", {"time_limit": 5})
+    assert job.state == "queued" and job.plan_id is None
+    assert store.start_job(job.id).state == "running"
+    store.update_progress(job.id, "balance", 3, 10)
+    running = store.get_job(job.id)
+    assert (running.stage, running.done, running.total) == ("balance", 3, 10)
+    plan_id = _plan(store, scenario_id, job.id)
+    done = store.finish_job(job.id, "done", plan_id=plan_id)
+    assert done.state == "done" and done.plan_id == plan_id and done.finished_at is not None
+    # a final job keeps its state
+    assert store.finish_job(job.id, "failed", message="late").state == "done"
+    with pytest.raises(ConflictError):
+        store.cancel_job(job.id, by="ana", reason="x")
+    with pytest.raises(ValueError):
+        store.finish_job(job.id, "running")
+
+    other = store.create_job(scenario_id, "reassign", {"departed": ["s1"]})
+    cancelled = store.cancel_job(other.id, by="ana", reason="wrong staff member")
+    assert cancelled.state == "cancelled" and "ana" in (cancelled.message or "")
+    assert store.start_job(other.id).state == "cancelled"  # a cancelled job never starts
+    entries = store.audit_log(job_id=other.id)
+    assert [(e.action, e.by, e.reason) for e in entries] == [
+        ("cancel", "ana", "wrong staff member")
+    ]
+    assert [j.id for j in store.list_jobs(states=["cancelled"])] == [other.id]
+    with pytest.raises(NotFoundError):
+        store.create_job("nope", "solve", {})
+
+
+def test_running_jobs_are_interrupted_at_restart(store: Store) -> None:
+    scenario_id = _scenario(store)
+    queued = store.create_job(scenario_id, "solve", {})
+    running = store.start_job(store.create_job(scenario_id, "solve", {}).id)
+    finished = store.create_job(scenario_id, "solve", {})
+    store.finish_job(finished.id, "done")
+    assert sorted(store.interrupt_running_jobs()) == sorted([queued.id, running.id])
+    for job_id in (queued.id, running.id):
+        job = store.get_job(job_id)
+        assert job.state == "failed" and job.message == INTERRUPTED
+    assert store.get_job(finished.id).state == "done"
+    assert store.interrupt_running_jobs() == []
+
+
+def test_plans_publish_delete_and_audit(store: Store) -> None:
+    scenario_id = _scenario(store)
+    kept, dropped = _plan(store, scenario_id), _plan(store, scenario_id)
+    cli_plan = _plan(store, None)  # a plan written by the command line has no scenario record
+    plan = store.get_plan(kept)
+    assert plan.options == {"time_limit": 5.0, "seed": 2} and plan.runtime_s == 1.25
+    assert plan.details["unplaced"][0]["family_id"] == "f9" and not plan.published
+    assert {p.id for p in store.list_plans(scenario_id)} == {kept, dropped}
+    assert {p.id for p in store.list_plans()} == {kept, dropped, cli_plan}
+
+    with pytest.raises(ValueError):
+        store.publish(kept, by=" ", reason="x")
+    published = store.publish(kept, by="J. Rivera", reason="plan of record")
+    assert published.published and published.published_by == "J. Rivera"
+    assert published.published_at is not None and published.publish_reason == "plan of record"
+    with pytest.raises(ConflictError):
+        store.publish(kept, by="someone", reason="again")
+    with pytest.raises(ConflictError):
+        store.delete_plan(kept, by="someone")
+    assert store.get_plan(kept) == published  # unchanged by the refused operations
+
+    assert [p.id for p in store.list_plans(scenario_id, published=True)] == [kept]
+    assert [p.id for p in store.list_plans(scenario_id, published=False)] == [dropped]
+    store.delete_plan(dropped, by="ana", reason="draft")
+    with pytest.raises(NotFoundError):
+        store.get_plan(dropped)
+    with pytest.raises(NotFoundError):
+        store.delete_plan(dropped, by="ana")
+    log = store.audit_log()
+    assert [(e.action, e.plan_id, e.by) for e in log] == [
+        ("publish", kept, "J. Rivera"),
+        ("delete", dropped, "ana"),
+    ]
+    assert [e.action for e in store.audit_log(plan_id=kept)] == ["publish"]
+    with pytest.raises(NotFoundError):
+        _plan(store, "no-such-scenario")
+
+
+def test_store_survives_reopening(store: Store) -> None:
+    scenario_id = _scenario(store)
+    plan_id = _plan(store, scenario_id)
+    store.publish(plan_id, by="ana", reason="of record")
+    store.close()
+    again = Store(store.url)
+    try:
+        assert again.get_plan(plan_id).published_by == "ana"
+        assert [e.action for e in again.audit_log()] == ["publish"]
+    finally:
+        again.close()
+
+
+def test_urls() -> None:
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert "secret" not in redacted("postgresql://u:secret@h/db")

@@ -15,6 +15,7 @@ from famassign import __version__
 from famassign.commands import (
     compare,
     history,
+    plan_store,
     reassign,
     recommend,
     serve,
@@ -74,6 +75,7 @@ app.command("demo")(solve.demo)
 app.command("update")(update.update)
 app.command("diff")(history.diff)
 app.command("timeline")(history.timeline_command)
+app.command("history")(plan_store.history)
 app.command("serve")(serve.serve)
 
 

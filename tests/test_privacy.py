@@ -64,6 +64,8 @@ def _is_family_record(file: str) -> bool:
 
 def _file_leaks(file: str, text: str) -> list[str]:
     return _leaks(text, FAMILY_RECORD_SENTINELS if _is_family_record(file) else FILE_SENTINELS)
+
+
 """None of these may appear in any output file."""
 EXTRA_COLUMNS = ("parent_name", "notes", "income")
 

@@ -558,3 +558,29 @@ def test_next_families_releases_a_pin_that_moved() -> None:
     assert nxt[1].current_staff_id == "A"
     kept = next_families(sc, {"P": "A", "Q": None})
     assert kept[0].pinned and kept[1].current_staff_id is None
+
+
+def test_store_records_plans_history_lists_them_and_diff_reads_ids(tmp_path: Path) -> None:
+    sc = leave_scenario()
+    folder = write_scenario(sc, tmp_path / "prog")
+    db = tmp_path / "plans.sqlite"
+    res = _run("solve", folder, "--out", tmp_path / "p0", "--time-limit", "1", "--store", db)
+    assert res.exit_code == 0, res.output
+    first = res.output.split("recorded in the plan store as ")[1].split()[0]
+    res = _run(
+        "reassign", folder, "--out", tmp_path / "p1", "--absent", "X", "--until",
+        UNTIL.isoformat(), "--as-of", "2026-09-01", "--time-limit", "1", "--store", db,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    second = res.output.split("recorded in the plan store as ")[1].split()[0]
+    res = _run("history", "--store", db, "--out", tmp_path / "h")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[1].startswith(f"{first}\t{AS_OF.isoformat()}\tsolve\t")
+    assert lines[2].startswith(f"{second}\t2026-09-01\treassign\t")
+    periods = pd.read_csv(tmp_path / "h" / "assignment_periods.csv", dtype=str)
+    assert set(periods[periods["family_id"] == "X0"]["start"]) == {AS_OF.isoformat(), "2026-09-01"}
+    res = _run("diff", first, second, "--store", db)
+    assert res.exit_code == 0 and "6 moved" in res.output, res.output
+    res = _run("diff", first, "nope", "--store", db)
+    assert res.exit_code == 2 and "'nope'" in res.output

@@ -10,14 +10,18 @@ from pathlib import Path
 import typer
 
 from famassign.commands.common import UsageError, guarded
+from famassign.commands.plan_store import plan_folder
 from famassign.history import PlanFolderError, diff_plans, read_plan, timeline
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 
 
 @guarded
 def diff(
-    before: Path = typer.Argument(..., help="The earlier plan's output folder."),
-    after: Path = typer.Argument(..., help="The later plan's output folder."),
+    before: Path = typer.Argument(..., help="The earlier plan's output folder (or id: --store)."),
+    after: Path = typer.Argument(..., help="The later plan's output folder (or id: --store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="Read BEFORE and AFTER as plan ids in this plan store."
+    ),
     out: Path | None = typer.Option(
         None,
         "--out",
@@ -25,6 +29,8 @@ def diff(
     ),
 ) -> int:
     """Families moved, caseloads changed, exceptions started and ended between two plans."""
+    if store is not None:
+        before, after = plan_folder(store, str(before)), plan_folder(store, str(after))
     try:
         result = diff_plans(read_plan(before), read_plan(after))
     except PlanFolderError as exc:

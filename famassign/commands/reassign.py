@@ -33,6 +33,7 @@ from famassign.commands.common import (
     parse_date,
     progress_display,
 )
+from famassign.commands.plan_store import STORE, record_plan
 from famassign.handover import handover_outputs
 from famassign.models import StaffStatus
 from famassign.models.absence import ABSENCES_CSV, absences_frame, read_absences
@@ -164,6 +165,7 @@ def reassign(
         help="Temporary cap above 40 for the remaining staff (needs --until).",
     ),
     as_of: str | None = AS_OF,
+    store: str | None = STORE,
     time_limit: float = TIME_LIMIT,
     seed: int = SEED,
     workers: int | None = WORKERS,
@@ -205,6 +207,19 @@ def reassign(
     except ReassignError as exc:
         raise UsageError(str(exc)) from None
     code = finish(outcome.result, outcome.scenario, out, **reassign_outputs(outcome))
+    record_plan(
+        store,
+        out,
+        outcome.result,
+        "reassign",
+        departed=list(gone),
+        absent=list(away),
+        until=end,
+        temporary_cap=temporary_cap,
+        as_of=outcome.scenario.as_of,
+        time_limit=time_limit,
+        seed=seed,
+    )
     typer.echo(
         f"reassign: {outcome.count(MoveKind.leaving)} families of leaving staff moved, "
         f"{outcome.count(MoveKind.room)} other families moved, "

@@ -20,6 +20,7 @@ from famassign.commands.common import (
     load_for_command,
     progress_display,
 )
+from famassign.commands.plan_store import STORE, record_plan
 from famassign.models import Scenario
 from famassign.safe_io import check_output_dir
 from famassign.scenarios.example import example_path
@@ -41,7 +42,13 @@ def variant_scenario(scenario: Scenario, name: str, seed: int) -> Scenario:
     raise UsageError(f"--variant {name!r} is not a variant of this scenario (variants: {names})")
 
 
-def _solve_folder(folder: Path, out: Path, run: RunOptions, variant: str | None = None) -> int:
+def _solve_folder(
+    folder: Path,
+    out: Path,
+    run: RunOptions,
+    variant: str | None = None,
+    store: str | None = None,
+) -> int:
     loaded = load_for_command(folder)
     scenario = loaded.scenario
     extra = {}
@@ -53,7 +60,11 @@ def _solve_folder(folder: Path, out: Path, run: RunOptions, variant: str | None 
         result = interruptible(
             lambda stop: solve_plan(scenario, run.plan_options(stop=stop), progress=progress)
         )
-    return finish(result, scenario, out, extra=extra)
+    code = finish(result, scenario, out, extra=extra)
+    record_plan(
+        store, out, result, "solve", time_limit=run.time_limit, seed=run.seed, variant=variant
+    )
+    return code
 
 
 @guarded
@@ -67,10 +78,11 @@ def solve(
     variant: str | None = typer.Option(
         None, "--variant", help="Plan this what-if variant of scenario.yaml (full outputs)."
     ),
+    store: str | None = STORE,
 ) -> int:
     """Write a plan for every family: exit 0 all placed, 3 some unplaced, 2 invalid input."""
     return _solve_folder(
-        scenario, out, RunOptions(time_limit, seed, workers, deterministic), variant
+        scenario, out, RunOptions(time_limit, seed, workers, deterministic), variant, store
     )
 
 

@@ -31,6 +31,7 @@ from famassign.commands.common import (
     parse_date,
     progress_display,
 )
+from famassign.commands.plan_store import STORE, record_plan
 from famassign.handover import handover_outputs
 from famassign.models.absence import ABSENCES_CSV, absences_frame, read_absences
 from famassign.report import ReportSection
@@ -118,6 +119,7 @@ def update(
         help="At most K of a staff member's families moved away (the outputs say when the bound "
         "costs a placement).",
     ),
+    store: str | None = STORE,
     time_limit: float = TIME_LIMIT,
     seed: int = SEED,
     workers: int | None = WORKERS,
@@ -160,6 +162,16 @@ def update(
         },
         extra_sections=[update_section(outcome)],
         extra_documents=documents,
+    )
+    record_plan(
+        store,
+        out,
+        outcome.result,
+        "update",
+        as_of=outcome.scenario.as_of,
+        max_moves_per_staff=max_moves_per_staff,
+        time_limit=time_limit,
+        seed=seed,
     )
     typer.echo(
         f"update: {outcome.count(MoveKind.new)} new families placed, "

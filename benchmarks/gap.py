@@ -31,8 +31,8 @@ from famassign.solver.assignment import (
 )
 from famassign.solver.balance import SolverSettings
 
-GAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "gap"
-"""Where the OR-Library instances live: ``shared/`` next to the repository checkout."""
+GAP_DIR = Path(__file__).resolve().parent / "data" / "gap"
+"""Where the OR-Library instances live, in the repository (their source: ``README.md`` there)."""
 
 CSV_HEADER = ("instance", "sense", "objective", "best_known", "gap_pct", "seconds")
 

@@ -29,10 +29,11 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
-from famassign.models.loading import LoadedScenario, read_scenario, scenario_from_frames
+from famassign.models.loading import LoadedScenario
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios import example_path, generate
+from famassign.scenarios.reading import read_scenario, scenario_from_frames
 from famassign.scenarios.staffing import StaffingAnswer, staffing
 from famassign.solver import (
     Evaluation,

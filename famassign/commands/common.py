@@ -27,10 +27,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from famassign.models import Scenario
-from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan
 from famassign.safe_io import OutputDirError
+from famassign.scenarios.reading import read_scenario
 from famassign.solver import DEFAULT_TIME_LIMIT, PlanOptions, Result
 from famassign.solver.stop import StopSignal
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.domain import StaffStatus
-from famassign.models.loading import CONFIG_FILE, TABLES, read_scenario
+from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.summary import capacity_shortfalls
 from famassign.server import worker

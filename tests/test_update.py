@@ -4,6 +4,7 @@ and timeline, solve --variant."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import shutil
@@ -14,11 +15,13 @@ from typing import Any
 import builders
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from independent_mip import Levels, independent_levels
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from famassign.history import diff_plans, read_plan, timeline
+from famassign.history import PlanRecord, diff_plans, read_plan, timeline
 from famassign.models import CapException, Conflict, Family, Intensity, Scenario
 from famassign.models.absence import AbsenceMove, read_absences
 from famassign.models.loading import load_scenario
@@ -584,3 +587,72 @@ def test_store_records_plans_history_lists_them_and_diff_reads_ids(tmp_path: Pat
     assert res.exit_code == 0 and "6 moved" in res.output, res.output
     res = _run("diff", first, "nope", "--store", db)
     assert res.exit_code == 2 and "'nope'" in res.output
+
+
+# ----------------------------------------------------------------------------- history properties
+
+STAFF_IDS = ["A", "B", "C", None]
+plans_strategy = st.lists(
+    st.dictionaries(
+        st.sampled_from([f"F{i}" for i in range(8)]), st.sampled_from(STAFF_IDS), max_size=8
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def _record(k: int, staff_of: dict[str, str | None]) -> PlanRecord:
+    counts = pd.Series([s for s in staff_of.values() if s]).value_counts()
+    caseloads = pd.DataFrame(
+        {
+            "staff_id": ["A", "B", "C"],
+            "families": [str(int(counts.get(s, 0))) for s in "ABC"],
+            "weighted_load": [str(2.0 * int(counts.get(s, 0))) for s in "ABC"],
+            "exception_id": ["W1" if counts.get(s, 0) >= 3 else "" for s in "ABC"],
+        }
+    )
+    exception_of = {s: "W1" for s in "ABC" if counts.get(s, 0) >= 3}
+    return PlanRecord(
+        Path(f"p{k}"), AS_OF + timedelta(days=10 * k), staff_of, caseloads, exception_of
+    )
+
+
+@given(plans_strategy)
+@settings(max_examples=60, deadline=None)
+def test_diff_replays_and_timeline_covers_every_plan_day(
+    plans: list[dict[str, str | None]],
+) -> None:
+    """Applying the diff of consecutive plans to the first gives the second; the timeline's
+    periods of a family never overlap and name, on each plan's day, that plan's staff member;
+    exception days add up to the plans' spans."""
+    records = [_record(k, p) for k, p in enumerate(plans)]
+    for a, b in itertools.pairwise(records):
+        changes = _nulls_as_none(diff_plans(a, b).families)
+        replay = dict(a.staff_of)
+        for fid, change, _, target in changes.itertuples(index=False, name=None):
+            if change == "withdrawn":
+                del replay[fid]
+            else:
+                replay[fid] = target
+        assert replay == b.staff_of
+    t = timeline(list(reversed(records)))
+    periods = _nulls_as_none(t.periods)
+    for fid in {f for r in records for f in r.staff_of}:
+        group = periods[periods["family_id"] == fid]
+        spans = sorted(
+            zip(group["start"], group["end"], group["staff_id"], strict=True),
+            key=lambda span: span[0],
+        )
+        for (_, end, _), (start, _, _) in itertools.pairwise(spans):
+            assert end is not None and end < start
+        for r in records:
+            covering = [
+                s for start, end, s in spans if start <= r.as_of and (end is None or r.as_of <= end)
+            ]
+            assert covering == ([r.staff_of[fid]] if fid in r.staff_of else [])
+    used = sum(len(r.exception_of) for r in records)
+    assert (len(t.exception_days) == 0) == (used == 0)
+
+
+def _nulls_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), None)

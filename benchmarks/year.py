@@ -45,8 +45,7 @@ class Month:
 
 
 def _rebuilt(scenario: Scenario, **changes: object) -> Scenario:
-    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
-    return Scenario(**(fields | changes))
+    return scenario.rebuilt(**changes)
 
 
 def churn(

@@ -6,7 +6,7 @@ The public API, for scripts and other tools (``import famassign as fa``)::
 
     scenario = fa.read_scenario(fa.example_path()).scenario
     result = fa.solve(scenario, fa.PlanOptions(time_limit=10, seed=1))
-    assert fa.evaluate(scenario, result.plan(), result.exception_of()).ok
+    assert fa.evaluate(scenario, result.plan(), result.exception_of()).violations == []
     fa.write_plan(result, scenario, "my-plan")
 
 Everything listed in ``__all__`` is supported; the sub-packages (``famassign.models``,
@@ -29,7 +29,15 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
+from famassign.models.importing import (
+    ImportResult,
+    Inference,
+    apply_mapping,
+    import_exports,
+    infer_mapping,
+)
 from famassign.models.loading import LoadedScenario
+from famassign.models.mapping import ImportMapping
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios import example_path, generate
@@ -61,6 +69,9 @@ __all__ = [
     "Evaluation",
     "ExceptionKind",
     "Family",
+    "ImportMapping",
+    "ImportResult",
+    "Inference",
     "LoadedScenario",
     "LocatedProblem",
     "OptionsError",
@@ -82,10 +93,13 @@ __all__ = [
     "UpdateResult",
     "Weights",
     "__version__",
+    "apply_mapping",
     "compare",
     "evaluate",
     "example_path",
     "generate",
+    "import_exports",
+    "infer_mapping",
     "read_scenario",
     "reassign",
     "recommend",

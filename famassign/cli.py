@@ -23,6 +23,7 @@ from famassign.commands import (
     update,
     validate,
 )
+from famassign.commands import import_exports as import_cmd
 from famassign.commands.common import EXIT_OK
 
 app = typer.Typer(
@@ -77,6 +78,7 @@ app.command("diff")(history.diff)
 app.command("timeline")(history.timeline_command)
 app.command("history")(plan_store.history)
 app.command("serve")(serve.serve)
+app.command("import")(import_cmd.import_command)
 
 
 def main() -> None:

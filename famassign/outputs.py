@@ -3,17 +3,24 @@
 :func:`write_plan` writes, in one atomic folder replacement (:func:`atomic_output_dir`):
 
 - ``assignments.csv``: ``family_id, staff_id, previous_staff_id, changed, exception_id, score,
-  reasons``, one row per family; booleans ``true``/``false``, blanks for none;
-- ``caseloads.csv``: ``staff_id, families, weighted_load, cap, exception_id``, one row per staff;
+  reasons, staff_name``, one row per family; booleans ``true``/``false``, blanks for none;
+- ``caseloads.csv``: ``staff_id, families, weighted_load, cap, exception_id, staff_name``, one
+  row per staff (``staff_name`` comes last, after the contract's columns);
 - ``summary.json``: status, counts, objective and bound, every objective term, runtime, seed,
   version, exceptions used, notes, plus the caller's `extra` keys;
 - ``compliance.md`` and ``report.html`` (see :mod:`famassign.report`);
+- ``plan.xlsx``: the workbook of :mod:`famassign.workbook` (every table above, one sheet per
+  staff member, and one per extra file);
+- ``assignments_import.csv``: ``family_id, staff_id, staff_name, effective_date`` for every
+  placed family, the load-back file for a data system;
 - ``next_families.csv``: the input families with ``current_staff_id`` set to the plan's
   assignment (the families.csv of the next ``famassign update``);
 - any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign) and
   `extra_documents` (e.g. ``handover/<staff_id>.html``).
 
-Every text cell of a CSV is neutralised against spreadsheet formulas.
+Every text cell of a CSV or sheet is neutralised against spreadsheet formulas. The CSVs are plain
+UTF-8 without a byte-order mark (other tools read them with a plain UTF-8 reader); Excel users
+open plan.xlsx.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from famassign.report import Section, compliance_markdown, plan_facts, render_re
 from famassign.safe_io import atomic_output_dir, write_csv
 from famassign.solver.result import Result
 from famassign.solver.update import next_families as next_families_of
+from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +53,8 @@ CASELOADS_CSV = "caseloads.csv"
 SUMMARY_JSON = "summary.json"
 COMPLIANCE_MD = "compliance.md"
 REPORT_HTML = "report.html"
+PLAN_XLSX = "plan.xlsx"
+ASSIGNMENTS_IMPORT_CSV = "assignments_import.csv"
 NEXT_FAMILIES_CSV = "next_families.csv"
 PLAN_FILES = (
     ASSIGNMENTS_CSV,
@@ -52,6 +62,8 @@ PLAN_FILES = (
     SUMMARY_JSON,
     COMPLIANCE_MD,
     REPORT_HTML,
+    PLAN_XLSX,
+    ASSIGNMENTS_IMPORT_CSV,
     NEXT_FAMILIES_CSV,
 )
 """The files of a plan, in the order written."""
@@ -186,6 +198,24 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+def with_staff_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """`frame` with a ``staff_name`` column added last (after the contract's columns), the name
+    of the row's ``staff_id`` (blank when unplaced or unnamed)."""
+    out = frame.copy()
+    out["staff_name"] = [names.get(s, "") if isinstance(s, str) else "" for s in out["staff_id"]]
+    return out
+
+
+def assignments_import_frame(assignments: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The load-back file: ``family_id, staff_id, staff_name, effective_date`` for every placed
+    family, the effective date being the plan's `as_of` (the shape a data system's import takes).
+    """
+    placed = assignments[assignments["staff_id"].map(lambda s: isinstance(s, str) and s != "")]
+    out = placed[["family_id", "staff_id", "staff_name"]].copy()
+    out["effective_date"] = scenario.as_of.isoformat()
+    return out.reset_index(drop=True)
+
+
 def write_plan(
     result: Result,
     scenario: Scenario,
@@ -220,8 +250,18 @@ def write_plan(
     summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     compliance = compliance_markdown(result, scenario, sections=sections)
     report = render_report(result, scenario, sections=sections)
-    assignments = result.assignments_frame()
-    caseloads = result.caseloads_frame()
+    staff_name_of = staff_names(scenario)
+    assignments = with_staff_names(result.assignments_frame(), staff_name_of)
+    caseloads = with_staff_names(result.caseloads_frame(), staff_name_of)
+    load_back = assignments_import_frame(assignments, scenario)
+    sheets = plan_sheets(
+        result,
+        scenario,
+        summary=summary,
+        assignments=assignments,
+        caseloads=caseloads,
+        extra_files=extra_files,
+    )
 
     target = Path(out_dir)
     names: list[str] = []
@@ -231,6 +271,8 @@ def write_plan(
         _write_text(tmp / SUMMARY_JSON, summary_text)
         _write_text(tmp / COMPLIANCE_MD, compliance)
         _write_text(tmp / REPORT_HTML, report)
+        write_workbook(sheets, tmp / PLAN_XLSX)
+        write_csv(load_back, tmp / ASSIGNMENTS_IMPORT_CSV)
         write_csv(next_families, tmp / NEXT_FAMILIES_CSV)
         names.extend(PLAN_FILES)
         for name, frame in extra_files.items():
@@ -246,13 +288,17 @@ def write_plan(
 
 __all__ = [
     "ASSIGNMENTS_CSV",
+    "ASSIGNMENTS_IMPORT_CSV",
     "CASELOADS_CSV",
     "COMPLIANCE_MD",
     "NEXT_FAMILIES_CSV",
     "PLAN_FILES",
+    "PLAN_XLSX",
     "REPORT_HTML",
     "SUMMARY_JSON",
     "SUMMARY_REQUIRED_KEYS",
+    "assignments_import_frame",
     "summary_dict",
+    "with_staff_names",
     "write_plan",
 ]

@@ -290,7 +290,8 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     return path
 
 
-def _xlsx_cell(value: Any) -> Any:
+def xlsx_cell(value: Any) -> Any:
+    """A value fit for a workbook cell: text neutralised, bad characters dropped, blank None."""
     if _is_missing(value):
         return None
     if isinstance(value, str):
@@ -300,7 +301,8 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def _sheet_title(name: str, used: set[str]) -> str:
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid sheet title for `name` not yet in `used` (lower-cased titles); adds it to `used`."""
     title = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "sheet"
     title = title[:31]
     base, n = title, 2
@@ -323,10 +325,10 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for name, frame in sheets.items():
-        sheet = workbook.create_sheet(_sheet_title(str(name), used))
-        sheet.append([_xlsx_cell(str(c)) for c in frame.columns])
+        sheet = workbook.create_sheet(sheet_title(str(name), used))
+        sheet.append([xlsx_cell(str(c)) for c in frame.columns])
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([_xlsx_cell(v) for v in row])
+            sheet.append([xlsx_cell(v) for v in row])
     if not sheets:
         workbook.create_sheet("empty")
     workbook.save(path)
@@ -343,6 +345,8 @@ __all__ = [
     "clean_stale",
     "neutralise_cell",
     "neutralise_frame",
+    "sheet_title",
     "write_csv",
     "write_xlsx",
+    "xlsx_cell",
 ]

@@ -2,6 +2,7 @@
 
 from famassign.models.domain import (
     ALL_SITES,
+    EXCEPTION_CAP_LIMIT,
     OUTCOME_TITLES,
     POLICY_CAP_LIMIT,
     CapException,
@@ -17,12 +18,22 @@ from famassign.models.domain import (
     Staff,
     StaffStatus,
     Weights,
+    cited_exception,
+    most_allowed,
+    prorate,
+    widest_exception,
 )
 from famassign.models.problems import LocatedProblem, Problem, ScenarioError
-from famassign.models.scenario import Scenario, cross_record_problems, pin_breaks_rule
+from famassign.models.scenario import (
+    Scenario,
+    cross_record_problems,
+    pin_breaks_rule,
+    rule_breaks,
+)
 
 __all__ = [
     "ALL_SITES",
+    "EXCEPTION_CAP_LIMIT",
     "OUTCOME_TITLES",
     "POLICY_CAP_LIMIT",
     "CapException",
@@ -42,6 +53,11 @@ __all__ = [
     "Staff",
     "StaffStatus",
     "Weights",
+    "cited_exception",
     "cross_record_problems",
+    "most_allowed",
     "pin_breaks_rule",
+    "prorate",
+    "rule_breaks",
+    "widest_exception",
 ]

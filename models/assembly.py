@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.config import ParsedConfig, YamlLines
+from famassign.models.plausibility import plausibility_warnings
 from famassign.models.problems import LocatedProblem, Problem, ScenarioError
 from famassign.models.rows import ParsedRows, parse_rows
 from famassign.models.scenario import Scenario, cross_record_problems
@@ -80,6 +82,11 @@ def assemble(
         out.problems.append(_locate(problem, origins))
     if out.problems or scenario is None:
         raise ScenarioError(out.sorted_problems())
+    for warning in plausibility_warnings(
+        scenario, as_of_given="as_of" in config.fields, today=date.today()
+    ):
+        located = _locate(warning, origins)
+        out.warn(located.file, located.line, located.column, located.message)
     notes = tuple(scenario.exception_notes())
     for note in notes:
         logger.info("%s", note)
@@ -120,9 +127,17 @@ def _without_echoes(
 
 def _locate(problem: Problem, origins: dict[str, list[tuple[Source, int]]]) -> LocatedProblem:
     table_origins = origins.get(problem.table, [])
+    message = problem.message
+    if problem.other_row is not None and problem.other_row < len(table_origins):
+        other_source, other_pos = table_origins[problem.other_row]
+        other_line, other_label = other_source.locate(other_pos, problem.column)
+        where = f"row {other_line}" if other_line is not None else (other_label or "")
+        if other_source.file != (table_origins[problem.row or 0][0].file):
+            where += f" of {other_source.file}"
+        message += f" (also on {where})"
     if problem.row is not None and problem.row < len(table_origins):
         source, pos = table_origins[problem.row]
         line, label = source.locate(pos, problem.column)
-        return LocatedProblem(source.file, line, label, problem.message)
+        return LocatedProblem(source.file, line, label, message)
     file = TABLES[problem.table].file if problem.table in TABLES else CONFIG_FILE
-    return LocatedProblem(file, None, problem.column, problem.message)
+    return LocatedProblem(file, None, problem.column, message)

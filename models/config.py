@@ -8,6 +8,7 @@ form, and turns the ``exceptions:`` list into a :class:`Source` like exceptions.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -291,6 +292,30 @@ class _HostileYaml(Exception):
         self.deep = deep
 
 
+_FLOW = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside quotes, found before parsing (the parser
+    itself takes seconds to give up on thousands of levels)."""
+    if len(_FLOW.findall(text)) <= 2 * MAX_YAML_DEPTH:
+        return 0
+    depth = deepest = 0
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote or char == "\n":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def read_yaml(path: Path, out: Collector) -> tuple[Any, YamlLines] | None:
     """The parsed scenario.yaml and its line map, or None (with problems) when unreadable."""
     if file_too_big(path, MAX_YAML_BYTES, out):
@@ -304,6 +329,9 @@ def read_yaml(path: Path, out: Collector) -> tuple[Any, YamlLines] | None:
         out.error(
             CONFIG_FILE, raw[: exc.start].count(b"\n") + 1, None, "not UTF-8 text: save it as UTF-8"
         )
+        return None
+    if _flow_depth(text) > MAX_YAML_DEPTH:
+        out.error(CONFIG_FILE, None, None, f"nested more than {MAX_YAML_DEPTH} levels deep")
         return None
     loader = _YamlLoader(text)
     try:

@@ -6,6 +6,7 @@ span records (unique ids, references that resolve) live in :mod:`models.scenario
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -14,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 POLICY_CAP_LIMIT = 40
 """1302.52(d)(2): no more than 40 families per staff member, relaxed only by an exception."""
+
+EXCEPTION_CAP_LIMIT = 1000
+"""The largest ``max_families`` an exception may name."""
+
+
+def prorate(limit: int, fte: float) -> int:
+    """`limit` families prorated by `fte`: floor(limit x FTE) (the cap rule of a part-time post)."""
+    return int(limit * fte + 1e-9)
 
 
 class Outcome(StrEnum):
@@ -184,7 +193,7 @@ class Staff(_Record):
         """The policy cap for this person: 40 (or lower), prorated by FTE, and the personal cap."""
         cap = policy.max_families_per_staff
         if policy.prorate_by_fte:
-            cap = int(cap * self.fte + 1e-9)
+            cap = prorate(cap, self.fte)
         if self.max_families is not None:
             cap = min(cap, self.max_families)
         return cap
@@ -196,7 +205,7 @@ class CapException(_Record):
     exception_id: Code
     kind: ExceptionKind
     staff_id: Code | None = None
-    max_families: int = Field(gt=POLICY_CAP_LIMIT, le=1000)
+    max_families: int = Field(gt=POLICY_CAP_LIMIT, le=EXCEPTION_CAP_LIMIT)
     starts: date
     ends: date
     reference: str | None = None
@@ -223,8 +232,46 @@ class CapException(_Record):
     def cap_for(self, staff: Staff, policy: Policy) -> int:
         """The relaxed cap for `staff`: `max_families`, prorated by FTE when the policy prorates."""
         if policy.prorate_by_fte:
-            return int(self.max_families * staff.fte + 1e-9)
+            return prorate(self.max_families, staff.fte)
         return self.max_families
+
+
+def widest_exception(
+    staff: Staff, policy: Policy, in_force: Iterable[CapException]
+) -> CapException | None:
+    """Of the exceptions `in_force` that cover `staff`, the one allowing the most families (the
+    smallest exception_id among equals); None when none covers the staff member."""
+    best: CapException | None = None
+    for exc in in_force:
+        if not exc.covers(staff.staff_id):
+            continue
+        if best is None or (-exc.cap_for(staff, policy), exc.exception_id) < (
+            -best.cap_for(staff, policy),
+            best.exception_id,
+        ):
+            best = exc
+    return best
+
+
+def most_allowed(staff: Staff, policy: Policy, in_force: Iterable[CapException]) -> int:
+    """The most families `staff` may carry: the policy cap, or an exception `in_force` above it."""
+    widest = widest_exception(staff, policy, in_force)
+    cap = staff.cap(policy)
+    return cap if widest is None else max(cap, widest.cap_for(staff, policy))
+
+
+def cited_exception(
+    staff: Staff, families: int, policy: Policy, in_force: Iterable[CapException]
+) -> CapException | None:
+    """The exception a caseload of `families` cites: None within the policy cap; above it, the
+    exception in force covering `staff` with the smallest cap that allows that many (then the
+    smallest exception_id); None when no exception allows it."""
+    if families <= staff.cap(policy):
+        return None
+    allowing = [
+        e for e in in_force if e.covers(staff.staff_id) and e.cap_for(staff, policy) >= families
+    ]
+    return min(allowing, key=lambda e: (e.max_families, e.exception_id), default=None)
 
 
 class Conflict(_Record):

@@ -1,6 +1,6 @@
 """Load a scenario folder (or pandas DataFrames) into a checked :class:`Scenario`.
 
-The contract is ``shared/scenario-format.md``. Two entry points share every line of parsing:
+The contract is ``docs/scenario-format.md``. Two entry points share every line of parsing:
 
 * :func:`read_scenario` / :func:`load_scenario` read a folder (CSV or XLSX tables, optional
   ``scenario.yaml``);

@@ -19,6 +19,8 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    other_row: int | None = None
+    """Another row of the same table the problem is about (e.g. the first of two duplicates)."""
 
 
 @dataclass(frozen=True)

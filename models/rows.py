@@ -18,6 +18,7 @@ from famassign.models.cells import MISSING, convert_cell, show_value
 from famassign.models.collector import Collector
 from famassign.models.columns import TableSpec
 from famassign.models.sources import Source
+from famassign.models.vocabularies import COLUMN_VOCABULARY, language_code
 
 MAX_CELL_CHARS = 10_000
 """A cell longer than this is an error (no field of a scenario needs that much text)."""
@@ -63,6 +64,16 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return _ADAPTERS[model]
 
 
+def _language_cell(text: str) -> str:
+    """Language names in a cell as codes (``Spanish;en`` -> ``es;en``); codes (two or three
+    letters) and what is not a known language name are kept as written."""
+    if ";" in text:
+        return ";".join(_language_cell(item) for item in text.split(";"))
+    if len(text.strip()) <= 3:
+        return text
+    return language_code(text) or text
+
+
 def parse_rows(spec: TableSpec, source: Source, out: Collector) -> ParsedRows:
     """Convert and validate every row of `source`; every problem goes to `out`."""
     frame = source.frame
@@ -87,6 +98,8 @@ def parse_rows(spec: TableSpec, source: Source, out: Collector) -> ParsedRows:
                 )
                 flagged.setdefault(pos, set()).add(name)
             cells = cells.where(~too_long, "")
+        if COLUMN_VOCABULARY.get((spec.name, name)) == "language":
+            cells = cells.map({v: _language_cell(v) for v in pd.unique(cells)})
         mapping: dict[str, Any] = {}
         failures: dict[str, str] = {}
         for value in pd.unique(cells):

@@ -18,6 +18,9 @@ from famassign.models.domain import (
     Staff,
     StaffStatus,
     Weights,
+    cited_exception,
+    most_allowed,
+    widest_exception,
 )
 from famassign.models.problems import Problem, ScenarioError
 
@@ -67,12 +70,39 @@ class Scenario(BaseModel):
         """
         if as_of is None or as_of == self.as_of:
             return self
-        fields = {name: getattr(self, name) for name in type(self).model_fields}
-        return Scenario(**(fields | {"as_of": as_of}))
+        return self.rebuilt(as_of=as_of)
 
     def exceptions_in_force(self) -> tuple[CapException, ...]:
         """The exceptions in force on `as_of`."""
+        return self._in_force
+
+    @cached_property
+    def _in_force(self) -> tuple[CapException, ...]:
         return tuple(e for e in self.exceptions if e.in_force(self.as_of))
+
+    def most_allowed(self, staff: Staff) -> int:
+        """The most families `staff` may carry on `as_of`: policy cap or an exception in force."""
+        return most_allowed(staff, self.policy, self._in_force)
+
+    def widest_exception(self, staff: Staff) -> CapException | None:
+        """The exception in force covering `staff` that allows the most families (or None)."""
+        return widest_exception(staff, self.policy, self._in_force)
+
+    def cited_exception(self, staff: Staff, families: int) -> CapException | None:
+        """The exception in force a caseload of `families` cites (None within the cap or when
+        none allows it); see :func:`models.domain.cited_exception`."""
+        return cited_exception(staff, families, self.policy, self._in_force)
+
+    def rebuilt(self, **changes: Any) -> Scenario:
+        """A new Scenario with `changes` applied to these fields, checked again as a whole.
+
+        Every field not named (variants included) is kept. Raises :class:`ScenarioError`.
+        """
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"Scenario has no field(s) {', '.join(sorted(unknown))}")
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return Scenario(**{**fields, **changes})
 
     def exception_notes(self) -> list[str]:
         """Human notes on exceptions not in force on `as_of` (reported and ignored)."""
@@ -101,16 +131,20 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
         ("exceptions", "exception_id", exc_ids),
     ):
         dups = _duplicates(ids)
-        seen: set[str] = set()
+        first: dict[str, int] = {}
         for i, value in enumerate(ids):
             if value in dups:
-                if value in seen:
+                if value in first:
                     problems.append(
                         Problem(
-                            table, i, column, f"duplicate {column} {value!r}; ids must be unique"
+                            table,
+                            i,
+                            column,
+                            f"duplicate {column} {value!r}; ids must be unique",
+                            other_row=first[value],
                         )
                     )
-                seen.add(value)
+                first.setdefault(value, i)
     if not scenario.families:
         problems.append(Problem("families", None, None, "no families: the file has no data rows"))
     if not scenario.staff:
@@ -161,10 +195,7 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
     in_force = [e for e in scenario.exceptions if e.in_force(scenario.as_of)]
     for staff_id, count in sorted(pinned_count.items()):
         staff = staff_by_id[staff_id]
-        limit = max(
-            [staff.cap(scenario.policy)]
-            + [e.cap_for(staff, scenario.policy) for e in in_force if e.covers(staff_id)]
-        )
+        limit = most_allowed(staff, scenario.policy, in_force)
         if count > limit:
             idx = staff_ids.index(staff_id)
             problems.append(
@@ -179,15 +210,30 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def rule_breaks(family: Family, staff: Staff, policy: Policy) -> tuple[str, ...]:
+    """Every rule of language, site and program option that keeps `staff` from serving `family`
+    ("does not speak ar", "does not serve site North", "does not serve option home_based");
+    empty when none does. Status, conflicts, pins and caps are judged by the caller."""
+    breaks: list[str] = []
+    if policy.language is LanguagePolicy.required and family.language not in staff.languages:
+        breaks.append(f"does not speak {family.language}")
+    if not staff.serves_site(family.site):
+        breaks.append(f"does not serve site {family.site}")
+    if family.program_option not in staff.program_options:
+        breaks.append(f"does not serve option {family.program_option.value}")
+    return tuple(breaks)
+
+
 def pin_breaks_rule(family: Family, staff: Staff, policy: Policy) -> str | None:
     """Why `staff` may not serve `family` under the hard rules other than cap, or None."""
-    if policy.language is LanguagePolicy.required and family.language not in staff.languages:
-        return f"{staff.staff_id} does not speak {family.language}"
-    if not staff.serves_site(family.site):
-        return f"{staff.staff_id} does not serve site {family.site}"
-    if family.program_option not in staff.program_options:
-        return f"{staff.staff_id} does not serve option {family.program_option.value}"
-    return None
+    breaks = rule_breaks(family, staff, policy)
+    return f"{staff.staff_id} {breaks[0]}" if breaks else None
 
 
-__all__ = ["Scenario", "ScenarioError", "cross_record_problems", "pin_breaks_rule"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "cross_record_problems",
+    "pin_breaks_rule",
+    "rule_breaks",
+]

@@ -21,7 +21,8 @@ import pandas as pd
 
 from famassign.models.cells import cell_text, show_value
 from famassign.models.collector import Collector
-from famassign.models.columns import TableSpec
+from famassign.models.columns import TABLES, TableSpec
+from famassign.models.vocabularies import normalise_label, suggest_column
 
 logger = logging.getLogger("famassign.models.loading")
 
@@ -29,6 +30,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger input files are refused before reading."""
 MAX_ROWS = 1_000_000
 """Most data rows accepted in one table."""
+TABLE_NAMES = frozenset(TABLES)
 MAX_COLUMNS = 500
 """Most columns accepted in one table."""
 
@@ -88,7 +90,9 @@ def make_source(
     columns = spec.columns
     keep: dict[str, int] = {}
     ok = True
-    for index, name in enumerate(names):
+    unknown: list[str] = []
+    for index, written in enumerate(names):
+        name = written if written in columns else normalise_label(written) or written
         if not name:
             if (frame[index].astype(str).str.strip() != "").any():
                 out.warn(file, 1, None, f"column {index + 1} has no name; ignored")
@@ -99,10 +103,27 @@ def make_source(
         elif name in columns:
             keep[name] = index
         else:
-            out.warn(file, 1, name, "unknown column; ignored")
+            unknown.append(written)
+    suggestions = {w: suggest_column(spec.name, w, tuple(columns)) for w in unknown}
+    for written in unknown:
+        hint = suggestions[written]
+        out.warn(
+            file,
+            1,
+            written,
+            "unknown column; ignored"
+            + (f" (did you mean {hint!r}?)" if hint and hint not in keep else ""),
+        )
     for name, col in columns.items():
         if col.required and name not in keep:
-            out.error(file, 1, name, "required column is missing")
+            meant = [w for w, s in suggestions.items() if s == name]
+            out.error(
+                file,
+                1,
+                name,
+                "required column is missing"
+                + (f" (is {meant[0]!r} meant to be {name!r}?)" if meant else ""),
+            )
             ok = False
     if not ok:
         return None
@@ -249,6 +270,10 @@ def _read_xlsx(path: Path, spec: TableSpec, out: Collector) -> Source | None:
         return None
     try:
         sheets = {s.strip().lower(): s for s in workbook.sheetnames}
+        if spec.name not in sheets and len(sheets) == 1 and path.stem.lower() == spec.name:
+            only = workbook.sheetnames[0]
+            logger.info("%s: the only sheet, %r, read as the %s table", path.name, only, spec.name)
+            sheets[spec.name] = only
         if spec.name not in sheets:
             out.error(
                 path.name,
@@ -310,11 +335,45 @@ def _read_xlsx(path: Path, spec: TableSpec, out: Collector) -> Source | None:
     return source
 
 
+def _sheet_names(path: Path) -> list[str]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception:
+        return []
+    try:
+        return [s.strip().lower() for s in workbook.sheetnames]
+    finally:
+        workbook.close()
+
+
+def program_workbook(folder: Path, table: str) -> Path | None:
+    """The one workbook in `folder` (not named after a table) holding a sheet named `table`.
+
+    A program workbook holds several tables as sheets (``program.xlsx`` with ``families`` and
+    ``staff``). None when there is no such workbook, or more than one.
+    """
+    found = [
+        path
+        for path in sorted(folder.glob("*.xlsx"))
+        if path.is_file()
+        and not path.name.startswith(("~$", "."))
+        and path.stem.lower() not in TABLE_NAMES
+        and table in _sheet_names(path)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def read_table(
     folder: Path, spec: TableSpec, required: bool, out: Collector
 ) -> tuple[Source | None, bool]:
     """(source, readable). A missing optional table is (None, True)."""
     csv_path, xlsx_path = folder / f"{spec.name}.csv", folder / f"{spec.name}.xlsx"
+    for path in (csv_path, xlsx_path):
+        if path.is_dir():
+            out.error(str(path), None, None, "is a directory, not a file: remove or rename it")
+            return None, False
     have_csv, have_xlsx = csv_path.is_file(), xlsx_path.is_file()
     if have_csv and have_xlsx:
         out.error(
@@ -325,6 +384,12 @@ def read_table(
         )
         return None, False
     if not have_csv and not have_xlsx:
+        workbook = program_workbook(folder, spec.name)
+        if workbook is not None:
+            if file_too_big(workbook, MAX_FILE_BYTES, out):
+                return None, False
+            source = _read_xlsx(workbook, spec, out)
+            return source, source is not None
         if required:
             out.error(
                 str(folder / spec.file),

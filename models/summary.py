@@ -39,14 +39,8 @@ class CapacityShortfall:
 
 
 def most_allowed(staff: Staff, scenario: Scenario) -> int:
-    """The most families `staff` may carry on `as_of`: policy cap or an exception in force."""
-    caps = [staff.cap(scenario.policy)]
-    caps += [
-        e.cap_for(staff, scenario.policy)
-        for e in scenario.exceptions_in_force()
-        if e.covers(staff.staff_id)
-    ]
-    return max(caps)
+    """The most families `staff` may carry on `as_of` (see :meth:`Scenario.most_allowed`)."""
+    return scenario.most_allowed(staff)
 
 
 def capacity_shortfalls(scenario: Scenario) -> list[CapacityShortfall]:

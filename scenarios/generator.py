@@ -40,6 +40,8 @@ from famassign.models import (
     Scenario,
     Staff,
     StaffStatus,
+    most_allowed,
+    prorate,
 )
 
 DEFAULT_LANGUAGES: dict[str, float] = {
@@ -291,7 +293,7 @@ class _StaffDraft:
 
 
 def _capacity(fte: float) -> int:
-    return int(_CAP * fte + 1e-9)
+    return prorate(_CAP, fte)
 
 
 def _ftes_for(
@@ -676,10 +678,7 @@ def generate(preset: str | GeneratorConfig, seed: int = 0) -> Scenario:
         )
     in_force = [e for e in exceptions if e.in_force(cfg.as_of)]
     policy_caps = [s.cap(policy) for s in staff]
-    caps = [
-        max([policy_caps[j]] + [e.cap_for(s, policy) for e in in_force if e.covers(s.staff_id)])
-        for j, s in enumerate(staff)
-    ]
+    caps = [most_allowed(s, policy, in_force) for s in staff]
 
     conflicts: list[Conflict] = []
     if cfg.with_current_assignments:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from famassign.models import CapException, ProgramOption, Scenario, Staff
+from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
 from famassign.solver.flow import solve_flow
 
@@ -238,13 +238,10 @@ def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[Excep
     placed = full.staff_of >= 0
     counts = np.bincount(full.staff_of[placed], minlength=arrays.n_staff)
     carried: Counter[str] = Counter()
-    by_cap = sorted(in_force, key=lambda e: (e.max_families, e.exception_id))
     for j in np.flatnonzero(counts > arrays.staff_cap):
-        staff = scenario.staff[j]
-        for exc in by_cap:
-            if exc.covers(staff.staff_id) and exc.cap_for(staff, scenario.policy) >= counts[j]:
-                carried[exc.exception_id] += int(counts[j] - arrays.staff_cap[j])
-                break
+        exc = scenario.cited_exception(scenario.staff[j], int(counts[j]))
+        if exc is not None:
+            carried[exc.exception_id] += int(counts[j] - arrays.staff_cap[j])
     answer = []
     for exc in in_force:
         others = [e for e in in_force if e is not exc]
@@ -264,11 +261,9 @@ def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[Excep
 
 def _limit(scenario: Scenario, arrays: ProblemArrays, exceptions: list[CapException]) -> IntArray:
     """Most families per staff member with only `exceptions` in force."""
-    limit = arrays.staff_cap.copy()
-    for j, staff in enumerate(scenario.staff):
-        for exc in exceptions:
-            if exc.covers(staff.staff_id):
-                limit[j] = max(limit[j], exc.cap_for(staff, scenario.policy))
+    limit = np.array(
+        [most_allowed(s, scenario.policy, exceptions) for s in scenario.staff], dtype=np.int64
+    )
     result: IntArray = np.where(arrays.staff_active, limit, 0).astype(np.int64)
     return result
 
@@ -350,16 +345,7 @@ def with_new_staff(
     hires = answer.new_staff()
     if drop is not None:
         hires = hires[:drop] + hires[drop + 1 :]
-    return Scenario(
-        name=scenario.name,
-        as_of=scenario.as_of,
-        policy=scenario.policy,
-        weights=scenario.weights,
-        families=scenario.families,
-        staff=(*scenario.staff, *hires),
-        exceptions=(),
-        conflicts=scenario.conflicts,
-    )
+    return scenario.rebuilt(staff=(*scenario.staff, *hires), exceptions=())
 
 
 __all__ = [

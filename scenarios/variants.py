@@ -608,15 +608,15 @@ def apply_variant(
     if problems:
         raise ScenarioError(problems)
     try:
-        return Scenario(
+        return scenario.rebuilt(
             name=f"{scenario.name}: {variant.name}",
-            as_of=scenario.as_of,
             policy=draft.policy,
             weights=draft.weights,
             families=tuple(draft.families),
             staff=tuple(draft.staff),
             exceptions=tuple(draft.exceptions),
             conflicts=tuple(draft.conflicts),
+            variants=(),  # a variant's plan is compared with the base, never varied again
         )
     except ScenarioError as exc:
         raise ScenarioError(

@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from famassign.models import (
-    CapException,
     LanguagePolicy,
     Outcome,
     ProgramOption,
@@ -39,7 +38,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(_OUTCOMES))], dt
 class MatchTerms:
     """The match score of every eligible pair, term by term (points, integers)."""
 
-    strengths: IntArray
+    needs: IntArray
+    interests: IntArray
     disability: IntArray
     agency: IntArray
     continuity: IntArray
@@ -48,7 +48,21 @@ class MatchTerms:
     @cached_property
     def total(self) -> IntArray:
         """The match score the solver maximises."""
-        return self.strengths + self.disability + self.agency + self.continuity + self.language
+        return (
+            self.needs + self.interests + self.disability + self.agency + self.continuity
+        ) + self.language
+
+    def of_pair(self, pair: int) -> dict[str, int]:
+        """The terms of one pair by name (language, needs, interests, disability, agency,
+        continuity)."""
+        return {
+            "language": int(self.language[pair]),
+            "needs": int(self.needs[pair]),
+            "interests": int(self.interests[pair]),
+            "disability": int(self.disability[pair]),
+            "agency": int(self.agency[pair]),
+            "continuity": int(self.continuity[pair]),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,16 +147,11 @@ def _exceptions(scenario: Scenario, cap: IntArray) -> tuple[IntArray, list[str |
     """Limit per staff member under the exceptions in force, and the exception that sets it."""
     limit = cap.copy()
     cited: list[str | None] = [None] * len(cap)
-    in_force: list[CapException] = sorted(
-        scenario.exceptions_in_force(), key=lambda e: e.exception_id
-    )
     for i, staff in enumerate(scenario.staff):
-        for exc in in_force:
-            if exc.covers(staff.staff_id):
-                relaxed = exc.cap_for(staff, scenario.policy)
-                if relaxed > limit[i]:
-                    limit[i] = relaxed
-                    cited[i] = exc.exception_id
+        widest = scenario.widest_exception(staff)
+        if widest is not None and widest.cap_for(staff, scenario.policy) > limit[i]:
+            limit[i] = widest.cap_for(staff, scenario.policy)
+            cited[i] = widest.exception_id
     return limit, cited
 
 
@@ -207,10 +216,12 @@ def _pins(
     return pinned, released
 
 
-def _match_terms(
+def match_terms(
     scenario: Scenario, pair_f: IntArray, pair_s: IntArray, current: IntArray
 ) -> MatchTerms:
-    """Every score term per pair, vectorised."""
+    """Every score term of the pairs (`pair_f`, `pair_s`) indexing `scenario`'s families and
+    staff, vectorised; `current` is each family's current staff index or -1. Only the families,
+    staff and weights of `scenario` are read."""
     w = scenario.weights
     fams, staff = scenario.families, scenario.staff
     urgency = np.array([f.urgency for f in fams], dtype=np.int64)
@@ -218,9 +229,8 @@ def _match_terms(
     interests = np.array([_outcome_mask(f.interests) for f in fams], dtype=np.int64)
     strengths = np.array([_outcome_mask(s.strengths) for s in staff], dtype=np.int64)
     st = strengths[pair_s]
-    strengths_term = urgency[pair_f] * (
-        w.need * _POPCOUNT[needs[pair_f] & st] + w.interest * _POPCOUNT[interests[pair_f] & st]
-    )
+    needs_term = urgency[pair_f] * w.need * _POPCOUNT[needs[pair_f] & st]
+    interests_term = urgency[pair_f] * w.interest * _POPCOUNT[interests[pair_f] & st]
     fam_dis = np.array([f.disability_services for f in fams], dtype=bool)
     staff_dis = np.array([s.disability_services for s in staff], dtype=bool)
     disability = w.disability * (fam_dis[pair_f] & staff_dis[pair_s]).astype(np.int64)
@@ -242,10 +252,10 @@ def _match_terms(
     spoken = _membership([s.languages for s in staff], languages)
     fam_lang = np.array([languages[f.language] for f in fams], dtype=np.int64)
     language = w.language * spoken[pair_s, fam_lang[pair_f]].astype(np.int64)
-    return MatchTerms(strengths_term, disability, agency, continuity, language)
+    return MatchTerms(needs_term, interests_term, disability, agency, continuity, language)
 
 
-def _family_load(scenario: Scenario) -> IntArray:
+def family_load(scenario: Scenario) -> IntArray:
     """Weighted load per family in hundredths: intensity weight, lowered for an external plan."""
     iw = scenario.policy.intensity_weights
     factor = scenario.weights.external_plan_load_factor
@@ -289,7 +299,7 @@ def build_arrays(scenario: Scenario) -> ProblemArrays:
         family_ids=[f.family_id for f in scenario.families],
         staff_ids=[s.staff_id for s in scenario.staff],
         family_urgency=np.array([f.urgency for f in scenario.families], dtype=np.int64),
-        family_load=_family_load(scenario),
+        family_load=family_load(scenario),
         family_current=current,
         family_pinned=pinned,
         staff_active=staff_active,
@@ -299,7 +309,7 @@ def build_arrays(scenario: Scenario) -> ProblemArrays:
         staff_exception=cited,
         pair_family=pair_f,
         pair_staff=pair_s,
-        terms=_match_terms(scenario, pair_f, pair_s, current),
+        terms=match_terms(scenario, pair_f, pair_s, current),
         released_pins=released,
     )
     log.debug(

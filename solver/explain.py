@@ -1,15 +1,42 @@
-"""Reasons a person can act on: why a family sits where it does, and why one was not placed."""
+"""Reasons a person can act on: why a family sits where it does, why one moved, why one was not
+placed and what would place it.
+
+Every explanation of an unplaced family is computed from the rules that apply to that family
+alone: the staff who could serve it (language, site, program option, conflicts, status: its
+eligible pairs), each one's caseload against that person's own most allowed, and then the
+smallest change that would place it:
+
+- an exception for those staff, with the smallest ``max_families`` whose cap, prorated by FTE as
+  the cap rule prorates (:func:`models.domain.prorate`), gives them room for every family of the
+  same situation. It is sufficient (those families fit in the new room with the rest of the plan
+  unchanged) and the smallest such exception for those staff: each extra place places at most
+  one family;
+- ``policy.language: preferred`` (work through an interpreter) when nobody who serves the family's
+  site and option speaks its language;
+- hiring staff who could serve it (``famassign staffing`` names the fewest).
+
+No min-cost flow is solved here: the text costs time linear in the unplaced families' pairs.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
-from famassign.models import LanguagePolicy, Scenario, Staff, StaffStatus
+from famassign.models import (
+    EXCEPTION_CAP_LIMIT,
+    POLICY_CAP_LIMIT,
+    Family,
+    LanguagePolicy,
+    Scenario,
+    Staff,
+    StaffStatus,
+    rule_breaks,
+)
 from famassign.solver.arrays import IntArray, ProblemArrays
-from famassign.solver.balance import components
-from famassign.solver.flow import solve_flow
 
 
 def placement_reason(scenario: Scenario, family_index: int, staff: Staff) -> str:
@@ -33,93 +60,215 @@ def placement_reason(scenario: Scenario, family_index: int, staff: Staff) -> str
     return "; ".join(parts)
 
 
-def _no_candidate_reason(scenario: Scenario, family_index: int) -> str:
-    """Which hard rule leaves this family with no eligible staff member at all."""
-    fam = scenario.families[family_index]
-    active = [s for s in scenario.staff if s.status is StaffStatus.active]
-    if scenario.policy.language is LanguagePolicy.required:
-        speak = [s for s in active if fam.language in s.languages]
-    else:
-        speak = active
-    at_site = [s for s in speak if s.serves_site(fam.site)]
-    lang = f"speaks {fam.language} " if scenario.policy.language is LanguagePolicy.required else ""
-    if not at_site:
-        return f"no active staff member {lang}at site {fam.site}"
-    with_option = [s for s in at_site if fam.program_option in s.program_options]
-    if not with_option:
+STAFFING_HINT = "see `famassign staffing`"
+"""Where the explanations send a planner for the fewest hires."""
+
+NAMED = 5
+"""Staff named in one explanation before "and N more"."""
+
+
+def _named(ids: list[str]) -> str:
+    shown = ", ".join(ids[:NAMED])
+    return shown + (f" and {len(ids) - NAMED} more" if len(ids) > NAMED else "")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def move_cause(scenario: Scenario, family: Family, previous: Staff, *, minimize_moves: bool) -> str:
+    """Why `family` no longer sits with `previous`, its current staff member.
+
+    Departed or absent, no longer serving the family's language, site or option, a conflict
+    listed with the family; otherwise (the staff member could still serve it) to place another
+    family or use fewer exception places when moves are minimised, else for a better match or
+    workload balance (continuity is then a weighed preference).
+    """
+    if previous.status is not StaffStatus.active:
+        return f"{previous.staff_id} is {previous.status.value}"
+    breaks = rule_breaks(family, previous, scenario.policy)
+    if breaks:
+        return f"{previous.staff_id} {'; '.join(breaks)}"
+    if any(
+        c.family_id == family.family_id and c.staff_id == previous.staff_id
+        for c in scenario.conflicts
+    ):
+        return f"{previous.staff_id} is listed in conflicts with this family"
+    if minimize_moves:
         return (
-            f"no active staff member who {lang}at site {fam.site} serves {fam.program_option.value}"
+            f"{previous.staff_id} is still active; moved to make room: every plan that keeps it "
+            "there places fewer families or needs more exception places"
         )
-    return "every staff member who could serve this family is listed in conflicts with it"
+    return (
+        f"{previous.staff_id} is still active; moved for a better match or a more even "
+        "workload (continuity is weighed, not required)"
+    )
 
 
-def _smallest_cap_placing(
-    arrays: ProblemArrays, comp_families: IntArray, high: int, prorate: bool
-) -> int | None:
-    """Smallest relaxed cap K (>40) that, given to every active staff member (prorated by FTE
-    when the policy prorates), places all of `comp_families`; None when even `high` does not."""
+@dataclass(frozen=True)
+class _Situation:
+    """Unplaced families that share their eligible staff (their situation under the rules)."""
 
-    def placed_with(k: int) -> int:
-        relaxed = np.floor(k * arrays.staff_fte + 1e-9).astype(np.int64) if prorate else k
-        limit = np.where(arrays.staff_active, np.maximum(arrays.staff_limit, relaxed), 0)
-        plan = solve_flow(arrays, limit=limit)
-        return int((plan.staff_of[comp_families] >= 0).sum())
+    staff: IntArray
+    families: list[int]
 
-    target = len(comp_families)
-    if placed_with(high) < target:
+
+def _hire_text(scenario: Scenario, families: list[int]) -> str:
+    """Hiring full-time staff for these families: one group (language, site, option) each."""
+    cap_new = max(scenario.policy.max_families_per_staff, 1)
+    groups = Counter(
+        (f.language, f.site, f.program_option.value)
+        for f in (scenario.families[i] for i in families)
+    )
+    hires = sum(math.ceil(n / cap_new) for n in groups.values())
+    who = _plural(hires, "a staff member", f"{hires} staff members")
+    if len(groups) == 1:
+        language, site, option = next(iter(groups))
+        speaks = (
+            f"speaks {language}, " if scenario.policy.language is LanguagePolicy.required else ""
+        )
+        return f"hiring {who} who {speaks}serves {site} for {option} ({STAFFING_HINT})"
+    return f"hiring {who}, each for one language, site and option ({STAFFING_HINT})"
+
+
+def _exception_size(
+    arrays: ProblemArrays, staff: IntArray, counts: IntArray, needed: int, prorate: bool
+) -> tuple[int, IntArray] | None:
+    """Smallest max_families K (above 40, at most the largest allowed) whose cap, given to
+    `staff`, adds room for `needed` families; with each one's new most allowed. None: no K."""
+    fte = arrays.staff_fte[staff]
+    most = np.maximum(arrays.staff_limit[staff], counts[staff])
+
+    def allowed(k: int) -> IntArray:
+        relaxed = np.floor(k * fte + 1e-9).astype(np.int64) if prorate else np.full_like(most, k)
+        result: IntArray = np.maximum(relaxed, most)
+        return result
+
+    def room(k: int) -> int:
+        return int((allowed(k) - most).sum())
+
+    lo, hi = POLICY_CAP_LIMIT + 1, EXCEPTION_CAP_LIMIT
+    if room(hi) < needed:
         return None
-    lo, hi = 41, high
     while lo < hi:
         mid = (lo + hi) // 2
-        if placed_with(mid) >= target:
+        if room(mid) >= needed:
             hi = mid
         else:
             lo = mid + 1
-    return lo
+    return lo, allowed(lo)
+
+
+def _full_staff_text(
+    scenario: Scenario, arrays: ProblemArrays, situation: _Situation, counts: IntArray
+) -> tuple[str, str]:
+    """Reason and what would place the families of a situation whose staff are all full."""
+    staff, n = situation.staff, len(situation.families)
+    loads = [
+        f"{arrays.staff_ids[s]} {int(counts[s])}/{int(arrays.staff_limit[s])}"
+        + (f" at {arrays.staff_fte[s]:g} FTE" if arrays.staff_fte[s] < 1 else "")
+        for s in staff
+    ]
+    who = _plural(len(staff), "the one staff member", f"all {len(staff)} staff")
+    reason = (
+        f"{who} who could serve this family {_plural(len(staff), 'is', 'are')} at their cap "
+        f"(families/most allowed): {_named(loads)}"
+    )
+    if n > 1:
+        reason += f"; {n} unplaced families have the same staff"
+    them = _plural(n, "it", "them")
+    options = []
+    size = _exception_size(arrays, staff, counts, n, scenario.policy.prorate_by_fte)
+    if size is not None:
+        k, allowed = size
+        gains = [
+            (arrays.staff_ids[s], int(a))
+            for s, a in zip(staff, allowed, strict=True)
+            if a > max(arrays.staff_limit[s], counts[s])
+        ]
+        prorated = scenario.policy.prorate_by_fte and any(arrays.staff_fte[s] < 1 for s in staff)
+        options.append(
+            f"a waiver (1302.52(d)(2)(i)) or temporary exception (1302.52(d)(2)(ii)) with "
+            f"max_families {k} for {_named([g[0] for g in gains])} would place {them} ("
+            + ", ".join(f"{sid} to {a}" for sid, a in gains[:NAMED])
+            + (", prorated by FTE" if prorated else "")
+            + ")"
+        )
+    options.append(_hire_text(scenario, situation.families) + f" would place {them}")
+    return reason, "; or ".join(options)
+
+
+def _no_staff_text(
+    scenario: Scenario, arrays: ProblemArrays, families: list[int], counts: IntArray
+) -> tuple[str, str]:
+    """Reason and options for families (of one language, site and option) nobody may serve."""
+    fam = scenario.families[families[0]]
+    n = len(families)
+    them = _plural(n, "it", "them")
+    required = scenario.policy.language is LanguagePolicy.required
+    active = [(j, s) for j, s in enumerate(scenario.staff) if s.status is StaffStatus.active]
+    at_site = [(j, s) for j, s in active if s.serves_site(fam.site)]
+    serving = [(j, s) for j, s in at_site if fam.program_option in s.program_options]
+    speaking = [(j, s) for j, s in serving if not required or fam.language in s.languages]
+    option = fam.program_option.value
+    suffix = f"; {n} such families" if n > 1 else ""
+    hire = _hire_text(scenario, families) + f" would place {them}"
+    if speaking:
+        reason = (
+            f"the {len(speaking)} active staff who serve {fam.site} for {option}"
+            + (f" in {fam.language}" if required else "")
+            + " are all listed in conflicts with this family"
+        )
+        return reason + suffix, hire
+    if not at_site:
+        return f"no active staff member serves site {fam.site}{suffix}", hire
+    if not serving:
+        return f"no active staff member at site {fam.site} serves {option}{suffix}", hire
+    # Staff serve the site and option, but none of them speaks the family's language.
+    room = sum(1 for j, _ in serving if counts[j] < arrays.staff_limit[j])
+    reason = (
+        f"no active staff member who serves {fam.site} for {option} speaks {fam.language} "
+        f"({len(serving)} serve it in other languages){suffix}"
+    )
+    preferred = (
+        f"policy.language: preferred (serve through an interpreter) would make the "
+        f"{len(serving)} staff who serve {fam.site} for {option} eligible"
+        + (
+            f", {room} of them with room"
+            if room
+            else ", though all are full (an exception would then be needed too)"
+        )
+    )
+    return reason, f"{preferred}; or {hire}"
 
 
 def unplaced_reasons(
     scenario: Scenario, arrays: ProblemArrays, staff_of: IntArray
 ) -> dict[int, tuple[str, str | None]]:
-    """Reason and what would place it, per unplaced family index."""
+    """Reason and what would place it, per unplaced family index (see the module docstring)."""
     unplaced = np.flatnonzero(staff_of < 0)
     if len(unplaced) == 0:
         return {}
-    has_pair = np.zeros(arrays.n_families, dtype=bool)
-    has_pair[arrays.pair_family] = True
+    placed = staff_of >= 0
+    counts = np.bincount(staff_of[placed], minlength=arrays.n_staff).astype(np.int64)
+    starts = np.searchsorted(arrays.pair_family, unplaced, side="left")
+    ends = np.searchsorted(arrays.pair_family, unplaced, side="right")
+    situations: dict[tuple[int, ...], _Situation] = {}
+    nobody: dict[tuple[str, str, str], list[int]] = {}
+    for i, a, b in zip(unplaced.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if a == b:
+            f = scenario.families[i]
+            nobody.setdefault((f.language, f.site, f.program_option.value), []).append(i)
+            continue
+        key = tuple(arrays.pair_staff[a:b].tolist())
+        if key not in situations:
+            situations[key] = _Situation(arrays.pair_staff[a:b].copy(), [])
+        situations[key].families.append(i)
     out: dict[int, tuple[str, str | None]] = {}
-    no_candidate = [int(i) for i in unplaced if not has_pair[i]]
-    texts = {i: _no_candidate_reason(scenario, i) for i in no_candidate}
-    counts = Counter(texts.values())
-    for i, text in texts.items():
-        out[i] = (f"{text}; {counts[text]} such famil{'y' if counts[text] == 1 else 'ies'}", None)
-
-    full = [int(i) for i in unplaced if has_pair[i]]
-    if not full:
-        return out
-    fam_label, _ = components(arrays)
-    high = 2 * (40 + len(full) + int(arrays.staff_limit.max(initial=0)))
-    by_comp: dict[int, list[int]] = {}
-    for i in full:
-        by_comp.setdefault(int(fam_label[i]), []).append(i)
-    for label, fams in by_comp.items():
-        members = np.flatnonzero(fam_label == label)
-        eligible_staff = np.unique(arrays.pair_staff[np.isin(arrays.pair_family, members)])
-        ids = [arrays.staff_ids[s] for s in eligible_staff]
-        caps = sorted({int(arrays.staff_limit[s]) for s in eligible_staff})
-        cap_text = "/".join(str(c) for c in caps)
-        named = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        k = _smallest_cap_placing(arrays, members, high, scenario.policy.prorate_by_fte)
-        reason = (
-            f"all {len(ids)} staff who could serve this family ({named}) are at their cap of "
-            f"{cap_text}; {len(fams)} such famil{'y' if len(fams) == 1 else 'ies'}"
-        )
-        would = (
-            f"a waiver (1302.52(d)(2)(i)) or temporary exception (1302.52(d)(2)(ii)) to {k} "
-            f"for {named} would place them"
-            if k is not None
-            else None
-        )
-        for i in fams:
-            out[i] = (reason, would)
+    for situation in situations.values():
+        text = _full_staff_text(scenario, arrays, situation, counts)
+        out.update((i, text) for i in situation.families)
+    for families in nobody.values():
+        text = _no_staff_text(scenario, arrays, families, counts)
+        out.update((i, text) for i in families)
     return out

@@ -35,8 +35,17 @@ from enum import StrEnum
 
 import pandas as pd
 
-from famassign.models import POLICY_CAP_LIMIT, CapException, ExceptionKind, Scenario, StaffStatus
+from famassign.models import (
+    EXCEPTION_CAP_LIMIT,
+    POLICY_CAP_LIMIT,
+    CapException,
+    ExceptionKind,
+    Scenario,
+    StaffStatus,
+    rule_breaks,
+)
 from famassign.models.absence import AbsenceMove
+from famassign.solver.explain import move_cause
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import Result
 from famassign.solver.solve import Progress, solve
@@ -64,6 +73,8 @@ class MoveKind(StrEnum):
     """Its staff member was already absent or departed in the input."""
     new = "new"
     """It had no staff member and is now placed."""
+    no_longer_eligible = "no_longer_eligible"
+    """Its staff member stays but may no longer serve it (language, site, option or a conflict)."""
     returned = "returned"
     """It goes back to its staff member, who is back from leave (update)."""
 
@@ -182,7 +193,8 @@ def check_leave_request(
     ------
     ReassignError
         No staff named; an id both departed and absent; a temporary cap without an end date
-        (until) or not above 40; an end date (until) with departures only and no temporary cap.
+        (until), not a whole number, not above 40 or above the largest exception cap; an end
+        date (until) with departures only and no temporary cap.
     """
     if not departed and not absent:
         raise ReassignError(
@@ -197,11 +209,19 @@ def check_leave_request(
             "a temporary cap (--temporary-cap) needs an end date (--until DATE): temporary "
             "exceptions under 1302.52(d)(2)(ii) are dated"
         )
-    if temporary_cap is not None and temporary_cap <= POLICY_CAP_LIMIT:
-        raise ReassignError(
-            f"temporary cap {temporary_cap} must be above {POLICY_CAP_LIMIT}; at or below "
-            "the policy cap no exception is needed"
-        )
+    if temporary_cap is not None:
+        if isinstance(temporary_cap, bool) or not isinstance(temporary_cap, int):
+            raise ReassignError(f"temporary cap must be a whole number, got {temporary_cap!r}")
+        if temporary_cap <= POLICY_CAP_LIMIT:
+            raise ReassignError(
+                f"temporary cap {temporary_cap} must be above {POLICY_CAP_LIMIT}; at or below "
+                "the policy cap no exception is needed"
+            )
+        if temporary_cap > EXCEPTION_CAP_LIMIT:
+            raise ReassignError(
+                f"temporary cap {temporary_cap} is above {EXCEPTION_CAP_LIMIT}, the largest "
+                "exception cap famassign accepts; give the caseload the exception allows"
+            )
     if until is not None and not absent and temporary_cap is None:
         raise ReassignError(
             "an end date (--until) with departures only dates a temporary cap; departures are "
@@ -254,17 +274,7 @@ def leave_scenario(
             f"{'departed' if gone else 'absent'}",
         )
         exceptions = (*exceptions, exception)
-    changed = Scenario(
-        name=scenario.name,
-        as_of=scenario.as_of,
-        policy=scenario.policy,
-        weights=scenario.weights,
-        families=scenario.families,
-        staff=staff,
-        exceptions=exceptions,
-        conflicts=scenario.conflicts,
-        variants=scenario.variants,
-    )
+    changed = scenario.rebuilt(staff=staff, exceptions=exceptions)
     return changed, exception
 
 
@@ -284,6 +294,7 @@ def plan_moves(
     """
     unplaced = {u.family_id: u.reason for u in result.unplaced}
     returning = returning or {}
+    caseloads = {c.staff_id: c for c in result.caseloads}
     moves = []
     for a in result.assignments:
         if a.staff_id == a.previous_staff_id:
@@ -319,15 +330,21 @@ def plan_moves(
             kind = MoveKind.inactive_before
             why = f"{prev} was already {before.staff_by_id[prev].status.value}"
         else:
-            kind = MoveKind.room
-            why = (
-                f"moved from {prev} (still active) to make room: every plan that keeps it "
-                "there places fewer families or needs more exception places"
+            previous = after.staff_by_id[prev]
+            why = move_cause(after, fam, previous, minimize_moves=True)
+            eligible = not rule_breaks(fam, previous, after.policy) and not any(
+                c.family_id == fam.family_id and c.staff_id == prev for c in after.conflicts
             )
+            kind = MoveKind.room if eligible else MoveKind.no_longer_eligible
         if a.staff_id is None:
             why += f"; not placed: {unplaced.get(a.family_id, 'no room')}"
-        elif a.exception_id:
-            why += f"; placed under exception {a.exception_id}"
+        else:
+            load = caseloads[a.staff_id]
+            if load.families > load.cap:
+                why += (
+                    f"; joins {a.staff_id}'s caseload of {load.families}, above its cap of "
+                    f"{load.cap}, under exception {load.exception_id}"
+                )
         moves.append(Move(a.family_id, prev, a.staff_id, kind, why, temporary))
     return tuple(moves)
 

@@ -22,7 +22,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from famassign.models import Family, LanguagePolicy, Scenario, Staff, StaffStatus
+import numpy as np
+
+from famassign.models import Family, Scenario, Staff, StaffStatus, rule_breaks
+from famassign.solver.arrays import LOAD_SCALE, family_load, match_terms
 
 log = logging.getLogger(__name__)
 
@@ -90,51 +93,45 @@ class Recommendation:
         return self.candidates[0] if self.candidates else None
 
 
-def _limit(scenario: Scenario, staff: Staff) -> tuple[int, str | None]:
-    """The most families allowed now and the exception that allows it (None: the policy cap)."""
-    limit, cited = staff.cap(scenario.policy), None
-    for exc in sorted(scenario.exceptions_in_force(), key=lambda e: e.exception_id):
-        if exc.covers(staff.staff_id):
-            relaxed = exc.cap_for(staff, scenario.policy)
-            if relaxed > limit:
-                limit, cited = relaxed, exc.exception_id
-    return limit, cited
+def _alone(scenario: Scenario, family: Family) -> Scenario:
+    """`scenario` reduced to `family` for the arrays' score and load terms (not re-checked: only
+    the family, the staff, the policy and the weights are read)."""
+    return Scenario.model_construct(
+        name=scenario.name,
+        as_of=scenario.as_of,
+        policy=scenario.policy,
+        weights=scenario.weights,
+        families=(family,),
+        staff=scenario.staff,
+        exceptions=(),
+        conflicts=(),
+        variants=(),
+    )
 
 
-def _cited(scenario: Scenario, staff: Staff, families: int) -> str | None:
-    """The in-force exception with the smallest cap allowing `families` (as the solver cites)."""
-    for exc in sorted(
-        scenario.exceptions_in_force(), key=lambda e: (e.max_families, e.exception_id)
-    ):
-        if exc.covers(staff.staff_id) and exc.cap_for(staff, scenario.policy) >= families:
-            return exc.exception_id
-    return None
-
-
-def _weight(scenario: Scenario, family: Family) -> float:
-    weight = scenario.policy.intensity_weights.of(family.intensity)
-    if family.external_plan_agency:
-        weight *= scenario.weights.external_plan_load_factor
-    return weight
+def _terms_by_staff(scenario: Scenario, family: Family) -> list[dict[str, int]]:
+    """The solver's match terms of `family` with every staff member (in staff order), from
+    :func:`solver.arrays.match_terms`, plus ``site`` (a hard rule, 0 points)."""
+    m = len(scenario.staff)
+    index = {s.staff_id: j for j, s in enumerate(scenario.staff)}
+    current = np.array([index.get(family.current_staff_id or "", -1)], dtype=np.int64)
+    terms = match_terms(
+        _alone(scenario, family),
+        np.zeros(m, dtype=np.int64),
+        np.arange(m, dtype=np.int64),
+        current,
+    )
+    out = []
+    for j in range(m):
+        by_name = terms.of_pair(j)
+        out.append({name: by_name.get(name, 0) for name in TERM_NAMES})
+    return out
 
 
 def score_terms(scenario: Scenario, family: Family, staff: Staff) -> dict[str, int]:
     """The match score of the pair, term by term (sums to the solver's pair score)."""
-    w = scenario.weights
-    strengths = set(staff.strengths)
-    return {
-        "language": w.language if family.language in staff.languages else 0,
-        "site": 0,
-        "needs": family.urgency * w.need * len(set(family.needs) & strengths),
-        "interests": family.urgency * w.interest * len(set(family.interests) & strengths),
-        "disability": w.disability
-        if family.disability_services and staff.disability_services
-        else 0,
-        "agency": w.agency
-        if family.external_plan_agency and family.external_plan_agency in staff.agencies
-        else 0,
-        "continuity": w.continuity if family.current_staff_id == staff.staff_id else 0,
-    }
+    terms = _terms_by_staff(_alone(scenario, family).model_copy(update={"staff": (staff,)}), family)
+    return terms[0]
 
 
 def exclusion_rules(
@@ -144,15 +141,7 @@ def exclusion_rules(
     rules: list[str] = []
     if staff.status is not StaffStatus.active:
         rules.append(staff.status.value)
-    if (
-        scenario.policy.language is LanguagePolicy.required
-        and family.language not in staff.languages
-    ):
-        rules.append(f"does not speak {family.language}")
-    if not staff.serves_site(family.site):
-        rules.append(f"does not serve site {family.site}")
-    if family.program_option not in staff.program_options:
-        rules.append(f"does not serve option {family.program_option.value}")
+    rules.extend(rule_breaks(family, staff, scenario.policy))
     if any(
         c.family_id == family.family_id and c.staff_id == staff.staff_id for c in scenario.conflicts
     ):
@@ -166,9 +155,11 @@ def exclusion_rules(
     ):
         rules.append(f"family is pinned to {pin.staff_id}")
     if staff.status is StaffStatus.active:
-        limit, cited = _limit(scenario, staff)
+        limit = scenario.most_allowed(staff)
         if families_now >= limit:
-            under = f" under exception {cited}" if cited else ""
+            widest = scenario.widest_exception(staff)
+            above = widest is not None and limit > staff.cap(scenario.policy)
+            under = f" under exception {widest.exception_id}" if above and widest else ""
             rules.append(f"at cap {families_now}/{limit}{under}")
     return tuple(rules)
 
@@ -192,13 +183,15 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
         fam, new = family, family.family_id not in scenario.family_by_id
     counts: dict[str, int] = {}
     loads: dict[str, float] = {}
-    for other in scenario.families:
+    others_load = family_load(scenario) / LOAD_SCALE
+    for other, weight_of_other in zip(scenario.families, others_load, strict=True):
         sid = other.current_staff_id
         if other.family_id == fam.family_id or sid is None:
             continue
         counts[sid] = counts.get(sid, 0) + 1
-        loads[sid] = loads.get(sid, 0.0) + _weight(scenario, other)
-    weight = _weight(scenario, fam)
+        loads[sid] = loads.get(sid, 0.0) + float(weight_of_other)
+    weight = float(family_load(_alone(scenario, fam))[0]) / LOAD_SCALE
+    all_terms = _terms_by_staff(scenario, fam)
 
     ranked: list[tuple[tuple[int, int, float, int], Candidate]] = []
     excluded: list[Exclusion] = []
@@ -208,9 +201,9 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
         if rules:
             excluded.append(Exclusion(staff.staff_id, rules))
             continue
-        terms = score_terms(scenario, fam, staff)
+        terms = all_terms[order]
         cap = staff.cap(scenario.policy)
-        limit, _ = _limit(scenario, staff)
+        limit = scenario.most_allowed(staff)
         after = now + 1
         load_after = loads.get(staff.staff_id, 0.0) + weight
         cand = Candidate(
@@ -222,7 +215,7 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
             families_after=after,
             cap=cap,
             limit=limit,
-            exception_id=_cited(scenario, staff, after) if after > cap else None,
+            exception_id=getattr(scenario.cited_exception(staff, after), "exception_id", None),
             weighted_load_after=round(load_after, 4),
             load_per_fte_after=round(load_after / staff.fte, 4),
         )

@@ -12,8 +12,8 @@ import numpy as np
 
 from famassign.models import Scenario
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
-from famassign.solver.balance import SolverSettings, balance
-from famassign.solver.explain import placement_reason, unplaced_reasons
+from famassign.solver.balance import SolverSettings, balance, load_per_fte
+from famassign.solver.explain import move_cause, placement_reason, unplaced_reasons
 from famassign.solver.flow import solve_flow
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import (
@@ -179,12 +179,8 @@ def plan_result(
 
 
 def _load_per_fte(arrays: ProblemArrays, staff_of: IntArray) -> float:
-    placed = staff_of >= 0
-    load = np.bincount(
-        staff_of[placed], weights=arrays.family_load[placed], minlength=arrays.n_staff
-    )
-    per_fte = load / LOAD_SCALE / arrays.staff_fte
-    return float(per_fte[arrays.staff_active].max(initial=0.0))
+    """The largest weighted load per FTE of an active staff member."""
+    return float(load_per_fte(arrays, staff_of)[arrays.staff_active].max(initial=0.0))
 
 
 def _cited_exceptions(
@@ -192,15 +188,9 @@ def _cited_exceptions(
 ) -> list[str | None]:
     """Per staff member above cap: the in-force exception with the smallest cap that allows it."""
     cited: list[str | None] = [None] * arrays.n_staff
-    in_force = sorted(
-        scenario.exceptions_in_force(), key=lambda e: (e.max_families, e.exception_id)
-    )
     for s in np.flatnonzero(counts > arrays.staff_cap):
-        staff = scenario.staff[s]
-        for exc in in_force:
-            if exc.covers(staff.staff_id) and exc.cap_for(staff, scenario.policy) >= counts[s]:
-                cited[s] = exc.exception_id
-                break
+        exc = scenario.cited_exception(scenario.staff[s], int(counts[s]))
+        cited[s] = exc.exception_id if exc else None
     return cited
 
 
@@ -232,6 +222,11 @@ def _result(
     for i, fam in enumerate(scenario.families):
         s = int(staff_of[i])
         staff = scenario.staff[s] if s >= 0 else None
+        text = placement_reason(scenario, i, staff) if staff else reasons[i][0]
+        previous = scenario.staff_by_id.get(fam.current_staff_id or "")
+        if previous is not None and (staff is None or staff.staff_id != previous.staff_id):
+            cause = move_cause(scenario, fam, previous, minimize_moves=options.minimize_moves)
+            text = f"{text}; left {previous.staff_id}: {cause}"
         assignments.append(
             Assignment(
                 family_id=fam.family_id,
@@ -240,7 +235,7 @@ def _result(
                 changed=(staff.staff_id if staff else None) != fam.current_staff_id,
                 exception_id=cited[s] if s >= 0 else None,
                 score=int(score[i]),
-                reasons=placement_reason(scenario, i, staff) if staff else reasons[i][0],
+                reasons=text,
             )
         )
     caseloads = tuple(

@@ -183,8 +183,7 @@ def _plan_returns(scenario: Scenario, absences: Collection[AbsenceMove]) -> _Ret
         else f
         for f in scenario.families
     )
-    fields = {name: getattr(scenario, name) for name in type(scenario).model_fields}
-    planning = Scenario(**(fields | {"staff": staff_now, "families": families}))
+    planning = scenario.rebuilt(staff=staff_now, families=families)
     return _Returns(planning, returning, not_returned, list(ended), list(away), ongoing)
 
 

@@ -110,3 +110,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         test._hypothesis_internal_use_settings = hypothesis_settings(  # type: ignore[union-attr]
             current, max_examples=current.max_examples * RELEASE_FACTOR, deadline=None
         )
+
+
+# ---------------------------------------------------------------------- browser tests in CI
+BROWSER_TESTS = "tests/test_report_browser.py::"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with one line saying how the Chromium tests of report.html came out, so that
+    CI's log shows they ran (under CI=true a missing browser fails them, see that file)."""
+    outcomes = {
+        outcome: sum(1 for r in terminalreporter.stats.get(outcome, []) if _is_browser(r))
+        for outcome in ("passed", "failed", "error", "skipped")
+    }
+    if any(outcomes.values()):
+        said = ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items() if n)
+        terminalreporter.write_line(f"chromium report tests: {said}")
+
+
+def _is_browser(report: object) -> bool:
+    return str(getattr(report, "nodeid", "")).startswith(BROWSER_TESTS)

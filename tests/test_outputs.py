@@ -219,6 +219,7 @@ def test_plan_files_and_columns(tmp_path: Path) -> None:
         "exception_id",
         "score",
         "reasons",
+        "staff_name",  # added after the contract's columns, whose order never changes
     ]
     rows = read_csv_rows(out / "assignments.csv")
     assert len(rows) == 5
@@ -231,7 +232,7 @@ def test_plan_files_and_columns(tmp_path: Path) -> None:
 
     with open(out / "caseloads.csv", encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
-    assert header == ["staff_id", "families", "weighted_load", "cap", "exception_id"]
+    assert header == ["staff_id", "families", "weighted_load", "cap", "exception_id", "staff_name"]
 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in SUMMARY_REQUIRED_KEYS:

@@ -1,8 +1,10 @@
 """The compare report opens in a headless browser (Debian's chromium) without errors and shows
-its charts. Skipped, with the reason, when no chromium is installed."""
+its charts. Skipped, with the reason, when no chromium is installed, except under ``CI=true``:
+there a missing browser fails (``.ci/run`` installs Debian's chromium)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,9 +20,18 @@ BROWSER = next(
     (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
     None,
 )
-pytestmark = pytest.mark.skipif(
-    BROWSER is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)"
-)
+IN_CI = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+MISSING = "no chromium on PATH (Debian: apt-get install -y chromium)"
+pytestmark = pytest.mark.skipif(BROWSER is None and not IN_CI, reason=MISSING)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def browser_present() -> None:
+    """Under CI=true a missing browser is a failure, never a skip."""
+    if BROWSER is None:
+        pytest.fail(f"CI=true but {MISSING}; .ci/run installs it when run as root")
+
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

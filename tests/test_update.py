@@ -55,7 +55,7 @@ def levels_of(out: UpdateResult) -> Levels:
 
 
 def rebuilt(sc: Scenario, **changes: Any) -> Scenario:
-    return Scenario(**({k: getattr(sc, k) for k in Scenario.model_fields} | changes))
+    return sc.rebuilt(**changes)
 
 
 def churn(sc: Scenario, *, withdraw: int, enroll: int, seed: int) -> Scenario:

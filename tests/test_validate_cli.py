@@ -69,23 +69,25 @@ def _set(file: str, content: str | bytes) -> Callable[[dict[str, str | bytes]], 
     return edit
 
 
-def _xlsx(sheet: str, rows: list[list[object]]) -> bytes:
+def _xlsx(sheet: str, rows: list[list[object]], *others: str) -> bytes:
     workbook = Workbook()
     ws = workbook.active
     assert ws is not None
     ws.title = sheet
     for row in rows:
         ws.append(row)
+    for other in others:
+        workbook.create_sheet(other)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _staff_as_xlsx(sheet: str) -> Callable[[dict[str, str | bytes]], None]:
+def _staff_as_xlsx(sheet: str, *others: str) -> Callable[[dict[str, str | bytes]], None]:
     def edit(files: dict[str, str | bytes]) -> None:
         text = files.pop("staff.csv")
         assert isinstance(text, str)
-        files["staff.xlsx"] = _xlsx(sheet, [line.split(",") for line in text.splitlines()])
+        files["staff.xlsx"] = _xlsx(sheet, [line.split(",") for line in text.splitlines()], *others)
 
     return edit
 
@@ -245,8 +247,8 @@ DEFECTS: list[tuple[str, Callable[[dict[str, str | bytes]], None], list[str]]] =
     ),
     (
         "xlsx_missing_sheet",
-        _staff_as_xlsx("Sheet1"),
-        ["staff.xlsx: sheet 'staff' is missing (the workbook has: Sheet1)"],
+        _staff_as_xlsx("Sheet1", "Notes"),  # an only sheet is read whatever its name
+        ["staff.xlsx: sheet 'staff' is missing (the workbook has: Sheet1, Notes)"],
     ),
     (
         "pinned_without_current_staff",

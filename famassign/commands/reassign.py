@@ -74,6 +74,7 @@ def summary_extra(outcome: ReassignResult) -> dict[str, Any]:
         "reassign_temporary_exception_ends": exc.ends.isoformat() if exc else None,
         "reassign_moved_from_leaving_staff": outcome.count(MoveKind.leaving),
         "reassign_moved_other": outcome.count(MoveKind.room),
+        "reassign_moved_no_longer_eligible": outcome.count(MoveKind.no_longer_eligible),
         "reassign_newly_placed": outcome.count(MoveKind.new),
         "reassign_unplaced_from_leaving_staff": list(outcome.unplaced_from_leaving),
     }
@@ -222,7 +223,9 @@ def reassign(
     )
     typer.echo(
         f"reassign: {outcome.count(MoveKind.leaving)} families of leaving staff moved, "
-        f"{outcome.count(MoveKind.room)} other families moved, "
+        f"{outcome.count(MoveKind.room)} other families moved to make room, "
+        f"{outcome.count(MoveKind.no_longer_eligible)} moved because their staff member may no "
+        "longer serve them, "
         f"{len(outcome.unplaced_from_leaving)} of leaving staff unplaced"
     )
     return code

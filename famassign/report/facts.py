@@ -145,12 +145,11 @@ def plan_facts(result: Result, scenario: Scenario) -> PlanFacts:
         if count:
             problems.append(f"{staff_id} is {status} but carries {count} families")
 
-    in_force = scenario.exceptions_in_force()
     limits: dict[str, int] = {}
     for s in scenario.staff:
-        caps = [e.cap_for(s, policy) for e in in_force if e.covers(s.staff_id)]
-        if caps:
-            limits[s.staff_id] = max(caps)
+        widest = scenario.widest_exception(s)
+        if widest is not None:
+            limits[s.staff_id] = widest.cap_for(s, policy)
 
     placed = sum(1 for a in result.assignments if a.staff_id is not None)
     return PlanFacts(

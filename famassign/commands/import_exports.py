@@ -1,0 +1,48 @@
+"""`famassign import`: turn data-system exports (CSV/XLSX) into a scenario folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from famassign.commands.common import EXIT_OK, UsageError, guarded
+from famassign.models.importing import import_exports, write_import
+from famassign.models.mapping import MAPPING_FILE, ImportMapping
+
+
+@guarded
+def import_command(
+    files: list[Path] = typer.Argument(..., help="Export files (CSV or XLSX)."),
+    out: Path = typer.Option(..., "--out", help="Scenario folder to write (with mapping.yaml)."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="Mapping to apply (nothing is inferred); see docs/import.md."
+    ),
+) -> int:
+    """Import exports into a scenario folder and write the mapping used: exit 0, or 2 with
+    FILE:ROW:COLUMN problems (nothing written)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    given = ImportMapping.read(mapping) if mapping is not None else None
+    result, notes = import_exports(files, None, given)
+    try:
+        write_import(result, out)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--out {out}: cannot write the scenario: {exc}") from None
+    if given is None:
+        typer.echo("Inferred (check it; correct mapping.yaml and re-run with --mapping):")
+    for note in notes:
+        typer.echo(f"  {note}")
+    for warning in result.loaded.warnings:
+        typer.echo(f"  warning: {warning}")
+    scenario = result.scenario
+    if result.mapping.as_of is None:
+        typer.echo(
+            f"  as_of not given: scenario.yaml says {scenario.as_of.isoformat()} (today); "
+            "set as_of in the mapping or in scenario.yaml to the planning date"
+        )
+    typer.echo(
+        f"Wrote {out}: {len(scenario.families)} families, {len(scenario.staff)} staff, "
+        f"and {out / MAPPING_FILE}"
+    )
+    return EXIT_OK

@@ -135,7 +135,7 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
 def _plan_columns(arrays: Any, staff_of: Any) -> Row:
     """A baseline plan's objective levels and largest load per FTE (nothing without a plan)."""
     from benchmarks.baselines import levels
-    from famassign.solver.balance import load_per_fte
+    from famassign.solver.components import load_per_fte
 
     if staff_of is None:
         return {}

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from famassign.solver.arrays import IntArray
-from famassign.solver.assignment import (
+from benchmarks.assignment import (
     AssignmentProblem,
     improve_by_shifts,
     regret_greedy,
     solve_assignment_lns,
 )
-from famassign.solver.balance import SolverSettings
+from famassign.solver.arrays import IntArray
+from famassign.solver.settings import SolverSettings
 
 GAP_DIR = Path(__file__).resolve().parent / "data" / "gap"
 """Where the OR-Library instances live, in the repository (their source: ``README.md`` there)."""

@@ -77,8 +77,8 @@ app.command("update")(update.update)
 app.command("diff")(history.diff)
 app.command("timeline")(history.timeline_command)
 app.command("history")(plan_store.history)
-app.command("serve")(serve.serve)
 app.command("import")(import_cmd.import_command)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -200,7 +200,7 @@ def compare(
     frame = pd.DataFrame(
         [comparison_row(o, scenario) for o in (base, *variants)], columns=COMPARISON_COLUMNS
     )
-    answer = staffing(scenario) if with_staffing else None
+    answer = staffing(scenario, time_limit=options.time_limit) if with_staffing else None
     runtime = time.monotonic() - start
     log.info("comparison ready in %.2fs", runtime)
     return Comparison(base, variants, frame, answer, round(runtime, 3))

@@ -143,6 +143,7 @@ def summary_dict(
         "match": terms.match,
         "max_load_per_fte": terms.max_load_per_fte,
         "max_load_bound": result.max_load_bound,
+        "max_load_bound_kind": result.max_load_bound_kind,
         "scenario": scenario.name,
         "as_of": scenario.as_of.isoformat(),
         "active_staff": facts.active_staff,
@@ -160,6 +161,9 @@ def summary_dict(
             if s.state in ("expired", "not yet in force")
         ],
         "compliance_findings": list(facts.problems),
+        "placement": result.placement,
+        "proof": result.proof,
+        "status_text": result.status_text(),
         "notes": list(result.notes),
     }
     for key, value in (extra or {}).items():

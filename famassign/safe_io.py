@@ -91,6 +91,29 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
     _fsync_dir(target.parent)
 
 
+def _check_parent_writable(target: Path) -> None:
+    """Raise OutputDirError unless the nearest existing folder above `target` is a folder in which
+    famassign can create its temporary sibling (probed by creating and removing a file)."""
+    parent = Path(os.path.abspath(target)).parent
+    while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputDirError(
+            f"{parent} is a file, not a folder, so the output folder {target} cannot be made "
+            "inside it; choose another output folder"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}probe-", dir=parent)
+    except OSError as exc:
+        raise OutputDirError(
+            f"cannot write in {parent} ({exc.strerror or exc}); choose an output folder you "
+            "can write to"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
 def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
     """Raise OutputDirError unless `target` can be replaced as a whole (call before long work)."""
     if target.is_symlink():
@@ -98,6 +121,7 @@ def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
             f"{target} is a symbolic link; famassign neither writes through nor replaces links: "
             "give the real folder as the output folder"
         )
+    _check_parent_writable(target)
     if not target.exists():
         return
     if not target.is_dir():

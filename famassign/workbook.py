@@ -217,53 +217,58 @@ def plan_sheets(
     return sheets
 
 
+def _widths(columns: list[str], rows: list[list[Any]]) -> list[int]:
+    widths = [len(c) for c in columns]
+    for row in rows:
+        for i, value in enumerate(row):
+            if value is not None:
+                widths[i] = max(widths[i], len(str(value)))
+    return [min(MAX_WIDTH, w + 2) for w in widths]
+
+
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
     """Write `sheets` as a formatted workbook: frozen header, filters, widths, marks.
 
     Sheet keys may carry a ``staff:`` or ``extra:`` prefix (dropped from the title). A row whose
     ``above_cap`` or ``note`` cell starts with "ABOVE CAP" is filled in :data:`ABOVE_CAP_FILL`.
-    Titles are made valid and unique (31 characters, no ``[]:*?/\\``).
+    Titles are made valid and unique (31 characters, no ``[]:*?/\\``). Written with XlsxWriter
+    in constant-memory mode (row by row), so large plans stay fast and small in memory.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
     path = Path(path)
-    workbook = Workbook()
-    default = workbook.active
-    if default is not None:
-        workbook.remove(default)
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    header_format = workbook.add_format({"bold": True, "bg_color": "#" + HEADER_FILL})
+    above_format = workbook.add_format({"bg_color": "#" + ABOVE_CAP_FILL})
     used: set[str] = set()
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    above_fill = PatternFill("solid", start_color=ABOVE_CAP_FILL, end_color=ABOVE_CAP_FILL)
     for key, frame in sheets.items():
         title = sheet_title(key.split(":", 1)[1] if ":" in key else key, used)
-        sheet = workbook.create_sheet(title)
+        sheet = workbook.add_worksheet(title)
         columns = [str(c) for c in frame.columns]
-        sheet.append([xlsx_cell(c) for c in columns])
-        widths = [len(c) for c in columns]
-        marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
-        for row in frame.itertuples(index=False, name=None):
-            values = [xlsx_cell(v) for v in row]
-            sheet.append(values)
-            for i, value in enumerate(values):
-                if value is not None:
-                    widths[i] = max(widths[i], min(MAX_WIDTH, len(str(value))))
-            if any(str(values[i] or "").startswith("ABOVE CAP") for i in marks):
-                for cell in sheet[sheet.max_row]:
-                    cell.fill = above_fill
-        for cell in sheet[1]:
-            cell.font = bold
-            cell.fill = header_fill
-        sheet.freeze_panes = "A2"
+        rows = [[xlsx_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        for i, width in enumerate(_widths(columns, rows)):
+            sheet.set_column(i, i, width)
+        sheet.freeze_panes(1, 0)
         if columns:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, sheet.max_row)}"
-        for i, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, width + 2)
+            sheet.autofilter(0, 0, len(rows), len(columns) - 1)
+        sheet.write_row(0, 0, [xlsx_cell(c) for c in columns], header_format)
+        marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
+        for number, values in enumerate(rows, start=1):
+            marked = any(str(values[i] or "").startswith("ABOVE CAP") for i in marks)
+            for i, value in enumerate(values):
+                if value is None:
+                    if marked:
+                        sheet.write_blank(number, i, None, above_format)
+                elif isinstance(value, str):
+                    sheet.write_string(number, i, value, above_format if marked else None)
+                else:
+                    sheet.write(number, i, value, above_format if marked else None)
     if not sheets:
-        workbook.create_sheet("empty")
-    workbook.save(path)
+        workbook.add_worksheet("empty")
+    workbook.close()
     return path
 
 

@@ -57,6 +57,12 @@ logger = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 """How many rows from the top are searched for the header (title rows sit above it)."""
+_CODED_COLUMNS = {c for (table, c) in COLUMN_VOCABULARY if table == "families"} | {
+    "site",
+    "current_staff_id",
+    "urgency",
+}
+"""Family columns whose values a conflict message may show (codes, not free text)."""
 _LIST_SPLIT = re.compile(r"[;,|\n]")
 _DATE_COLUMNS = {("exceptions", "starts"), ("exceptions", "ends")}
 _ENCODING_NAMES = {
@@ -442,8 +448,7 @@ def infer_mapping(
         files=tuple(files),
         values=values,
     )
-    for note in notes:
-        logger.debug("%s", note)
+    logger.debug("inferred a mapping of %d table(s)", len(files))  # no labels: they are family data
     return Inference(mapping, tuple(notes))
 
 
@@ -493,14 +498,18 @@ def _fold(
             elif value and not have:
                 target[column] = value
             elif value and have and value != have:
+                shown = (
+                    f"has {show_value(value)} here but {show_value(have)} on row {first_line}"
+                    if column in _CODED_COLUMNS
+                    else f"differs here from row {first_line}"  # free text is not echoed
+                )
                 problems.append(
                     LocatedProblem(
                         label,
                         origin[1],
                         headers.get(column, column),
-                        f"family {family!r} has {show_value(value)} here but {show_value(have)} "
-                        f"on row {first_line}: rows of one family must agree on family-level "
-                        "values",
+                        f"family {family!r} {shown}: rows of one family must agree on "
+                        "family-level values",
                     )
                 )
     table.rows[start:] = kept_rows

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from famassign.models.domain import LanguagePolicy, ProgramOption, Staff, StaffStatus
-from famassign.models.scenario import Scenario
+from famassign.models.scenario import Scenario, rule_breaks
 
 _TOP = 8
 
@@ -72,6 +72,24 @@ def capacity_shortfalls(scenario: Scenario) -> list[CapacityShortfall]:
                 )
             )
     return short
+
+
+def stranded_families(scenario: Scenario) -> list[str]:
+    """family_ids whose current staff member may not serve them now: not active, a rule of
+    language, site or option (:func:`models.scenario.rule_breaks`), or a listed conflict."""
+    conflicts = {(c.family_id, c.staff_id) for c in scenario.conflicts}
+    stranded = []
+    for fam in scenario.families:
+        staff = scenario.staff_by_id.get(fam.current_staff_id or "")
+        if staff is None:
+            continue
+        if (
+            staff.status is not StaffStatus.active
+            or rule_breaks(fam, staff, scenario.policy)
+            or (fam.family_id, staff.staff_id) in conflicts
+        ):
+            stranded.append(fam.family_id)
+    return stranded
 
 
 def _counts(counter: Counter[str]) -> str:
@@ -140,6 +158,15 @@ def summary_text(scenario: Scenario, warnings: int = 0) -> str:
         lines += [f"  {s}" for s in shortfalls[:_TOP]]
         if len(shortfalls) > _TOP:
             lines.append(f"  and {len(shortfalls) - _TOP} more")
+    stranded = stranded_families(scenario)
+    if stranded:
+        lines += [
+            "",
+            f"warning: {len(stranded)} families have a current staff member who may no longer "
+            "serve them (inactive, language, site, option or a conflict); a plan moves them: "
+            + ", ".join(stranded[:_TOP])
+            + (f", and {len(stranded) - _TOP} more" if len(stranded) > _TOP else ""),
+        ]
     if scenario.conflicts:
         lines += ["", f"conflicts: {len(scenario.conflicts)} family/staff pairs never assigned"]
     if scenario.variants:
@@ -149,4 +176,10 @@ def summary_text(scenario: Scenario, warnings: int = 0) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CapacityShortfall", "capacity_shortfalls", "most_allowed", "summary_text"]
+__all__ = [
+    "CapacityShortfall",
+    "capacity_shortfalls",
+    "most_allowed",
+    "stranded_families",
+    "summary_text",
+]

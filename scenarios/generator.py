@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -81,6 +81,16 @@ NEED_PROBABILITY_BY_URGENCY = (0.05, 0.12, 0.20, 0.30, 0.45)
 """Chance that each PFCE outcome is a need, by urgency 1..5."""
 INTEREST_PROBABILITY = 0.25
 PART_TIME_FTES = (0.5, 0.6, 0.7, 0.8)
+SPECIALIST_LANGUAGES: dict[str, float] = {
+    "en": 0.62,
+    "es": 0.28,
+    "ar": 0.03,
+    "vi": 0.02,
+    "ht": 0.02,
+    "zh": 0.01,
+    "so": 0.02,
+}
+"""A program where a tenth of the families speak a rarer language (the ``specialists`` preset)."""
 
 CENTER_OPTIONS = (ProgramOption.center_based, ProgramOption.locally_designed)
 HOME_OPTIONS = (ProgramOption.home_based, ProgramOption.family_child_care)
@@ -129,6 +139,7 @@ class GeneratorConfig:
     waiver: bool = False
     expired_exception: bool = False
     absent_staff: int = 0
+    part_time_ftes: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8)
     site_names: tuple[str, ...] = ()
     name: str = ""
     as_of: date = EXAMPLE_AS_OF
@@ -164,6 +175,10 @@ class GeneratorConfig:
             raise ValueError(f"site_size_spread must be non-negative, got {self.site_size_spread}")
         if self.home_area_size < 1 or self.rare_area_size < 1 or self.absent_staff < 0:
             raise ValueError("area sizes must be at least 1 and absent_staff non-negative")
+        if not self.part_time_ftes or any(not 0.1 <= f < 1 for f in self.part_time_ftes):
+            raise ValueError(
+                f"part_time_ftes must be non-empty, each in [0.1, 1), got {self.part_time_ftes}"
+            )
 
 
 PRESETS: dict[str, GeneratorConfig] = {
@@ -175,8 +190,34 @@ PRESETS: dict[str, GeneratorConfig] = {
     "large": GeneratorConfig(n_families=10_000, n_sites=40),
     "state": GeneratorConfig(n_families=30_000, n_sites=120),
     "dense": GeneratorConfig(n_families=10_000, n_sites=40, dense=True),
+    # Program structures the size presets lack (10,000 families each; scale with `scaled`).
+    "specialists": GeneratorConfig(
+        n_families=10_000,
+        n_sites=40,
+        languages=SPECIALIST_LANGUAGES,
+        rare_area_size=40,
+        slack=0.16,
+    ),
+    "near_cap": GeneratorConfig(n_families=10_000, n_sites=40, slack=0.16, neighbour_share=0.9),
+    "part_time": GeneratorConfig(
+        n_families=10_000, n_sites=40, part_time_share=0.7, part_time_ftes=(0.5,)
+    ),
+    "agency": GeneratorConfig(n_families=10_000, n_sites=40, agency_share=0.6),
 }
-"""Named program sizes. ``dense`` is ``large`` with every staff member serving every site."""
+"""Named programs. Sizes: ``rural`` to ``state``; ``dense`` is ``large`` with every staff member
+serving every site. Structures (10,000 families): ``specialists``, advocates of rarer languages
+(a larger share than usual) who also speak English and serve every site, linking the whole
+program into one component, ~86% of the capacity used; ``near_cap``, ~86% of the capacity used
+with most advocates also serving a neighbouring site; ``part_time``, 70% of hires part-time, all
+at 0.5 FTE; ``agency``, 60% of families with a plan held by another agency (a lighter load)."""
+
+
+def scaled(preset: str | GeneratorConfig, n_families: int) -> GeneratorConfig:
+    """`preset` with `n_families` families and as many sites per family as it had."""
+    cfg = preset_config(preset)
+    sites = max(1, round(cfg.n_sites * n_families / cfg.n_families))
+    rare = cfg.rare_area_size if cfg.rare_area_size < cfg.n_sites else sites
+    return replace(cfg, n_families=n_families, n_sites=sites, rare_area_size=rare)
 
 
 def preset_config(preset: str | GeneratorConfig) -> GeneratorConfig:
@@ -297,7 +338,11 @@ def _capacity(fte: float) -> int:
 
 
 def _ftes_for(
-    need: float, minimum: int, rng: np.random.Generator, part_time_share: float
+    need: float,
+    minimum: int,
+    rng: np.random.Generator,
+    part_time_share: float,
+    part_time_ftes: tuple[float, ...] = PART_TIME_FTES,
 ) -> list[float]:
     """FTEs of a team whose total prorated cap covers `need` families, and at least `minimum`.
 
@@ -307,15 +352,18 @@ def _ftes_for(
     remaining = math.ceil(need - 1e-9)
     made = 0
     while remaining > 0:
-        if made >= minimum and remaining < _capacity(PART_TIME_FTES[0]):
+        smallest = min(part_time_ftes)
+        if made >= minimum and remaining < _capacity(smallest):
             break
-        if remaining <= _capacity(PART_TIME_FTES[0]):
-            fte = PART_TIME_FTES[0]  # a small rest: an advocate with other duties, half time
+        if remaining <= _capacity(smallest):
+            fte = smallest  # a small rest: an advocate with other duties, part time
         elif remaining <= _CAP and rng.random() < part_time_share:
             # the smallest part-time role that covers the rest
-            fte = next((f for f in (*PART_TIME_FTES, 1.0) if _capacity(f) >= remaining), 1.0)
+            fte = next(
+                (f for f in (*sorted(part_time_ftes), 1.0) if _capacity(f) >= remaining), 1.0
+            )
         elif rng.random() < part_time_share / 2:
-            fte = float(rng.choice(PART_TIME_FTES))
+            fte = float(rng.choice(part_time_ftes))
         else:
             fte = 1.0
         ftes.append(fte)
@@ -355,7 +403,7 @@ def _plan_staff(
     ) -> int:
         """Hire for `n` families (plus slack); return the capacity hired."""
         made = 0
-        for fte in _ftes_for(n * grow, math.ceil(n - 1e-9), rng, pt):
+        for fte in _ftes_for(n * grow, math.ceil(n - 1e-9), rng, pt, cfg.part_time_ftes):
             drafts.append(_StaffDraft(languages, sites, options, fte, role, home))
             made += _capacity(fte)
         return made
@@ -372,7 +420,7 @@ def _plan_staff(
         """Bilingual es/en staff for the Spanish-speaking families, English-only for the rest
         (less `credit` places found elsewhere); bilingual staff take a rest under half time."""
         english = n_all - n_es - credit / grow
-        if n_es > 0 and english * grow < _capacity(PART_TIME_FTES[0]):
+        if n_es > 0 and english * grow < _capacity(min(cfg.part_time_ftes)):
             team(n_es + max(0.0, english), ("en", "es"), sites, options, role, home)
             return
         bilingual = team(n_es, ("en", "es"), sites, options, role, home)
@@ -845,6 +893,7 @@ __all__ = [
     "count_eligible_pairs",
     "generate",
     "preset_config",
+    "scaled",
     "springfield",
     "write_example",
 ]

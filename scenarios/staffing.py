@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -34,7 +35,8 @@ import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
-from famassign.solver.flow import solve_flow
+from famassign.solver.flow import FlowPlan, solve_flow
+from famassign.solver.solve import Progress
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ class ExceptionCarriage:
     staff_id: str | None
     max_families: int
     places_above_cap: int
-    needed_by: int
+    needed_by: int | None
+    """None when the time limit ended the analysis before this exception was withdrawn."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ class StaffingAnswer:
     lower_bound: int
     not_placeable: tuple[str, ...]
     exceptions: tuple[ExceptionCarriage, ...]
+    minimal: bool = True
+    """False when the time limit ended the search for a hire that can be dropped: the staff
+    named still place every family, but one of them might be spared."""
 
     @property
     def total_staff(self) -> int:
@@ -100,6 +106,18 @@ class StaffingAnswer:
     def proven_fewest(self) -> bool:
         """True when no smaller number of additional staff could do it."""
         return self.total_staff == self.lower_bound
+
+    @property
+    def proof(self) -> str:
+        """How far the number of additional staff is known to be the fewest, in words."""
+        if self.proven_fewest:
+            return "proven fewest"
+        if self.minimal:
+            return f"no single one can be dropped; lower bound {self.lower_bound}"
+        return (
+            f"the time limit ended the check that none can be dropped; lower bound "
+            f"{self.lower_bound}"
+        )
 
     def new_staff(self, prefix: str = NEW_STAFF_PREFIX) -> list[Staff]:
         """The named staff as Staff records (full-time, one language, one site, one option)."""
@@ -155,11 +173,7 @@ class StaffingAnswer:
         if not self.needs:
             lines.append("No additional staff are needed to place every family without exceptions.")
         else:
-            proof = (
-                "proven fewest"
-                if self.proven_fewest
-                else f"no single one can be dropped; lower bound {self.lower_bound}"
-            )
+            proof = self.proof
             lines.append(
                 f"Fewest additional full-time staff (cap {self.cap_per_new_staff}) to place every "
                 f"family with no exception: {self.total_staff} ({proof})"
@@ -178,10 +192,14 @@ class StaffingAnswer:
         if self.exceptions:
             lines.append("Exceptions in force:")
             for e in self.exceptions:
+                without = (
+                    "not checked (time limit)"
+                    if e.needed_by is None
+                    else f"{e.needed_by} would be unplaced without it"
+                )
                 lines.append(
                     f"  {e.exception_id} ({e.kind}, {e.staff_id or 'every staff member'}, up to "
-                    f"{e.max_families}): {e.places_above_cap} families above cap; "
-                    f"{e.needed_by} would be unplaced without it"
+                    f"{e.max_families}): {e.places_above_cap} families above cap; {without}"
                 )
         else:
             lines.append("No exception is in force.")
@@ -230,11 +248,12 @@ def _caps_only(arrays: ProblemArrays) -> IntArray:
     return limit
 
 
-def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[ExceptionCarriage]:
+def _exception_carriage(
+    scenario: Scenario, arrays: ProblemArrays, full: FlowPlan, clock: _Clock
+) -> list[ExceptionCarriage]:
     in_force = sorted(scenario.exceptions_in_force(), key=lambda e: e.exception_id)
     if not in_force:
         return []
-    full = solve_flow(arrays)
     placed = full.staff_of >= 0
     counts = np.bincount(full.staff_of[placed], minlength=arrays.n_staff)
     carried: Counter[str] = Counter()
@@ -243,8 +262,13 @@ def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[Excep
         if exc is not None:
             carried[exc.exception_id] += int(counts[j] - arrays.staff_cap[j])
     answer = []
-    for exc in in_force:
-        others = [e for e in in_force if e is not exc]
+    for n, exc in enumerate(in_force):
+        needed_by: int | None = None
+        if not clock.out():
+            others = [e for e in in_force if e is not exc]
+            without = solve_flow(arrays, limit=_limit(scenario, arrays, others))
+            needed_by = full.placed - without.placed
+        clock.report("exceptions", n + 1, len(in_force))
         answer.append(
             ExceptionCarriage(
                 exception_id=exc.exception_id,
@@ -252,8 +276,7 @@ def _exception_carriage(scenario: Scenario, arrays: ProblemArrays) -> list[Excep
                 staff_id=exc.staff_id,
                 max_families=exc.max_families,
                 places_above_cap=carried[exc.exception_id],
-                needed_by=full.placed
-                - solve_flow(arrays, limit=_limit(scenario, arrays, others)).placed,
+                needed_by=needed_by,
             )
         )
     return answer
@@ -268,15 +291,70 @@ def _limit(scenario: Scenario, arrays: ProblemArrays, exceptions: list[CapExcept
     return result
 
 
-def staffing(scenario: Scenario) -> StaffingAnswer:
+class StaffingError(ValueError):
+    """An argument of :func:`staffing` is out of range; the message names it."""
+
+
+class _Clock:
+    """The time limit of a staffing analysis and its progress callback."""
+
+    def __init__(self, time_limit: float | None, progress: Progress | None) -> None:
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+        self._progress = progress
+
+    def out(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress(stage, done, total)
+
+
+def staffing(
+    scenario: Scenario, *, time_limit: float | None = None, progress: Progress | None = None
+) -> StaffingAnswer:
     """The fewest additional staff by (language, site, option) that place every family with no
-    exception, and what each exception in force carries. See the module docstring."""
+    exception, and what each exception in force carries. See the module docstring.
+
+    Parameters
+    ----------
+    scenario
+        A checked scenario.
+    time_limit
+        Seconds for the search for hires that can be dropped and for withdrawing each exception
+        (None: no limit). Four exact flows are always solved; when the limit ends the search,
+        the staff named still place every family (:attr:`StaffingAnswer.minimal` is False) and
+        unchecked exceptions have ``needed_by`` None.
+    progress
+        Called as ``progress(stage, done, total)``; stages: flows, hires, exceptions.
+
+    Returns
+    -------
+    StaffingAnswer
+        The hires by group, the lower bound and what each exception carries.
+
+    Raises
+    ------
+    StaffingError
+        When `time_limit` is negative or not a number.
+    ProblemTooLarge
+        When the program is beyond the size famassign plans (see :mod:`solver.arrays`).
+    """
+    if time_limit is not None and (
+        isinstance(time_limit, bool)
+        or not isinstance(time_limit, int | float)
+        or not 0 <= time_limit < float("inf")
+    ):
+        raise StaffingError(f"time_limit must be a number of seconds >= 0, got {time_limit!r}")
+    clock = _Clock(time_limit, progress)
+    clock.report("flows", 0, 4)
     arrays = build_arrays(scenario)
     cap_new = Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
     keys, group = _groups(scenario)
     n_groups, m0 = len(keys), arrays.n_staff
     caps_only = _caps_only(arrays)
     base = solve_flow(arrays, limit=caps_only)
+    clock.report("flows", 1, 4)
     unplaced_by_group = Counter(int(group[i]) for i in np.flatnonzero(base.staff_of < 0))
 
     augmented = _with_group_staff(arrays, group, n_groups)
@@ -284,6 +362,7 @@ def staffing(scenario: Scenario) -> StaffingAnswer:
     # Unlimited virtual staff whose every place counts as an exception place: the flow places
     # the most families and then puts the fewest of them on new staff.
     relaxed = solve_flow(augmented, limit=np.concatenate([caps_only, sizes]))
+    clock.report("flows", 2, 4)
     target = relaxed.placed
     on_new = np.bincount(relaxed.staff_of[relaxed.staff_of >= m0] - m0, minlength=n_groups).astype(
         np.int64
@@ -297,15 +376,23 @@ def staffing(scenario: Scenario) -> StaffingAnswer:
 
     if counts.any() and not places_all(counts):  # pragma: no cover - the flow says it fits
         raise RuntimeError("staffing: the hired staff do not place the families they should")
-    changed = True
-    while changed:
+    full = solve_flow(arrays)
+    clock.report("flows", 3, 4)
+    changed, minimal = True, True
+    while changed and minimal:
         changed = False
-        for g in sorted(np.flatnonzero(counts), key=lambda g: (-counts[g], keys[g])):
+        order = sorted(np.flatnonzero(counts), key=lambda g: (-counts[g], keys[g]))
+        for n, g in enumerate(order):
+            if clock.out():
+                minimal = False
+                break
             trial = counts.copy()
             trial[g] -= 1
             if places_all(trial):
                 counts = trial
                 changed = True
+            clock.report("hires", n + 1, len(order))
+    clock.report("flows", 4, 4)
     not_placeable = tuple(arrays.family_ids[i] for i in np.flatnonzero(relaxed.staff_of < 0))
     needs = tuple(
         StaffNeed(
@@ -321,12 +408,13 @@ def staffing(scenario: Scenario) -> StaffingAnswer:
         name=scenario.name,
         families=arrays.n_families,
         cap_per_new_staff=cap_new,
-        placed_with_exceptions=solve_flow(arrays).placed,
+        placed_with_exceptions=full.placed,
         unplaced_without_exceptions=arrays.n_families - base.placed,
         needs=needs,
         lower_bound=math.ceil(int(on_new.sum()) / cap_new),
         not_placeable=not_placeable,
-        exceptions=tuple(_exception_carriage(scenario, arrays)),
+        exceptions=tuple(_exception_carriage(scenario, arrays, full, clock)),
+        minimal=minimal,
     )
     log.info(
         "staffing: %d additional staff (lower bound %d), %d exceptions analysed",
@@ -352,6 +440,7 @@ __all__ = [
     "ExceptionCarriage",
     "StaffNeed",
     "StaffingAnswer",
+    "StaffingError",
     "staffing",
     "with_new_staff",
 ]

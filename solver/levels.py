@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,9 @@ class LoadLevels:
     `plan` is the reference (the flow plan): placement and its urgency, exception places and
     (with `minimize_moves`) moves may not get worse than in it, and the match may not fall below
     `match_floor`.
+
+    `load_rows` are the rows of the staff members' weighted loads (whose upper bounds are the caps
+    of a level) and `integer_cols` the columns that are integer in the MIP.
     """
 
     def __init__(
@@ -167,7 +171,7 @@ class LoadLevels:
             np.full(ns, _INF),
             np.array([_INF]),
         ]
-        self._load_rows = np.arange(nf + ns, nf + 2 * ns, dtype=np.int32)
+        self.load_rows = np.arange(nf + ns, nf + 2 * ns, dtype=np.int32)
         if n_unplaced:
             # as many unplaced as now, and no more urgency among them
             urgency = a.family_urgency[families]
@@ -219,7 +223,7 @@ class LoadLevels:
         model.a_matrix_.start_ = matrix.indptr
         model.a_matrix_.index_ = matrix.indices
         model.a_matrix_.value_ = matrix.data
-        self._integer_cols = np.arange(n_pairs + n_unplaced, dtype=np.int32)
+        self.integer_cols = np.arange(n_pairs + n_unplaced, dtype=np.int32)
         self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
         highs = self.highs
         highs.setOptionValue("output_flag", False)
@@ -242,21 +246,8 @@ class LoadLevels:
             highs.cbSimplexInterrupt.subscribe(interrupt)
             highs.cbMipInterrupt.subscribe(interrupt)
         self._integer = False
-
-    def min_max_mip(self) -> Any:
-        """This model as one MIP that minimises the largest load per FTE itself (a column t, in
-        level units, with ``load * FTE_SCALE <= t * fte`` for each staff member), for comparing
-        a MIP solver with the level search. Returns the HiGHS instance, ready to run; this
-        object's own methods must not be used afterwards."""
-        h, n = self.highs, len(self._load_rows)
-        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        cols = h.getNumCol()
-        h.changeColsCost(cols, np.arange(cols, dtype=np.int32), np.zeros(cols))
-        h.addCol(1.0, 0.0, _INF, n, self._load_rows, -self.units / FTE_SCALE)
-        h.changeRowsBounds(n, self._load_rows, np.full(n, -_INF), np.zeros(n))
-        k = len(self._integer_cols)
-        h.changeColsIntegrality(k, self._integer_cols, np.full(k, highspy.HighsVarType.kInteger))
-        return h
+        self.bound_complete = False
+        """True once :meth:`bound` has finished (else it returned its `low`)."""
 
     def levels(self, low: int, high: int) -> IntArray:
         """Every level in [low, high] at which some staff member's cap changes, ascending (the
@@ -281,7 +272,7 @@ class LoadLevels:
     def _solve_at(self, level: int) -> highspy.HighsModelStatus:
         caps = self.caps(level)
         self.highs.changeRowsBounds(
-            len(caps), self._load_rows, np.full(len(caps), -_INF), caps.astype(float)
+            len(caps), self.load_rows, np.full(len(caps), -_INF), caps.astype(float)
         )
         if self.highs.run() == highspy.HighsStatus.kError:
             # Another HiGHS user in this process started HiGHS's shared threads with more than
@@ -300,6 +291,7 @@ class LoadLevels:
         low = min(low, high)
         candidates = self.levels(low, high)
         lo, hi = 0, len(candidates) - 1
+        self.bound_complete = False
         while lo < hi:
             mid = (lo + hi) // 2
             status = self._solve_at(int(candidates[mid]))
@@ -310,6 +302,52 @@ class LoadLevels:
             else:  # interrupted, or a numerical failure: no claim beyond `low`
                 log.warning("level bound stopped: HiGHS status %s", status)
                 return low
+        self.bound_complete = True
+        return int(candidates[lo])
+
+    def bound_from_below(self, low: int, high: int, seconds: float | None) -> int | None:
+        """As :meth:`bound`, for a `low` that is usually close (a large component, where each LP
+        is costly): the levels from `low` up are tried 1, 2, 4, ... apart until one is
+        feasible, then bisected. `seconds` limits every LP (None: no limit). None when HiGHS
+        stops first (time limit, stop signal or a numerical failure)."""
+        if self._integer:
+            raise RuntimeError("bound_from_below() needs the LP: call it before plan_at()")
+        deadline = None if seconds is None else time.monotonic() + seconds
+
+        def solve(level: int) -> bool | None:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.highs.setOptionValue("time_limit", left)
+            status = self._solve_at(level)
+            if status == highspy.HighsModelStatus.kOptimal:
+                return True
+            if status == highspy.HighsModelStatus.kInfeasible:
+                return False
+            log.info("level bound stopped: HiGHS status %s", status)
+            return None
+
+        candidates = self.levels(min(low, high), high)
+        bad, step, at = -1, 1, 0
+        while at < len(candidates) - 1:
+            found = solve(int(candidates[at]))
+            if found is None:
+                return None
+            if found:
+                break
+            bad, at, step = at, min(at + step, len(candidates) - 1), step * 2
+        lo, hi = bad + 1, at  # the level at `hi` is feasible (`high`: a plan exists there)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = solve(int(candidates[mid]))
+            if found is None:
+                return None
+            if found:
+                hi = mid
+            else:
+                lo = mid + 1
+        self.highs.setOptionValue("time_limit", _INF)
         return int(candidates[lo])
 
     def plan_at(self, level: int, budget: Budget) -> tuple[IntArray | None, bool]:
@@ -318,9 +356,9 @@ class LoadLevels:
 
         Returns (plan or None, proven that no plan exists at this level)."""
         if not self._integer:
-            n = len(self._integer_cols)
+            n = len(self.integer_cols)
             self.highs.changeColsIntegrality(
-                n, self._integer_cols, np.full(n, highspy.HighsVarType.kInteger)
+                n, self.integer_cols, np.full(n, highspy.HighsVarType.kInteger)
             )
             self._integer = True
         budget.apply(self.highs)

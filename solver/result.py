@@ -93,11 +93,57 @@ class Result(BaseModel):
     runtime_s: float
     seed: int
     version: str
+    max_load_bound_kind: str = "none"
+    """Which bound `max_load_bound` is (:class:`solver.load_bound.BoundKind`): ``level_lp`` the
+    load-level LP of the balance model with the match floor, ``level_lp_moves`` the same with
+    the moves fixed at their optimum, ``cp_sat``, ``max_flow`` (no caps or match floor), or
+    ``forced`` (caseloads no plan can change), ``none`` (balance was not run)."""
 
     @property
     def placed(self) -> int:
         """Number of families placed."""
         return self.terms.placed
+
+    @property
+    def placement(self) -> str:
+        """``placed`` when every family is placed, else ``not all placed``."""
+        return "placed" if self.placed == len(self.assignments) else "not all placed"
+
+    @property
+    def balance_gap(self) -> float:
+        """How far the largest weighted load per FTE may be above the best possible (0..1)."""
+        top = self.terms.max_load_per_fte
+        if top <= 0 or self.max_load_bound >= top:
+            return 0.0
+        return (top - self.max_load_bound) / top
+
+    @property
+    def proof(self) -> str:
+        """``proven`` when every stage was proven optimal, else ``within N% of bound``."""
+        if self.status is SolveStatus.optimal:
+            return "proven"
+        return f"within {self.balance_gap:.1%} of bound"
+
+    def status_text(self) -> str:
+        """The plan's standing in one line a manager can read (cannot read as "all is well"
+        while families are unplaced)."""
+        families = len(self.assignments)
+        if self.placement == "placed":
+            placed = f"all {families:,} families placed"
+        else:
+            placed = (
+                f"not all placed: {families - self.placed:,} of {families:,} families cannot be "
+                "placed under the hard rules and caps"
+            )
+        if self.status is SolveStatus.optimal:
+            quality = "placement, match and workload balance proven best"
+        else:
+            quality = (
+                "placement and match proven best; workload balance "
+                f"{self.proof} (largest load per FTE {self.terms.max_load_per_fte:g}, "
+                f"best possible at least {self.max_load_bound:g})"
+            )
+        return f"{placed}; {quality}"
 
     def plan(self) -> dict[str, str | None]:
         """family_id -> staff_id (None when unplaced)."""

@@ -2,7 +2,8 @@
 
 ``FAMASSIGN_TEST_POSTGRES_URL`` (e.g. ``postgresql://user:pw@127.0.0.1:5432/postgres``) when set;
 otherwise a throwaway cluster started here with Debian's PostgreSQL server binaries
-(``initdb`` + ``pg_ctl`` in :data:`PG_BIN`, on a free port in a temporary folder; run as the
+(``initdb`` + ``pg_ctl`` in :data:`PG_BIN`: ``$FAMASSIGN_TEST_PG_BIN`` or the newest
+``/usr/lib/postgresql/*/bin``, on a free port in a temporary folder; run as the
 ``postgres`` user through ``runuser`` when the tests run as root, since PostgreSQL refuses to run
 as root). Either way each test session gets a fresh database, dropped at the end.
 
@@ -23,7 +24,20 @@ from pathlib import Path
 import pytest
 from server_process import free_port
 
-PG_BIN = Path(os.environ.get("FAMASSIGN_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """``$FAMASSIGN_TEST_PG_BIN``, else the newest Debian server binaries (15 on this image)."""
+    given = os.environ.get("FAMASSIGN_TEST_PG_BIN")
+    if given:
+        return Path(given)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 URL_ENV = "FAMASSIGN_TEST_POSTGRES_URL"
 
 

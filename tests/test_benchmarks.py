@@ -134,7 +134,7 @@ def test_highs_on_the_whole_balance_model_agrees_with_famassign(tiny_arrays) -> 
     """Two different routes to the same optimum: HiGHS minimising the largest load on the whole
     balance model, and famassign's level bound plus the MIP at that level."""
     from famassign.solver import solve
-    from famassign.solver.balance import load_per_fte
+    from famassign.solver.components import load_per_fte
 
     direct = solve_highs_balance(tiny_arrays, 60.0, tolerance=0.005)
     assert direct.optimal and direct.staff_of is not None

@@ -226,3 +226,21 @@ def test_property_every_named_staff_member_could_serve_the_family(
                 assert could_serve(after, u.family_id, sid), (u.family_id, sid, text)
     for move in out.moves:
         assert move.reason
+
+
+def test_validate_warns_of_families_whose_staff_may_no_longer_serve_them() -> None:
+    from famassign.models.summary import stranded_families, summary_text
+
+    sc = scenario(
+        [
+            fam("W1", site="West", current_staff_id="S02"),
+            fam("K1", current_staff_id="S02"),
+            fam("OK", current_staff_id="S02"),
+        ],
+        [staff("S02")],
+        conflicts=({"family_id": "K1", "staff_id": "S02"},),
+    )
+    assert stranded_families(sc) == ["W1", "K1"]
+    assert "warning: 2 families have a current staff member who may no longer serve them" in (
+        summary_text(sc)
+    )

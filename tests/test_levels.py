@@ -20,9 +20,11 @@ from famassign.models import Policy, Scenario
 from famassign.scenarios.generator import generate
 from famassign.solver import evaluate, solve
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
-from famassign.solver.balance import SolverSettings, _Component, balance, relaxed_load_bound
+from famassign.solver.balance import SolverSettings, balance
+from famassign.solver.components import Component
 from famassign.solver.flow import solve_flow
 from famassign.solver.levels import Budget, LoadLevels, fte_units, level_of
+from famassign.solver.load_bound import relaxed_load_bound
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
 
@@ -45,9 +47,7 @@ def test_lattice_bound_is_stronger_than_splitting_loads() -> None:
     sc = scenario([fam(f"f{i}", intensity="low") for i in range(3)], [staff("s1"), staff("s2")])
     arrays = build_arrays(sc)
     flow = solve_flow(arrays)
-    comp = _Component(
-        np.arange(3), np.arange(2), np.arange(len(arrays.pair_family), dtype=np.int64)
-    )
+    comp = Component(np.arange(3), np.arange(2), np.arange(len(arrays.pair_family), dtype=np.int64))
     assert relaxed_load_bound(arrays, comp, flow.staff_of) == 1.5
     levels = _levels(arrays, match_floor=0)
     assert levels.bound(0, levels.level_now) == 2 * LOAD_SCALE

@@ -549,3 +549,62 @@ def test_csv_is_utf8_without_index(tmp_path: Path) -> None:
         ["Ñandú", "1"],
         ["李", "2"],
     ]
+
+
+# --------------------------------------------------------------------------- plan.xlsx
+
+
+def test_plan_workbook_sheets_marks_and_neutralised_cells(tmp_path: Path) -> None:
+    import openpyxl
+    import pandas as pd
+
+    from famassign.workbook import ABOVE_CAP_FILL
+
+    result, scenario = tiny_plan()
+    out = tmp_path / "plan"
+    handover = pd.DataFrame({"family_id": ["F3"], "note": ["=cmd|' /C calc'!A0"]})
+    write_plan(result, scenario, out, extra_files={"handover_notes.csv": handover})
+    workbook = openpyxl.load_workbook(out / "plan.xlsx")
+    assert workbook.sheetnames == [
+        "Summary",
+        "Assignments",
+        "Caseloads",
+        "Unplaced",
+        "Exceptions",
+        "Compliance",
+        "S1",
+        "S2",
+        "handover_notes",
+    ]  # S3 departed and carries nobody: no sheet
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        assert sheet.column_dimensions["A"].width > 5, sheet.title
+    caseloads = list(workbook["Caseloads"].iter_rows(values_only=True))
+    assert caseloads[0][-2:] == ("staff_name", "above_cap")
+    s1 = next(row for row in caseloads if row[0] == "S1")
+    assert s1[-1] == "ABOVE CAP: 3 of 2 (under exception W1)"
+    s1_row = next(r for r in workbook["Caseloads"].iter_rows() if r[0].value == "S1")
+    assert all(c.fill.fgColor.rgb.endswith(ABOVE_CAP_FILL) for c in s1_row)
+    ids = [row[0] for row in workbook["Assignments"].iter_rows(values_only=True)]
+    assert "'=HYPERLINK(1)" in ids and "'@SUM" in ids  # neutralised as in the CSVs
+    mine = list(workbook["S1"].iter_rows(values_only=True))
+    assert [r[0] for r in mine[1:]] == ["'=HYPERLINK(1)", "'@SUM", "F3"]
+    assert workbook["handover_notes"]["B2"].value == "'=cmd|' /C calc'!A0"
+    compliance = list(workbook["Compliance"].iter_rows(values_only=True))
+    assert any(
+        row[0] == "S1" and row[5] == "W1" and row[7] == "1302.52(d)(2)(i)" for row in compliance
+    )
+    summary = dict(list(workbook["Summary"].iter_rows(values_only=True))[1:])
+    assert summary["families"] == 5 and summary["exceptions_used"] == "W1"
+
+
+def test_assignments_import_is_the_load_back_file(tmp_path: Path) -> None:
+    result, scenario = tiny_plan()
+    out = tmp_path / "plan"
+    write_plan(result, scenario, out)
+    rows = read_csv_rows(out / "assignments_import.csv")
+    assert list(rows[0]) == ["family_id", "staff_id", "staff_name", "effective_date"]
+    placed = [a for a in result.assignments if a.staff_id]
+    assert len(rows) == len(placed) and {r["effective_date"] for r in rows} == {"2026-08-17"}
+    assert (out / "assignments.csv").read_bytes()[:3] != b"\xef\xbb\xbf"

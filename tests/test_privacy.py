@@ -287,3 +287,55 @@ def test_ragged_row_does_not_echo_its_cells(scenario_dir: Path) -> None:
     printed = _validate_spoiled(scenario_dir, f"{NOTES}-1", f"{NOTES}-1, with a comma {NAME}")
     assert "families.csv:3: row has 16 fields but the header has 15" in printed
     assert _leaks(printed) == [], printed
+
+
+def test_no_sentinel_in_server_or_access_log(tmp_path: Path) -> None:
+    """``famassign --debug serve`` (a real process, its workers included): upload, a rejected
+    upload whose bad cell holds a sentinel, solve, reassign, recommend, staffing, compare, fetch
+    every file, sign in with ``/?token=``: its log (server, workers, access) names identifiers
+    only, and never the token from the address."""
+    from server_process import running_server, upload_files, wait_for_job
+
+    with running_server(tmp_path / "workspace", global_args=("--debug",)) as server:
+        with server.client() as client:
+            spoiled = dict(FILES)
+            spoiled["families.csv"] = spoiled["families.csv"].replace(
+                ",5,high,", f",{NAME}-urgency,high,", 1
+            )
+            rejected = upload_files(client, spoiled)
+            assert rejected.status_code == 422 and NAME in rejected.text
+            uploaded = upload_files(client, FILES)
+            assert uploaded.status_code == 201, uploaded.text
+            scenario_id = uploaded.json()["id"]
+            jobs = [
+                client.post(f"/api/v1/scenarios/{scenario_id}/plans", json=options).json()["id"]
+                for options in (
+                    {"time_limit": 2},
+                    {"time_limit": 2, "departed": ["s3"]},
+                    {"time_limit": 2, "absent": ["s3"], "until": "2026-10-31", "temporary_cap": 45},
+                )
+            ]
+            jobs.append(
+                client.post(
+                    f"/api/v1/scenarios/{scenario_id}/compare", json={"time_limit": 2}
+                ).json()["id"]
+            )
+            for job_id in jobs:
+                job = wait_for_job(client, job_id)
+                assert job["state"] == "done", job
+                if job["plan_id"]:
+                    plan = client.get(f"/api/v1/plans/{job['plan_id']}").json()
+                    for name in plan["files"]:
+                        body = client.get(f"/api/v1/plans/{job['plan_id']}/files/{name}").text
+                        assert _leaks(body, FILE_SENTINELS) == [], name
+            for family in ("f2", "f4"):
+                path = f"/api/v1/scenarios/{scenario_id}/families/{family}/recommendation"
+                assert client.get(path).status_code == 200
+            assert client.get(f"/api/v1/scenarios/{scenario_id}/staffing").status_code == 200
+        with server.client(token="") as browser:
+            assert browser.get("/", params={"token": server.token}).status_code == 303
+    logged = server.log()
+    assert "DEBUG" in logged and "famassign.server.access" in logged and "[worker" in logged
+    assert f"scenario {scenario_id} uploaded" in logged
+    assert _leaks(logged) == [], logged
+    assert server.token not in logged and "token=" not in logged

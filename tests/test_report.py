@@ -180,7 +180,8 @@ def test_report_headline_exceptions_and_unplaced() -> None:
         "families",
         "placed",
         "unplaced",
-        "feasible",
+        "ot all placed: 1 of",
+        "workload balance",
         "exceptions used",
         "1 (W1)",
         "HHS-ACF",
@@ -188,6 +189,8 @@ def test_report_headline_exceptions_and_unplaced() -> None:
         assert text in page, text
     assert "1302.52(d)(2)(i)" in page
     assert "no active staff member serves site Z" in page
+    # Plain labels: no raw machine words as the headline.
+    assert ">feasible<" not in page and ">optimal<" not in page
 
 
 def test_values_are_escaped() -> None:

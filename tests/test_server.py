@@ -8,20 +8,18 @@ is in test_server_restart.py.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pandas as pd
 import pytest
 from server_process import (
     ServerProcess,
+    check_plan,
     running_server,
     upload_files,
     upload_folder,
@@ -30,8 +28,9 @@ from server_process import (
 from test_validate_cli import DEFECTS
 
 import famassign as fa
+from benchmarks.serve_load import run_load
 from famassign.models import LocatedProblem
-from famassign.outputs import PLAN_FILES, SUMMARY_REQUIRED_KEYS
+from famassign.outputs import SUMMARY_REQUIRED_KEYS
 from famassign.scenarios.generator import GeneratorConfig
 
 MAX_UPLOAD_MB = 1
@@ -82,32 +81,6 @@ def slow_id(client: httpx.Client, slow_folder: Path) -> str:
     assert response.status_code == 201, response.text
     scenario_id: str = response.json()["id"]
     return scenario_id
-
-
-def _frame(data: bytes) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-
-
-def check_plan(client: httpx.Client, plan_id: str, scenario: fa.Scenario) -> dict[str, bytes]:
-    """Fetch every file of a plan and check the plan with the independent evaluator."""
-    listed = client.get(f"/api/v1/plans/{plan_id}/files")
-    assert listed.status_code == 200
-    names = listed.json()
-    assert set(PLAN_FILES) <= set(names)
-    files = {}
-    for name in names:
-        response = client.get(f"/api/v1/plans/{plan_id}/files/{name}")
-        assert response.status_code == 200, (name, response.text)
-        assert response.content
-        files[name] = response.content
-    assignments = _frame(files["assignments.csv"])
-    caseloads = _frame(files["caseloads.csv"])
-    plan = {r.family_id: (r.staff_id or None) for r in assignments.itertuples()}
-    exception_of = {r.staff_id: (r.exception_id or None) for r in caseloads.itertuples()}
-    assert set(plan) == {f.family_id for f in scenario.families}
-    evaluation = fa.evaluate(scenario, plan, exception_of)
-    assert evaluation.violations == []
-    return files
 
 
 def plan_example(client: httpx.Client, scenario_id: str, **options: Any) -> dict[str, Any]:
@@ -381,24 +354,9 @@ def test_a_killed_worker_fails_its_job_and_the_server_stays_up(
     check_plan(client, job["plan_id"], fa.read_scenario(fa.example_path()).scenario)
 
 
-def test_small_concurrent_load(server: ServerProcess, example_id: str) -> None:
-    """Four clients upload and plan the example at once; every plan is valid, no 5xx."""
-    scenario = fa.read_scenario(fa.example_path()).scenario
-
-    def one_client(_i: int) -> list[int]:
-        with server.client() as own:
-            codes = []
-            uploaded = upload_folder(own, fa.example_path())
-            codes.append(uploaded.status_code)
-            started = own.post(
-                f"/api/v1/scenarios/{uploaded.json()['id']}/plans", json={"time_limit": 2}
-            )
-            codes.append(started.status_code)
-            job = wait_for_job(own, started.json()["id"])
-            assert job["state"] == "done", job
-            check_plan(own, job["plan_id"], scenario)
-            return codes
-
-    with ThreadPoolExecutor(4) as pool:
-        codes = [c for result in pool.map(one_client, range(4)) for c in result]
-    assert all(c < 500 for c in codes) and codes.count(201) == 4
+def test_small_concurrent_load(server: ServerProcess) -> None:
+    """The load benchmark with four clients: every plan valid, no 5xx, health under 1 s."""
+    figures = run_load(server, clients=4, time_limit=2)
+    assert figures.plans_valid == 4 and figures.server_errors == 0, figures
+    assert figures.health_s and figures.health_max_s < 1.0, figures.health_s
+    assert figures.ok

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from server_process import start_server, upload_folder, wait_for_job
+from server_process import check_plan, start_server, upload_folder, wait_for_job
 
 import famassign as fa
 from famassign.scenarios.generator import GeneratorConfig
@@ -83,3 +83,35 @@ def test_kill_mid_solve_and_restart(tmp_path: Path) -> None:
         assert "interrupted by a server stop" in restarted.log()
     finally:
         restarted.kill()
+
+
+def test_serve_with_the_store_in_postgresql(tmp_path: Path) -> None:
+    """``famassign serve --database postgresql://...``: the same code keeps scenarios, plans and
+    the audit log in PostgreSQL (read back here with a Store of its own)."""
+    from postgres_cluster import database_on, postgres_server
+
+    from famassign.store import Store
+
+    with postgres_server() as pg, database_on(pg) as url:
+        server = start_server(tmp_path / "workspace", args=("--database", url))
+        try:
+            with server.client() as client:
+                scenario_id = upload_folder(client, fa.example_path()).json()["id"]
+                job = client.post(f"/api/v1/scenarios/{scenario_id}/plans", json={"time_limit": 0})
+                plan_id = wait_for_job(client, job.json()["id"])["plan_id"]
+                assert plan_id
+                check_plan(client, plan_id, fa.read_scenario(fa.example_path()).scenario)
+                client.post(
+                    f"/api/v1/plans/{plan_id}/publish", json={"by": "manager", "reason": "record"}
+                ).raise_for_status()
+        finally:
+            server.kill()
+        store = Store(url)
+        try:
+            assert store.engine.dialect.name == "postgresql"
+            assert store.get_scenario(scenario_id).name.startswith("Springfield")
+            assert store.get_plan(plan_id).published_by == "manager"
+            assert [e.action for e in store.audit_log(plan_id=plan_id)] == ["publish"]
+        finally:
+            store.close()
+        assert not (tmp_path / "workspace" / "famassign.db").exists()

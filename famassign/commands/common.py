@@ -32,7 +32,11 @@ from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan
 from famassign.safe_io import OutputDirError
 from famassign.scenarios.reading import read_scenario
-from famassign.solver import DEFAULT_TIME_LIMIT, PlanOptions, Result
+from famassign.scenarios.staffing import StaffingError
+from famassign.solver import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions, Result
+from famassign.solver.arrays import ProblemTooLarge
+from famassign.solver.reassign import ReassignError
+from famassign.solver.recommend import RecommendError
 from famassign.solver.stop import StopSignal
 
 logger = logging.getLogger("famassign")
@@ -45,9 +49,21 @@ EXIT_INTERRUPTED = 130
 
 P = ParamSpec("P")
 
+USER_ERRORS: tuple[type[Exception], ...] = (
+    OptionsError,
+    ProblemTooLarge,
+    ReassignError,
+    RecommendError,
+    StaffingError,
+)
+"""The library's own errors for a caller's mistake: exit 2 with their message, never exit 1."""
+
 
 class UsageError(Exception):
     """Invalid command-line arguments found by a command itself: exit 2 with this message."""
+
+
+_INVALID: tuple[type[Exception], ...] = (UsageError, OutputDirError, *USER_ERRORS)
 
 
 def _configure_logging(level: int) -> None:
@@ -71,8 +87,10 @@ def error_line(message: str) -> None:
 def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
     """Wrap a command with the common error policy and exit with its return code.
 
-    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError and
-    OutputDirError (an --out folder that cannot be replaced safely) -> exit 2.
+    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError,
+    OutputDirError (an --out folder that cannot be replaced safely) and the library's own errors
+    for a caller's mistake (:data:`USER_ERRORS`: an option out of range, a program too large, an
+    invalid reassignment or recommendation) -> exit 2.
     typer.Exit / SystemExit pass through. Any other exception -> ``famassign: internal error:
     ...`` on one line, exit 1, traceback at DEBUG. The command returns its exit code (None = 0).
     """
@@ -86,7 +104,7 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
                 error_line(str(problem))
             error_line(f"famassign: {len(exc.problems)} problem(s) found; nothing was written")
             code = EXIT_INVALID
-        except (UsageError, OutputDirError) as exc:
+        except _INVALID as exc:
             error_line(f"famassign: {exc}")
             code = EXIT_INVALID
         except (typer.Exit, typer.Abort, SystemExit):
@@ -229,8 +247,7 @@ def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
     """Write the plan into `out`, print a short summary line, return the exit code."""
     write_plan(result, scenario, out, **write)
     line = (
-        f"{result.status.value}: {result.placed}/{len(result.assignments)} families placed, "
-        f"{len(result.unplaced)} unplaced, exceptions used: "
+        f"{result.status_text()}; exceptions used: "
         f"{', '.join(result.exceptions_used) or 'none'}; outputs in {out}"
     )
     typer.echo(line)
@@ -248,6 +265,7 @@ __all__ = [
     "OUT",
     "SEED",
     "TIME_LIMIT",
+    "USER_ERRORS",
     "WORKERS",
     "RunOptions",
     "UsageError",

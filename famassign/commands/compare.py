@@ -23,7 +23,9 @@ from famassign.commands.common import (
     WORKERS,
     RunOptions,
     guarded,
+    interruptible,
     load_for_command,
+    progress_display,
 )
 from famassign.compare import BASE, compare
 from famassign.report.comparison import render_comparison
@@ -86,12 +88,19 @@ def compare_command(
 @guarded
 def staffing_command(
     scenario: Path = typer.Argument(..., help="Scenario folder."),
+    time_limit: float = TIME_LIMIT,
 ) -> int:
     """Print the fewest additional staff (language x site x option) that would place every family
     without exceptions, and what each exception in force carries. Exit 0 when the base places
-    every family (with its exceptions), 3 when it does not."""
+    every family (with its exceptions), 3 when it does not.
+
+    --time-limit bounds the search for hires that can be spared and the withdrawal of each
+    exception; the answer says when the limit ended either."""
     loaded = load_for_command(scenario)
-    answer = staffing(loaded.scenario)
+    with progress_display() as progress:
+        answer = interruptible(
+            lambda stop: staffing(loaded.scenario, time_limit=time_limit, progress=progress)
+        )
     typer.echo(answer.text())
     return _code(answer.placed_with_exceptions, answer.families)
 

@@ -112,7 +112,9 @@ def reassignment_section(outcome: ReassignResult) -> ReportSection:
     lines.append(
         f"- Families of leaving staff moved: {outcome.count(MoveKind.leaving)}; families of "
         f"staff who stay moved to make room: {outcome.count(MoveKind.room)} (the fewest any plan "
-        f"needs); unplaced families of leaving staff: {len(outcome.unplaced_from_leaving)}."
+        f"needs); families whose staff member may no longer serve them (language, site, option "
+        f"or a conflict) moved: {outcome.count(MoveKind.no_longer_eligible)}; unplaced families "
+        f"of leaving staff: {len(outcome.unplaced_from_leaving)}."
     )
     return ReportSection(
         title="Reassignment (before and after)",

@@ -51,11 +51,7 @@ _EXTRA_CSS = (
 def _staffing_html(answer: StaffingAnswer) -> str:
     parts = ["<h2>Staffing: what would serve every family within 40:1</h2>"]
     if answer.needs:
-        proof = (
-            "proven fewest"
-            if answer.proven_fewest
-            else f"no single one can be dropped; lower bound {answer.lower_bound}"
-        )
+        proof = answer.proof
         parts.append(
             f"<p>Under the policy caps alone (no exception) {answer.unplaced_without_exceptions} "
             f"of {answer.families} families cannot be placed. The fewest additional full-time "
@@ -90,7 +86,7 @@ def _staffing_html(answer: StaffingAnswer) -> str:
                     e.staff_id or "every staff member",
                     e.max_families,
                     e.places_above_cap,
-                    e.needed_by,
+                    "not checked (time limit)" if e.needed_by is None else e.needed_by,
                 ]
                 for e in answer.exceptions
             ),

@@ -33,7 +33,7 @@ def compliance_markdown(
     lines: list[str] = [
         f"# Caseloads under 45 CFR 1302.52(d): {md_cell(facts.name)}",
         "",
-        f"Planning date (as of): {facts.as_of.isoformat()}. Plan status: {facts.status}. "
+        f"Planning date (as of): {facts.as_of.isoformat()}. Plan: {md_cell(facts.status_text)}. "
         f"Written by famassign {md_cell(result.version)}.",
         "",
         "## Finding",
@@ -73,13 +73,16 @@ def compliance_markdown(
     if facts.inactive_staff:
         lines.append(
             "- Staff carrying no caseload (absent or departed): "
-            + ", ".join(f"{md_cell(s)} ({status})" for s, status, _ in facts.inactive_staff)
+            + ", ".join(
+                f"{md_cell(facts.staff_label(s))}: {status}"
+                for s, status, _ in facts.inactive_staff
+            )
             + "."
         )
 
     lines += ["", "## Caseloads above the policy cap", ""]
     if facts.over_cap:
-        rows = [over_cap_row(o) for o in facts.over_cap]
+        rows = [over_cap_row(o, facts) for o in facts.over_cap]
         lines.append(md_table(OVER_CAP_COLUMNS, rows))
         lines.append("")
         lines.append(
@@ -99,7 +102,10 @@ def compliance_markdown(
         lines.append(
             md_table(
                 [*EXCEPTION_COLUMNS, "caseloads using it"],
-                [[*exception_row(s.exception), ", ".join(s.used_by)] for s in used],
+                [
+                    [*exception_row(s.exception), ", ".join(map(facts.staff_label, s.used_by))]
+                    for s in used
+                ],
             )
         )
     else:

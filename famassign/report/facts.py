@@ -57,6 +57,13 @@ class PlanFacts:
     problems: tuple[str, ...]
     notes: tuple[str, ...]
     exception_limits: dict[str, int] = field(default_factory=dict)
+    status_text: str = ""
+    staff_names: dict[str, str] = field(default_factory=dict)
+
+    def staff_label(self, staff_id: str) -> str:
+        """The staff id with the person's name beside it when staff.csv gives one."""
+        name = self.staff_names.get(staff_id)
+        return f"{staff_id} ({name})" if name else staff_id
 
     @property
     def ratio_per_staff(self) -> float | None:
@@ -169,6 +176,8 @@ def plan_facts(result: Result, scenario: Scenario) -> PlanFacts:
         problems=tuple(problems),
         notes=result.notes,
         exception_limits=limits,
+        status_text=result.status_text(),
+        staff_names={s.staff_id: s.name for s in scenario.staff if s.name},
     )
 
 
@@ -187,6 +196,7 @@ def exception_row(exc: CapException) -> list[object]:
 
 OVER_CAP_COLUMNS = [
     "staff_id",
+    "name",
     "families",
     "cap",
     "exception_id",
@@ -212,11 +222,12 @@ EXCEPTION_COLUMNS = [
 ]
 
 
-def over_cap_row(over: OverCap) -> list[object]:
+def over_cap_row(over: OverCap, facts: PlanFacts) -> list[object]:
     """One row of the caseloads-above-cap table (:data:`OVER_CAP_COLUMNS`)."""
     exc = over.exception
     return [
         over.staff_id,
+        facts.staff_names.get(over.staff_id, ""),
         over.families,
         over.cap,
         over.exception_id or "",

@@ -48,7 +48,7 @@ def caseload_bars(result: Result, scenario: Scenario, facts: PlanFacts | None = 
         if load.staff_id in over:
             state = "breach" if over[load.staff_id].problem else "over"
         limit = facts.exception_limits.get(load.staff_id)
-        tip = [f"{load.staff_id}: {load.families} families, cap {load.cap}"]
+        tip = [f"{facts.staff_label(load.staff_id)}: {load.families} families, cap {load.cap}"]
         if limit is not None:
             tip.append(f"exception limit {limit}")
         if load.exception_id:
@@ -67,6 +67,22 @@ def _card(key: str, value: str, cls: str = "") -> str:
     )
 
 
+def _quality_sentence(result: Result) -> str:
+    """The match and workload numbers in words (no raw objective or bound rows)."""
+    match = (
+        "the best possible for these placements"
+        if result.objective >= result.bound
+        else f"the best possible is {fmt_number(result.bound)}"
+    )
+    return (
+        f"How well staff strengths fit family needs and interests, weighted by urgency "
+        f"(match score): {fmt_number(result.objective)}, {match}. Largest intensity-weighted "
+        f"workload per FTE: {fmt_number(result.terms.max_load_per_fte)}; no plan can go below "
+        f"{fmt_number(result.max_load_bound)}. Families moved off a current staff member who is "
+        f"still active: {fmt_number(result.terms.moves)}."
+    )
+
+
 def render_report(result: Result, scenario: Scenario, *, sections: Sequence[Section] = ()) -> str:
     """report.html: one self-contained page (inline CSS and SVG, no scripts, no network).
 
@@ -79,19 +95,26 @@ def render_report(result: Result, scenario: Scenario, *, sections: Sequence[Sect
     used = [s.exception.exception_id for s in facts.exceptions if s.state == "used"]
     body: list[str] = [
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="sub">Planning date {facts.as_of.isoformat()} · status {_esc(facts.status)} · '
+        f'<p class="sub">Planning date {facts.as_of.isoformat()} · '
         f"famassign {_esc(result.version)} · seed {result.seed} · "
-        f"{fmt_number(result.runtime_s)} s</p>",
+        f"planned in {fmt_number(result.runtime_s)} seconds</p>",
+        f'<p class="{"good" if result.placement == "placed" else "bad"}">'
+        f"{_esc(facts.status_text[:1].upper() + facts.status_text[1:])}.</p>",
         '<div class="cards">',
         _card("families", fmt_number(facts.families)),
         _card("placed", fmt_number(facts.placed)),
         _card("unplaced", fmt_number(len(facts.unplaced)), "bad" if facts.unplaced else "good"),
-        _card("status", facts.status),
+        _card(
+            "families placed",
+            "all" if result.placement == "placed" else "not all",
+            "good" if result.placement == "placed" else "bad",
+        ),
+        _card("workload balance", result.proof),
         _card("exceptions used", f"{len(used)}" + (f" ({', '.join(used)})" if used else "")),
         _card("caseloads above cap", fmt_number(len(facts.over_cap))),
         _card("families per staff", fmt_number(facts.ratio_per_staff)),
         _card("families per FTE", fmt_number(facts.ratio_per_fte)),
-        _card("max load per FTE", fmt_number(result.terms.max_load_per_fte)),
+        _card("largest workload per FTE", fmt_number(result.terms.max_load_per_fte)),
         "</div>",
     ]
     if facts.compliant:
@@ -121,17 +144,14 @@ def render_report(result: Result, scenario: Scenario, *, sections: Sequence[Sect
         ),
         svg_histogram(scores, title="Match score of placed families", x_label="match score"),
         "</div>",
-        f'<p class="note">Match score total {fmt_number(result.objective)}, bound '
-        f"{fmt_number(result.bound)}; largest weighted load per FTE "
-        f"{fmt_number(result.terms.max_load_per_fte)} (bound {fmt_number(result.max_load_bound)})"
-        f"; moves {fmt_number(result.terms.moves)}.</p>",
+        f'<p class="note">{_esc(_quality_sentence(result))}</p>',
     ]
 
     body.append("<h2>Caseloads above the policy cap</h2>")
     body.append(
         html_table(
             OVER_CAP_COLUMNS,
-            (over_cap_row(o) for o in facts.over_cap),
+            (over_cap_row(o, facts) for o in facts.over_cap),
             empty="None: every caseload is within its policy cap.",
         )
     )
@@ -140,7 +160,7 @@ def render_report(result: Result, scenario: Scenario, *, sections: Sequence[Sect
         html_table(
             [*EXCEPTION_COLUMNS, "state", "caseloads using it"],
             (
-                [*exception_row(s.exception), s.state, ", ".join(s.used_by)]
+                [*exception_row(s.exception), s.state, ", ".join(map(facts.staff_label, s.used_by))]
                 for s in facts.exceptions
             ),
             empty="The scenario has no exceptions.",

@@ -64,7 +64,7 @@ router = APIRouter(prefix=PREFIX, dependencies=[Depends(require_token)])
 
 
 @public.get("/health")
-def health() -> dict[str, Any]:
+async def health() -> dict[str, Any]:
     """Liveness: answers at once, even while jobs solve (no token needed)."""
     return {"status": "ok", "version": __version__}
 

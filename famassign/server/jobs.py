@@ -12,7 +12,7 @@ until a worker is free (:data:`~famassign.server.settings.MAX_QUEUED_JOBS` at mo
   that dies (killed, out of memory) marks its job failed and the pool is rebuilt; the server stays
   up.
 - **Restarts**: :meth:`JobRunner.start` marks every job an earlier server left queued or running
-  failed (interrupted) before taking new work.
+  failed (interrupted) and removes its unfinished files before taking new work.
 """
 
 from __future__ import annotations
@@ -93,9 +93,25 @@ class JobRunner:
         interrupted = await asyncio.to_thread(self.store.interrupt_running_jobs)
         for job_id in interrupted:
             log.warning("job %s was interrupted by a server stop; marked failed", job_id)
+        await asyncio.to_thread(self._clean_workspace)
         self._jobs_pool = self._pool(max(1, self.settings.job_processes))
         self._calls_pool = self._pool(1)
         return interrupted
+
+    def _clean_workspace(self) -> None:
+        """Remove what a stopped or killed server left half-done: job control folders,
+        unfinished uploads, and plan folders (complete or not) that no plan record names."""
+        workspace = self.settings.workspace
+        shutil.rmtree(workspace / "jobs", ignore_errors=True)
+        for upload in (workspace / "scenarios").glob(".upload-*"):
+            shutil.rmtree(upload, ignore_errors=True)
+        plans = workspace / "plans"
+        if plans.is_dir():
+            recorded = {Path(p.folder).name for p in self.store.list_plans()}
+            for entry in plans.iterdir():
+                if entry.is_dir() and not entry.is_symlink() and entry.name not in recorded:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    log.info("removed %s left by an unfinished job", entry.name)
 
     async def stop(self) -> None:
         """Stop the pools (running jobs end; they are marked failed, interrupted)."""
@@ -255,11 +271,13 @@ class JobRunner:
 
     # ------------------------------------------------------------------ short calls
 
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run `fn(*args)` in the short-calls worker and wait for it (from a request thread).
 
-        Raises TimeoutError after ``settings.request_timeout_s``; `fn`'s own exceptions pass.
+        Raises TimeoutError after `timeout` seconds (default ``settings.request_timeout_s``);
+        `fn`'s own exceptions pass.
         """
+        limit = self.settings.request_timeout_s if timeout is None else timeout
         if self._loop is None or self._calls_pool is None:
             raise RuntimeError("the job runner is not started")
         pool = self._calls_pool
@@ -268,7 +286,7 @@ class JobRunner:
             try:
                 return await asyncio.wait_for(
                     self._loop.run_in_executor(pool, fn, *args),  # type: ignore[union-attr]
-                    self.settings.request_timeout_s,
+                    limit,
                 )
             except BrokenProcessPool:
                 if self._calls_pool is pool:

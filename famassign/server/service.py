@@ -25,13 +25,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from famassign.models.columns import CONFIG_FILE, TABLES
-from famassign.models.domain import StaffStatus
-from famassign.models.loading import read_scenario
-from famassign.models.problems import LocatedProblem, ScenarioError
-from famassign.models.summary import capacity_shortfalls
+from famassign.models.problems import LocatedProblem
 from famassign.server import worker
 from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
+from famassign.server.worker import problem_dict
 from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
@@ -41,7 +39,8 @@ log = logging.getLogger(__name__)
 SCENARIO_FILES = frozenset(
     [CONFIG_FILE] + [f"{name}.{ext}" for name in TABLES for ext in ("csv", "xlsx")]
 )
-"""The file names an upload may hold (the scenario folder's files)."""
+"""The file names an upload may hold (the scenario folder's files); besides these, one program
+workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by the loader."""
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
 
 
@@ -59,16 +58,6 @@ class InvalidRequest(Exception):
     def __init__(self, option: str | None, message: str) -> None:
         self.option, self.message = option, message
         super().__init__(message)
-
-
-def problem_dict(problem: LocatedProblem) -> dict[str, Any]:
-    """A located problem as the API's JSON: ``{file, row, column, message}``."""
-    return {
-        "file": problem.file,
-        "row": problem.line,
-        "column": problem.column,
-        "message": problem.message,
-    }
 
 
 class PlanRequest(BaseModel):
@@ -225,13 +214,15 @@ class Service:
                         shown, None, None, "not a plain file name (no folders or special signs)"
                     )
                 )
-            elif name not in SCENARIO_FILES:
+            elif name not in SCENARIO_FILES and not name.endswith(".xlsx"):
                 problems.append(
                     LocatedProblem(
                         shown,
                         None,
                         None,
-                        "not a scenario file; expected " + ", ".join(sorted(SCENARIO_FILES)),
+                        "not a scenario file; expected "
+                        + ", ".join(sorted(SCENARIO_FILES))
+                        + " or one program workbook (.xlsx) with a sheet per table",
                     )
                 )
             elif name in seen:
@@ -258,6 +249,8 @@ class Service:
         InvalidScenario
             Every problem found: bad file names (folders, unknown names, duplicates) or the
             loader's located problems.
+        TimeoutError
+            When checking takes longer than ``settings.check_timeout_s``.
         """
         problems = self._check_names(parts)
         if problems:
@@ -268,31 +261,18 @@ class Service:
         try:
             for name, data in parts:
                 (tmp / name).write_bytes(data)
-            try:
-                loaded = read_scenario(tmp)
-            except ScenarioError as exc:
-                located = [
-                    p if isinstance(p, LocatedProblem) else LocatedProblem("", None, None, str(p))
-                    for p in exc.problems
-                ]
-                raise InvalidScenario(located) from None
+            checked = self.runner.call(
+                worker.check_scenario, str(tmp), timeout=self.settings.check_timeout_s
+            )
+            if "problems" in checked:
+                raise InvalidScenario(
+                    [
+                        LocatedProblem(p["file"], p["row"], p["column"], p["message"])
+                        for p in checked["problems"]
+                    ]
+                )
             files = {name: _sha256(data) for name, data in parts}
-            scenario = loaded.scenario
-            active = [s for s in scenario.staff if s.status is StaffStatus.active]
-            summary = {
-                "name": scenario.name,
-                "as_of": scenario.as_of.isoformat(),
-                "families": len(scenario.families),
-                "staff": len(scenario.staff),
-                "active_staff": len(active),
-                "exceptions": len(scenario.exceptions),
-                "exceptions_in_force": len(scenario.exceptions_in_force()),
-                "conflicts": len(scenario.conflicts),
-                "variants": len(scenario.variants),
-                "warnings": [problem_dict(w) for w in loaded.warnings],
-                "notes": list(loaded.notes),
-                "capacity_shortfalls": [str(s) for s in capacity_shortfalls(scenario)],
-            }
+            summary = checked["summary"]
             scenario_id = new_id()
             final = root / scenario_id
             tmp.rename(final)
@@ -301,7 +281,7 @@ class Service:
             raise
         info = self.store.record_scenario(
             scenario_id=scenario_id,
-            name=scenario.name,
+            name=summary["name"],
             content_hash=content_hash(files),
             files=files,
             folder=str(final.relative_to(self.workspace)),
@@ -347,7 +327,7 @@ class Service:
         except ReassignError as exc:
             message = str(exc).replace("--temporary-cap", "temporary_cap").replace("--", "")
             raise InvalidRequest(None, message) from None
-        staff = {s.staff_id for s in read_scenario(self.scenario_dir(scenario)).scenario.staff}
+        staff = set(self.runner.call(worker.staff_ids, str(self.scenario_dir(scenario))))
         for name in ("departed", "absent"):
             unknown = [s for s in getattr(request, name) if s not in staff]
             if unknown:

@@ -23,6 +23,8 @@ MAX_QUEUED_JOBS = 64
 """Most jobs waiting for a worker at once; one more answers 429."""
 REQUEST_TIMEOUT_S = 60.0
 """Longest a request computing an answer itself (recommend, staffing) may take; then 504."""
+CHECK_TIMEOUT_S = 600.0
+"""Longest the check of an uploaded scenario may take (the loader reads up to 1,000,000 rows)."""
 MAX_TIME_LIMIT_S = 3600.0
 """Largest time limit a plan may ask for."""
 TOKEN_ENV = "FAMASSIGN_TOKEN"
@@ -75,7 +77,7 @@ class Settings:
         SQLAlchemy URL of the store; None: ``sqlite:///<workspace>/famassign.db``.
     token_generated
         True when the token was made at start (it is then printed once with the URL).
-    max_upload_bytes, max_queued_jobs, request_timeout_s, max_time_limit_s
+    max_upload_bytes, max_queued_jobs, request_timeout_s, check_timeout_s, max_time_limit_s
         The limits (see the module constants).
     job_processes
         Worker processes solving jobs side by side (default: the cores available).
@@ -90,6 +92,7 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_queued_jobs: int = MAX_QUEUED_JOBS
     request_timeout_s: float = REQUEST_TIMEOUT_S
+    check_timeout_s: float = CHECK_TIMEOUT_S
     max_time_limit_s: float = MAX_TIME_LIMIT_S
     job_processes: int = field(default_factory=_cores)
     solver_threads: int | None = None
@@ -106,6 +109,7 @@ class Settings:
 
 
 __all__ = [
+    "CHECK_TIMEOUT_S",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "MAX_QUEUED_JOBS",

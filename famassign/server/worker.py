@@ -16,6 +16,7 @@ on. Logs carry job and scenario identifiers only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from famassign.models.loading import read_scenario
+from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.safe_io import MARKER
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
@@ -41,6 +43,8 @@ PROGRESS_FILE = "progress.json"
 CANCEL_FILE = "cancel"
 _PROGRESS_EVERY_S = 0.25
 _WATCH_EVERY_S = 0.2
+WORKER_NICENESS = 10
+"""Worker processes run at this lower CPU priority, so the server answers while they solve."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def init_worker(parent: int, level: int = logging.WARNING) -> None:
-    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), and a
-    watchdog that ends this worker when the server dies."""
+    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), lower
+    this process's CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this
+    worker when the server dies."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
@@ -82,6 +87,9 @@ def init_worker(parent: int, level: int = logging.WARNING) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # solving is batch work: the server's own process (health, job status) goes first
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
@@ -163,6 +171,62 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def plan_files(folder: Path) -> list[str]:
     """The names of a plan folder's files (without famassign's marker), sorted."""
     return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
+
+
+def problem_dict(problem: LocatedProblem) -> dict[str, Any]:
+    """A located problem as the API's JSON: ``{file, row, column, message}``."""
+    return {
+        "file": problem.file,
+        "row": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    }
+
+
+def check_scenario(folder: str) -> dict[str, Any]:
+    """Check the scenario files in `folder` with the command line's loader (run in a worker).
+
+    Returns ``{"problems": [...]}`` (each a :func:`problem_dict`) when it is invalid, else
+    ``{"summary": {...}}``: name, planning date, counts, the loader's warnings (ignored columns
+    and keys) and notes (exceptions not in force), capacity shortfalls.
+    """
+    from famassign.models.domain import StaffStatus
+    from famassign.models.summary import capacity_shortfalls
+
+    try:
+        loaded = read_scenario(folder)
+    except ScenarioError as exc:
+        return {
+            "problems": [
+                problem_dict(
+                    p if isinstance(p, LocatedProblem) else LocatedProblem("", None, None, str(p))
+                )
+                for p in exc.problems
+            ]
+        }
+    scenario = loaded.scenario
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    return {
+        "summary": {
+            "name": scenario.name,
+            "as_of": scenario.as_of.isoformat(),
+            "families": len(scenario.families),
+            "staff": len(scenario.staff),
+            "active_staff": len(active),
+            "exceptions": len(scenario.exceptions),
+            "exceptions_in_force": len(scenario.exceptions_in_force()),
+            "conflicts": len(scenario.conflicts),
+            "variants": len(scenario.variants),
+            "warnings": [problem_dict(w) for w in loaded.warnings],
+            "notes": list(loaded.notes),
+            "capacity_shortfalls": [str(s) for s in capacity_shortfalls(scenario)],
+        }
+    }
+
+
+def staff_ids(folder: str) -> list[str]:
+    """The staff ids of the (valid) scenario in `folder` (run in a worker)."""
+    return [s.staff_id for s in read_scenario(folder).scenario.staff]
 
 
 def run_job(spec: JobSpec) -> dict[str, Any]:
@@ -316,12 +380,15 @@ __all__ = [
     "PROGRESS_FILE",
     "JobCancelled",
     "JobSpec",
+    "check_scenario",
     "init_worker",
     "plan_files",
     "plan_options",
+    "problem_dict",
     "read_progress",
     "recommendation_of",
     "run_job",
+    "staff_ids",
     "staffing_dict",
     "staffing_of",
     "warm_up",

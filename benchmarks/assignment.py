@@ -15,7 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from famassign.solver.arrays import IntArray
-from famassign.solver.balance import SolverSettings
+from famassign.solver.settings import SolverSettings
 
 
 @dataclass(frozen=True)

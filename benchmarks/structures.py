@@ -1,0 +1,202 @@
+"""``python -m benchmarks.structures``: the balance stage on every program structure.
+
+For each preset (sizes and structures) at 10,000 and 30,000 families (``generator.scaled``),
+and for a reassignment after two departures: famassign's solve (bound kind, largest load per
+FTE, its bound, gap, time), and on the same balance model HiGHS (one MIP minimising the largest
+load, `baselines.solve_highs_balance`) and plain CP-SAT (the whole component as one
+`solver.component_model.ComponentModel`, hinted with the flow plan). Each measurement runs in a
+fresh child process, one after another; compare ratios inside one run (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+PRESETS = ["large", "dense", "specialists", "near_cap", "part_time", "agency"]
+"""Presets measured: the old size presets with one component at 10,000 families, then the
+structures of issue 12."""
+
+Row = dict[str, Any]
+
+
+def _scenario(preset: str, families: int, reassign: bool) -> Any:
+    from famassign.scenarios.generator import generate, scaled
+
+    cfg = scaled(preset, families)
+    if reassign:
+        cfg = replace(cfg, with_current_assignments=True)
+    return generate(cfg, 1)
+
+
+def _leaving(scenario: Any) -> list[str]:
+    return sorted({f.current_staff_id for f in scenario.families if f.current_staff_id})[:2]
+
+
+def famassign_run(preset: str, families: int, time_limit: float, reassign: bool) -> Row:
+    """famassign's solve (or reassign after two departures) and its balance record."""
+    import famassign as fa
+
+    scenario = _scenario(preset, families, reassign)
+    options = fa.PlanOptions(time_limit=time_limit, seed=1, workers=2)
+    start = time.monotonic()
+    if reassign:
+        moved = fa.reassign(scenario, departed=_leaving(scenario), options=options)
+        result, checked = moved.result, moved.scenario
+    else:
+        result, checked = fa.solve(scenario, options), scenario
+    seconds = time.monotonic() - start
+    violations = fa.evaluate(checked, result.plan(), result.exception_of()).violations
+    return {
+        "status": str(result.status),
+        "max_load": result.terms.max_load_per_fte,
+        "bound": result.max_load_bound,
+        "kind": result.max_load_bound_kind,
+        "seconds": seconds,
+        "violations": len(violations),
+        "placed": result.terms.placed,
+    }
+
+
+def highs_run(preset: str, families: int, time_limit: float) -> Row:
+    """HiGHS MIP on the whole balance model."""
+    from benchmarks.baselines import solve_highs_balance
+    from famassign.solver.arrays import build_arrays
+    from famassign.solver.components import load_per_fte
+
+    scenario = _scenario(preset, families, False)
+    arrays = build_arrays(scenario)
+    tolerance = scenario.weights.balance_match_tolerance
+    run = solve_highs_balance(arrays, time_limit, tolerance=tolerance, seed=1)
+    max_load = None
+    if run.staff_of is not None:
+        max_load = float(load_per_fte(arrays, run.staff_of)[arrays.staff_active].max())
+    return {"status": run.status, "max_load": max_load, "bound": run.bound, "seconds": run.seconds}
+
+
+def cpsat_run(preset: str, families: int, time_limit: float) -> Row:
+    """Plain CP-SAT on the whole balance model, hinted with the flow plan."""
+    import numpy as np
+    from ortools.sat.python import cp_model
+
+    from famassign.solver.arrays import LOAD_SCALE, build_arrays
+    from famassign.solver.component_model import ComponentModel
+    from famassign.solver.components import Component, load_per_fte
+    from famassign.solver.flow import solve_flow
+    from famassign.solver.settings import SolverSettings
+
+    scenario = _scenario(preset, families, False)
+    start = time.monotonic()
+    arrays = build_arrays(scenario)
+    flow = solve_flow(arrays)
+    everyone = Component(
+        np.arange(arrays.n_families),
+        np.flatnonzero(arrays.staff_active),
+        np.flatnonzero(arrays.staff_active[arrays.pair_staff]),
+    )
+    floor = math.ceil(flow.match * (1 - scenario.weights.balance_match_tolerance))
+    model = ComponentModel(arrays, everyone, flow.staff_of, floor, False)
+    model.model.minimize(model.t)
+    solver = cp_model.CpSolver()
+    SolverSettings(time_limit=time_limit, seed=1, workers=2).parameters(
+        solver, max(time_limit - (time.monotonic() - start), 0.01)
+    )
+    status = solver.solve(model.model)
+    seconds = time.monotonic() - start
+    max_load = bound = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        plan = flow.staff_of.copy()
+        plan[everyone.families] = model._plan(solver)
+        max_load = float(load_per_fte(arrays, plan)[arrays.staff_active].max())
+        bound = solver.best_objective_bound / LOAD_SCALE
+    return {
+        "status": solver.status_name(status),
+        "max_load": max_load,
+        "bound": bound,
+        "seconds": seconds,
+    }
+
+
+def _in_child(func: Any, *args: Any, timeout: float) -> Row:
+    import importlib
+    import multiprocessing as mp
+
+    importable = getattr(importlib.import_module("benchmarks.structures"), func.__name__)
+    with mp.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        pending = pool.apply_async(importable, args)
+        try:
+            row: Row = pending.get(timeout)
+        except mp.TimeoutError:
+            pool.terminate()
+            return {"status": f"killed after {timeout:.0f} s", "seconds": timeout}
+    return row
+
+
+def _gap(load: float | None, bound: float | None) -> str:
+    if load is None or not bound:
+        return "—"
+    return f"{100.0 * (load - bound) / bound:.2f}%"
+
+
+def _f(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def row_text(label: str, method: str, r: Row, bound_for_gap: float | None) -> str:
+    """One markdown row: gap of the plan against `bound_for_gap` (famassign's bound)."""
+    return (
+        f"| {label} | {method} | {r['status']} | {_f(r.get('max_load'))} | {_f(r.get('bound'))} |"
+        f" {r.get('kind', '—')} | {_gap(r.get('max_load'), r.get('bound'))} |"
+        f" {_gap(r.get('max_load'), bound_for_gap)} | {r['seconds']:.1f} |"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m benchmarks.structures [--presets ...] [--families ...]``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.structures")
+    parser.add_argument("--presets", nargs="+", default=PRESETS)
+    parser.add_argument("--families", nargs="+", type=int, default=[10_000, 30_000])
+    parser.add_argument("--baselines", nargs="*", default=["highs", "cpsat"])
+    parser.add_argument("--baseline-families", type=int, default=10_000)
+    parser.add_argument("--reassign", nargs="*", default=["large", "specialists"])
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    lines = [
+        "| program | method | status | max load/FTE | bound | bound kind | own gap |"
+        " gap to famassign's bound | s |",
+        "|---|---|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for families in args.families:
+        limit = 60.0 if families <= 10_000 else 120.0
+        jobs = [(p, False) for p in args.presets] + [(p, True) for p in args.reassign]
+        for preset, reassign in jobs:
+            label = f"{preset} {families:,}" + (" reassign (2 leave)" if reassign else "")
+            fa_row = _in_child(
+                famassign_run, preset, families, limit, reassign, timeout=3 * limit + 180
+            )
+            lines.append(row_text(label, "famassign", fa_row, fa_row.get("bound")))
+            print(lines[-1], file=sys.stderr, flush=True)
+            if reassign or families != args.baseline_families:
+                continue
+            for name, func in (("highs", highs_run), ("cpsat", cpsat_run)):
+                if name not in args.baselines:
+                    continue
+                row = _in_child(func, preset, families, limit, timeout=3 * limit + 180)
+                method = "HiGHS MIP, balance model" if name == "highs" else "CP-SAT, balance model"
+                lines.append(row_text(label, method, row, fa_row.get("bound")))
+                print(lines[-1], file=sys.stderr, flush=True)
+    text = "\n".join(lines) + "\n"
+    if args.out is not None:
+        args.out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Every command ends within its limits, refuses what it cannot hold, and says so for user mistakes.
+
+The full-size measurements (30,000 families with a third unplaceable at --time-limit 10; the
+largest program the limits allow; a larger one refused) are in ``benchmarks/limits.py``; the
+tests here check the same mechanisms at a size the suite can afford.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from builders import fam, scenario, staff
+from typer.testing import CliRunner
+
+from famassign.cli import app
+from famassign.models import Scenario
+from famassign.models.writing import write_scenario
+from famassign.scenarios.staffing import StaffingError, staffing, with_new_staff
+from famassign.solver import OptionsError, PlanOptions, evaluate, solve
+from famassign.solver import arrays as arrays_module
+from famassign.solver.arrays import ProblemTooLarge, build_arrays, check_size
+from famassign.solver.explain import unplaced_reasons
+from famassign.solver.reassign import ReassignError, reassign
+
+runner = CliRunner()
+
+
+def _crowded(n_families: int, n_staff: int) -> Scenario:
+    """Every family eligible for every staff member: n_families x n_staff pairs."""
+    return scenario(
+        [fam(f"F{i:05d}") for i in range(n_families)],
+        [staff(f"S{j:04d}") for j in range(n_staff)],
+    )
+
+
+def _overfull(placeable: int, unplaceable: int) -> Scenario:
+    """`placeable` families fit their staff exactly; `unplaceable` more of the same kind do not."""
+    n_staff = placeable // 40
+    families = [fam(f"F{i:05d}", site=f"site{i % n_staff}") for i in range(placeable)]
+    families += [fam(f"X{i:05d}", site=f"site{i % n_staff}", urgency=1) for i in range(unplaceable)]
+    return scenario(families, [staff(f"S{j:03d}", sites=(f"site{j}",)) for j in range(n_staff)])
+
+
+# ----------------------------------------------------------------------------- size
+
+
+def test_the_pair_count_is_exact_and_the_limit_is_checked_before_building(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sc = _crowded(30, 20)
+    assert len(build_arrays(sc).pair_family) == 600
+    monkeypatch.setattr(arrays_module, "MAX_ELIGIBLE_PAIRS", 600)
+    build_arrays(sc)  # at the limit: built
+    monkeypatch.setattr(arrays_module, "MAX_ELIGIBLE_PAIRS", 599)
+    with pytest.raises(ProblemTooLarge, match="600 eligible family x staff pairs"):
+        build_arrays(sc)
+    with pytest.raises(ProblemTooLarge, match="families is more than"):
+        check_size(arrays_module.MAX_FAMILIES + 1, 0)
+
+
+def test_a_program_beyond_the_limit_is_refused_in_seconds_with_exit_2(tmp_path: Path) -> None:
+    # 3,100 families x 1,000 staff who all serve them: 3.1 million pairs, above the limit.
+    folder = write_scenario(_crowded(3_100, 1_000), tmp_path / "big")
+    start = time.monotonic()
+    result = runner.invoke(
+        app, ["solve", str(folder), "--out", str(tmp_path / "out"), "--time-limit", "60"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "eligible family x staff pairs" in result.output
+    assert "internal error" not in result.output
+    assert time.monotonic() - start < 30  # no solving: the refusal comes after loading
+    assert not (tmp_path / "out").exists()
+
+
+# ----------------------------------------------------------------------------- time
+
+
+def test_explanations_solve_no_flow_and_cost_little() -> None:
+    sc = _overfull(400, 4_000)
+    arrays = build_arrays(sc)
+    staff_of = np.full(arrays.n_families, -1, dtype=np.int64)
+    staff_of[:400] = np.arange(400) % 10  # each staff member at its cap of 40
+    start = time.process_time()
+    reasons = unplaced_reasons(sc, arrays, staff_of)
+    assert time.process_time() - start < 2.0
+    assert len(reasons) == 4_000
+    text, would = reasons[400]
+    assert "S000 40/40" in text and would is not None and "max_families" in would
+
+
+def test_a_third_unplaceable_ends_within_the_limit() -> None:
+    sc = _overfull(2_000, 1_000)
+    limit = 2.0
+    result = solve(sc, PlanOptions(time_limit=limit, workers=1))
+    assert len(result.unplaced) == 1_000
+    assert result.runtime_s <= limit + 1.0
+    assert evaluate(sc, result.plan(), result.exception_of()).violations == []
+    assert result.placement == "not all placed"
+    assert result.status_text().startswith("not all placed: 1,000 of 3,000")
+
+
+def test_staffing_keeps_its_time_limit_and_its_answer_stays_true() -> None:
+    # 12 groups (site x language), each 50 families for one 40-cap staff member: 12 hires.
+    families = [
+        fam(f"F{g:02d}-{i:02d}", site=f"site{g % 4}", language=("en", "es", "vi")[g % 3])
+        for g in range(12)
+        for i in range(50)
+    ]
+    team = [
+        staff(f"S{g:02d}", sites=(f"site{g % 4}",), languages=(("en", "es", "vi")[g % 3],))
+        for g in range(12)
+    ]
+    sc = scenario(families, team)
+    calls: list[tuple[str, int, int]] = []
+    answer = staffing(sc, time_limit=0, progress=lambda *a: calls.append(a))
+    # Time limit 0: the hires are named from the exact flows, the check that none can be
+    # spared is cut short, and the answer says so.
+    assert answer.total_staff == 12 and not answer.minimal
+    assert "time limit" in answer.proof and "time limit" in answer.text()
+    assert calls and calls[0][0] == "flows"
+    hired = with_new_staff(sc, answer)
+    assert not solve(hired, PlanOptions(time_limit=0)).unplaced
+    unlimited = staffing(sc)
+    assert unlimited.minimal and unlimited.total_staff == 12
+    with pytest.raises(StaffingError, match="time_limit"):
+        staffing(sc, time_limit=-1)
+
+
+def test_staffing_command_takes_a_time_limit(good_scenario_dir: Path) -> None:
+    result = runner.invoke(app, ["staffing", str(good_scenario_dir), "--time-limit", "1"])
+    assert result.exit_code in (0, 3), result.output
+    assert "Staffing for" in result.output
+    bad = runner.invoke(app, ["staffing", str(good_scenario_dir), "--time-limit", "-1"])
+    assert bad.exit_code == 2
+
+
+# ----------------------------------------------------------------------------- user mistakes
+
+
+def test_the_library_raises_its_own_errors() -> None:
+    sc = _overfull(80, 5)
+    with pytest.raises(OptionsError, match="workers"):
+        solve(sc, PlanOptions(workers=0))
+    with pytest.raises(OptionsError, match="time_limit"):
+        solve(sc, PlanOptions(time_limit=-5))
+    with pytest.raises(ReassignError, match="above 1000"):
+        reassign(sc, departed="S000", until=date(2026, 12, 31), temporary_cap=5000)
+
+
+def test_reassign_temporary_cap_5000_is_exit_2(good_scenario_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "reassign",
+            str(good_scenario_dir),
+            "--out",
+            str(tmp_path / "out"),
+            "--departed",
+            "s2",
+            "--until",
+            "2026-12-31",
+            "--temporary-cap",
+            "5000",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "5000" in result.output and "ValidationError" not in result.output
+
+
+def test_out_under_a_file_is_refused_before_solving(
+    good_scenario_dir: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for command in (["solve"], ["reassign", "--departed", "s2"]):
+        result = runner.invoke(
+            app, [*command, str(good_scenario_dir), "--out", str(blocker / "sub")]
+        )
+        assert result.exit_code == 2, result.output
+        assert "is a file, not a folder" in result.output
+        assert "families placed" not in result.output  # nothing was solved
+
+
+def test_out_in_an_unwritable_place_is_refused_before_solving(good_scenario_dir: Path) -> None:
+    target = Path("/proc/famassign-out")  # /proc takes no new files, even for root
+    result = runner.invoke(app, ["solve", str(good_scenario_dir), "--out", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "cannot write in /proc" in result.output

@@ -327,7 +327,7 @@ def test_no_sentinel_in_server_or_access_log(tmp_path: Path) -> None:
                     plan = client.get(f"/api/v1/plans/{job['plan_id']}").json()
                     for name in plan["files"]:
                         body = client.get(f"/api/v1/plans/{job['plan_id']}/files/{name}").text
-                        assert _leaks(body, FILE_SENTINELS) == [], name
+                        assert _file_leaks(name, body, plan["files"]) == [], name
             for family in ("f2", "f4"):
                 path = f"/api/v1/scenarios/{scenario_id}/families/{family}/recommendation"
                 assert client.get(path).status_code == 200

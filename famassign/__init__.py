@@ -55,6 +55,7 @@ from famassign.solver import (
 from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
+from famassign.solver.update import UpdateError, UpdateResult, update
 from famassign.sweep import SweepResult, sweep
 
 try:
@@ -90,6 +91,8 @@ __all__ = [
     "StaffingAnswer",
     "StopSignal",
     "SweepResult",
+    "UpdateError",
+    "UpdateResult",
     "Weights",
     "__version__",
     "apply_mapping",
@@ -106,6 +109,7 @@ __all__ = [
     "solve",
     "staffing",
     "sweep",
+    "update",
     "write_plan",
     "write_scenario",
 ]

@@ -12,7 +12,18 @@ import sys
 import typer
 
 from famassign import __version__
-from famassign.commands import compare, reassign, recommend, serve, solve, sweep, validate
+from famassign.commands import (
+    compare,
+    history,
+    plan_store,
+    reassign,
+    recommend,
+    serve,
+    solve,
+    sweep,
+    update,
+    validate,
+)
 from famassign.commands import import_exports as import_cmd
 from famassign.commands.common import EXIT_OK
 
@@ -71,6 +82,10 @@ app.command("compare")(compare.compare_command)
 app.command("staffing")(compare.staffing_command)
 app.command("recommend")(recommend.recommend)
 app.command("demo")(solve.demo)
+app.command("update")(update.update)
+app.command("diff")(history.diff)
+app.command("timeline")(history.timeline_command)
+app.command("history")(plan_store.history)
 app.command("import")(import_cmd.import_command)
 app.command("serve")(serve.serve)
 app.command("sweep")(sweep.sweep)

@@ -13,7 +13,10 @@
   staff member, and one per extra file);
 - ``assignments_import.csv``: ``family_id, staff_id, staff_name, effective_date`` for every
   placed family, the load-back file for a data system;
-- any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign).
+- ``next_families.csv``: the input families with ``current_staff_id`` set to the plan's
+  assignment (the families.csv of the next ``famassign update``);
+- any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign) and
+  `extra_documents` (e.g. ``handover/<staff_id>.html``).
 
 Every text cell of a CSV or sheet is neutralised against spreadsheet formulas. The CSVs are plain
 UTF-8 without a byte-order mark (other tools read them with a plain UTF-8 reader); Excel users
@@ -36,9 +39,11 @@ import pandas as pd
 
 from famassign.models.domain import StaffStatus
 from famassign.models.scenario import Scenario
+from famassign.models.writing import families_frame
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
 from famassign.safe_io import atomic_output_dir, write_csv
 from famassign.solver.result import Result
+from famassign.solver.update import next_families as next_families_of
 from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ COMPLIANCE_MD = "compliance.md"
 REPORT_HTML = "report.html"
 PLAN_XLSX = "plan.xlsx"
 ASSIGNMENTS_IMPORT_CSV = "assignments_import.csv"
+NEXT_FAMILIES_CSV = "next_families.csv"
 PLAN_FILES = (
     ASSIGNMENTS_CSV,
     CASELOADS_CSV,
@@ -58,6 +64,7 @@ PLAN_FILES = (
     REPORT_HTML,
     PLAN_XLSX,
     ASSIGNMENTS_IMPORT_CSV,
+    NEXT_FAMILIES_CSV,
 )
 """The files of a plan, in the order written."""
 
@@ -76,6 +83,9 @@ SUMMARY_REQUIRED_KEYS = (
 """The keys summary.json must hold under the contract."""
 
 _EXTRA_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.csv")
+_EXTRA_DOCUMENT_NAME = re.compile(
+    r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,60}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(?:html|md|txt)"
+)
 
 
 def _json_value(value: Any) -> Any:
@@ -174,6 +184,17 @@ def _check_extra_files(extra_files: Mapping[str, pd.DataFrame]) -> None:
             raise ValueError(f"extra file {name!r} would replace a plan file")
 
 
+def _check_extra_documents(documents: Mapping[str, str]) -> None:
+    for name in documents:
+        if not _EXTRA_DOCUMENT_NAME.fullmatch(name) or ".." in name:
+            raise ValueError(
+                f"extra document name {name!r} must be FILE or FOLDER/FILE ending in .html, .md "
+                "or .txt (letters, digits, '_', '-', '.')"
+            )
+        if name in PLAN_FILES:
+            raise ValueError(f"extra document {name!r} would replace a plan file")
+
+
 def _write_text(path: Path, text: str) -> Path:
     """Write `text` as UTF-8 with newlines as is."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
@@ -207,13 +228,16 @@ def write_plan(
     extra: Mapping[str, Any] | None = None,
     extra_files: Mapping[str, pd.DataFrame] | None = None,
     extra_sections: Sequence[Section] | None = None,
+    extra_documents: Mapping[str, str] | None = None,
     replace_foreign: bool = False,
 ) -> list[Path]:
     """Write the plan into `out_dir`, completely or not at all; return the paths written.
 
     Writes :data:`PLAN_FILES` and then `extra_files` (each a CSV named by its key, neutralised);
-    `extra` keys are merged into summary.json; `extra_sections` (markdown strings or
-    :class:`famassign.report.ReportSection`) are appended to compliance.md and report.html.
+    `extra` keys are merged into summary.json; `extra_documents` (relative name -> text, one
+    folder level at most, e.g. ``handover/S1.html``) are written as UTF-8 text;
+    `extra_sections` (markdown strings or :class:`famassign.report.ReportSection`) are appended
+    to compliance.md and report.html.
     Everything is rendered before the folder is touched; the folder is replaced as a whole by
     :func:`famassign.safe_io.atomic_output_dir` (see there for `replace_foreign`).
 
@@ -222,6 +246,9 @@ def write_plan(
     """
     extra_files = dict(extra_files or {})
     _check_extra_files(extra_files)
+    documents = dict(extra_documents or {})
+    _check_extra_documents(documents)
+    next_families = families_frame(next_families_of(scenario, result.plan()))
     sections = list(extra_sections or ())
     summary = summary_dict(result, scenario, extra=extra)
     summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -250,9 +277,14 @@ def write_plan(
         _write_text(tmp / REPORT_HTML, report)
         write_workbook(sheets, tmp / PLAN_XLSX)
         write_csv(load_back, tmp / ASSIGNMENTS_IMPORT_CSV)
+        write_csv(next_families, tmp / NEXT_FAMILIES_CSV)
         names.extend(PLAN_FILES)
         for name, frame in extra_files.items():
             write_csv(frame, tmp / name)
+            names.append(name)
+        for name, text in documents.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            _write_text(tmp / name, text)
             names.append(name)
     log.info("wrote plan to %s (%d files)", target, len(names))
     return [target / name for name in names]
@@ -263,6 +295,7 @@ __all__ = [
     "ASSIGNMENTS_IMPORT_CSV",
     "CASELOADS_CSV",
     "COMPLIANCE_MD",
+    "NEXT_FAMILIES_CSV",
     "PLAN_FILES",
     "PLAN_XLSX",
     "REPORT_HTML",

@@ -71,6 +71,16 @@ class Scenario(BaseModel):
         """True when the pair is listed in conflicts (never to be assigned)."""
         return (family_id, staff_id) in self._conflict_pairs
 
+    def on(self, as_of: date | None) -> Scenario:
+        """This scenario planned on `as_of` (itself when None or unchanged), checked again.
+
+        Raises :class:`ScenarioError` when a cross-record check fails on the new date (a pin
+        above a cap whose exception is no longer in force).
+        """
+        if as_of is None or as_of == self.as_of:
+            return self
+        return self.rebuilt(as_of=as_of)
+
     def exceptions_in_force(self) -> tuple[CapException, ...]:
         """The exceptions in force on `as_of`."""
         return self._in_force

@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel
 
@@ -60,6 +61,29 @@ def _table_text(records: Sequence[BaseModel], model: type[BaseModel], file: str)
     for row, record in enumerate(records, start=2):
         writer.writerow([_cell(getattr(record, c), f"{file}:{row}:{c}") for c in columns])
     return buffer.getvalue()
+
+
+def records_frame(records: Sequence[BaseModel], model: type[BaseModel], file: str) -> pd.DataFrame:
+    """`records` as the scenario file `file` holds them: its columns, in order, as text.
+
+    Raises ValueError when a value cannot be written in the format (a `;` inside a list item).
+    """
+    columns = list(model.model_fields)
+    rows = [
+        [_cell(getattr(r, c), f"{file}:{row}:{c}") for c in columns]
+        for row, r in enumerate(records, start=2)
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def families_frame(families: Sequence[Family]) -> pd.DataFrame:
+    """`families` with the columns of families.csv (see :func:`records_frame`)."""
+    return records_frame(families, Family, "families.csv")
+
+
+def staff_frame(staff: Sequence[Staff]) -> pd.DataFrame:
+    """`staff` with the columns of staff.csv (see :func:`records_frame`)."""
+    return records_frame(staff, Staff, "staff.csv")
 
 
 def _config(scenario: Scenario) -> dict[str, Any]:
@@ -108,4 +132,4 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
     return target
 
 
-__all__ = ["write_scenario"]
+__all__ = ["families_frame", "records_frame", "staff_frame", "write_scenario"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -44,6 +44,7 @@ from famassign.models import (
     StaffStatus,
     rule_breaks,
 )
+from famassign.models.absence import AbsenceMove
 from famassign.solver.explain import move_cause
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import Result
@@ -74,6 +75,8 @@ class MoveKind(StrEnum):
     """It had no staff member and is now placed."""
     no_longer_eligible = "no_longer_eligible"
     """Its staff member stays but may no longer serve it (language, site, option or a conflict)."""
+    returned = "returned"
+    """It goes back to its staff member, who is back from leave (update)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,29 @@ class ReassignResult:
     until: date | None
     temporary_exception: CapException | None
     moves: tuple[Move, ...] = field(default_factory=tuple)
+    carried_absences: tuple[AbsenceMove, ...] = ()
+
+    @property
+    def absences(self) -> tuple[AbsenceMove, ...]:
+        """absences.csv: the temporary moves of this reassignment (absent staff with an end
+        date), then the earlier ones carried forward (families still enrolled, not moved now)."""
+        back = self.temporary_until
+        new = [
+            AbsenceMove(
+                family_id=m.family_id,
+                staff_id=str(m.from_staff_id),
+                until=back,
+                moved_to_staff_id=m.to_staff_id,
+            )
+            for m in self.moves
+            if back is not None and m.kind is MoveKind.leaving and m.from_staff_id in self.absent
+        ]
+        taken = {a.family_id for a in new}
+        families = self.scenario.family_by_id
+        kept = [
+            a for a in self.carried_absences if a.family_id in families and a.family_id not in taken
+        ]
+        return (*new, *kept)
 
     @property
     def temporary_until(self) -> date | None:
@@ -128,10 +154,15 @@ class ReassignResult:
 
     def moves_frame(self) -> pd.DataFrame:
         """moves.csv: family_id, from_staff_id, to_staff_id, reason (one row per change)."""
-        return pd.DataFrame(
-            [[m.family_id, m.from_staff_id, m.to_staff_id, m.reason] for m in self.moves],
-            columns=MOVE_COLUMNS,
-        )
+        return moves_frame(self.moves)
+
+
+def moves_frame(moves: Collection[Move]) -> pd.DataFrame:
+    """moves.csv: family_id, from_staff_id, to_staff_id, reason (one row per move)."""
+    return pd.DataFrame(
+        [[m.family_id, m.from_staff_id, m.to_staff_id, m.reason] for m in moves],
+        columns=MOVE_COLUMNS,
+    )
 
 
 def _split_ids(ids: Collection[str] | str) -> tuple[str, ...]:
@@ -150,42 +181,35 @@ def temporary_exception_id(scenario: Scenario, kind: ExceptionKind) -> str:
     return candidate
 
 
-def leave_scenario(
-    scenario: Scenario,
-    *,
-    departed: Collection[str] | str = (),
-    absent: Collection[str] | str = (),
-    until: date | None = None,
-    temporary_cap: int | None = None,
-) -> tuple[Scenario, CapException | None]:
-    """The scenario after the change: statuses set, the temporary exception added.
+def check_leave_request(
+    departed: tuple[str, ...],
+    absent: tuple[str, ...],
+    until: date | None,
+    temporary_cap: int | None,
+) -> None:
+    """The rules of a leave request that need no scenario (the one place they are written).
 
-    Raises :class:`ReassignError` for: no staff named, unknown staff ids (all named), an id both
-    departed and absent, ``temporary_cap`` without ``until`` or not above 40, ``until`` before
-    ``as_of``.
+    Raises
+    ------
+    ReassignError
+        No staff named; an id both departed and absent; a temporary cap without an end date
+        (until), not a whole number, not above 40 or above the largest exception cap; an end
+        date (until) with departures only and no temporary cap.
     """
-    gone, away = _split_ids(departed), _split_ids(absent)
-    if not gone and not away:
-        raise ReassignError("name at least one staff member who departs or is absent")
-    unknown = [s for s in gone + away if s not in scenario.staff_by_id]
-    if unknown:
+    if not departed and not absent:
         raise ReassignError(
-            f"unknown staff_id {', '.join(repr(s) for s in unknown)}: "
-            "each must be a staff_id in staff.csv"
+            "name at least one staff member who departs or is absent "
+            "(--departed ID[,ID..] and/or --absent ID[,ID..])"
         )
-    both = sorted(set(gone) & set(away))
+    both = sorted(set(departed) & set(absent))
     if both:
         raise ReassignError(f"staff {', '.join(both)} named both departed and absent; choose one")
-    if until is not None and until < scenario.as_of:
+    if temporary_cap is not None and until is None:
         raise ReassignError(
-            f"until {until.isoformat()} is before the planning date {scenario.as_of.isoformat()}"
+            "a temporary cap (--temporary-cap) needs an end date (--until DATE): temporary "
+            "exceptions under 1302.52(d)(2)(ii) are dated"
         )
     if temporary_cap is not None:
-        if until is None:
-            raise ReassignError(
-                "a temporary cap needs an end date (until): temporary exceptions under "
-                "1302.52(d)(2)(ii) are dated"
-            )
         if isinstance(temporary_cap, bool) or not isinstance(temporary_cap, int):
             raise ReassignError(f"temporary cap must be a whole number, got {temporary_cap!r}")
         if temporary_cap <= POLICY_CAP_LIMIT:
@@ -198,6 +222,38 @@ def leave_scenario(
                 f"temporary cap {temporary_cap} is above {EXCEPTION_CAP_LIMIT}, the largest "
                 "exception cap famassign accepts; give the caseload the exception allows"
             )
+    if until is not None and not absent and temporary_cap is None:
+        raise ReassignError(
+            "an end date (--until) with departures only dates a temporary cap; departures are "
+            "permanent (add --temporary-cap N, or drop --until)"
+        )
+
+
+def leave_scenario(
+    scenario: Scenario,
+    *,
+    departed: Collection[str] | str = (),
+    absent: Collection[str] | str = (),
+    until: date | None = None,
+    temporary_cap: int | None = None,
+) -> tuple[Scenario, CapException | None]:
+    """The scenario after the change: statuses set, the temporary exception added.
+
+    Raises :class:`ReassignError` for what :func:`check_leave_request` rejects, unknown staff
+    ids (all named) and ``until`` before ``as_of``.
+    """
+    gone, away = _split_ids(departed), _split_ids(absent)
+    check_leave_request(gone, away, until, temporary_cap)
+    unknown = [s for s in gone + away if s not in scenario.staff_by_id]
+    if unknown:
+        raise ReassignError(
+            f"unknown staff_id {', '.join(repr(s) for s in unknown)}: "
+            "each must be a staff_id in staff.csv"
+        )
+    if until is not None and until < scenario.as_of:
+        raise ReassignError(
+            f"until {until.isoformat()} is before the planning date {scenario.as_of.isoformat()}"
+        )
     status = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
     staff = tuple(
         s.model_copy(update={"status": status[s.staff_id]}) if s.staff_id in status else s
@@ -222,18 +278,25 @@ def leave_scenario(
     return changed, exception
 
 
-def _moves(
+def plan_moves(
     before: Scenario,
     after: Scenario,
     result: Result,
-    leaving: dict[str, StaffStatus],
+    leaving: Mapping[str, StaffStatus],
     until: date | None,
+    returning: Mapping[str, AbsenceMove] | None = None,
 ) -> tuple[Move, ...]:
-    """Every family whose staff member changes, with the reason."""
+    """Every family whose staff member changes (from `previous_staff_id`), with the reason.
+
+    `before` gives the staff statuses before the change, `after` the families; `leaving` the
+    staff leaving now; `until` the end of their absence; `returning` the families whose staff
+    member is back from leave (by family id).
+    """
     unplaced = {
         u.family_id: u.reason + (f"; what would place it: {u.would_place}" if u.would_place else "")
         for u in result.unplaced
     }
+    returning = returning or {}
     caseloads = {c.staff_id: c for c in result.caseloads}
     moves = []
     for a in result.assignments:
@@ -242,7 +305,14 @@ def _moves(
         fam = after.family_by_id[a.family_id]
         prev = a.previous_staff_id
         temporary: date | None = None
-        if prev is None:
+        returns = returning.get(a.family_id)
+        if returns is not None and a.staff_id == returns.staff_id:
+            kind = MoveKind.returned
+            why = (
+                f"{returns.staff_id} back from leave (absent until {returns.until.isoformat()}): "
+                f"returns from {prev or 'no staff member'}"
+            )
+        elif prev is None:
             kind, why = MoveKind.new, "had no staff member"
         elif prev in leaving:
             kind = MoveKind.leaving
@@ -289,6 +359,8 @@ def reassign(
     absent: Collection[str] | str = (),
     until: date | None = None,
     temporary_cap: int | None = None,
+    as_of: date | None = None,
+    absences: Collection[AbsenceMove] = (),
     options: PlanOptions | None = None,
     match_tolerance: float | None = 0.0,
     progress: Progress | None = None,
@@ -300,8 +372,13 @@ def reassign(
     cap of that exception. See the module docstring for the order of the objective.
     `match_tolerance` replaces ``weights.balance_match_tolerance`` (0: balance never gives up
     match; None: keep the scenario's). `options` are as for :func:`famassign.solve` (moves are
-    always minimised). Raises :class:`ReassignError` for an invalid request.
+    always minimised). `as_of` is the day the change takes effect (default: the scenario's).
+    Departures and absences may be given together. `absences` are the earlier absences
+    (absences.csv), carried forward in :attr:`ReassignResult.absences`. Raises
+    :class:`ReassignError` for an invalid request and
+    :class:`famassign.models.ScenarioError` when the scenario fails its checks on `as_of`.
     """
+    scenario = scenario.on(as_of)
     changed, exception = leave_scenario(
         scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
     )
@@ -319,7 +396,7 @@ def reassign(
     options = dataclasses.replace(options or PlanOptions(), minimize_moves=True)
     result = solve(planning, options, progress=progress)
     leaving = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
-    moves = _moves(scenario, changed, result, leaving, until if away else None)
+    moves = plan_moves(scenario, changed, result, leaving, until if away else None)
     out = ReassignResult(
         result=result,
         scenario=changed,
@@ -328,6 +405,7 @@ def reassign(
         until=until,
         temporary_exception=exception,
         moves=moves,
+        carried_absences=tuple(absences),
     )
     log.info(
         "reassign: %d families of leaving staff moved, %d other moves, %d unplaced",
@@ -344,7 +422,10 @@ __all__ = [
     "MoveKind",
     "ReassignError",
     "ReassignResult",
+    "check_leave_request",
     "leave_scenario",
+    "moves_frame",
+    "plan_moves",
     "reassign",
     "temporary_exception_id",
 ]

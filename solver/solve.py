@@ -148,6 +148,50 @@ def solve(
     )
 
 
+def plan_result(
+    scenario: Scenario,
+    arrays: ProblemArrays,
+    staff_of: IntArray,
+    options: PlanOptions,
+    match_bound: int,
+    *,
+    proven: bool,
+    runtime_s: float,
+    notes: tuple[str, ...] = (),
+) -> Result:
+    """The Result of a plan made outside :func:`solve` (no balance stage), e.g. under a bound.
+
+    Parameters
+    ----------
+    scenario, arrays
+        The scenario and its arrays (``build_arrays(scenario)``).
+    staff_of
+        Staff index per family, -1 when unplaced.
+    options
+        The options it was planned with (the seed is recorded).
+    match_bound
+        The best match known possible at the plan's higher levels.
+    proven, runtime_s
+        Whether every stage was proven optimal, and the time taken.
+    notes
+        Added to the result's notes.
+
+    Returns
+    -------
+    Result
+        As :func:`solve` returns it.
+    """
+    per_fte = _load_per_fte(arrays, staff_of)
+    result = _result(scenario, arrays, staff_of, options, match_bound, per_fte, per_fte)
+    return result.model_copy(
+        update={
+            "status": SolveStatus.optimal if proven else SolveStatus.feasible,
+            "runtime_s": round(runtime_s, 3),
+            "notes": (*result.notes, *notes),
+        }
+    )
+
+
 def _mean_load_per_fte(arrays: ProblemArrays, placed: int) -> float:
     """A bound on the largest weighted load per FTE of any plan placing `placed` families: the
     `placed` lightest families' load spread over the active FTE."""

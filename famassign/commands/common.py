@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -126,6 +127,21 @@ def load_for_command(scenario: Path) -> LoadedScenario:
     return loaded
 
 
+def parse_date(option: str, value: str | None) -> date | None:
+    """`value` of `option` as a date (None when not given); UsageError names the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+AS_OF = typer.Option(
+    None,
+    "--as-of",
+    help="Day the change takes effect (YYYY-MM-DD; default: the scenario's as_of).",
+)
 TIME_LIMIT = typer.Option(
     DEFAULT_TIME_LIMIT, "--time-limit", min=0.0, help="Seconds; the best plan so far is kept."
 )
@@ -226,6 +242,7 @@ def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
 
 
 __all__ = [
+    "AS_OF",
     "DETERMINISTIC",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
@@ -245,5 +262,6 @@ __all__ = [
     "guarded",
     "interruptible",
     "load_for_command",
+    "parse_date",
     "progress_display",
 ]

@@ -2,19 +2,23 @@
 
 Writes the solve outputs for the changed scenario (leaving staff marked departed/absent, the
 temporary exception added) plus ``moves.csv`` (family_id, from_staff_id, to_staff_id, reason),
+``handover.csv`` and ``handover/<staff>.html`` (a note per family that changes staff),
+``absences.csv`` (temporary moves for an absence with ``--until``, and the earlier ones carried
+forward from the scenario folder's absences.csv), ``next_staff.csv`` (staff.csv for the next plan),
 extra summary.json keys (``reassign_*``) and a "Reassignment" section in compliance.md and
 report.html. Exit 0 all placed, 3 some unplaced, 2 invalid input or arguments, 1 internal error.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from famassign.commands.common import (
+    AS_OF,
     DETERMINISTIC,
     OUT,
     SEED,
@@ -26,13 +30,25 @@ from famassign.commands.common import (
     guarded,
     interruptible,
     load_for_command,
+    parse_date,
     progress_display,
 )
-from famassign.models import POLICY_CAP_LIMIT
+from famassign.commands.plan_store import STORE, record_plan
+from famassign.handover import handover_outputs
+from famassign.models import StaffStatus
+from famassign.models.absence import ABSENCES_CSV, absences_frame, read_absences
+from famassign.models.writing import staff_frame
 from famassign.report import ReportSection
 from famassign.safe_io import check_output_dir
-from famassign.solver.reassign import MoveKind, ReassignError, ReassignResult
+from famassign.solver.reassign import (
+    MoveKind,
+    ReassignError,
+    ReassignResult,
+    check_leave_request,
+)
 from famassign.solver.reassign import reassign as reassign_plan
+
+NEXT_STAFF_CSV = "next_staff.csv"
 
 
 def _ids(option: str, value: str | None) -> tuple[str, ...]:
@@ -42,43 +58,6 @@ def _ids(option: str, value: str | None) -> tuple[str, ...]:
     if not ids:
         raise UsageError(f"{option} needs at least one staff id (ID[,ID..])")
     return ids
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"--until {value!r} is not a date; use YYYY-MM-DD") from None
-
-
-def check_arguments(
-    departed: tuple[str, ...],
-    absent: tuple[str, ...],
-    until: date | None,
-    temporary_cap: int | None,
-) -> None:
-    """Argument rules that need no scenario; UsageError (exit 2) with what to change."""
-    if not departed and not absent:
-        raise UsageError("name who leaves: --departed ID[,ID..] or --absent ID[,ID..]")
-    if departed and absent:
-        raise UsageError("use either --departed or --absent, not both; run reassign once for each")
-    if temporary_cap is not None and until is None:
-        raise UsageError(
-            "--temporary-cap needs --until DATE: a temporary exception under 1302.52(d)(2)(ii) "
-            "has an end date"
-        )
-    if temporary_cap is not None and temporary_cap <= POLICY_CAP_LIMIT:
-        raise UsageError(
-            f"--temporary-cap {temporary_cap} must be above {POLICY_CAP_LIMIT} "
-            "(up to 40 no exception is needed)"
-        )
-    if departed and until is not None and temporary_cap is None:
-        raise UsageError(
-            "--until with --departed only dates a --temporary-cap; departures are permanent "
-            "(add --temporary-cap N, or drop --until)"
-        )
 
 
 def summary_extra(outcome: ReassignResult) -> dict[str, Any]:
@@ -144,6 +123,34 @@ def reassignment_section(outcome: ReassignResult) -> ReportSection:
     )
 
 
+def next_staff(outcome: ReassignResult) -> list[Any]:
+    """staff.csv for the next plan: departed staff marked departed; absent staff with an end
+    date stay active (absences.csv keeps them away until then), without one marked absent."""
+    back = outcome.temporary_until
+    out = []
+    for st in outcome.scenario.staff:
+        if st.staff_id in outcome.absent and back is not None:
+            st = st.model_copy(update={"status": StaffStatus.active})
+        out.append(st)
+    return out
+
+
+def reassign_outputs(outcome: ReassignResult) -> dict[str, Any]:
+    """The keyword arguments of write_plan for a reassignment (files, sections, documents)."""
+    handover_files, documents = handover_outputs(outcome.scenario, outcome.moves)
+    return {
+        "extra": summary_extra(outcome),
+        "extra_files": {
+            "moves.csv": outcome.moves_frame(),
+            **handover_files,
+            ABSENCES_CSV: absences_frame(outcome.absences),
+            NEXT_STAFF_CSV: staff_frame(next_staff(outcome)),
+        },
+        "extra_sections": [reassignment_section(outcome)],
+        "extra_documents": documents,
+    }
+
+
 @guarded
 def reassign(
     scenario: Path = typer.Argument(..., help="Scenario folder."),
@@ -160,20 +167,28 @@ def reassign(
         "--temporary-cap",
         help="Temporary cap above 40 for the remaining staff (needs --until).",
     ),
+    as_of: str | None = AS_OF,
+    store: str | None = STORE,
     time_limit: float = TIME_LIMIT,
     seed: int = SEED,
     workers: int | None = WORKERS,
     deterministic: bool = DETERMINISTIC,
 ) -> int:
-    """Re-plan after staff leave or go on leave, moving as few families as possible.
+    """Re-plan after staff leave or go on leave (or both at once), moving as few families as
+    possible.
 
     Exit 0 all placed, 3 some unplaced (the outputs say what would place them),
     2 invalid input or arguments.
     """
     gone, away = _ids("--departed", departed), _ids("--absent", absent)
-    end = _date(until)
-    check_arguments(gone, away, end, temporary_cap)
+    end = parse_date("--until", until)
+    effective = parse_date("--as-of", as_of)
+    try:
+        check_leave_request(gone, away, end, temporary_cap)
+    except ReassignError as exc:
+        raise UsageError(str(exc)) from None
     loaded = load_for_command(scenario)
+    earlier = read_absences(scenario)
     check_output_dir(out)
     try:
         with progress_display() as progress:
@@ -184,6 +199,8 @@ def reassign(
                     absent=away,
                     until=end,
                     temporary_cap=temporary_cap,
+                    as_of=effective,
+                    absences=earlier,
                     options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
                         stop=stop
                     ),
@@ -192,13 +209,19 @@ def reassign(
             )
     except ReassignError as exc:
         raise UsageError(str(exc)) from None
-    code = finish(
-        outcome.result,
-        outcome.scenario,
+    code = finish(outcome.result, outcome.scenario, out, **reassign_outputs(outcome))
+    record_plan(
+        store,
         out,
-        extra=summary_extra(outcome),
-        extra_files={"moves.csv": outcome.moves_frame()},
-        extra_sections=[reassignment_section(outcome)],
+        outcome.result,
+        "reassign",
+        departed=list(gone),
+        absent=list(away),
+        until=end,
+        temporary_cap=temporary_cap,
+        as_of=outcome.scenario.as_of,
+        time_limit=time_limit,
+        seed=seed,
     )
     typer.echo(
         f"reassign: {outcome.count(MoveKind.leaving)} families of leaving staff moved, "

@@ -20,19 +20,51 @@ from famassign.commands.common import (
     load_for_command,
     progress_display,
 )
+from famassign.commands.plan_store import STORE, record_plan
+from famassign.models import Scenario
 from famassign.safe_io import check_output_dir
 from famassign.scenarios.example import example_path
+from famassign.scenarios.variants import apply_variant, variants_of
 from famassign.solver import solve as solve_plan
 
 
-def _solve_folder(folder: Path, out: Path, run: RunOptions) -> int:
+def variant_scenario(scenario: Scenario, name: str, seed: int) -> Scenario:
+    """`scenario` with the what-if variant `name` (scenario.yaml ``variants:``) applied.
+
+    Raises UsageError naming the variants there are when `name` is not one of them, and
+    ScenarioError when the variant is invalid.
+    """
+    variants = variants_of(scenario)
+    for index, variant in enumerate(variants):
+        if variant.name == name:
+            return apply_variant(scenario, variant, seed, index=index)
+    names = ", ".join(repr(v.name) for v in variants) or "none"
+    raise UsageError(f"--variant {name!r} is not a variant of this scenario (variants: {names})")
+
+
+def _solve_folder(
+    folder: Path,
+    out: Path,
+    run: RunOptions,
+    variant: str | None = None,
+    store: str | None = None,
+) -> int:
     loaded = load_for_command(folder)
+    scenario = loaded.scenario
+    extra = {}
+    if variant is not None:
+        scenario = variant_scenario(scenario, variant, run.seed)
+        extra = {"variant": variant}
     check_output_dir(out)
     with progress_display() as progress:
         result = interruptible(
-            lambda stop: solve_plan(loaded.scenario, run.plan_options(stop=stop), progress=progress)
+            lambda stop: solve_plan(scenario, run.plan_options(stop=stop), progress=progress)
         )
-    return finish(result, loaded.scenario, out)
+    code = finish(result, scenario, out, extra=extra)
+    record_plan(
+        store, out, result, "solve", time_limit=run.time_limit, seed=run.seed, variant=variant
+    )
+    return code
 
 
 @guarded
@@ -43,9 +75,15 @@ def solve(
     seed: int = SEED,
     workers: int | None = WORKERS,
     deterministic: bool = DETERMINISTIC,
+    variant: str | None = typer.Option(
+        None, "--variant", help="Plan this what-if variant of scenario.yaml (full outputs)."
+    ),
+    store: str | None = STORE,
 ) -> int:
     """Write a plan for every family: exit 0 all placed, 3 some unplaced, 2 invalid input."""
-    return _solve_folder(scenario, out, RunOptions(time_limit, seed, workers, deterministic))
+    return _solve_folder(
+        scenario, out, RunOptions(time_limit, seed, workers, deterministic), variant, store
+    )
 
 
 @guarded

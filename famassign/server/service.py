@@ -24,8 +24,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from famassign.commands.common import UsageError
-from famassign.commands.reassign import check_arguments
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
@@ -33,6 +31,7 @@ from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
 from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 
 log = logging.getLogger(__name__)
@@ -322,10 +321,10 @@ class Service:
                     raise InvalidRequest(name, f"{name} is only for a reassign (departed/absent)")
             return
         try:
-            check_arguments(
+            check_leave_request(
                 tuple(request.departed), tuple(request.absent), request.until, request.temporary_cap
             )
-        except UsageError as exc:
+        except ReassignError as exc:
             message = str(exc).replace("--temporary-cap", "temporary_cap").replace("--", "")
             raise InvalidRequest(None, message) from None
         staff = set(self.runner.call(worker.staff_ids, str(self.scenario_dir(scenario))))

@@ -1,0 +1,82 @@
+"""`famassign diff A B` and `famassign timeline PLAN... --out DIR`: plan history from folders.
+
+See :mod:`famassign.history`. Exit 0, or 2 when a folder is not a readable plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from famassign.commands.common import UsageError, guarded
+from famassign.commands.plan_store import plan_folder
+from famassign.history import PlanFolderError, diff_plans, read_plan, timeline
+from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
+
+
+@guarded
+def diff(
+    before: Path = typer.Argument(..., help="The earlier plan's output folder (or id: --store)."),
+    after: Path = typer.Argument(..., help="The later plan's output folder (or id: --store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="Read BEFORE and AFTER as plan ids in this plan store."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write families_changed.csv, caseloads_changed.csv, exceptions_changed.csv here.",
+    ),
+) -> int:
+    """Families moved, caseloads changed, exceptions started and ended between two plans."""
+    if store is not None:
+        before, after = plan_folder(store, str(before)), plan_folder(store, str(after))
+    try:
+        result = diff_plans(read_plan(before), read_plan(after))
+    except PlanFolderError as exc:
+        raise UsageError(str(exc)) from None
+    counts = ", ".join(
+        f"{result.count(c)} {c}" for c in ("moved", "placed", "unplaced", "enrolled", "withdrawn")
+    )
+    typer.echo(
+        f"diff {result.before.as_of.isoformat()} -> {result.after.as_of.isoformat()}: families "
+        f"{counts}; {len(result.caseloads)} caseloads changed; exceptions "
+        f"{int((result.exceptions['change'] == 'started').sum())} started, "
+        f"{int((result.exceptions['change'] == 'ended').sum())} ended"
+    )
+    for fid, change, source, target in result.families.itertuples(index=False, name=None):
+        typer.echo(f"  {fid}: {change} {source or '-'} -> {target or '-'}")
+    for eid, sid, change in result.exceptions.itertuples(index=False, name=None):
+        typer.echo(f"  exception {eid} {change} for {sid}")
+    if out is not None:
+        check_output_dir(out)
+        with atomic_output_dir(out) as tmp:
+            write_csv(result.families, tmp / "families_changed.csv")
+            write_csv(result.caseloads, tmp / "caseloads_changed.csv")
+            write_csv(result.exceptions, tmp / "exceptions_changed.csv")
+    return 0
+
+
+@guarded
+def timeline_command(
+    plans: list[Path] = typer.Argument(..., help="Plan output folders (any order)."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+) -> int:
+    """Who worked with each family from when to when, and the days each exception was used.
+
+    Writes assignment_periods.csv and exception_days.csv.
+    """
+    try:
+        result = timeline([read_plan(p) for p in plans])
+    except PlanFolderError as exc:
+        raise UsageError(str(exc)) from None
+    check_output_dir(out)
+    with atomic_output_dir(out) as tmp:
+        write_csv(result.periods, tmp / "assignment_periods.csv")
+        write_csv(result.exception_days, tmp / "exception_days.csv")
+    typer.echo(
+        f"timeline of {len(result.plans)} plans ({result.plans[0].as_of.isoformat()} to "
+        f"{result.plans[-1].as_of.isoformat()}): {len(result.periods)} assignment periods, "
+        f"{len(result.exception_days)} exception uses; outputs in {out}"
+    )
+    return 0

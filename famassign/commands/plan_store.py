@@ -1,0 +1,146 @@
+"""``--store`` of solve, reassign and update, and ``famassign history``: plans in the plan store.
+
+The store is :class:`famassign.store.Store` (the ``serve`` work's store: SQLAlchemy, a SQLite
+file by default). ``--store PATH`` is a SQLite file (created when missing); a
+``sqlite:///`` or ``postgresql://`` URL is used as given. A plan recorded from the command line
+keeps its absolute output folder, so ``famassign diff`` and ``famassign history --out`` read the
+files there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from famassign.commands.common import UsageError, guarded
+from famassign.history import PlanFolderError, read_plan, timeline
+from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
+from famassign.solver import Result
+
+if TYPE_CHECKING:
+    from famassign.store import PlanInfo, Store
+
+log = logging.getLogger(__name__)
+
+STORE = typer.Option(
+    None,
+    "--store",
+    help="Record the plan in this plan store: a SQLite file, or a sqlite:/// or postgresql:// URL.",
+)
+
+
+def store_url(value: str) -> str:
+    """A store argument as a database URL (a plain path is a SQLite file)."""
+    if value.startswith(("sqlite:", "postgresql:", "postgres:", "postgresql+")):
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def open_store(value: str) -> Store:
+    """The plan store named by `value`; UsageError (exit 2) when it cannot be opened."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from famassign.store import Store, redacted
+
+    url = store_url(value)
+    try:
+        return Store(url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise UsageError(
+            f"--store {redacted(url)}: cannot open the plan store ({type(exc).__name__})"
+        ) from None
+
+
+def record_plan(value: str | None, out: Path, result: Result, kind: str, **options: Any) -> None:
+    """Record the plan just written to `out` in the store `value` (nothing when None)."""
+    if value is None:
+        return
+    store = open_store(value)
+    try:
+        folder = out.resolve()
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        info = store.record_plan(
+            folder=str(folder),
+            files=files,
+            options={
+                k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in options.items()
+            },
+            solver_version=result.version,
+            seed=result.seed,
+            runtime_s=result.runtime_s,
+            status=result.status.value,
+            summary=summary,
+            kind=kind,
+        )
+    finally:
+        store.close()
+    typer.echo(f"recorded in the plan store as {info.id}")
+    log.info("plan %s recorded (%s)", info.id, kind)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _plans(store: Store) -> list[PlanInfo]:
+    return sorted(store.list_plans(), key=lambda p: (p.summary.get("as_of", ""), p.created_at))
+
+
+def plan_folder(store_value: str, plan: str) -> Path:
+    """The folder of stored plan `plan` (an id); UsageError when unknown."""
+    from famassign.store import NotFoundError
+
+    store = open_store(store_value)
+    try:
+        return Path(store.get_plan(plan).folder)
+    except NotFoundError:
+        raise UsageError(f"plan {plan!r} is not in the plan store") from None
+    finally:
+        store.close()
+
+
+@guarded
+def history(
+    store: str = typer.Option(..., "--store", help="The plan store (SQLite file or URL)."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write assignment_periods.csv and exception_days.csv over the stored plans.",
+    ),
+) -> int:
+    """List the plans in the store, oldest planning date first (with --out: their timeline)."""
+    opened = open_store(store)
+    try:
+        plans = _plans(opened)
+    finally:
+        opened.close()
+    typer.echo("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
+    for p in plans:
+        s = p.summary
+        typer.echo(
+            f"{p.id}\t{s.get('as_of', '')}\t{p.kind}\t{p.status}\t"
+            f"{s.get('assigned', '')}/{s.get('families', '')}\t"
+            f"{p.created_at.isoformat(timespec='seconds')}\t{p.folder}"
+        )
+    if out is not None:
+        by_day = {}
+        for p in plans:  # the newest plan of each day
+            by_day[p.summary.get("as_of", "")] = p
+        try:
+            line = timeline([read_plan(p.folder) for p in by_day.values()])
+        except PlanFolderError as exc:
+            raise UsageError(str(exc)) from None
+        check_output_dir(out)
+        with atomic_output_dir(out) as tmp:
+            write_csv(line.periods, tmp / "assignment_periods.csv")
+            write_csv(line.exception_days, tmp / "exception_days.csv")
+        typer.echo(f"timeline of {len(line.plans)} plans written to {out}")
+    return 0
+
+
+__all__ = ["STORE", "history", "open_store", "plan_folder", "record_plan", "store_url"]

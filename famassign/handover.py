@@ -1,0 +1,112 @@
+"""Handover documents: one self-contained HTML page per receiving staff member.
+
+The notes themselves are made by :func:`famassign.solver.handover.handover_notes`; this module
+renders them as ``handover/<staff_id>.html`` (one page per receiving staff member, a card per
+family) for the plan's output folder, and as the ``handover.csv`` frame that also becomes a sheet
+of the plan workbook. Every value is HTML-escaped. The pages carry family data by design.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from famassign.models import Scenario
+from famassign.report import html_page
+from famassign.solver.handover import (
+    HandoverNote,
+    StaffChange,
+    handover_frame,
+    handover_notes,
+)
+
+HANDOVER_CSV = "handover.csv"
+HANDOVER_FOLDER = "handover"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _file_stem(staff_id: str, used: set[str]) -> str:
+    """A safe, unique file stem for a staff id (unsafe characters become '_')."""
+    stem = _UNSAFE.sub("_", staff_id).strip(".")[:100] or "staff"
+    if not stem[0].isalnum():
+        stem = "s" + stem
+    base, n = stem, 2
+    while stem.lower() in used:
+        stem = f"{base}-{n}"
+        n += 1
+    used.add(stem.lower())
+    return stem
+
+
+def _card(note: HandoverNote) -> str:
+    rows: list[tuple[str, str]] = [
+        ("From", note.from_staff_id or "no staff member (newly placed)"),
+        ("Why", note.why),
+        ("Effective", note.effective.isoformat()),
+        ("Urgency", note.urgency_text),
+        ("Intensity", note.intensity),
+        ("Needs (PFCE outcomes)", "; ".join(note.needs) or "none recorded"),
+        ("Interests (PFCE outcomes)", "; ".join(note.interests) or "none recorded"),
+        ("Language", note.language),
+        (
+            "Plan with another agency (1302.52(e))",
+            note.external_plan_agency or "none recorded",
+        ),
+    ]
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<h2>Family {html.escape(note.family_id)}</h2><table>{body}</table>"
+
+
+def handover_page(staff_id: str, staff_name: str | None, notes: Sequence[HandoverNote]) -> str:
+    """The handover page for one receiving staff member."""
+    who = f"{staff_name} ({staff_id})" if staff_name else staff_id
+    intro = (
+        f"<h1>Handover for {html.escape(who)}</h1>"
+        f'<p class="sub">{len(notes)} famil{"y" if len(notes) == 1 else "ies"} join your '
+        "caseload. Read each note before the first contact; the family's partnership agreement "
+        "and goals continue with you.</p>"
+        '<p class="note">These notes carry family information: keep them as you keep family '
+        "records.</p>"
+    )
+    return html_page(f"Handover: {who}", intro + "".join(_card(n) for n in notes))
+
+
+def handover_documents(scenario: Scenario, notes: Iterable[HandoverNote]) -> dict[str, str]:
+    """``handover/<staff>.html`` -> page, one per receiving staff member (sorted by staff id)."""
+    by_staff: dict[str, list[HandoverNote]] = {}
+    for note in notes:
+        by_staff.setdefault(note.to_staff_id, []).append(note)
+    used: set[str] = set()
+    documents = {}
+    for staff_id in sorted(by_staff):
+        staff = scenario.staff_by_id.get(staff_id)
+        stem = _file_stem(staff_id, used)
+        documents[f"{HANDOVER_FOLDER}/{stem}.html"] = handover_page(
+            staff_id, staff.name if staff else None, by_staff[staff_id]
+        )
+    return documents
+
+
+def handover_outputs(
+    scenario: Scenario, changes: Iterable[StaffChange]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The handover outputs of a re-plan: ``{"handover.csv": frame}`` and the HTML pages.
+
+    Pass the first as (part of) `extra_files` and the second as `extra_documents` to
+    :func:`famassign.outputs.write_plan`. The date is the scenario's ``as_of``.
+    """
+    notes = handover_notes(scenario, changes, scenario.as_of)
+    return {HANDOVER_CSV: handover_frame(notes)}, handover_documents(scenario, notes)
+
+
+__all__ = [
+    "HANDOVER_CSV",
+    "HANDOVER_FOLDER",
+    "handover_documents",
+    "handover_outputs",
+    "handover_page",
+]

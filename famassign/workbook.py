@@ -22,7 +22,7 @@ from famassign.models.domain import OUTCOME_TITLES, Outcome
 from famassign.models.scenario import Scenario
 from famassign.report import plan_facts
 from famassign.safe_io import sheet_title, xlsx_cell
-from famassign.solver.result import Result
+from famassign.solver.result import Assignment, Result
 
 ABOVE_CAP_FILL = "FFC7CE"
 """Background of a caseload above its cap (Excel's light red)."""
@@ -136,12 +136,12 @@ def _compliance_sheet(result: Result, scenario: Scenario) -> pd.DataFrame:
     )
 
 
-def _staff_sheet(staff_id: str, result: Result, scenario: Scenario) -> pd.DataFrame:
+def _staff_sheet(
+    staff_id: str, assignments: Sequence[Assignment], scenario: Scenario
+) -> pd.DataFrame:
     families = scenario.family_by_id
     rows = []
-    for a in result.assignments:
-        if a.staff_id != staff_id:
-            continue
+    for a in assignments:
         f = families[a.family_id]
         rows.append(
             {
@@ -207,11 +207,15 @@ def plan_sheets(
         "Exceptions": _exceptions_sheet(result, scenario),
         "Compliance": _compliance_sheet(result, scenario),
     }
-    carrying = {a.staff_id for a in result.assignments if a.staff_id}
+    caseload: dict[str, list[Assignment]] = {}
+    for a in result.assignments:
+        if a.staff_id:
+            caseload.setdefault(a.staff_id, []).append(a)
     for staff in scenario.staff:
-        if staff.staff_id in carrying or staff.status.value == "active":
+        if staff.staff_id in caseload or staff.status.value == "active":
             title = f"{staff.staff_id} {staff.name}" if staff.name else staff.staff_id
-            sheets[f"staff:{title}"] = _staff_sheet(staff.staff_id, result, scenario)
+            mine = caseload.get(staff.staff_id, [])
+            sheets[f"staff:{title}"] = _staff_sheet(staff.staff_id, mine, scenario)
     for name, frame in (extra_files or {}).items():
         sheets[f"extra:{Path(name).stem}"] = frame
     return sheets

@@ -578,9 +578,10 @@ def test_store_records_plans_history_lists_them_and_diff_reads_ids(tmp_path: Pat
     second = res.output.split("recorded in the plan store as ")[1].split()[0]
     res = _run("history", "--store", db, "--out", tmp_path / "h")
     assert res.exit_code == 0, res.output
-    lines = res.output.splitlines()
-    assert lines[1].startswith(f"{first}\t{AS_OF.isoformat()}\tsolve\t")
-    assert lines[2].startswith(f"{second}\t2026-09-01\treassign\t")
+    lines = res.output.splitlines()  # stdout and the log on stderr, mixed
+    header = lines.index("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
+    assert lines[header + 1].startswith(f"{first}\t{AS_OF.isoformat()}\tsolve\t")
+    assert lines[header + 2].startswith(f"{second}\t2026-09-01\treassign\t")
     periods = pd.read_csv(tmp_path / "h" / "assignment_periods.csv", dtype=str)
     assert set(periods[periods["family_id"] == "X0"]["start"]) == {AS_OF.isoformat(), "2026-09-01"}
     res = _run("diff", first, second, "--store", db)

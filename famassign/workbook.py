@@ -230,49 +230,69 @@ def _widths(columns: list[str], rows: list[list[Any]]) -> list[int]:
     return [min(MAX_WIDTH, w + 2) for w in widths]
 
 
+def _above_cap_rows(columns: list[str], rows: list[list[Any]]) -> list[int]:
+    """Sheet row numbers (header = 0) whose ``above_cap`` or ``note`` cell marks a caseload
+    above its cap."""
+    marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
+    if not marks:
+        return []
+    return [
+        number
+        for number, values in enumerate(rows, start=1)
+        if any(str(values[i] or "").startswith("ABOVE CAP") for i in marks)
+    ]
+
+
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
     """Write `sheets` as a formatted workbook: frozen header, filters, widths, marks.
 
-    Sheet keys may carry a ``staff:`` or ``extra:`` prefix (dropped from the title). A row whose
-    ``above_cap`` or ``note`` cell starts with "ABOVE CAP" is filled in :data:`ABOVE_CAP_FILL`.
-    Titles are made valid and unique (31 characters, no ``[]:*?/\\``). Written with XlsxWriter
-    in constant-memory mode (row by row), so large plans stay fast and small in memory.
+    Parameters
+    ----------
+    sheets
+        Title -> frame, in order. Keys may carry a ``staff:`` or ``extra:`` prefix (dropped
+        from the title). Titles are made valid and unique (31 characters, no ``[]:*?/\\``).
+    path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        `path`.
+
+    Notes
+    -----
+    A row whose ``above_cap`` or ``note`` cell starts with "ABOVE CAP" is filled in
+    :data:`ABOVE_CAP_FILL`. Text cells are neutralised as in the CSVs (:func:`xlsx_cell`).
+    Written by rustpy-xlsxwriter (rust_xlsxwriter underneath, row by row in constant memory):
+    a plan of 30,000 families (about 580,000 cells in 650 sheets) takes about 3 s where
+    XlsxWriter took 15 to 19 s (benchmarks/RESULTS.md, "Limits").
     """
-    import xlsxwriter
+    from rustpy_xlsxwriter import FastExcel, Format
 
     path = Path(path)
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    header_format = workbook.add_format({"bold": True, "bg_color": "#" + HEADER_FILL})
-    above_format = workbook.add_format({"bg_color": "#" + ABOVE_CAP_FILL})
+    book = FastExcel(str(path)).freeze(row=1)
+    header_format = Format().set_bold().set_background_color("#" + HEADER_FILL)
+    above_format = Format().set_background_color("#" + ABOVE_CAP_FILL)
     used: set[str] = set()
     for key, frame in sheets.items():
         title = sheet_title(key.split(":", 1)[1] if ":" in key else key, used)
-        sheet = workbook.add_worksheet(title)
-        columns = [str(c) for c in frame.columns]
+        columns = [str(c) for c in frame.columns] or ["(empty)"]
         rows = [[xlsx_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-        for i, width in enumerate(_widths(columns, rows)):
-            sheet.set_column(i, i, width)
-        sheet.freeze_panes(1, 0)
-        if columns:
-            sheet.autofilter(0, 0, len(rows), len(columns) - 1)
-        sheet.write_row(0, 0, [xlsx_cell(c) for c in columns], header_format)
-        marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
-        for number, values in enumerate(rows, start=1):
-            marked = any(str(values[i] or "").startswith("ABOVE CAP") for i in marks)
-            for i, value in enumerate(values):
-                if value is None:
-                    if marked:
-                        sheet.write_blank(number, i, None, above_format)
-                elif isinstance(value, str):
-                    sheet.write_string(number, i, value, above_format if marked else None)
-                else:
-                    sheet.write(number, i, value, above_format if marked else None)
+        marked = _above_cap_rows(columns, rows)
+        book.sheet(
+            title,
+            [dict(zip(columns, row, strict=True)) for row in rows] or pd.DataFrame(columns=columns),
+            column_widths=[float(w) for w in _widths(columns, rows)],
+            header_format=header_format,
+            autofilter=True,
+            row_formats=dict.fromkeys(marked, above_format) or None,
+            # Row formats need the sheet held in memory (streamed, the last marked row is
+            # written twice); sheets with marks are one row per staff member.
+            dedupe_strings=bool(marked),
+        )
     if not sheets:
-        workbook.add_worksheet("empty")
-    workbook.close()
+        book.sheet("empty", pd.DataFrame(columns=["(empty)"]))
+    book.save()
     return path
 
 

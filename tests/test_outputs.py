@@ -585,7 +585,15 @@ def test_plan_workbook_sheets_marks_and_neutralised_cells(tmp_path: Path) -> Non
     s1 = next(row for row in caseloads if row[0] == "S1")
     assert s1[-1] == "ABOVE CAP: 3 of 2 (under exception W1)"
     s1_row = next(r for r in workbook["Caseloads"].iter_rows() if r[0].value == "S1")
-    assert all(c.fill.fgColor.rgb.endswith(ABOVE_CAP_FILL) for c in s1_row)
+    # The row carries the fill (blank cells show it in Excel), and so does every written cell.
+    assert (
+        workbook["Caseloads"]
+        .row_dimensions[s1_row[0].row]
+        .fill.fgColor.rgb.endswith(ABOVE_CAP_FILL)
+    )
+    assert all(c.fill.fgColor.rgb.endswith(ABOVE_CAP_FILL) for c in s1_row if c.value is not None)
+    s2_row = next(r for r in workbook["Caseloads"].iter_rows() if r[0].value == "S2")
+    assert not any(c.fill.fgColor.rgb.endswith(ABOVE_CAP_FILL) for c in s2_row)
     ids = [row[0] for row in workbook["Assignments"].iter_rows(values_only=True)]
     assert "'=HYPERLINK(1)" in ids and "'@SUM" in ids  # neutralised as in the CSVs
     mine = list(workbook["S1"].iter_rows(values_only=True))

@@ -22,7 +22,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -301,7 +301,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
             series.dtype
         ):
-            out[column] = series.astype(object).map(_csv_cell).astype(object)
+            values = series.tolist()
+            if all(type(v) is str for v in values):  # the usual case, in one pass
+                cells = ["'" + v if v.startswith(FORMULA_STARTS) else v for v in values]
+            else:
+                cells = [_csv_cell(v) for v in values]
+            out[column] = pd.Series(cells, index=series.index, dtype=object)
     return out
 
 
@@ -323,6 +328,14 @@ def xlsx_cell(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, bool | int | float):
         return value.item()  # numpy scalar
     return value
+
+
+def xlsx_cells(values: Sequence[Any]) -> list[Any]:
+    """:func:`xlsx_cell` of each value; a column of plain text without characters to drop (the
+    usual case) is neutralised in one pass, without the per-value checks."""
+    if all(type(v) is str for v in values) and not _ILLEGAL_XLSX.search("\n".join(values)):
+        return ["'" + v if v.startswith(FORMULA_STARTS) else v for v in values]
+    return [xlsx_cell(v) for v in values]
 
 
 def sheet_title(name: str, used: set[str]) -> str:
@@ -373,4 +386,5 @@ __all__ = [
     "write_csv",
     "write_xlsx",
     "xlsx_cell",
+    "xlsx_cells",
 ]

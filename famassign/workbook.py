@@ -235,15 +235,6 @@ def plan_sheets(
     return sheets
 
 
-def _widths(columns: list[str], rows: list[list[Any]]) -> list[int]:
-    widths = [len(c) for c in columns]
-    for row in rows:
-        for i, value in enumerate(row):
-            if value is not None:
-                widths[i] = max(widths[i], len(str(value)))
-    return [min(MAX_WIDTH, w + 2) for w in widths]
-
-
 def _column_cells(column: pd.Series) -> list[Any]:
     """A column's values fit for workbook cells (as :func:`famassign.safe_io.xlsx_cell` makes
     them), a column at a time: numbers stay numbers, missing values become None."""
@@ -255,23 +246,29 @@ def _column_cells(column: pd.Series) -> list[Any]:
     return xlsx_cells(values)
 
 
-def _cells(frame: pd.DataFrame) -> list[list[Any]]:
-    """The rows of `frame` as workbook cell values (see :func:`_column_cells`)."""
-    columns = [_column_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    return [list(row) for row in zip(*columns, strict=True)]
+def _width(title: str, cells: list[Any]) -> float:
+    """The width of a column: its longest value or title, two more, at most :data:`MAX_WIDTH`."""
+    longest = max(map(len, map(str, [v for v in cells if v is not None])), default=0)
+    return float(min(MAX_WIDTH, max(longest, len(title)) + 2))
 
 
-def _above_cap_rows(columns: list[str], rows: list[list[Any]]) -> list[int]:
-    """Sheet row numbers (header = 0) whose ``above_cap`` or ``note`` cell marks a caseload
-    above its cap."""
-    marks = [i for i, c in enumerate(columns) if c in ("above_cap", "note")]
-    if not marks:
-        return []
-    return [
-        number
-        for number, values in enumerate(rows, start=1)
-        if any(str(values[i] or "").startswith("ABOVE CAP") for i in marks)
-    ]
+def _is_above_cap(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("ABOVE CAP")
+
+
+def _sheet(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[float], list[int]]:
+    """`frame` as written: its cells (see :func:`_column_cells`), column widths, and the sheet
+    rows (header = 0) whose ``above_cap`` or ``note`` cell marks a caseload above its cap."""
+    columns = [str(c) for c in frame.columns]
+    cells = [_column_cells(column) for _, column in frame.items()]
+    widths = [_width(title, values) for title, values in zip(columns, cells, strict=True)]
+    marked: set[int] = set()
+    for title, values in zip(columns, cells, strict=True):
+        if title in ("above_cap", "note"):
+            marked.update(n for n, v in enumerate(values, start=1) if _is_above_cap(v))
+    written = pd.DataFrame(dict(enumerate(cells)), index=range(len(frame)), dtype=object)
+    written.columns = pd.Index(columns or [])
+    return written, widths, sorted(marked)
 
 
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
@@ -308,13 +305,13 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path
     used: set[str] = set()
     for key, frame in sheets.items():
         title = sheet_title(key.split(":", 1)[1] if ":" in key else key, used)
-        columns = [str(c) for c in frame.columns] or ["(empty)"]
-        rows = _cells(frame)
-        marked = _above_cap_rows(columns, rows)
+        if frame.shape[1] == 0:
+            frame = pd.DataFrame(columns=["(empty)"])
+        written, widths, marked = _sheet(frame)
         book.sheet(
             title,
-            [dict(zip(columns, row, strict=True)) for row in rows] or pd.DataFrame(columns=columns),
-            column_widths=[float(w) for w in _widths(columns, rows)],
+            written,
+            column_widths=widths,
             header_format=header_format,
             autofilter=True,
             row_formats=dict.fromkeys(marked, above_format) or None,

@@ -7,6 +7,10 @@ tests here check the same mechanisms at a size the suite can afford.
 
 from __future__ import annotations
 
+import csv
+import resource
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -17,8 +21,10 @@ from builders import fam, scenario, staff
 from typer.testing import CliRunner
 
 from famassign.cli import app
+from famassign.commands.common import TIME_MARGIN_SECONDS, TIME_MARGIN_SHARE, search_seconds
 from famassign.models import Scenario
 from famassign.models.writing import write_scenario
+from famassign.outputs import write_seconds
 from famassign.scenarios.staffing import StaffingError, staffing, with_new_staff
 from famassign.solver import OptionsError, PlanOptions, evaluate, solve
 from famassign.solver import arrays as arrays_module
@@ -101,6 +107,59 @@ def test_a_third_unplaceable_ends_within_the_limit() -> None:
     assert evaluate(sc, result.plan(), result.exception_of()).violations == []
     assert result.placement == "not all placed"
     assert result.status_text().startswith("not all placed: 1,000 of 3,000")
+
+
+def test_a_third_unplaceable_command_ends_within_its_limit_and_margin(tmp_path: Path) -> None:
+    # 6,000 families, 2,000 of them beyond every cap, as a real `famassign` process: the limit
+    # covers start-up, loading, the search, the explanations and the writing of every output.
+    sc = _overfull(4_000, 2_000)
+    folder = write_scenario(sc, tmp_path / "program")
+    limit = 3.0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    command = [sys.executable, "-m", "famassign", "solve", str(folder)]
+    command += ["--out", str(tmp_path / "out"), "--time-limit", str(limit), "--workers", "1"]
+    proc = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    assert proc.returncode == 3, proc.stderr
+    allowed = limit + TIME_MARGIN_SECONDS + TIME_MARGIN_SHARE * limit
+    # One worker: on an unloaded machine wall time is CPU time. The CPU time is the claim (it
+    # does not grow with other jobs' load); the wall time only backs it up on a shared machine.
+    assert cpu <= allowed, (cpu, wall)
+    assert wall <= 4 * allowed, (cpu, wall)
+    with open(tmp_path / "out" / "assignments.csv", encoding="utf-8", newline="") as fh:
+        plan = {r["family_id"]: r["staff_id"] or None for r in csv.DictReader(fh)}
+    assert sum(1 for s in plan.values() if s is None) == 2_000
+    assert evaluate(sc, plan, {}).violations == []
+
+
+def test_the_writing_estimate_leaves_a_bigger_program_less_search_time() -> None:
+    small, big = _overfull(400, 100), _overfull(4_000, 2_000)
+    now = time.monotonic()
+    assert write_seconds(6_000, 100) > write_seconds(500, 10) > 0
+    left_small = search_seconds(10.0, small, started=now)
+    left_big = search_seconds(10.0, big, started=now)
+    assert 0 < left_big < left_small < 10.0
+    assert left_small == pytest.approx(10.0 - write_seconds(500, 10), abs=0.5)
+    # Time already spent counts; a limit used up leaves 0 (the exact flow plan, no search).
+    assert search_seconds(10.0, small, started=now - 4.0) < left_small - 3.5
+    assert search_seconds(1.0, big, started=now) == 0.0
+    # Two searches one after another share what is left; a command writing no plan keeps
+    # nothing back; deterministic mode does not read the clock.
+    assert search_seconds(10.0, big, searches=2, started=now) == pytest.approx(
+        left_big / 2, abs=0.1
+    )
+    assert search_seconds(10.0, big, writes_plan=False, started=now) > 9.5
+    assert search_seconds(10.0, big, deterministic=True, started=now - 100.0) == pytest.approx(
+        10.0 - write_seconds(6_000, 100)
+    )
 
 
 def test_staffing_keeps_its_time_limit_and_its_answer_stays_true() -> None:

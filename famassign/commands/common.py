@@ -10,11 +10,13 @@ and any other exception into a one-line message and exit 1, with the traceback l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from famassign.models import Scenario
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
-from famassign.outputs import write_plan
+from famassign.outputs import write_plan, write_seconds
 from famassign.safe_io import OutputDirError
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
@@ -137,13 +139,97 @@ def parse_date(option: str, value: str | None) -> date | None:
         raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
+# --------------------------------------------------------------------------- time budget
+
+TIME_MARGIN_SECONDS = 2.0
+"""A command ends within ``--time-limit`` plus this many seconds plus :data:`TIME_MARGIN_SHARE`
+of the limit (on an unloaded machine; docs/reliability.md, "Time limits")."""
+TIME_MARGIN_SHARE = 0.1
+
+
+def _process_started() -> float:
+    """When this process started, on the :func:`time.monotonic` clock (Linux: from /proc, so the
+    interpreter's start-up and imports count; elsewhere: when this module was imported)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        age = 0.0
+    return time.monotonic() - min(max(age, 0.0), 60.0)
+
+
+PROCESS_STARTED = _process_started()
+"""When the command's process started (monotonic clock): the time limit counts from here."""
+
+
+def search_seconds(
+    time_limit: float,
+    scenario: Scenario,
+    *,
+    searches: int = 1,
+    writes_plan: bool = True,
+    deterministic: bool = False,
+    started: float | None = None,
+) -> float:
+    """The part of a command's `time_limit` left for each search, so the command ends in time.
+
+    The command's time counts from its process start (`started`, default
+    :data:`PROCESS_STARTED`): what start-up and loading took so far is spent, and the writing of
+    the outputs (:func:`famassign.outputs.write_seconds`, from the number of families and staff)
+    is kept back. What is left is shared by `searches` searches run one after another. With
+    `deterministic` only the writing is kept back: a deterministic budget must not depend on
+    the clock (the plan would change with the machine's load).
+
+    Parameters
+    ----------
+    time_limit
+        The command's ``--time-limit``, in seconds.
+    scenario
+        The loaded scenario whose plan will be written.
+    searches
+        How many searches the limit must cover, one after another (compare: the rounds of plans
+        and the staffing analysis).
+    writes_plan
+        Whether the command writes the plan's outputs (False: only a few lines, nothing kept
+        back for writing).
+    deterministic
+        Whether the search runs in deterministic mode.
+    started
+        When the command started (monotonic clock).
+
+    Returns
+    -------
+    float
+        Seconds for each search, >= 0 (0: the exact placement and match, no balance search).
+    """
+    spent = 0.0 if deterministic else time.monotonic() - (started or PROCESS_STARTED)
+    writing = write_seconds(len(scenario.families), len(scenario.staff)) if writes_plan else 0.0
+    left = max(time_limit - spent - writing, 0.0) / max(searches, 1)
+    logger.info(
+        "time limit %.1fs: %.1fs spent loading, %.1fs kept for writing, %.1fs for the search%s",
+        time_limit,
+        spent,
+        writing,
+        left,
+        f" (x{searches})" if searches > 1 else "",
+    )
+    return left
+
+
 AS_OF = typer.Option(
     None,
     "--as-of",
     help="Day the change takes effect (YYYY-MM-DD; default: the scenario's as_of).",
 )
 TIME_LIMIT = typer.Option(
-    DEFAULT_TIME_LIMIT, "--time-limit", min=0.0, help="Seconds; the best plan so far is kept."
+    DEFAULT_TIME_LIMIT,
+    "--time-limit",
+    min=0.0,
+    help="Seconds for the whole command (loading, search, writing); the best plan so far is "
+    "kept. Ends within the limit + 2 s + 10% on an unloaded machine (not with --deterministic).",
 )
 SEED = typer.Option(0, "--seed", help="Random seed of the search.")
 WORKERS = typer.Option(None, "--workers", min=1, help="Solver threads (default: all cores).")
@@ -161,6 +247,14 @@ class RunOptions:
     seed: int
     workers: int | None
     deterministic: bool
+
+    def within_limit(self, scenario: Scenario, *, searches: int = 1) -> RunOptions:
+        """These options with the time limit cut to what is left for the search
+        (:func:`search_seconds`), so that the command ends within its ``--time-limit``."""
+        left = search_seconds(
+            self.time_limit, scenario, searches=searches, deterministic=self.deterministic
+        )
+        return dataclasses.replace(self, time_limit=left)
 
     def plan_options(self, **changes: Any) -> PlanOptions:
         """As solver PlanOptions, with `changes` applied."""
@@ -250,8 +344,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNPLACED",
     "OUT",
+    "PROCESS_STARTED",
     "SEED",
     "TIME_LIMIT",
+    "TIME_MARGIN_SECONDS",
+    "TIME_MARGIN_SHARE",
     "USER_ERRORS",
     "WORKERS",
     "RunOptions",
@@ -264,4 +361,5 @@ __all__ = [
     "load_for_command",
     "parse_date",
     "progress_display",
+    "search_seconds",
 ]

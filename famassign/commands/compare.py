@@ -26,11 +26,13 @@ from famassign.commands.common import (
     interruptible,
     load_for_command,
     progress_display,
+    search_seconds,
 )
 from famassign.compare import BASE, compare
 from famassign.report.comparison import render_comparison
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 from famassign.scenarios.staffing import staffing
+from famassign.scenarios.variants import variants_of
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +63,13 @@ def compare_command(
     """
     loaded = load_for_command(scenario)
     check_output_dir(out)
+    # The plans run `processes` at a time, then the staffing analysis: one search each round.
+    plans = 1 + len(variants_of(loaded.scenario))
+    rounds = -(-plans // min(processes, plans)) + 1
+    run = RunOptions(time_limit, seed, workers, deterministic)
     comparison = compare(
         loaded.scenario,
-        RunOptions(time_limit, seed, workers, deterministic).plan_options(),
+        run.within_limit(loaded.scenario, searches=rounds).plan_options(),
         processes=processes,
     )
     report = render_comparison(comparison)
@@ -99,7 +105,11 @@ def staffing_command(
     loaded = load_for_command(scenario)
     with progress_display() as progress:
         answer = interruptible(
-            lambda stop: staffing(loaded.scenario, time_limit=time_limit, progress=progress)
+            lambda stop: staffing(
+                loaded.scenario,
+                time_limit=search_seconds(time_limit, loaded.scenario, writes_plan=False),
+                progress=progress,
+            )
         )
     typer.echo(answer.text())
     return _code(answer.placed_with_exceptions, answer.families)

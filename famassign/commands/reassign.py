@@ -201,9 +201,9 @@ def reassign(
                     temporary_cap=temporary_cap,
                     as_of=effective,
                     absences=earlier,
-                    options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
-                        stop=stop
-                    ),
+                    options=RunOptions(time_limit, seed, workers, deterministic)
+                    .within_limit(loaded.scenario)
+                    .plan_options(stop=stop),
                     progress=progress,
                 )
             )

@@ -58,7 +58,9 @@ def _solve_folder(
     check_output_dir(out)
     with progress_display() as progress:
         result = interruptible(
-            lambda stop: solve_plan(scenario, run.plan_options(stop=stop), progress=progress)
+            lambda stop: solve_plan(
+                scenario, run.within_limit(scenario).plan_options(stop=stop), progress=progress
+            )
         )
     code = finish(result, scenario, out, extra=extra)
     record_plan(

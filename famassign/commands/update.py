@@ -141,9 +141,9 @@ def update(
                     as_of=effective,
                     absences=absences,
                     max_moves_per_staff=max_moves_per_staff,
-                    options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
-                        stop=stop
-                    ),
+                    options=RunOptions(time_limit, seed, workers, deterministic)
+                    .within_limit(loaded.scenario)
+                    .plan_options(stop=stop),
                     progress=progress,
                 )
             )

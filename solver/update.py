@@ -265,13 +265,18 @@ def update(
         if max_moves_per_staff is not None
         else "",
     )
-    arrays = build_arrays(planning)
     cost: BoundCost | None = None
     result: Result
+    if not options.deterministic:
+        # The time limit covers the whole update: what came before the search is spent.
+        spent = time.monotonic() - start
+        options = dataclasses.replace(options, time_limit=max(options.time_limit - spent, 0.0))
+    searching = time.monotonic()
     if max_moves_per_staff is None:
         result = solve(planning, options, progress=progress)
     else:
         k = max_moves_per_staff
+        arrays = build_arrays(planning)
         free = solve_flow(arrays, minimize_moves=True)
         if keeps_bound(arrays, free.staff_of, k):
             result = solve(planning, options, progress=progress)
@@ -294,7 +299,7 @@ def update(
                 )
             cost = BoundCost(0, 0, (), ())
         else:
-            remaining = max(options.time_limit - (time.monotonic() - start), 1.0)
+            remaining = max(options.time_limit - (time.monotonic() - searching), 1.0)
             bounded, proven = bounded_plan(arrays, k, time_limit=remaining)
             unplaced_by_bound = tuple(
                 arrays.family_ids[i]

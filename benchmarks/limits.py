@@ -5,12 +5,14 @@ Three runs of the ``famassign`` command line, each in a child process whose wall
 
 - ``third-unplaceable``: 30,000 families, 10,000 of them beyond every cap (20,000 from the
   ``state`` preset plus 10,000 copies), ``solve --time-limit 10 --workers 1``; the claim: within
-  15 s wall on an unloaded machine. On a loaded machine the CPU time is the fairer figure;
+  15 s wall on an unloaded machine, and within the documented margin (limit + 2 s + 10%: 13 s).
+  On a loaded machine the CPU time is the fairer figure;
 - ``largest-allowed``: a program just under :data:`solver.arrays.MAX_ELIGIBLE_PAIRS` eligible
-  pairs, ``solve --time-limit 10``: plans, and its peak memory;
+  pairs, ``solve --time-limit 10``: plans within the limit and margin, and its peak memory;
 - ``too-large``: just over the limit: refused with exit 2, in seconds.
 
-Run ``python -m benchmarks.limits [--only NAME] [--keep DIR]``.
+Each row says the time allowed (limit + margin), whether the wall time kept it, and the load
+average before and after. Run ``python -m benchmarks.limits [--only NAME] [--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from famassign.commands.common import TIME_MARGIN_SECONDS, TIME_MARGIN_SHARE
 from famassign.models import Family, Scenario, Staff
 from famassign.models.writing import write_scenario
 from famassign.scenarios.generator import generate, preset_config
@@ -64,8 +67,16 @@ def crowded(pairs: int, n_staff: int = 500) -> Scenario:
     )
 
 
+def allowed_seconds(time_limit: float) -> float:
+    """When a command given `time_limit` must have ended: the limit plus the documented margin
+    (:data:`famassign.commands.common.TIME_MARGIN_SECONDS` and ``TIME_MARGIN_SHARE``)."""
+    return time_limit + TIME_MARGIN_SECONDS + TIME_MARGIN_SHARE * time_limit
+
+
 def run_cli(args: list[str]) -> dict[str, float | int | str]:
-    """Run ``famassign ARGS`` in a child; wall, CPU seconds, peak MiB and exit code."""
+    """Run ``famassign ARGS`` in a child; wall, CPU seconds, peak MiB, exit code, and the load
+    average (1 minute) before and after."""
+    load_before = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(
@@ -80,6 +91,8 @@ def run_cli(args: list[str]) -> dict[str, float | int | str]:
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
         "peak_mib": round(after.ru_maxrss / 1024, 1),
+        "load_before": round(load_before, 1),
+        "load_after": round(os.getloadavg()[0], 1),
         "said": last[:160],
     }
 
@@ -104,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         if not (folder / "families.csv").exists():
             write_scenario(build(), folder)
         row = run_cli(["solve", str(folder), "--out", str(root / f"{name}-out"), *options])
-        print(f"{name}: {row}")
+        limit = float(options[options.index("--time-limit") + 1])
+        row["allowed_s"] = round(allowed_seconds(limit), 2)
+        row["within"] = float(row["wall_s"]) <= allowed_seconds(limit)
+        print(f"{name}: {row}", flush=True)
     return 0
 
 

@@ -32,10 +32,13 @@ _TABLES: tuple[tuple[str, type[BaseModel], str], ...] = (
 )
 
 
-def _cell(value: Any, where: str) -> str:
-    """One value as CSV text in the scenario format (`;`-lists, true/false, ISO dates)."""
+def _cell(value: Any, where: tuple[str, int, str]) -> str:
+    """One value as CSV text in the scenario format (`;`-lists, true/false, ISO dates); `where`
+    (file, row, column) names the cell in an error."""
     if value is None:
         return ""
+    if type(value) is str:  # the usual case first: most cells are plain text
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Enum):
@@ -48,7 +51,10 @@ def _cell(value: Any, where: str) -> str:
         items = [_cell(v, where) for v in value]
         for item in items:
             if ";" in item or not item.strip():
-                raise ValueError(f"{where}: list item {item!r} cannot be written in a ;-list")
+                file, row, column = where
+                raise ValueError(
+                    f"{file}:{row}:{column}: list item {item!r} cannot be written in a ;-list"
+                )
         return ";".join(items)
     return str(value)
 
@@ -59,7 +65,7 @@ def _table_text(records: Sequence[BaseModel], model: type[BaseModel], file: str)
     columns = list(model.model_fields)
     writer.writerow(columns)
     for row, record in enumerate(records, start=2):
-        writer.writerow([_cell(getattr(record, c), f"{file}:{row}:{c}") for c in columns])
+        writer.writerow([_cell(getattr(record, c), (file, row, c)) for c in columns])
     return buffer.getvalue()
 
 
@@ -70,7 +76,7 @@ def records_frame(records: Sequence[BaseModel], model: type[BaseModel], file: st
     """
     columns = list(model.model_fields)
     rows = [
-        [_cell(getattr(r, c), f"{file}:{row}:{c}") for c in columns]
+        [_cell(getattr(r, c), (file, row, c)) for c in columns]
         for row, r in enumerate(records, start=2)
     ]
     return pd.DataFrame(rows, columns=columns)

@@ -25,7 +25,7 @@ from famassign.commands import (
     validate,
 )
 from famassign.commands import import_exports as import_cmd
-from famassign.commands.common import EXIT_OK
+from famassign.commands.common import EXIT_OK, count_from_process_start
 
 app = typer.Typer(
     name="famassign",
@@ -93,6 +93,7 @@ app.command("sweep")(sweep.sweep)
 
 def main() -> None:
     """Console entry point `famassign`."""
+    count_from_process_start()  # one command per process: --time-limit counts from its start
     app(prog_name="famassign")
 
 

@@ -86,6 +86,7 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        _command_begins()
         try:
             code = command(*args, **kwargs)
         except ScenarioError as exc:
@@ -162,7 +163,33 @@ def _process_started() -> float:
 
 
 PROCESS_STARTED = _process_started()
-"""When the command's process started (monotonic clock): the time limit counts from here."""
+"""When this process started (monotonic clock)."""
+
+
+@dataclass
+class _CommandClock:
+    from_process_start: bool = False
+    started: float | None = None
+
+
+_CLOCK = _CommandClock()
+
+
+def count_from_process_start() -> None:
+    """Make commands count their time limit from the process start (the ``famassign`` entry
+    point calls this: the process runs one command, so start-up and imports count). Otherwise
+    (a command invoked in a longer-lived process, e.g. a test runner) it counts from the
+    command's invocation."""
+    _CLOCK.from_process_start = True
+
+
+def _command_begins() -> None:
+    _CLOCK.started = PROCESS_STARTED if _CLOCK.from_process_start else time.monotonic()
+
+
+def command_started() -> float:
+    """When the running command started (monotonic clock; now when no command runs)."""
+    return _CLOCK.started if _CLOCK.started is not None else time.monotonic()
 
 
 def search_seconds(
@@ -176,8 +203,9 @@ def search_seconds(
 ) -> float:
     """The part of a command's `time_limit` left for each search, so the command ends in time.
 
-    The command's time counts from its process start (`started`, default
-    :data:`PROCESS_STARTED`): what start-up and loading took so far is spent, and the writing of
+    The command's time counts from its start (`started`, default :func:`command_started`: the
+    process start for the ``famassign`` program): what start-up and loading took so far is
+    spent, and the writing of
     the outputs (:func:`famassign.outputs.write_seconds`, from the number of families and staff)
     is kept back. What is left is shared by `searches` searches run one after another. With
     `deterministic` only the writing is kept back: a deterministic budget must not depend on
@@ -205,9 +233,18 @@ def search_seconds(
     float
         Seconds for each search, >= 0 (0: the exact placement and match, no balance search).
     """
-    spent = 0.0 if deterministic else time.monotonic() - (started or PROCESS_STARTED)
+    spent = 0.0 if deterministic else time.monotonic() - (started or command_started())
     writing = write_seconds(len(scenario.families), len(scenario.staff)) if writes_plan else 0.0
     left = max(time_limit - spent - writing, 0.0) / max(searches, 1)
+    if 0 < time_limit < spent + writing:
+        logger.warning(
+            "--time-limit %gs is shorter than this program needs without any balance search "
+            "(%.0fs so far and about %.0fs to write the outputs): it is planned without one "
+            "and the command takes longer than the limit",
+            time_limit,
+            spent,
+            writing,
+        )
     logger.info(
         "time limit %.1fs: %.1fs spent loading, %.1fs kept for writing, %.1fs for the search%s",
         time_limit,
@@ -353,6 +390,8 @@ __all__ = [
     "WORKERS",
     "RunOptions",
     "UsageError",
+    "command_started",
+    "count_from_process_start",
     "error_line",
     "exit_code",
     "finish",

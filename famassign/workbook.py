@@ -292,9 +292,9 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path
     A row whose ``above_cap`` or ``note`` cell starts with "ABOVE CAP" is filled in
     :data:`ABOVE_CAP_FILL`. Text cells are neutralised as in the CSVs
     (:func:`famassign.safe_io.xlsx_cell`).
-    Written by rustpy-xlsxwriter (rust_xlsxwriter underneath, row by row in constant memory):
-    a plan of 30,000 families (about 580,000 cells in 650 sheets) takes about 3 s where
-    XlsxWriter took 15 to 19 s (benchmarks/RESULTS.md, "Limits").
+    Written by rustpy-xlsxwriter (rust_xlsxwriter underneath), a sheet at a time: a plan of
+    30,000 families (about 580,000 cells in 650 sheets) takes a third of the CPU time XlsxWriter
+    took (benchmarks/RESULTS.md, "Limits").
     """
     from rustpy_xlsxwriter import FastExcel, Format
 
@@ -315,9 +315,11 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path
             header_format=header_format,
             autofilter=True,
             row_formats=dict.fromkeys(marked, above_format) or None,
-            # Row formats need the sheet held in memory (streamed, the last marked row is
-            # written twice); sheets with marks are one row per staff member.
-            dedupe_strings=bool(marked),
+            # Shared strings: the sheet is held in memory until written (a sheet is at most one
+            # row per family), the repeated texts (sites, languages, reasons) are written once,
+            # which takes about a sixth less time; and row formats need it (streamed, the last
+            # marked row is written twice).
+            dedupe_strings=True,
         )
     if not sheets:
         book.sheet("empty", pd.DataFrame(columns=["(empty)"]))

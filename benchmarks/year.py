@@ -14,12 +14,14 @@ is planned three ways, all from the same scenario:
 Families moved = families whose current staff member is active and who end up with someone else
 (the evaluator's ``moves``). Every plan is re-checked with the independent evaluator; the next
 month starts from the update's ``next_families``. Prints one row per month and the totals, and
-writes them as CSV with ``--out FILE``.
+writes them as CSV with ``--out FILE``; each row carries the 1-minute load average when the month
+ended (the wall times are only comparable with it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -170,6 +172,7 @@ def run(
                 "update_s": round(t_update, 2),
                 "resolve_s": round(t_resolve, 2),
                 "scratch_s": round(t_scratch, 2),
+                "load_avg": round(os.getloadavg()[0], 1),
                 "violations": 0,
             }
         )

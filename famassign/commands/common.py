@@ -205,9 +205,9 @@ def search_seconds(
 
     The command's time counts from its start (`started`, default :func:`command_started`: the
     process start for the ``famassign`` program): what start-up and loading took so far is
-    spent, and the writing of
-    the outputs (:func:`famassign.outputs.write_seconds`, from the number of families and staff)
-    is kept back. What is left is shared by `searches` searches run one after another. With
+    spent, and the writing of the outputs (:func:`famassign.outputs.write_seconds`, from the
+    number of families and staff) is kept back. What is left is shared by `searches` searches
+    run one after another. With
     `deterministic` only the writing is kept back: a deterministic budget must not depend on
     the clock (the plan would change with the machine's load).
 

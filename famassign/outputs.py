@@ -91,11 +91,13 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
-"""Seconds :func:`write_plan` takes per family: measured about 150 microseconds (30,000 families
-in 4.5 s, 6,000 in 1.0 s, on one unloaded core), doubled for a loaded machine and the extra files
-of reassign and update (moves, handover notes)."""
+"""Seconds :func:`write_plan` takes per family: measured about 200 microseconds of CPU on the
+shared machine at a load of 4.5 (30,000 families and 646 staff written in 7.3 s, 6,000 families
+and 500 staff in 2.3 s), taken half as large again for the extra files of reassign and update
+(moves, handover notes) and a busier machine."""
 WRITE_SECONDS_PER_STAFF = 2e-3
-"""Seconds :func:`write_plan` takes per staff member (a sheet each in plan.xlsx)."""
+"""Seconds :func:`write_plan` takes per staff member (a sheet each in plan.xlsx; measured about
+1.6 ms with the figures above)."""
 
 
 def write_seconds(families: int, staff: int) -> float:

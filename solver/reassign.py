@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -378,6 +379,7 @@ def reassign(
     :class:`ReassignError` for an invalid request and
     :class:`famassign.models.ScenarioError` when the scenario fails its checks on `as_of`.
     """
+    start = time.monotonic()
     scenario = scenario.on(as_of)
     changed, exception = leave_scenario(
         scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
@@ -394,6 +396,10 @@ def reassign(
         f", temporary exception {exception.exception_id}" if exception else "",
     )
     options = dataclasses.replace(options or PlanOptions(), minimize_moves=True)
+    if not options.deterministic:
+        # The time limit covers the whole reassignment: what came before the search is spent.
+        spent = time.monotonic() - start
+        options = dataclasses.replace(options, time_limit=max(options.time_limit - spent, 0.0))
     result = solve(planning, options, progress=progress)
     leaving = {s: StaffStatus.departed for s in gone} | {s: StaffStatus.absent for s in away}
     moves = plan_moves(scenario, changed, result, leaving, until if away else None)

@@ -70,10 +70,7 @@ def timeline_command(
         result = timeline([read_plan(p) for p in plans])
     except PlanFolderError as exc:
         raise UsageError(str(exc)) from None
-    check_output_dir(out)
-    with atomic_output_dir(out) as tmp:
-        write_csv(result.periods, tmp / "assignment_periods.csv")
-        write_csv(result.exception_days, tmp / "exception_days.csv")
+    result.write(out)
     typer.echo(
         f"timeline of {len(result.plans)} plans ({result.plans[0].as_of.isoformat()} to "
         f"{result.plans[-1].as_of.isoformat()}): {len(result.periods)} assignment periods, "

@@ -18,7 +18,6 @@ import typer
 
 from famassign.commands.common import UsageError, guarded
 from famassign.history import PlanFolderError, read_plan, timeline
-from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 from famassign.solver import Result
 
 if TYPE_CHECKING:
@@ -135,10 +134,7 @@ def history(
             line = timeline([read_plan(p.folder) for p in by_day.values()])
         except PlanFolderError as exc:
             raise UsageError(str(exc)) from None
-        check_output_dir(out)
-        with atomic_output_dir(out) as tmp:
-            write_csv(line.periods, tmp / "assignment_periods.csv")
-            write_csv(line.exception_days, tmp / "exception_days.csv")
+        line.write(out)
         typer.echo(f"timeline of {len(line.plans)} plans written to {out}")
     return 0
 

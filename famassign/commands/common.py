@@ -287,19 +287,24 @@ class PlanChange(Protocol):
         """absences.csv: the absences still running, with the families moved away meanwhile."""
 
 
-def change_outputs(
+def finish_change(
     change: PlanChange,
+    out: Path,
     *,
     extra: dict[str, Any],
     section: ReportSection,
     files: dict[str, pd.DataFrame] | None = None,
-) -> dict[str, Any]:
-    """The keyword arguments of :func:`finish` (write_plan) for a re-plan.
+) -> int:
+    """:func:`finish` for a re-plan (reassign, update): the plan's outputs with moves.csv,
+    handover.csv and a handover note per staff member, absences.csv, and the command's own keys,
+    section and files.
 
     Parameters
     ----------
     change
         The reassignment or update.
+    out
+        The output folder.
     extra
         The command's own summary.json keys.
     section
@@ -309,22 +314,24 @@ def change_outputs(
 
     Returns
     -------
-    dict
-        ``extra``, ``extra_files`` (moves.csv, handover.csv, absences.csv, then `files`),
-        ``extra_sections`` and ``extra_documents`` (a handover note per staff member).
+    int
+        The exit code (:func:`exit_code`).
     """
     handover_files, documents = handover_outputs(change.scenario, change.moves)
-    return {
-        "extra": extra,
-        "extra_files": {
+    return finish(
+        change.result,
+        change.scenario,
+        out,
+        extra=extra,
+        extra_files={
             "moves.csv": moves_frame(change.moves),
             **handover_files,
             ABSENCES_CSV: absences_frame(change.absences),
             **(files or {}),
         },
-        "extra_sections": [section],
-        "extra_documents": documents,
-    }
+        extra_sections=[section],
+        extra_documents=documents,
+    )
 
 
 def exit_code(result: Result) -> int:
@@ -359,10 +366,10 @@ __all__ = [
     "PlanChange",
     "RunOptions",
     "UsageError",
-    "change_outputs",
     "error_line",
     "exit_code",
     "finish",
+    "finish_change",
     "guarded",
     "interruptible",
     "load_for_command",

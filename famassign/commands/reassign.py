@@ -26,8 +26,7 @@ from famassign.commands.common import (
     WORKERS,
     RunOptions,
     UsageError,
-    change_outputs,
-    finish,
+    finish_change,
     guarded,
     load_for_command,
     parse_date,
@@ -133,16 +132,6 @@ def next_staff(outcome: ReassignResult) -> list[Any]:
     return out
 
 
-def reassign_outputs(outcome: ReassignResult) -> dict[str, Any]:
-    """The keyword arguments of write_plan for a reassignment (files, sections, documents)."""
-    return change_outputs(
-        outcome,
-        extra=summary_extra(outcome),
-        section=reassignment_section(outcome),
-        files={NEXT_STAFF_CSV: staff_frame(next_staff(outcome))},
-    )
-
-
 @guarded
 def reassign(
     scenario: Path = typer.Argument(..., help="Scenario folder."),
@@ -196,7 +185,13 @@ def reassign(
             progress=progress,
         ),
     )
-    code = finish(outcome.result, outcome.scenario, out, **reassign_outputs(outcome))
+    code = finish_change(
+        outcome,
+        out,
+        extra=summary_extra(outcome),
+        section=reassignment_section(outcome),
+        files={NEXT_STAFF_CSV: staff_frame(next_staff(outcome))},
+    )
     record_plan(
         store,
         out,

@@ -22,8 +22,7 @@ from famassign.commands.common import (
     TIME_LIMIT,
     WORKERS,
     RunOptions,
-    change_outputs,
-    finish,
+    finish_change,
     guarded,
     load_for_command,
     parse_date,
@@ -135,11 +134,8 @@ def update(
             progress=progress,
         ),
     )
-    code = finish(
-        outcome.result,
-        outcome.scenario,
-        out,
-        **change_outputs(outcome, extra=summary_extra(outcome), section=update_section(outcome)),
+    code = finish_change(
+        outcome, out, extra=summary_extra(outcome), section=update_section(outcome)
     )
     record_plan(
         store,

@@ -7,6 +7,8 @@ import time
 from datetime import date
 from html.parser import HTMLParser
 
+import builders
+import pytest
 from builders import assignment, waiver
 
 from famassign.models import Family, Policy, Scenario, Staff
@@ -15,12 +17,14 @@ from famassign.report import (
     Bar,
     compliance_markdown,
     histogram_counts,
+    load_per_fte,
     md_cell,
     plan_facts,
     render_report,
     svg_bar_chart,
     svg_histogram,
 )
+from famassign.solver import PlanOptions, evaluate, solve
 from famassign.solver.result import (
     Caseload,
     ObjectiveTerms,
@@ -292,3 +296,28 @@ def test_chart_helpers_share_scales_and_escape() -> None:
     hist = svg_histogram([], title="empty", x_label="x", bins=5)
     assert hist.count('class="bin"') == 5 and "no data" in hist
     assert md_cell("a|b\nc*") == "a\\|b c\\*"
+
+
+def test_load_per_fte_agrees_with_the_independent_evaluator() -> None:
+    """The reports' weighted load per FTE (:meth:`Staff.load_per_fte`, also used by recommend)
+    gives the largest value the evaluator computes on its own, part-time staff included."""
+    families = [
+        builders.fam(f"F{i:02d}", intensity=("low", "medium", "high")[i % 3], urgency=1 + i % 5)
+        for i in range(30)
+    ]
+    team = [
+        builders.staff("S1"),
+        builders.staff("S2", fte=0.5),
+        builders.staff("S3", fte=0.8),
+        builders.staff("S4", status="absent"),
+    ]
+    scenario = builders.scenario(families, team)
+    result = solve(scenario, PlanOptions(time_limit=2, seed=0, deterministic=True))
+    check = evaluate(scenario, result.plan(), result.exception_of())
+    assert check.violations == []
+    loads = load_per_fte(result, scenario)
+    assert len(loads) == 3  # active staff only
+    assert max(loads) == pytest.approx(check.max_load_per_fte)
+    by_id = {c.staff_id: c for c in result.caseloads}
+    half = by_id["S2"]
+    assert team[1].load_per_fte(half.weighted_load) == pytest.approx(2 * half.weighted_load)

@@ -77,6 +77,7 @@ ROBUST_COLUMNS = [
 """Columns of robust_staffing.csv: a ``total`` row, one ``staff`` row per group that needs
 hires, one ``exception`` row per exception in force."""
 
+
 def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 

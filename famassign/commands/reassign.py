@@ -39,7 +39,6 @@ from famassign.models.writing import staff_frame
 from famassign.report import ReportSection
 from famassign.solver.reassign import (
     MoveKind,
-    ReassignError,
     ReassignResult,
     check_leave_request,
 )
@@ -164,10 +163,7 @@ def reassign(
     gone, away = _ids("--departed", departed), _ids("--absent", absent)
     end = parse_date("--until", until)
     effective = parse_date("--as-of", as_of)
-    try:
-        check_leave_request(gone, away, end, temporary_cap)
-    except ReassignError as exc:
-        raise UsageError(str(exc)) from None
+    check_leave_request(gone, away, end, temporary_cap)  # ReassignError: exit 2
     loaded = load_for_command(scenario)
     earlier = read_absences(scenario)
     outcome = run_planning(

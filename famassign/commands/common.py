@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from famassign.handover import handover_outputs
+from famassign.history import PlanFolderError
 from famassign.models import Scenario
 from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
 from famassign.models.loading import LoadedScenario
@@ -57,6 +58,7 @@ P = ParamSpec("P")
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     OptionsError,
+    PlanFolderError,
     ProblemTooLarge,
     ReassignError,
     RecommendError,
@@ -84,7 +86,7 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
     ScenarioError -> each problem on its own line on stderr, exit 2. UsageError,
     OutputDirError (an --out folder that cannot be replaced safely) and the library's own errors
     for a caller's mistake (:data:`USER_ERRORS`: an option out of range, a program too large, an
-    invalid reassignment, update or recommendation) -> exit 2.
+    invalid reassignment, update or recommendation, a folder that is not a plan) -> exit 2.
     typer.Exit / SystemExit pass through. Any other exception -> ``famassign: internal error:
     ...`` on one line, exit 1, traceback at DEBUG. The command returns its exit code (None = 0).
     """

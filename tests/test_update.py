@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.history import PlanRecord, diff_plans, read_plan, timeline
-from famassign.models import CapException, Conflict, Family, Intensity, Scenario
+from famassign.models import Conflict, Family, Intensity, Scenario
 from famassign.models.absence import AbsenceMove, read_absences
 from famassign.models.loading import load_scenario
 from famassign.models.writing import write_scenario
@@ -415,14 +415,7 @@ def test_every_plan_writes_next_families_with_the_families_columns(tmp_path: Pat
 def test_diff_of_two_plans_is_exact(tmp_path: Path) -> None:
     """Two hand-built plans with every kind of change: moved, placed, unplaced, enrolled,
     withdrawn, a caseload change, an exception started and one ended."""
-    exc = CapException(
-        exception_id="W1",
-        kind="waiver",
-        max_families=45,
-        starts=date(2026, 1, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-1",
-    )
+    exc = builders.waiver(starts=date(2026, 1, 1))
     # A (en) must carry 42 + G1 under the waiver; B (es) two; U1 (fr) has nobody.
     fams = [builders.fam(f"F{i}", current_staff_id="A") for i in range(42)]
     fams += [builders.fam("G1"), builders.fam("U1", language="fr")]
@@ -470,14 +463,7 @@ def test_diff_of_two_plans_is_exact(tmp_path: Path) -> None:
 
 
 def test_exception_days_per_staff_member(tmp_path: Path) -> None:
-    exc = CapException(
-        exception_id="W1",
-        kind="waiver",
-        max_families=45,
-        starts=date(2026, 1, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-1",
-    )
+    exc = builders.waiver(starts=date(2026, 1, 1))
     fams = [builders.fam(f"F{i}", current_staff_id="A") for i in range(43)]
     sc = builders.scenario(fams, [builders.staff("A")], exceptions=(exc,))
     folders = []

@@ -140,6 +140,20 @@ def test_a_third_unplaceable_command_ends_within_its_limit_and_margin(tmp_path: 
     assert evaluate(sc, plan, {}).violations == []
 
 
+def test_a_balance_budget_smaller_than_its_set_up_skips_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 2,000 families x 200 staff who all serve them: 400,000 pairs, whose balance set-up alone
+    # (about 2 s) does not fit a 1 s limit; the flow plan is kept and the limit holds.
+    sc = _crowded(2_000, 200)
+    with caplog.at_level("WARNING", logger="famassign"):
+        result = solve(sc, PlanOptions(time_limit=1.0, workers=1))
+    assert "workload balance skipped" in caplog.text
+    assert result.runtime_s <= 1.0 + 1.5
+    assert not result.unplaced
+    assert evaluate(sc, result.plan(), result.exception_of()).violations == []
+
+
 def test_the_writing_estimate_leaves_a_bigger_program_less_search_time() -> None:
     small, big = _overfull(400, 100), _overfull(4_000, 2_000)
     now = time.monotonic()

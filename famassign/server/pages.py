@@ -815,24 +815,19 @@ async def add_exception(request: Request, pid: str) -> Response:
 # ---------------------------------------------------------------------------- 6 what if
 
 WHATIF_FIELDS = (
-    "staff_id",
+    *EXCEPTION_FIELDS,
     "languages",
     "sites",
     "program_options",
     "fte",
     "status",
-    "max_families",
-    "exception_id",
-    "kind",
-    "starts",
-    "ends",
-    "reference",
     "factor",
     "site",
     "language",
     "merge_into",
     "max_families_per_staff",
 )
+"""The fields of every what-if change kind (those of an exception included)."""
 
 
 def _whatif(record: PlanRecord, form: Mapping[str, Any]) -> Replan:

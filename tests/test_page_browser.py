@@ -99,6 +99,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 str(port),
                 "--token",
                 TOKEN,
+                "--job-processes",  # the tests plan one at a time: one fewer process to start
+                "1",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -342,3 +342,15 @@ def test_advanced_weights_make_a_derived_scenario_planned_in_the_pool(
     assert record.scenario.weights.continuity == 45
     assert page.reader.service.get_scenario(record.scenario_id or "").derived_from == sid
     assert record.id in {p["id"] for p in page.reader.plans_of(sid)}
+
+
+def test_the_page_and_the_api_share_the_upload_limit_and_its_message(tmp_path: Path) -> None:
+    # the limit is the server's middleware: it answers before any route (no app start needed)
+    app = create_app(Settings(workspace=tmp_path, token=TOKEN, max_upload_bytes=1000))
+    client = TestClient(app)
+    parts = [("files", ("families.csv", b"x" * 2000))]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    page = client.post("/upload", files=parts, headers=headers)
+    api = client.post("/api/v1/scenarios", files=parts, headers=headers)
+    assert page.status_code == api.status_code == 413
+    assert page.json() == api.json() and "1000 bytes" in api.json()["detail"]

@@ -373,16 +373,22 @@ def _compare(scenario: Any, options: PlanOptions) -> dict[str, Any]:
     return {"result": result}
 
 
+_STAFFING_TOTALS = (
+    "families",
+    "proven_fewest",
+    "lower_bound",
+    "cap_per_new_staff",
+    "placed_with_exceptions",
+    "unplaced_without_exceptions",
+)
+"""The StaffingAnswer's totals the API shows under their own names."""
+
+
 def staffing_dict(answer: Any) -> dict[str, Any]:
     """A StaffingAnswer as JSON: totals, the needs per group and what each exception carries."""
     return {
-        "families": answer.families,
+        **{name: getattr(answer, name) for name in _STAFFING_TOTALS},
         "additional_staff": answer.total_staff,
-        "proven_fewest": answer.proven_fewest,
-        "lower_bound": answer.lower_bound,
-        "cap_per_new_staff": answer.cap_per_new_staff,
-        "placed_with_exceptions": answer.placed_with_exceptions,
-        "unplaced_without_exceptions": answer.unplaced_without_exceptions,
         "needs": _records(answer.needs_frame()),
         "exceptions": _records(answer.exceptions_frame()),
         "not_placeable": list(answer.not_placeable),

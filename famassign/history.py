@@ -130,7 +130,8 @@ def diff_plans(before: PlanRecord, after: PlanRecord) -> PlanDiff:
         elif a != b:
             change = "placed" if a is None else "unplaced" if b is None else "moved"
             rows.append([fid, change, a, b])
-    families = pd.DataFrame(rows, columns=DIFF_FAMILY_COLUMNS)
+    # dtype=object keeps None for "no staff member" beside staff ids (pandas would make it NaN)
+    families = pd.DataFrame(rows, columns=DIFF_FAMILY_COLUMNS, dtype=object)
 
     def loads(record: PlanRecord) -> dict[str, tuple[int, float]]:
         return {

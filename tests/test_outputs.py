@@ -432,10 +432,15 @@ def test_stale_temporary_folder_cleaned_by_next_write(tmp_path: Path) -> None:
     (stale / "half.csv").write_text("half")
     other = tmp_path / f"{TMP_PREFIX}out-2-{dead_pid}-abc123_x"  # belongs to folder "out-2"
     other.mkdir()
+    dead_probe = tmp_path / f"{TMP_PREFIX}probe-{dead_pid}-q1w2e3"  # a kill mid-probe
+    dead_probe.write_text("")
+    live_probe = tmp_path / f"{TMP_PREFIX}probe-{os.getpid()}-r4t5y6"  # a probe in progress
+    live_probe.write_text("")
     with atomic_output_dir(out) as d:
         (d / "a.txt").write_text("a")
     assert not stale.exists()
     assert other.exists()
+    assert not dead_probe.exists() and live_probe.exists()
 
 
 # A child process rewrites the folder in a loop: generation N into every file, then commit.

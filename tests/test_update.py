@@ -643,3 +643,35 @@ def test_diff_replays_and_timeline_covers_every_plan_day(
 
 def _nulls_as_none(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
+
+
+def test_diff_names_no_staff_member_as_a_dash(tmp_path: Path) -> None:
+    # One family becomes unplaced beside one that moves: pandas would turn the missing staff id
+    # into NaN in a mixed column, and the CLI would print "nan" as if it were a staff id.
+    caseloads = pd.DataFrame(
+        {"staff_id": ["S1", "S2"], "families": ["1", "1"], "weighted_load": ["1", "1"],
+         "exception_id": ["", ""]}
+    )  # fmt: skip
+    before = PlanRecord(tmp_path, AS_OF, {"F1": "S1", "F2": "S1"}, caseloads, {})
+    after = PlanRecord(tmp_path, AS_OF, {"F1": None, "F2": "S2"}, caseloads, {})
+    d = diff_plans(before, after)
+    assert d.families.values.tolist() == [
+        ["F1", "unplaced", "S1", None],
+        ["F2", "moved", "S1", "S2"],
+    ]
+    folders = []
+    for name, record in (("a", before), ("b", after)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "summary.json").write_text(json.dumps({"as_of": AS_OF.isoformat()}))
+        pd.DataFrame(
+            {
+                "family_id": list(record.staff_of),
+                "staff_id": [s or "" for s in record.staff_of.values()],
+            }
+        ).to_csv(folder / "assignments.csv", index=False)
+        caseloads.to_csv(folder / "caseloads.csv", index=False)
+        folders.append(folder)
+    res = _run("diff", *folders)
+    assert res.exit_code == 0, res.output
+    assert "F1: unplaced S1 -> -" in res.output and "nan" not in res.output

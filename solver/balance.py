@@ -30,7 +30,14 @@ from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
-from famassign.solver.levels import NODES_PER_SECOND, Budget, LoadLevels
+from famassign.solver.levels import (
+    NODES_PER_SECOND,
+    Budget,
+    LoadLevels,
+    candidate_levels,
+    fte_units,
+    plan_level,
+)
 from famassign.solver.load_bound import (
     BoundKind,
     kept_caseload_bound,
@@ -39,6 +46,7 @@ from famassign.solver.load_bound import (
 )
 from famassign.solver.neighbourhoods import search
 from famassign.solver.settings import SolverSettings
+from famassign.solver.transfers import descend
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +54,10 @@ MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
 MIP_SHARE = 0.6
 """Share of a component's time left that one level's MIP may use (CP-SAT keeps the rest)."""
-FIRST_SEARCH_SHARE = 0.7
-"""Share of a large component's time for the search before its level LP bound is computed."""
-LP_SHARE = 0.9
-"""Share of a large component's time left that its level LP bound may use."""
+LP_SHARE = 0.6
+"""Share of a large component's time left that its level LP (bound and rounded plan) may use."""
+CHAIN_SHARE = 0.8
+"""Share of a large component's time left, after the LP, for transfer chains (then search)."""
 MAX_LP_PAIRS = 400_000
 """Largest component (eligible pairs) whose level LP is tried: above it, building and solving
 the LP overran the time limit (the 1.6-million-pair `dense` program, a shared 2-core machine)."""
@@ -217,9 +225,12 @@ def _balance_large(
     match_floor: int,
     minimize_moves: bool,
 ) -> tuple[float, BoundKind]:
-    """Balance a large component in place: neighbourhood search towards the max-flow bound,
-    then (when the search has not met it) the load-level LP bound of the whole component within
-    LP_SHARE of the time left, then the search again towards that stronger bound.
+    """Balance a large component in place. The bound first: the max-flow relaxation (and,
+    under fewest moves, the kept-caseloads bound), raised to the lowest load level at or above
+    it; then, when affordable, the load-level LP of the whole component from that level up
+    (within LP_SHARE of the time), whose solution at the lowest feasible level, rounded, is the
+    new plan when it is better. Then transfer chains (`solver.transfers`) lower the largest load
+    level by level towards the bound, and neighbourhood search uses the time left.
 
     Returns (lower bound on the component's largest load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
@@ -228,21 +239,17 @@ def _balance_large(
         kept = kept_caseload_bound(arrays, comp, plan)
         if kept > bound:
             bound, kind = kept, BoundKind.kept_caseloads
-    rounds = 0
-
-    def run_search(share: float) -> float:
-        nonlocal rounds
-        target = bound * (1 + settings.relative_gap)
-        search(
-            arrays, comp, plan, settings, clock.left() * share, match_floor, minimize_moves, target
-        )
-        rounds += 1
-        return float(load_per_fte(arrays, plan)[comp.staff].max(initial=0.0))
-
-    # Deterministic mode counts search rounds, never the clock: one search, max-flow bound.
-    worst = run_search(1.0 if settings.deterministic else FIRST_SEARCH_SHARE)
+    units = fte_units(arrays)[comp.staff]
+    gcd = int(np.gcd.reduce(arrays.family_load[comp.families])) or 1
+    level_now = plan_level(arrays, comp.families, comp.staff, plan)
+    # every plan's level is one of these: the bound rises to the lowest at or above it
+    low = math.floor(bound * LOAD_SCALE + 1e-9)
+    at_or_above = candidate_levels(units, gcd, low, max(low, level_now))
+    at_or_above = at_or_above[at_or_above >= bound * LOAD_SCALE - 1e-6]
+    bound_level = int(at_or_above[0]) if len(at_or_above) else low
+    bound = max(bound, bound_level / LOAD_SCALE)
     affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
-    if worst > bound + BOUND_TOLERANCE and affordable and clock.left() > 0:
+    if level_now > bound_level and affordable and clock.left() > 0:
         levels = LoadLevels(
             arrays,
             comp.families,
@@ -254,13 +261,34 @@ def _balance_large(
             seed=settings.seed,
             stopped=lambda: settings.stopped,
         )
-        low = math.floor(bound * LOAD_SCALE + 1e-9)
-        level = levels.bound_from_below(low, levels.level_now, clock.left() * LP_SHARE)
-        if level is not None and level / LOAD_SCALE >= bound:
-            bound, kind = level / LOAD_SCALE, level_kind(minimize_moves)
+        level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
         log.debug("large component: level LP bound %s", level)
+        if level is not None and level >= bound_level:
+            bound_level, bound, kind = level, level / LOAD_SCALE, level_kind(minimize_moves)
+            rounded = levels.rounded_at(level, clock.left() * LP_SHARE)
+            if rounded is not None:
+                trial = plan.copy()
+                trial[comp.families] = rounded
+                better = (
+                    load_per_fte(arrays, trial)[comp.staff].max()
+                    < load_per_fte(arrays, plan)[comp.staff].max()
+                )
+                if better and component_match(arrays, comp, trial) >= match_floor:
+                    plan[comp.families] = rounded
+    if clock.left() > 0 and not settings.stopped:
+        descend(
+            arrays,
+            comp,
+            plan,
+            match_floor,
+            minimize_moves,
+            bound_level,
+            settings,
+            clock.left() * (1.0 if settings.deterministic else CHAIN_SHARE),
+        )
     if not settings.deterministic and clock.left() > 0 and not settings.stopped:
-        run_search(1.0)
+        target = bound * (1 + settings.relative_gap)
+        search(arrays, comp, plan, settings, clock.left(), match_floor, minimize_moves, target)
     return bound, kind
 
 

@@ -54,6 +54,11 @@ MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
 MIP_SHARE = 0.6
 """Share of a component's time left that one level's MIP may use (CP-SAT keeps the rest)."""
+MIN_EXACT_SHARE = 0.25
+"""Least share of the time left that a moderate component may use (a small one beside a large
+one would otherwise get seconds in proportion to its few pairs)."""
+FALLBACK_SHARE = 0.3
+"""Share of the time left for transfer chains on a moderate component without an exact plan."""
 LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
@@ -172,7 +177,9 @@ def balance(
         # Alone, a staff member's load is forced, unless it can leave out other families.
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
-    comps.sort(key=lambda comp: -per_fte[comp.staff].max())
+    # Moderate components first (usually solved exactly in little time, the rest then goes to
+    # the large ones), each group most loaded first.
+    comps.sort(key=lambda comp: (len(comp.pairs) > MAX_EXACT_PAIRS, -per_fte[comp.staff].max()))
     lower, kind = 0.0, BoundKind.none
     total_pairs = sum(len(c.pairs) for c in comps)
     for done, comp in enumerate(comps):
@@ -183,7 +190,10 @@ def balance(
         else:
             remaining = settings.time_limit - (time.monotonic() - start)
         pairs_left = sum(len(c.pairs) for c in comps[done:])
-        seconds = remaining * len(comp.pairs) / max(pairs_left, 1)
+        share = len(comp.pairs) / max(pairs_left, 1)
+        if len(comp.pairs) <= MAX_EXACT_PAIRS and not settings.deterministic:
+            share = max(share, MIN_EXACT_SHARE)
+        seconds = remaining * min(share, 1.0)
         match_now = component_match(arrays, comp, plan)
         floor = math.ceil(match_now * (1 - tolerance))
         worst = float(per_fte[comp.staff].max(initial=0.0))
@@ -196,6 +206,14 @@ def balance(
             )
             if new_plan is not None:
                 plan[comp.families] = new_plan
+            elif not settings.deterministic and not settings.stopped:
+                # HiGHS and CP-SAT found no plan in time: transfer chains, on the time of the
+                # components still to come (a share of it).
+                left = settings.time_limit - (time.monotonic() - start)
+                low = math.floor(bound * LOAD_SCALE + 1e-9)
+                descend(
+                    arrays, comp, plan, floor, minimize_moves, low, settings, left * FALLBACK_SHARE
+                )
         else:
             bound, comp_kind = _balance_large(
                 arrays, comp, plan, settings, seconds, floor, minimize_moves

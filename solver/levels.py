@@ -68,6 +68,14 @@ def _make_first_highs_quietly() -> None:
 _make_first_highs_quietly()
 
 
+def run_with_fresh_threads(highs: Any) -> None:
+    """Run `highs` after starting HiGHS's shared worker threads afresh: the scheduler keeps
+    the thread count of the first instance that ran in the process, so an instance that wants
+    another count (famassign's one thread, a baseline's two) fails or runs short otherwise."""
+    highspy.Highs.resetGlobalScheduler(True)
+    highs.run()
+
+
 def fte_units(arrays: ProblemArrays) -> IntArray:
     """FTE of every staff member in hundredths (at least one)."""
     return np.maximum(np.round(arrays.staff_fte * FTE_SCALE), 1).astype(np.int64)
@@ -310,8 +318,7 @@ class LoadLevels:
         if self.highs.run() == highspy.HighsStatus.kError:
             # Another HiGHS user in this process started HiGHS's shared threads with more than
             # our one: start them afresh (HiGHS restarts them as each user needs).
-            highspy.Highs.resetGlobalScheduler(True)
-            self.highs.run()
+            run_with_fresh_threads(self.highs)
         status: highspy.HighsModelStatus = self.highs.getModelStatus()
         return status
 

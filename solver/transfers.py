@@ -40,6 +40,9 @@ MAX_STRAGGLERS = 40
 """Staff members still above a target after the flows that are re-planned one by one with
 their colleagues (CP-SAT neighbourhoods: a family of one load for one of another, which no
 single-load chain can do); with more, the target is given up."""
+FEW_STRAGGLERS = 3
+"""Staff members above a target after the flows that are always re-planned one by one (more are
+re-planned, all together first, only for the next level down)."""
 GROUP_SECONDS = 2.0
 """Time for the one CP-SAT solve that re-plans every staff member still above a target with
 their colleagues together."""
@@ -123,7 +126,8 @@ class TransferChains:
             int((self._staff_load() > caps + 1e-9).sum()),
             budget,
         )
-        if budget >= 0 and repair:
+        above = int((self._staff_load() > caps + 1e-9).sum())
+        if budget >= 0 and (repair or above <= FEW_STRAGGLERS):
             self._stragglers(level, caps, deadline)
         done = bool((self._staff_load() <= caps + 1e-9).all()) and self.match() >= self.match_floor
         if not done:
@@ -145,7 +149,8 @@ class TransferChains:
                 ]
             )
         )
-        self._replan(together, level, caps, min(GROUP_SECONDS, deadline - time.monotonic()))
+        if len(above) > FEW_STRAGGLERS:
+            self._replan(together, level, caps, min(GROUP_SECONDS, deadline - time.monotonic()))
         for local in np.flatnonzero(self._staff_load() > caps + 1e-9).tolist():
             seconds = min(NEIGHBOURHOOD_SECONDS, deadline - time.monotonic())
             if seconds <= 0 or self.settings.stopped:
@@ -366,7 +371,7 @@ def descend(
             level = chains.level()
             step *= 2
         elif step > 1:
-            step = 1
+            step //= 2
         else:
             break
     log.debug(

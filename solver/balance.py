@@ -6,14 +6,15 @@ optimum. The families and staff split into independent components (no eligible p
 them). A component of moderate size is solved exactly through load levels (`solver.levels`): an
 LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
 the lowest level, one level up whenever a level is proven empty; CP-SAT (hinted with the flow
-plan) takes over if HiGHS runs out of time. A large component is improved by
-large-neighbourhood search (`solver.neighbourhoods`): the most loaded staff member and a few
-colleagues who could take some of its families are re-planned together as a small CP-SAT model,
-again and again, towards the max-flow bound (and, under fewest moves, the kept-caseloads bound);
-when it does not meet that bound, the load-level LP of the whole component (match floor and
-moves included) gives the stronger bound within a share of the time, and the search goes on
-towards it. The plan is `proven` exactly when its largest load meets the program's bound (the
-largest component bound); `BalancedPlan.bound_kind` names which bound that is.
+plan) takes over if HiGHS runs out of time, and transfer chains if neither finds a plan. A large
+component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads bound) is
+raised to the lowest load level at or above it; when affordable, the load-level LP of the whole
+component from there up gives the stronger bound and, rounded, a near-balanced plan; transfer
+chains (`solver.transfers`: min-cost flows that move families from every staff member above a
+target at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
+neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly
+when its largest load meets the program's bound (the largest component bound);
+`BalancedPlan.bound_kind` names which bound that is.
 """
 
 from __future__ import annotations
@@ -97,17 +98,7 @@ def _balance_exactly(
 
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
-    levels = LoadLevels(
-        arrays,
-        comp.families,
-        comp.staff,
-        comp.pairs,
-        plan,
-        match_floor,
-        minimize_moves,
-        seed=settings.seed,
-        stopped=lambda: settings.stopped,
-    )
+    levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
     low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
     # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
@@ -132,6 +123,28 @@ def _balance_exactly(
     if cp_bound > bound / LOAD_SCALE:
         return new_plan, cp_bound, BoundKind.cp_sat
     return new_plan, bound / LOAD_SCALE, kind
+
+
+def _load_levels(
+    arrays: ProblemArrays,
+    comp: Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    match_floor: int,
+    minimize_moves: bool,
+) -> LoadLevels:
+    """The load-level model of a component, stopping when the caller asks the solve to stop."""
+    return LoadLevels(
+        arrays,
+        comp.families,
+        comp.staff,
+        comp.pairs,
+        plan,
+        match_floor,
+        minimize_moves,
+        seed=settings.seed,
+        stopped=lambda: settings.stopped,
+    )
 
 
 class _Clock:
@@ -268,17 +281,7 @@ def _balance_large(
     bound = max(bound, bound_level / LOAD_SCALE)
     affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
     if level_now > bound_level and affordable and clock.left() > 0:
-        levels = LoadLevels(
-            arrays,
-            comp.families,
-            comp.staff,
-            comp.pairs,
-            plan,
-            match_floor,
-            minimize_moves,
-            seed=settings.seed,
-            stopped=lambda: settings.stopped,
-        )
+        levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
         level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
         log.debug("large component: level LP bound %s", level)
         if level is not None and level >= bound_level:

@@ -1,6 +1,7 @@
 """Large-neighbourhood search over one large component: a few staff members around the most
 loaded one are re-planned together as a small CP-SAT model (`solver.component_model`), again and
-again, until the largest load reaches a target or the time runs out."""
+again, until the largest load reaches a target or the time runs out. The same neighbourhoods
+repair what transfer chains leave (`solver.transfers`)."""
 
 from __future__ import annotations
 

@@ -250,13 +250,18 @@ class TransferChains:
             np.ones(int(arcs.sum())),
             match_now[self.pair_family[arcs]] - self.pair_match[arcs],
         )
+        all_starts, all_ends = np.concatenate(starts), np.concatenate(ends)
+        all_capacity = np.concatenate(capacity)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate(starts).astype(np.int32),
-            np.concatenate(ends).astype(np.int32),
-            np.concatenate(capacity),
+            all_starts.astype(np.int32),
+            all_ends.astype(np.int32),
+            all_capacity,
             np.concatenate(cost),
         )
+        # the source offers what the givers must shed, the sink takes what the rooms allow
+        flow.set_node_supply(source, int(all_capacity[all_starts == source].sum()))
+        flow.set_node_supply(sink, -int(all_capacity[all_ends == sink].sum()))
         if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
             return 0
         first = sum(len(x) for x in starts[:-1])
@@ -333,6 +338,8 @@ class TransferChains:
         flow.add_arcs_with_capacity_and_unit_cost(
             starts.astype(np.int32), ends.astype(np.int32), capacity, cost
         )
+        flow.set_node_supply(source, int(need.sum()))
+        flow.set_node_supply(sink, -int(room[takers].sum()))
         if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
             return None
         first = len(givers) + len(families)

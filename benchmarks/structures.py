@@ -135,7 +135,10 @@ def cpsat_run(preset: str, families: int, time_limit: float) -> Row:
 
 
 def _in_child(func: Any, *args: Any, timeout: float) -> Row:
-    return in_child(func, *args, module="benchmarks.structures", timeout=timeout)
+    try:
+        return in_child(func, *args, module="benchmarks.structures", timeout=timeout)
+    except Exception as error:  # a refused program (too many pairs) is a result too
+        return {"status": f"{type(error).__name__}", "seconds": 0.0}
 
 
 def _gap(load: float | None, bound: float | None) -> str:

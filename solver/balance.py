@@ -59,7 +59,8 @@ MIN_EXACT_SHARE = 0.25
 """Least share of the time left that a moderate component may use (a small one beside a large
 one would otherwise get seconds in proportion to its few pairs)."""
 FALLBACK_SHARE = 0.3
-"""Share of the time left for transfer chains on a moderate component without an exact plan."""
+"""Share of the time left for transfer chains on a moderate component whose exact methods
+ended above its bound."""
 LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
@@ -219,11 +220,12 @@ def balance(
             )
             if new_plan is not None:
                 plan[comp.families] = new_plan
-            elif not settings.deterministic and not settings.stopped:
-                # HiGHS and CP-SAT found no plan in time: transfer chains, on the time of the
-                # components still to come (a share of it).
+            low = math.floor(bound * LOAD_SCALE + 1e-9)
+            unmet = plan_level(arrays, comp.families, comp.staff, plan) > low
+            if unmet and not settings.deterministic and not settings.stopped:
+                # HiGHS and CP-SAT found no plan at the bound in time: transfer chains, on the
+                # time of the components still to come (a share of it).
                 left = settings.time_limit - (time.monotonic() - start)
-                low = math.floor(bound * LOAD_SCALE + 1e-9)
                 descend(
                     arrays, comp, plan, floor, minimize_moves, low, settings, left * FALLBACK_SHARE
                 )

@@ -371,6 +371,7 @@ def descend(
         below = below[below < level]
         if len(below) == 0:
             break
+        step = min(step, len(below))  # never the same target twice
         target = int(below[max(len(below) - step, 0)])
         tries += 1
         # Far targets by chains alone (fast); the next level also with CP-SAT repairs.

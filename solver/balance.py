@@ -59,8 +59,8 @@ MIN_EXACT_SHARE = 0.25
 """Least share of the time left that a moderate component may use (a small one beside a large
 one would otherwise get seconds in proportion to its few pairs)."""
 FALLBACK_SHARE = 0.3
-"""Share of the time left for transfer chains on a moderate component whose exact methods
-ended above its bound."""
+"""Share of a moderate component's time kept for transfer chains, used when its exact methods
+end above its bound (then at least this share of all the time left)."""
 LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
@@ -215,8 +215,10 @@ def balance(
             # Cannot raise the program's largest load nor lower it below what is proven.
             continue
         if len(comp.pairs) <= MAX_EXACT_PAIRS:
+            # the exact methods leave a share for transfer chains, should they end above the bound
+            reserve = 0.0 if settings.deterministic else seconds * FALLBACK_SHARE
             new_plan, bound, comp_kind = _balance_exactly(
-                arrays, comp, plan, settings, seconds, floor, minimize_moves
+                arrays, comp, plan, settings, seconds - reserve, floor, minimize_moves
             )
             if new_plan is not None:
                 plan[comp.families] = new_plan
@@ -226,9 +228,8 @@ def balance(
                 # HiGHS and CP-SAT found no plan at the bound in time: transfer chains, on the
                 # time of the components still to come (a share of it).
                 left = settings.time_limit - (time.monotonic() - start)
-                descend(
-                    arrays, comp, plan, floor, minimize_moves, low, settings, left * FALLBACK_SHARE
-                )
+                chains = min(left, max(reserve, left * FALLBACK_SHARE))
+                descend(arrays, comp, plan, floor, minimize_moves, low, settings, chains)
         else:
             bound, comp_kind = _balance_large(
                 arrays, comp, plan, settings, seconds, floor, minimize_moves

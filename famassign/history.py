@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
+
 DIFF_FAMILY_COLUMNS = ["family_id", "change", "from_staff_id", "to_staff_id"]
 DIFF_CASELOAD_COLUMNS = [
     "staff_id",
@@ -128,7 +130,8 @@ def diff_plans(before: PlanRecord, after: PlanRecord) -> PlanDiff:
         elif a != b:
             change = "placed" if a is None else "unplaced" if b is None else "moved"
             rows.append([fid, change, a, b])
-    families = pd.DataFrame(rows, columns=DIFF_FAMILY_COLUMNS)
+    # dtype=object keeps None for "no staff member" beside staff ids (pandas would make it NaN)
+    families = pd.DataFrame(rows, columns=DIFF_FAMILY_COLUMNS, dtype=object)
 
     def loads(record: PlanRecord) -> dict[str, tuple[int, float]]:
         return {
@@ -164,6 +167,24 @@ class Timeline:
     plans: tuple[PlanRecord, ...]
     periods: pd.DataFrame
     exception_days: pd.DataFrame
+
+    def write(self, out: Path) -> None:
+        """Write assignment_periods.csv and exception_days.csv into `out`, replaced as a whole.
+
+        Parameters
+        ----------
+        out
+            The output folder.
+
+        Raises
+        ------
+        OutputDirError
+            When `out` cannot be replaced safely.
+        """
+        check_output_dir(out)
+        with atomic_output_dir(out) as tmp:
+            write_csv(self.periods, tmp / "assignment_periods.csv")
+            write_csv(self.exception_days, tmp / "exception_days.csv")
 
 
 def _end(plans: Sequence[PlanRecord], k: int) -> date | None:

@@ -83,7 +83,9 @@ def atomic_output_dir(out_dir: Path | str, *, replace_foreign: bool = False) -> 
             encoding="utf-8",
         )
         _fsync_tree(tmp)
-        check_output_dir(target, replace_foreign=replace_foreign)  # again, just before the swap
+        # again, just before the swap; no probe: the temporary folder proves the parent writable,
+        # and a kill while a probe file exists would leave it behind
+        check_output_dir(target, replace_foreign=replace_foreign, probe=False)
         _swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -103,7 +105,7 @@ def _check_parent_writable(target: Path) -> None:
             "inside it; choose another output folder"
         )
     try:
-        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}probe-", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}probe-{os.getpid()}-", dir=parent)
     except OSError as exc:
         raise OutputDirError(
             f"cannot write in {parent} ({exc.strerror or exc}); choose an output folder you "
@@ -114,14 +116,19 @@ def _check_parent_writable(target: Path) -> None:
         os.unlink(probe)
 
 
-def check_output_dir(target: Path, *, replace_foreign: bool = False) -> None:
-    """Raise OutputDirError unless `target` can be replaced as a whole (call before long work)."""
+def check_output_dir(target: Path, *, replace_foreign: bool = False, probe: bool = True) -> None:
+    """Raise OutputDirError unless `target` can be replaced as a whole (call before long work).
+
+    With `probe`, the folder that will hold `target` is shown writable by creating and removing a
+    file in it (named with this process's id, so :func:`clean_stale` can remove one a kill left).
+    """
     if target.is_symlink():
         raise OutputDirError(
             f"{target} is a symbolic link; famassign neither writes through nor replaces links: "
             "give the real folder as the output folder"
         )
-    _check_parent_writable(target)
+    if probe:
+        _check_parent_writable(target)
     if not target.exists():
         return
     if not target.is_dir():
@@ -162,9 +169,10 @@ def _owner_pid(entry: Path, stem: str) -> int | None:
 def clean_stale(out_dir: Path | str) -> list[Path]:
     """Remove temporary siblings of `out_dir` left by killed writes; return what was removed.
 
-    Only folders named after `out_dir` with the famassign prefixes whose writing process is gone
-    are touched. When `out_dir` itself is missing (a kill between the two renames of the
-    non-Linux fallback), the previous folder moved aside is put back instead of removed.
+    Only folders named after `out_dir` with the famassign prefixes, and writability probe files
+    beside it, whose writing process is gone are touched. When `out_dir` itself is missing (a
+    kill between the two renames of the non-Linux fallback), the previous folder moved aside is
+    put back instead of removed.
     """
     target = Path(os.path.abspath(out_dir))
     parent = target.parent
@@ -172,6 +180,12 @@ def clean_stale(out_dir: Path | str) -> list[Path]:
         return []
     short = target.name[:_NAME_IN_PREFIX]
     removed: list[Path] = []
+    probe_stem = f"{TMP_PREFIX}probe-"
+    for entry in sorted(parent.iterdir()):  # writability probes a kill left behind
+        pid = _owner_pid(entry, probe_stem) if entry.name.startswith(probe_stem) else None
+        if pid is not None and entry.is_file() and not entry.is_symlink() and not _pid_alive(pid):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
     for prefix in (OLD_PREFIX, TMP_PREFIX):  # OLD first: it may be restored
         stem = f"{prefix}{short}-"
         for entry in sorted(parent.iterdir()):

@@ -50,6 +50,7 @@ from famassign.scenarios.sweep import (
     sample_seed,
 )
 from famassign.scenarios.uncertainty import Uncertainty, uncertainty_of
+from famassign.solver.solve import Progress
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,6 @@ ROBUST_COLUMNS = [
 ]
 """Columns of robust_staffing.csv: a ``total`` row, one ``staff`` row per group that needs
 hires, one ``exception`` row per exception in force."""
-
-Progress = Callable[[str, int, int], None]
 
 
 def _esc(value: object) -> str:

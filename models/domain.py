@@ -198,6 +198,21 @@ class Staff(_Record):
             cap = min(cap, self.max_families)
         return cap
 
+    def load_per_fte(self, weighted_load: float) -> float:
+        """`weighted_load` (intensity-weighted families, 1302.52(d)(1)) per FTE of this person.
+
+        Parameters
+        ----------
+        weighted_load
+            The sum of the intensity weights of this person's families.
+
+        Returns
+        -------
+        float
+            `weighted_load` divided by :attr:`fte` (a half-time post carries twice the load).
+        """
+        return weighted_load / self.fte
+
 
 class CapException(_Record):
     """A dated, referenced permission to exceed the cap under 1302.52(d)(2)(i) or (ii)."""

@@ -62,34 +62,6 @@ def read_scenario(folder: str | Path) -> LoadedScenario:
     return check_variants(loading.read_scenario(folder))
 
 
-def load_scenario(folder: str | Path) -> Scenario:
-    """The checked :class:`Scenario` of :func:`read_scenario` (warnings are logged).
-
-    Raises
-    ------
-    ScenarioError
-        Every problem found.
-    """
-    return read_scenario(folder).scenario
-
-
-def read_frames(
-    families: pd.DataFrame,
-    staff: pd.DataFrame,
-    exceptions: pd.DataFrame | None = None,
-    conflicts: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-) -> LoadedScenario:
-    """:func:`famassign.models.loading.read_frames` with the variants of `config` checked.
-
-    Raises
-    ------
-    ScenarioError
-        Every problem found.
-    """
-    return check_variants(loading.read_frames(families, staff, exceptions, conflicts, config))
-
-
 def scenario_from_frames(
     families: pd.DataFrame,
     staff: pd.DataFrame,
@@ -97,20 +69,21 @@ def scenario_from_frames(
     conflicts: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """The checked :class:`Scenario` of :func:`read_frames`.
+    """:func:`famassign.models.loading.scenario_from_frames` with the variants and the
+    uncertainty block of `config` checked (:func:`check_variants`).
 
     Raises
     ------
     ScenarioError
         Every problem found.
     """
-    return read_frames(families, staff, exceptions, conflicts, config).scenario
+    return check_variants(
+        loading.read_frames(families, staff, exceptions, conflicts, config)
+    ).scenario
 
 
 __all__ = [
     "check_variants",
-    "load_scenario",
-    "read_frames",
     "read_scenario",
     "scenario_from_frames",
 ]

@@ -377,16 +377,7 @@ def sample_scenario(scenario: Scenario, uncertainty: Uncertainty, seed: int) -> 
     _new_languages(draft, uncertainty, seed)
     _mix(draft, uncertainty, seed)
     _staff_leave(draft, uncertainty, seed)
-    return Scenario(
-        name=scenario.name,
-        as_of=scenario.as_of,
-        policy=draft.policy,
-        weights=draft.weights,
-        families=tuple(draft.families),
-        staff=tuple(draft.staff),
-        exceptions=tuple(draft.exceptions),
-        conflicts=tuple(draft.conflicts),
-    )
+    return Scenario(name=scenario.name, as_of=scenario.as_of, **draft.fields())
 
 
 __all__ = [

@@ -368,6 +368,18 @@ class _Draft:
         self.policy = scenario.policy
         self.weights = scenario.weights
 
+    def fields(self) -> dict[str, Any]:
+        """The Scenario fields the draft holds: policy, weights, families, staff, exceptions and
+        conflicts."""
+        return {
+            "policy": self.policy,
+            "weights": self.weights,
+            "families": tuple(self.families),
+            "staff": tuple(self.staff),
+            "exceptions": tuple(self.exceptions),
+            "conflicts": tuple(self.conflicts),
+        }
+
     def staff_ids(self) -> set[str]:
         return {s.staff_id for s in self.staff}
 
@@ -610,12 +622,7 @@ def apply_variant(
     try:
         return scenario.rebuilt(
             name=f"{scenario.name}: {variant.name}",
-            policy=draft.policy,
-            weights=draft.weights,
-            families=tuple(draft.families),
-            staff=tuple(draft.staff),
-            exceptions=tuple(draft.exceptions),
-            conflicts=tuple(draft.conflicts),
+            **draft.fields(),
             variants=(),  # a variant's plan is compared with the base, never varied again
         )
     except ScenarioError as exc:

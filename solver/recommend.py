@@ -204,6 +204,7 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
         limit = scenario.most_allowed(staff)
         after = now + 1
         load_after = loads.get(staff.staff_id, 0.0) + weight
+        per_fte_after = staff.load_per_fte(load_after)
         cand = Candidate(
             rank=0,
             staff_id=staff.staff_id,
@@ -215,9 +216,9 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
             limit=limit,
             exception_id=getattr(scenario.cited_exception(staff, after), "exception_id", None),
             weighted_load_after=round(load_after, 4),
-            load_per_fte_after=round(load_after / staff.fte, 4),
+            load_per_fte_after=round(per_fte_after, 4),
         )
-        ranked.append(((int(after > cap), -cand.score, load_after / staff.fte, order), cand))
+        ranked.append(((int(after > cap), -cand.score, per_fte_after, order), cand))
     ranked.sort(key=lambda item: item[0])
     best = tuple(
         Candidate(**{**cand.__dict__, "rank": i + 1}) for i, (_, cand) in enumerate(ranked[:top])

@@ -272,25 +272,32 @@ def update(
         result = solve(planning, options, progress=progress)
     else:
         k = max_moves_per_staff
+        index = {s: j for j, s in enumerate(arrays.staff_ids)}
+
+        def unbalanced(staff_of: IntArray, match: int, proven: bool, note: str) -> Result:
+            """The plan `staff_of` as it stands: no workload balance stage (`note` says why)."""
+            return plan_result(
+                planning,
+                arrays,
+                staff_of,
+                options,
+                match,
+                proven=proven,
+                runtime_s=time.monotonic() - start,
+                notes=(note,),
+            )
+
         free = solve_flow(arrays, minimize_moves=True)
         if keeps_bound(arrays, free.staff_of, k):
             result = solve(planning, options, progress=progress)
-            index = {s: j for j, s in enumerate(arrays.staff_ids)}
-            staff_of = _staff_of(arrays.family_ids, index, result.plan())
-            if not keeps_bound(arrays, staff_of, k):
+            if not keeps_bound(arrays, _staff_of(arrays.family_ids, index, result.plan()), k):
                 # Balance may trade one staff member's moves for another's: keep the flow plan.
-                result = plan_result(
-                    planning,
-                    arrays,
+                result = unbalanced(
                     free.staff_of,
-                    options,
                     free.match,
-                    proven=True,
-                    runtime_s=time.monotonic() - start,
-                    notes=(
-                        f"workload balance not applied: it would move more than {k} families "
-                        "away from one staff member",
-                    ),
+                    True,
+                    f"workload balance not applied: it would move more than {k} families "
+                    "away from one staff member",
                 )
             cost = BoundCost(0, 0, (), ())
         else:
@@ -307,20 +314,13 @@ def update(
                 unplaced_by_bound=unplaced_by_bound,
                 staff_at_bound=(),
             )
-            result = plan_result(
-                planning,
-                arrays,
+            result = unbalanced(
                 bounded.staff_of,
-                options,
                 bounded.match,
-                proven=proven,
-                runtime_s=time.monotonic() - start,
-                notes=(
-                    f"at most {k} families moved away per staff member: workload balance "
-                    "not applied under the bound",
-                ),
+                proven,
+                f"at most {k} families moved away per staff member: workload balance "
+                "not applied under the bound",
             )
-        index = {s: j for j, s in enumerate(arrays.staff_ids)}
         away = moved_away(arrays, _staff_of(arrays.family_ids, index, result.plan()))
         limits = staff_bounds(arrays, k)
         cost = dataclasses.replace(

@@ -1,11 +1,14 @@
-"""Small builders for hand-made scenarios in tests (defaults: English, site North, urgency 3)."""
+"""Small builders for hand-made scenarios and results in tests (defaults: English, site North,
+urgency 3), and for scenario folders written from text."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from famassign.models import Family, Scenario, Staff
+from famassign.models import CapException, Family, Scenario, Staff
+from famassign.solver.result import Assignment
 
 AS_OF = date(2026, 8, 17)
 
@@ -31,3 +34,46 @@ def staff(sid: str, **kw: Any) -> Staff:
 def scenario(families: list[Family], staff_: list[Staff], **kw: Any) -> Scenario:
     """A Scenario planned on AS_OF."""
     return Scenario(as_of=AS_OF, families=tuple(families), staff=tuple(staff_), **kw)
+
+
+def waiver(eid: str = "W1", **kw: Any) -> CapException:
+    """A waiver of the 40-family limit in force on AS_OF: 45 families, for every staff member
+    (no `staff_id`), reference HHS-1, from 2026-07-01 to 2027-06-30; overridden by `kw`."""
+    base: dict[str, Any] = {
+        "exception_id": eid,
+        "kind": "waiver",
+        "max_families": 45,
+        "starts": date(2026, 7, 1),
+        "ends": date(2027, 6, 30),
+        "reference": "HHS-1",
+    }
+    return CapException(**(base | kw))
+
+
+def assignment(
+    fid: str, sid: str | None, score: int = 0, exception_id: str | None = None, **kw: Any
+) -> Assignment:
+    """One row of a hand-made Result: a family new to `sid` (no previous staff member, changed
+    when placed), no reasons; overridden by `kw`."""
+    base: dict[str, Any] = {
+        "family_id": fid,
+        "staff_id": sid,
+        "previous_staff_id": None,
+        "changed": sid is not None,
+        "exception_id": exception_id,
+        "score": score,
+        "reasons": "",
+    }
+    return Assignment(**(base | kw))
+
+
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `files` (name -> text or bytes) into `folder` and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from builders import write_files
 from hypothesis import settings as hypothesis_settings
 
 GOOD_FILES: dict[str, str] = {
@@ -56,18 +57,6 @@ f2,s2,neighbour
 }
 """A valid scenario: 7 families, 4 staff (one absent), a waiver, an expired exception, a
 start-up exception in scenario.yaml and one conflict."""
-
-
-def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
-    """Write `files` (name -> text or bytes) into `folder` and return it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = folder / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture

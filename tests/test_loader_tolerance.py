@@ -7,21 +7,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import write_files
 
 from famassign.models import ScenarioError
 from famassign.models.loading import read_frames, read_scenario
 from famassign.models.plausibility import PLAUSIBLE_EXCEPTION_CAP
-
-
-def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = folder / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
 
 
 def _problems(exc: pytest.ExceptionInfo[ScenarioError]) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from builders import assignment, waiver
 
 import famassign.outputs as outputs
 import famassign.safe_io as safe_io
@@ -32,7 +33,6 @@ from famassign.safe_io import (
     write_xlsx,
 )
 from famassign.solver.result import (
-    Assignment,
     Caseload,
     ObjectiveTerms,
     Result,
@@ -72,15 +72,7 @@ def tiny_plan() -> tuple[Result, Scenario]:
         Staff(staff_id="S3", languages=("en",), sites=("A",), status="departed"),
     ]
     exceptions = [
-        CapException(
-            exception_id="W1",
-            kind="waiver",
-            staff_id="S1",
-            max_families=45,
-            starts=date(2026, 7, 1),
-            ends=date(2027, 6, 30),
-            reference="HHS-ACF-2026-0042",
-        ),
+        waiver(staff_id="S1", reference="HHS-ACF-2026-0042"),
         CapException(
             exception_id="T1",
             kind="staff_absence",
@@ -105,51 +97,11 @@ def tiny_plan() -> tuple[Result, Scenario]:
         exceptions=tuple(exceptions),
     )
     assignments = (
-        Assignment(
-            family_id="=HYPERLINK(1)",
-            staff_id="S1",
-            previous_staff_id=None,
-            changed=True,
-            exception_id="W1",
-            score=40,
-            reasons="language es; site A",
-        ),
-        Assignment(
-            family_id="@SUM",
-            staff_id="S1",
-            previous_staff_id=None,
-            changed=True,
-            exception_id="W1",
-            score=12,
-            reasons="language es; site A",
-        ),
-        Assignment(
-            family_id="F3",
-            staff_id="S1",
-            previous_staff_id=None,
-            changed=True,
-            exception_id="W1",
-            score=-3,
-            reasons="-site A only",
-        ),
-        Assignment(
-            family_id="F4",
-            staff_id="S2",
-            previous_staff_id="S3",
-            changed=True,
-            exception_id=None,
-            score=8,
-            reasons=f"language {SENTINEL}",
-        ),
-        Assignment(
-            family_id="F5",
-            staff_id=None,
-            previous_staff_id=None,
-            changed=False,
-            exception_id=None,
-            score=0,
-            reasons="",
-        ),
+        assignment("=HYPERLINK(1)", "S1", 40, "W1", reasons="language es; site A"),
+        assignment("@SUM", "S1", 12, "W1", reasons="language es; site A"),
+        assignment("F3", "S1", -3, "W1", reasons="-site A only"),
+        assignment("F4", "S2", 8, previous_staff_id="S3", reasons=f"language {SENTINEL}"),
+        assignment("F5", None),
     )
     caseloads = (
         Caseload(staff_id="S1", families=3, weighted_load=6.0, cap=2, exception_id="W1"),
@@ -480,10 +432,15 @@ def test_stale_temporary_folder_cleaned_by_next_write(tmp_path: Path) -> None:
     (stale / "half.csv").write_text("half")
     other = tmp_path / f"{TMP_PREFIX}out-2-{dead_pid}-abc123_x"  # belongs to folder "out-2"
     other.mkdir()
+    dead_probe = tmp_path / f"{TMP_PREFIX}probe-{dead_pid}-q1w2e3"  # a kill mid-probe
+    dead_probe.write_text("")
+    live_probe = tmp_path / f"{TMP_PREFIX}probe-{os.getpid()}-r4t5y6"  # a probe in progress
+    live_probe.write_text("")
     with atomic_output_dir(out) as d:
         (d / "a.txt").write_text("a")
     assert not stale.exists()
     assert other.exists()
+    assert not dead_probe.exists() and live_probe.exists()
 
 
 # A child process rewrites the folder in a loop: generation N into every file, then commit.

@@ -1,10 +1,15 @@
-"""The page's adjustments without a browser: moves checked by the evaluator, versions, diffs,
-the families table filtered and paged on the server, and the page's token guard."""
+"""The page's adjustments without a browser, against the real server app (its store and its
+process pool): moves checked by the evaluator, versions, diffs, the families table filtered and
+paged on the server, cancelling and failing jobs, and the page's token guard."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,43 +19,78 @@ from famassign.server.adjustments import (
     AdjustmentError,
     check_move,
     following,
-    move_work,
     plan_diff,
     rule_of,
     with_weights,
 )
-from famassign.server.pages import PAGE_SIZE, create_page_app, demand_rows, family_page
-from famassign.server.planner import PlanRecord, Workspace, solve_work
+from famassign.server.app import create_app
+from famassign.server.pages import PAGE_SIZE, demand_rows, family_page
+from famassign.server.planner import PlanReader, PlanRecord
+from famassign.server.settings import Settings
+
+TOKEN = "adjust-test-token-0123456789"
 
 
-def _wait(ws: Workspace, job_id: str) -> str:
-    deadline = time.monotonic() + 120
-    job = ws.job(job_id)
-    while job.state in ("queued", "running"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert job.state == "done", job.message
-    assert job.plan_id is not None
-    return job.plan_id
+@dataclass
+class Page:
+    """A signed-in client of a running server app, and the page's reading of its store."""
+
+    client: TestClient
+    reader: PlanReader
+
+    def post(self, path: str, data: dict[str, Any]) -> str:
+        """POST a form; the address the page sends the browser to."""
+        answer = self.client.post(path, data=data, follow_redirects=False)
+        assert answer.status_code == 303, answer.text[:2000]
+        return str(answer.headers["location"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        status: dict[str, Any] = self.client.get(f"/jobs/{job_id}/status").json()
+        return status
+
+    def wait(self, location: str) -> PlanRecord:
+        """Follow a job's page until its plan is done; the plan, re-checked by the evaluator."""
+        job_id = location.rsplit("/", 1)[-1]
+        deadline = time.monotonic() + 120
+        job = self.job(job_id)
+        while job["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+            job = self.job(job_id)
+        assert job["state"] == "done", job["message"]
+        record = self.reader.plan(job["plan_id"])
+        evaluation = fa.evaluate(
+            record.scenario, record.result.plan(), record.result.exception_of()
+        )
+        assert evaluation.violations == []
+        return record
+
+    def upload(self, folder: Path) -> str:
+        files = [
+            ("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir()) if p.is_file()
+        ]
+        answer = self.client.post("/upload", files=files, follow_redirects=False)
+        assert answer.status_code == 303, answer.text[:2000]
+        return str(answer.headers["location"]).rsplit("/", 1)[-1]
 
 
 @pytest.fixture(scope="module")
-def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, PlanRecord]:
-    ws = Workspace(tmp_path_factory.mktemp("ws"))
-    files = [(p.name, p.read_bytes()) for p in fa.example_path().iterdir() if p.is_file()]
-    sid, loaded = ws.add_uploaded(files)
-    options = fa.PlanOptions(time_limit=0)
-    job = ws.submit("plan", solve_work(loaded.scenario, options, "first", scenario_id=sid))
-    record = ws.plan(_wait(ws, job.id))
-    evaluation = fa.evaluate(record.scenario, record.result.plan(), record.result.exception_of())
-    assert evaluation.violations == []
-    return ws, record
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    workspace = tmp_path_factory.mktemp("server")
+    app = create_app(Settings(workspace=workspace, token=TOKEN, job_processes=1))
+    with TestClient(app) as client:
+        assert client.get(f"/?token={TOKEN}").status_code == 200
+        yield Page(client, app.state.plans)
 
 
-def test_every_move_the_evaluator_refuses_names_its_rule(
-    planned: tuple[Workspace, PlanRecord],
-) -> None:
-    _, record = planned
+@pytest.fixture(scope="module")
+def planned(page: Page) -> PlanRecord:
+    sid = page.upload(fa.example_path())
+    return page.wait(page.post(f"/s/{sid}/plan", {"time_limit": "0"}))
+
+
+def test_every_move_the_evaluator_refuses_names_its_rule(planned: PlanRecord) -> None:
+    record = planned
     scenario, plan = record.scenario, record.result.plan()
     family = next(f for f in scenario.families if plan[f.family_id])
     seen_rules = set()
@@ -74,10 +114,22 @@ def test_every_move_the_evaluator_refuses_names_its_rule(
     assert {"language", "site"} <= seen_rules
 
 
+def _could_take(scenario: fa.Scenario, family: fa.Family, staff: fa.Staff) -> bool:
+    """The family fits the staff member on every rule but the cap."""
+    return (
+        family.language in staff.languages
+        and staff.serves_site(family.site)
+        and family.program_option in staff.program_options
+        and not family.pinned
+        and (family.family_id, staff.staff_id)
+        not in {(c.family_id, c.staff_id) for c in scenario.conflicts}
+    )
+
+
 def test_a_move_above_the_cap_is_refused_unless_an_exception_allows_it(
-    planned: tuple[Workspace, PlanRecord],
+    planned: PlanRecord,
 ) -> None:
-    _, record = planned
+    record = planned
     scenario, result = record.scenario, record.result
     plan = result.plan()
     full = [c for c in result.caseloads if c.families >= c.cap and c.families > 0]
@@ -86,16 +138,9 @@ def test_a_move_above_the_cap_is_refused_unless_an_exception_allows_it(
     for load in full:
         staff = scenario.staff_by_id[load.staff_id]
         for family in scenario.families:
-            fits = (
-                plan[family.family_id] not in (None, load.staff_id)
-                and family.language in staff.languages
-                and staff.serves_site(family.site)
-                and family.program_option in staff.program_options
-                and not family.pinned
-                and (family.family_id, staff.staff_id)
-                not in {(c.family_id, c.staff_id) for c in scenario.conflicts}
-            )
-            if not fits:
+            if plan[family.family_id] in (None, load.staff_id) or not _could_take(
+                scenario, family, staff
+            ):
                 continue
             verdict = check_move(record, family.family_id, load.staff_id)
             covering = [
@@ -115,8 +160,8 @@ def test_a_move_above_the_cap_is_refused_unless_an_exception_allows_it(
     assert found
 
 
-def test_unknown_ids_are_refused(planned: tuple[Workspace, PlanRecord]) -> None:
-    _, record = planned
+def test_unknown_ids_are_refused(planned: PlanRecord) -> None:
+    record = planned
     with pytest.raises(AdjustmentError, match="not in this plan"):
         check_move(record, "NO-SUCH-FAMILY", record.scenario.staff[0].staff_id)
     with pytest.raises(AdjustmentError, match="not in this plan"):
@@ -124,10 +169,10 @@ def test_unknown_ids_are_refused(planned: tuple[Workspace, PlanRecord]) -> None:
     assert rule_of("F1: S2 does not speak the family's language").startswith("language")
 
 
-def test_a_move_makes_a_version_with_exactly_that_family_moved(
-    planned: tuple[Workspace, PlanRecord],
+def test_a_move_makes_a_version_in_the_store_with_exactly_that_family_moved(
+    page: Page, planned: PlanRecord
 ) -> None:
-    ws, record = planned
+    record = planned
     scenario, result = record.scenario, record.result
     plan = result.plan()
     loads = {c.staff_id: c.families for c in result.caseloads}
@@ -143,31 +188,50 @@ def test_a_move_makes_a_version_with_exactly_that_family_moved(
         ]
         if targets:
             break
-    verdict = check_move(record, family.family_id, targets[0])
-    work = move_work(record, verdict, pin=True, options=fa.PlanOptions(time_limit=0))
-    version = ws.plan(_wait(ws, ws.submit("move", work).id))
-    evaluation = fa.evaluate(version.scenario, version.result.plan(), version.result.exception_of())
-    assert evaluation.violations == []
+    location = page.post(
+        f"/p/{record.id}/move",
+        {"family_id": family.family_id, "staff_id": targets[0], "pin": "1", "time_limit": "0"},
+    )
+    version = page.wait(location)
     diff = plan_diff(result, version.result)
     assert diff.moved == ((family.family_id, plan[family.family_id], targets[0]),)
     assert {sid for sid, _, _ in diff.caseloads} == {plan[family.family_id], targets[0]}
     assert version.scenario.family_by_id[family.family_id].pinned
     assert version.meta["parent_plan_id"] == record.id
-    assert [r.id for r in ws.lineage(version.id)] == [record.id, version.id]
+    assert [r.id for r in page.reader.lineage(version.id)] == [record.id, version.id]
+    # the version is the API's: a job of the pool and a plan with its parent and label
+    api = {"Authorization": f"Bearer {TOKEN}"}
+    job = page.client.get(f"/api/v1/jobs/{version.info.job_id}", headers=api).json()
+    assert job["state"] == "done" and job["plan_id"] == version.id
+    stored = page.client.get(f"/api/v1/plans/{version.id}", headers=api).json()
+    assert stored["parent_id"] == record.id
+    assert stored["label"] == f"{family.family_id} pinned to {targets[0]}"
+    derived = page.reader.service.get_scenario(version.scenario_id or "")
+    assert derived.derived_from == record.id
+    assert derived.id not in {s.id for s in page.reader.uploaded()}
 
 
-def test_following_sets_current_staff_to_the_plan(planned: tuple[Workspace, PlanRecord]) -> None:
-    _, record = planned
-    after = following(record.scenario, record.result)
-    plan = record.result.plan()
+def test_a_refused_move_starts_no_job(page: Page, planned: PlanRecord) -> None:
+    scenario, plan = planned.scenario, planned.result.plan()
+    family = next(f for f in scenario.families if plan[f.family_id])
+    other = next(s for s in scenario.staff if family.language not in s.languages)
+    jobs = len(page.reader.service.list_jobs())
+    answer = page.client.post(
+        f"/p/{planned.id}/move", data={"family_id": family.family_id, "staff_id": other.staff_id}
+    )
+    assert answer.status_code == 200 and "Refused" in answer.text and "language" in answer.text
+    assert len(page.reader.service.list_jobs()) == jobs
+
+
+def test_following_sets_current_staff_to_the_plan(planned: PlanRecord) -> None:
+    after = following(planned.scenario, planned.result)
+    plan = planned.result.plan()
     assert all(f.current_staff_id == plan[f.family_id] for f in after.families)
     assert all(not f.pinned or f.current_staff_id is not None for f in after.families)
 
 
-def test_families_are_filtered_and_paged_on_the_server(
-    planned: tuple[Workspace, PlanRecord],
-) -> None:
-    _, record = planned
+def test_families_are_filtered_and_paged_on_the_server(planned: PlanRecord) -> None:
+    record = planned
     scenario = record.scenario
     everyone = family_page(record, {})
     assert everyone["total"] == len(scenario.families)
@@ -183,76 +247,110 @@ def test_families_are_filtered_and_paged_on_the_server(
     assert [a.family_id for a, _ in one["rows"]] == [scenario.families[5].family_id]
 
 
-def test_demand_rows_count_every_family(planned: tuple[Workspace, PlanRecord]) -> None:
-    _, record = planned
-    rows = demand_rows(record.scenario)
-    assert sum(r["families"] for r in rows) == len(record.scenario.families)
+def test_demand_rows_count_every_family(planned: PlanRecord) -> None:
+    rows = demand_rows(planned.scenario)
+    assert sum(r["families"] for r in rows) == len(planned.scenario.families)
     assert all(r["capacity"] >= 0 and r["short"] == (r["families"] > r["capacity"]) for r in rows)
 
 
-def test_every_page_needs_the_token(tmp_path: Path) -> None:
-    client = TestClient(create_page_app(tmp_path, "secret-token"))
+def test_every_page_needs_the_token(page: Page) -> None:
+    client = TestClient(page.client.app)  # the same running app, a browser not signed in
     assert client.get("/").status_code == 401
     assert client.get("/?token=wrong").status_code == 401
     assert client.get("/p/p123/files/plan.xlsx").status_code == 401
-    signed = client.get("/?token=secret-token", follow_redirects=False)
+    signed = client.get(f"/?token={TOKEN}", follow_redirects=False)
     assert signed.status_code == 303 and signed.headers["location"] == "/"
     assert client.get("/").status_code == 200
     assert client.get("/p/p123").status_code == 404
     assert client.get("/p/..%2F..%2Fetc/files/passwd").status_code == 404
-    bearer = TestClient(create_page_app(tmp_path, "secret-token"))
-    assert bearer.get("/", headers={"Authorization": "Bearer secret-token"}).status_code == 200
+    bearer = TestClient(page.client.app)
+    assert bearer.get("/", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
-def test_cancel_stops_a_running_job_keeps_nothing_and_is_audited(tmp_path: Path) -> None:
-    ws = Workspace(tmp_path)
-    started = []
+def test_uploads_are_checked_as_the_api_checks_them(page: Page, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "families.csv").write_text("family_id\nF1\n", encoding="utf-8")
+    (folder / "staff.csv").write_text("staff_id\nS1\n", encoding="utf-8")
+    parts = [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
+    shown = page.client.post("/upload", files=parts)
+    api = page.client.post(
+        "/api/v1/scenarios", files=parts, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert shown.status_code == 200 and api.status_code == 422
+    for problem in api.json()["problems"]:
+        assert problem["message"].replace("'", "&#39;") in shown.text, problem
 
-    def work(progress: object, stop: fa.StopSignal) -> object:
-        started.append(True)
-        deadline = time.monotonic() + 30
-        while not stop.stopped and time.monotonic() < deadline:
-            time.sleep(0.01)
-        raise RuntimeError("interrupted")  # a job stopped mid-way may end in an error
 
-    job = ws.submit("long", work)  # type: ignore[arg-type]
-    while not started:
-        time.sleep(0.01)
-    ws.cancel(job.id)
-    time.sleep(0.2)
-    assert ws.job(job.id).state == "cancelled" and ws.job(job.id).plan_id is None
-    assert not any((tmp_path / "plans").iterdir())
-    assert ws.audit_entries()[-1]["action"] == "cancel"
+def test_cancel_from_the_page_stops_the_pool_job_keeps_nothing_and_is_audited(
+    page: Page, tmp_path: Path
+) -> None:
+    sid = page.upload(fa.write_scenario(fa.generate("small", 3), tmp_path / "small"))
+    location = page.post(f"/s/{sid}/plan", {"time_limit": "60"})
+    job_id = location.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 60
+    while page.job(job_id)["state"] == "queued":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    after = page.post(f"/jobs/{job_id}/cancel", {})
+    assert after == f"/jobs/{job_id}"
+    shown = page.client.get(after)
+    assert "Cancelled" in shown.text
+    service = page.reader.service
+    assert service.get_job(job_id).state == "cancelled"
+    assert service.get_job(job_id).plan_id is None
+    entry = service.store.audit_log(job_id=job_id)[-1]
+    assert (entry.action, entry.by) == ("cancel", "planner page")
+    while service.runner.running:  # the worker stops at once, writing nothing
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert service.get_job(job_id).state == "cancelled"
+    assert not (page.reader.service.workspace / "page").exists()
 
 
 def test_a_failed_job_says_why_on_the_page_not_in_the_log(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    page: Page, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("DEBUG")
-    app = create_page_app(tmp_path, "secret-token")
-    ws: Workspace = app.state.workspace
+    caplog.set_level(logging.DEBUG)
+    sid = page.upload(fa.example_path())
+    folder = page.reader.service.scenario_dir(page.reader.service.get_scenario(sid))
+    page.reader.scenario(sid)  # the page has read it; the files break before the worker reads
+    (folder / "families.csv").write_text("family_id,secret_column\nF-SECRET,x\n")
+    job_id = page.post(f"/s/{sid}/plan", {"time_limit": "0"}).rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 60
+    while page.job(job_id)["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    job = page.job(job_id)
+    assert job["state"] == "failed" and job["plan_id"] is None
+    shown = page.client.get(f"/jobs/{job_id}")
+    assert shown.status_code == 200 and "The plan failed" in shown.text
+    assert job["message"] and job["message"] in shown.text
+    assert f"job {job_id} failed" in caplog.text and "F-SECRET" not in caplog.text
 
-    def work(progress: object, stop: object) -> object:
-        raise ValueError("no staff at all")
 
-    job = ws.submit("broken", work)  # type: ignore[arg-type]
-    while ws.job(job.id).state in ("queued", "running"):
-        time.sleep(0.01)
-    assert ws.job(job.id).state == "failed"
-    client = TestClient(app)
-    client.get("/?token=secret-token")
-    page = client.get(f"/jobs/{job.id}")
-    assert page.status_code == 200 and "no staff at all" in page.text
-    assert client.get(f"/jobs/{job.id}/status").json()["state"] == "failed"
-    assert f"job {job.id} failed" in caplog.text and "no staff at all" not in caplog.text
-
-
-def test_advanced_weights_are_checked_as_the_set_weights_what_if(
-    planned: tuple[Workspace, PlanRecord],
+def test_advanced_weights_make_a_derived_scenario_planned_in_the_pool(
+    page: Page, planned: PlanRecord
 ) -> None:
-    _, record = planned
-    changed = with_weights(record.scenario, {"continuity": "45"})
-    assert changed.weights.continuity == 45 and changed.name == record.scenario.name
-    assert changed.families == record.scenario.families
+    changed = with_weights(planned.scenario, {"continuity": "45"})
+    assert changed.weights.continuity == 45 and changed.name == planned.scenario.name
+    assert changed.families == planned.scenario.families
     with pytest.raises(fa.ScenarioError, match="continuity"):
-        with_weights(record.scenario, {"continuity": "-3"})
+        with_weights(planned.scenario, {"continuity": "-3"})
+    sid = planned.scenario_id or ""
+    record = page.wait(page.post(f"/s/{sid}/plan", {"time_limit": "0", "w_continuity": "45"}))
+    assert record.scenario.weights.continuity == 45
+    assert page.reader.service.get_scenario(record.scenario_id or "").derived_from == sid
+    assert record.id in {p["id"] for p in page.reader.plans_of(sid)}
+
+
+def test_the_page_and_the_api_share_the_upload_limit_and_its_message(tmp_path: Path) -> None:
+    # the limit is the server's middleware: it answers before any route (no app start needed)
+    app = create_app(Settings(workspace=tmp_path, token=TOKEN, max_upload_bytes=1000))
+    client = TestClient(app)
+    parts = [("files", ("families.csv", b"x" * 2000))]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    page = client.post("/upload", files=parts, headers=headers)
+    api = client.post("/api/v1/scenarios", files=parts, headers=headers)
+    assert page.status_code == api.status_code == 413
+    assert page.json() == api.json() and "1000 bytes" in api.json()["detail"]

@@ -24,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -34,7 +35,12 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 import famassign as fa
-from famassign.server.planner import Workspace
+from famassign.scenarios.generator import GeneratorConfig
+from famassign.server.jobs import JobRunner
+from famassign.server.planner import PlanReader, PlanRecord
+from famassign.server.service import Service
+from famassign.server.settings import Settings
+from famassign.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("FAMASSIGN_CHROMIUM", "/usr/bin/chromium")
@@ -50,6 +56,7 @@ ARGS = [
     "--disable-sync",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+ID = "[0-9a-f]{32}"
 
 
 def _free_port() -> int:
@@ -64,6 +71,13 @@ class Server:
     workspace: Path
     process: subprocess.Popen[str]
     log: Path
+    reader: PlanReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The server's store read as the page reads it (no job pool: nothing is started)."""
+        settings = Settings(workspace=self.workspace, token=TOKEN)
+        store = Store(settings.store_url)
+        self.reader = PlanReader(Service(settings, store, JobRunner(settings, store)))
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +99,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 str(port),
                 "--token",
                 TOKEN,
+                "--job-processes",  # the tests plan one at a time: one fewer process to start
+                "1",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -100,7 +116,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(log.read_text()) from None
             time.sleep(0.2)
-    yield Server(url, workspace, process, log)
+    running = Server(url, workspace, process, log)
+    yield running
+    running.reader.service.store.close()
     process.terminate()
     process.wait(timeout=20)
 
@@ -178,23 +196,22 @@ def shot(page: Page, name: str) -> None:
 
 
 def plan_id(page: Page) -> str:
-    match = re.search(r"/p/(p[0-9a-f]+)", page.url)
+    match = re.search(rf"/p/({ID})", page.url)
     assert match, page.url
     return match.group(1)
 
 
 def wait_for_plan(page: Page) -> str:
-    page.wait_for_url(re.compile(r"/p/p[0-9a-f]+"), timeout=90_000)
+    page.wait_for_url(re.compile(rf"/p/{ID}"), timeout=90_000)
     return plan_id(page)
 
 
-def checked(server: Server, pid: str) -> Workspace:
+def checked(server: Server, pid: str) -> PlanRecord:
     """The plan as stored, re-checked with the independent evaluator."""
-    ws = Workspace(server.workspace / "page")
-    record = ws.plan(pid)
+    record = server.reader.plan(pid)
     evaluation = fa.evaluate(record.scenario, record.result.plan(), record.result.exception_of())
     assert evaluation.violations == []
-    return ws
+    return record
 
 
 def upload(page: Page, server: Server, folder: Path) -> None:
@@ -203,7 +220,7 @@ def upload(page: Page, server: Server, folder: Path) -> None:
     files = sorted(str(p) for p in folder.iterdir() if p.is_file())
     page.set_input_files("#files", files)
     page.get_by_role("button", name="Check the files").click()
-    page.wait_for_url(re.compile(r"/s/s[0-9a-f]+"))
+    page.wait_for_url(re.compile(rf"/s/{ID}"))
 
 
 def make_plan(page: Page, time_limit: int) -> str:
@@ -273,8 +290,7 @@ def test_steps_1_to_7_on_the_bundled_example(
 
     # 3 plan: progress page, then the plan
     first = make_plan(page, 1)
-    ws = checked(server, first)
-    record = ws.plan(first)
+    record = checked(server, first)
     axe(page, watch, "plan")
     assert page.locator("svg.bar-chart g.bar").count() == len(scenario.staff)
     assert "Compliant" in page.locator("#compliance").inner_text()
@@ -301,7 +317,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     refused_move(page, family, no_spanish, "language")
     axe(page, watch, "refused move")
     shot(page, "5-move-refused")
-    assert len(Workspace(server.workspace / "page").children(first)) == 0
+    assert server.reader.children(first) == []
 
     # a move that keeps every rule: a new version with one family moved
     loads = {c.staff_id: c.families for c in record.result.caseloads}
@@ -322,8 +338,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     page.check("#move-pin")
     page.get_by_role("button", name="Check and move").click()
     moved = wait_for_plan(page)
-    ws = checked(server, moved)
-    assert ws.plan(moved).result.plan()[family.family_id] == target.staff_id
+    assert checked(server, moved).result.plan()[family.family_id] == target.staff_id
     diff = page.locator("#diff").inner_text()
     assert "1 family moved" in diff and family.family_id in diff
     axe(page, watch, "version with diff")
@@ -331,14 +346,13 @@ def test_steps_1_to_7_on_the_bundled_example(
 
     # a staff member departs: re-planned with fewest moves, her families all moved
     leaving = min(
-        (c for c in ws.plan(moved).result.caseloads if 0 < c.families < 25),
+        (c for c in checked(server, moved).result.caseloads if 0 < c.families < 25),
         key=lambda c: c.staff_id,
     )
     page.select_option("#leave-staff", leaving.staff_id)
     page.get_by_role("button", name="Re-plan with fewest moves").click()
     departed = wait_for_plan(page)
-    ws = checked(server, departed)
-    after = ws.plan(departed).result
+    after = checked(server, departed).result
     assert all(c.families == 0 for c in after.caseloads if c.staff_id == leaving.staff_id)
     assert f"{leaving.staff_id} departed" in page.locator("h1").inner_text()
 
@@ -350,8 +364,8 @@ def test_steps_1_to_7_on_the_bundled_example(
     page.fill("#exc-ref", "memo 2026-14")
     page.get_by_role("button", name="Add and re-plan").click()
     with_exception = wait_for_plan(page)
-    ws = checked(server, with_exception)
-    assert any(e.exception_id == "T-PAGE-1" for e in ws.plan(with_exception).scenario.exceptions)
+    final = checked(server, with_exception)
+    assert any(e.exception_id == "T-PAGE-1" for e in final.scenario.exceptions)
     versions = page.get_by_role("navigation", name="Plan versions").inner_text()
     assert "exception T-PAGE-1 added" in versions and "departed" in versions
 
@@ -362,8 +376,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     shot(page, "6-what-if")
     page.get_by_role("button", name="Plan the variant").click()
     variant = wait_for_plan(page)
-    ws = checked(server, variant)
-    assert len(ws.plan(variant).scenario.families) == round(len(scenario.families) * 1.1)
+    assert len(checked(server, variant).scenario.families) == round(len(scenario.families) * 1.1)
     page.goto(f"{server.url}/compare/{with_exception}/{variant}")
     assert page.locator("svg.bar-chart").count() == 2
     axe(page, watch, "compare")
@@ -377,22 +390,17 @@ def test_steps_1_to_7_on_the_bundled_example(
     expect(page.locator("#publish [role=status]")).to_contain_text("Published by M. Planner")
     axe(page, watch, "published")
     shot(page, "7-publish")
-    audit = Workspace(server.workspace / "page").audit_entries()
-    assert {"action": "publish", "plan": with_exception, "by": "M. Planner"}.items() <= audit[
-        -1
-    ].items()
-    # the server's API holds the page's plan too, published, with its audit entry
+    # the server's API holds the page's plan, published, with its audit entry in the store
     api = api_get(server, f"/api/v1/plans/{with_exception}")
     assert api["published"] is True and api["published_by"] == "M. Planner"
     trail = api_get(server, f"/api/v1/plans/{with_exception}/audit")
     assert [e["action"] for e in trail] == ["publish"]
     book = download(page, with_exception, "Plan workbook (Excel)", tmp_path)
-    workbook_matches(book, Workspace(server.workspace / "page").plan(with_exception).result)
+    workbook_matches(book, final.result)
     lists = download(
         page, with_exception, "Per-staff family lists (Excel, one sheet per staff member)", tmp_path
     )
     sheets = openpyxl.load_workbook(lists, read_only=True).sheetnames
-    final = ws.plan(with_exception)
     carrying = {c.staff_id for c in final.result.caseloads if c.families}
     active = {s.staff_id for s in final.scenario.staff if s.status.value == "active"}
     assert {title.split()[0] for title in sheets} == carrying | active
@@ -440,18 +448,51 @@ def test_pages_need_the_token(server: Server) -> None:
         raise AssertionError("a wrong token signed in")
 
 
-def test_steps_on_a_2000_family_program(
-    session: tuple[Page, Watch], server: Server, tmp_path: Path
-) -> None:
-    page, watch = session
+@pytest.fixture(scope="session")
+def medium(tmp_path_factory: pytest.TempPathFactory) -> tuple[fa.Scenario, Path]:
+    """The 2,000-family program, generated and written once per session."""
     scenario = fa.generate("medium", 7)
     assert len(scenario.families) == 2000
-    folder = fa.write_scenario(scenario, tmp_path / "medium")
+    return scenario, fa.write_scenario(scenario, tmp_path_factory.mktemp("medium") / "medium")
+
+
+def start_and_cancel(page: Page, server: Server, *, keyboard: bool) -> None:
+    """Start a plan that runs long, cancel it from its job page (by the keyboard or a click):
+    the page says it was cancelled, and so does the API's job."""
+    check_page = page.url
+    page.fill("#time_limit", "120")
+    page.get_by_role("button", name="Make the plan").click()
+    page.wait_for_url(re.compile(rf"/jobs/{ID}"))
+    job_id = page.url.rsplit("/", 1)[-1]
+    expect(page.locator("[data-state]")).to_have_text("running", timeout=60_000)
+    cancel = page.get_by_role("button", name="Cancel")
+    if keyboard:
+        cancel.focus()
+        page.keyboard.press("Enter")
+    else:
+        cancel.click()
+    expect(page.locator("[data-status]")).to_contain_text("Cancelled")
+    assert page.url.endswith(f"/jobs/{job_id}")
+    job = api_get(server, f"/api/v1/jobs/{job_id}")
+    assert job["state"] == "cancelled" and job["plan_id"] is None
+    entry = server.reader.service.store.audit_log(job_id=job_id)[-1]
+    assert (entry.action, entry.by) == ("cancel", "planner page")
+    page.goto(check_page)
+
+
+def test_steps_on_a_2000_family_program(
+    session: tuple[Page, Watch], server: Server, medium: tuple[fa.Scenario, Path], tmp_path: Path
+) -> None:
+    page, watch = session
+    scenario, folder = medium
     upload(page, server, folder)
     axe(page, watch, "check 2000")
+    # a plan still running is cancelled by a click, then by the keyboard
+    start_and_cancel(page, server, keyboard=False)
+    axe(page, watch, "check after a cancel")
+    start_and_cancel(page, server, keyboard=True)
     first = make_plan(page, 1)
-    ws = checked(server, first)
-    record = ws.plan(first)
+    record = checked(server, first)
     axe(page, watch, "plan 2000")
 
     # the families table pages on the server: 50 rows, and a search finds one family
@@ -491,6 +532,65 @@ def test_steps_on_a_2000_family_program(
     axe(page, watch, "plan at tablet width")
 
 
+def three_hundred_staff() -> fa.Scenario:
+    """300 staff, and only as many families (300) as it takes for a waiver to be used: the
+    generated program's 11 advocates, and 289 more at annex sites no family attends (bars of
+    zero, still one per staff member)."""
+    scenario = fa.generate(GeneratorConfig(n_families=300, n_sites=2, waiver=True), 5)
+    extra = [
+        scenario.staff[i % len(scenario.staff)].model_copy(
+            update={"staff_id": f"X{i:03d}", "name": f"Extra {i}", "sites": (f"annex-{i % 7}",)}
+        )
+        for i in range(300 - len(scenario.staff))
+    ]
+    fields = {name: getattr(scenario, name) for name in fa.Scenario.model_fields}
+    fields["staff"] = (*scenario.staff, *extra)
+    return fa.Scenario(**fields)
+
+
+BAR_GEOMETRY = """() => [...document.querySelectorAll('svg.bar-chart g.bar')].map(g => {
+    const bar = g.querySelector('rect').getBoundingClientRect();
+    const label = g.querySelector('text');
+    const box = label.getBoundingClientRect();
+    return {id: g.dataset.label, bar: bar.height, top: box.top, bottom: box.bottom,
+            font: parseFloat(getComputedStyle(label).fontSize)};
+})"""
+
+
+def test_the_chart_stays_legible_at_300_staff(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    scenario = three_hundred_staff()
+    upload(page, server, fa.write_scenario(scenario, tmp_path / "staff300"))
+    record = checked(server, make_plan(page, 2))
+    over = {c.staff_id for c in record.result.caseloads if c.families > c.cap}
+    assert over, "the waiver is used: a caseload above the cap"
+
+    # one bar per staff member, each at least 8 px high, labels of at least 10 px that never
+    # overlap the next one
+    bars = page.evaluate(BAR_GEOMETRY)
+    assert sorted(b["id"] for b in bars) == sorted(s.staff_id for s in scenario.staff)
+    assert len(bars) == 300
+    assert min(b["bar"] for b in bars) >= 8
+    assert min(b["font"] for b in bars) >= 10
+    assert all(b["top"] >= a["bottom"] - 0.5 for a, b in pairwise(bars))
+
+    # the chart scrolls inside a keyboard-reachable region of at most one screen
+    box = page.get_by_role("region", name="Caseload chart")
+    assert box.get_attribute("tabindex") == "0"
+    inner, shown = box.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert inner > shown and shown <= 800
+
+    # the caseloads above the cap stay visible without scrolling the chart, named in words
+    marks = page.locator("#chart p:has(strong)").inner_text()
+    assert marks.startswith("Above the cap") and "under an exception" in marks
+    assert all(staff_id in marks for staff_id in over)
+    axe(page, watch, "chart at 300 staff")
+    page.locator("#chart").scroll_into_view_if_needed()
+    shot(page, "4-chart-300-staff")
+
+
 FAMILY_EXPORT = """Family ID,Primary Language,Site Name,Program Option,Urgency,Intensity,Advocate
 A-1,Spanish,North,Center Based,5,High,S-1
 A-2,English,North,Center Based,3,Low,S-2
@@ -522,9 +622,9 @@ def test_step_1_shows_the_mapping_takes_a_correction_and_keeps_it(
     # the planner corrects one column: Advocate is the family's current staff member
     page.get_by_label("Advocate").select_option("current_staff_id")
     page.get_by_role("button", name="Use this mapping and check").click()
-    page.wait_for_url(re.compile(r"/s/s[0-9a-f]+"))
+    page.wait_for_url(re.compile(rf"/s/{ID}"))
     sid = page.url.rsplit("/", 1)[-1]
-    scenario = Workspace(server.workspace / "page").scenario(sid)
+    scenario = server.reader.scenario(sid)
     assert scenario.family_by_id["A-1"].current_staff_id == "S-1"
     assert scenario.family_by_id["A-1"].language == "es"
     # next time, the same exports are proposed with the corrected mapping

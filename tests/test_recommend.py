@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import AS_OF, fam, staff
+from builders import AS_OF, fam, staff, waiver
 from typer.testing import CliRunner
 
 from famassign.cli import app
@@ -49,20 +49,11 @@ def rules_program() -> Scenario:
         staff("GONE", languages=ar, status="departed"),
         staff("FEUD", languages=ar),
     )
-    waiver = CapException(
-        exception_id="W1",
-        kind="waiver",
-        staff_id="WAIVED",
-        max_families=42,
-        starts=date(2026, 7, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-1",
-    )
     return Scenario(
         as_of=AS_OF,
         families=tuple(fams),
         staff=team,
-        exceptions=(waiver,),
+        exceptions=(waiver(staff_id="WAIVED", max_families=42),),
         conflicts=(Conflict(family_id="X", staff_id="FEUD", reason="relative"),),
     )
 

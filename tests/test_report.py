@@ -7,20 +7,25 @@ import time
 from datetime import date
 from html.parser import HTMLParser
 
-from famassign.models import CapException, Family, Policy, Scenario, Staff
+import builders
+import pytest
+from builders import assignment, waiver
+
+from famassign.models import Family, Policy, Scenario, Staff
 from famassign.report import (
     COLOURS,
     Bar,
     compliance_markdown,
     histogram_counts,
+    load_per_fte,
     md_cell,
     plan_facts,
     render_report,
     svg_bar_chart,
     svg_histogram,
 )
+from famassign.solver import PlanOptions, evaluate, solve
 from famassign.solver.result import (
-    Assignment,
     Caseload,
     ObjectiveTerms,
     Result,
@@ -30,21 +35,8 @@ from famassign.solver.result import (
 
 SENTINEL_LANGUAGE = "zz-sentinel"
 SENTINEL_AGENCY = "AGENCY-SENTINEL-Q7"
+SENTINEL_REASON = f"language {SENTINEL_LANGUAGE}"
 EVIL_ID = '<script>alert("x")</script>|F9'
-
-
-def _assignment(
-    family_id: str, staff_id: str | None, score: int, exc: str | None = None
-) -> Assignment:
-    return Assignment(
-        family_id=family_id,
-        staff_id=staff_id,
-        previous_staff_id=None,
-        changed=staff_id is not None,
-        exception_id=exc,
-        score=score,
-        reasons=f"language {SENTINEL_LANGUAGE}" if staff_id else "",
-    )
 
 
 def small_plan() -> tuple[Result, Scenario]:
@@ -69,22 +61,14 @@ def small_plan() -> tuple[Result, Scenario]:
         Staff(staff_id="S1", languages=("en", SENTINEL_LANGUAGE), sites=("A",)),
         Staff(staff_id="S2", languages=("en",), sites=("A",)),
     )
-    waiver = CapException(
-        exception_id="W1",
-        kind="waiver",
-        staff_id="S1",
-        max_families=45,
-        starts=date(2026, 7, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-ACF-2026-0042",
-    )
+    waiver_s1 = waiver(staff_id="S1", reference="HHS-ACF-2026-0042")
     scenario = Scenario(
         name="Small <program>",
         as_of=date(2026, 8, 17),
         policy=Policy(max_families_per_staff=2),
         families=families,
         staff=staff,
-        exceptions=(waiver,),
+        exceptions=(waiver_s1,),
     )
     result = Result(
         status=SolveStatus.feasible,
@@ -95,10 +79,10 @@ def small_plan() -> tuple[Result, Scenario]:
         ),
         max_load_bound=5.0,
         assignments=(
-            _assignment("F1", "S1", 10, "W1"),
-            _assignment("F2", "S1", 14, "W1"),
-            _assignment("F3", "S1", 6, "W1"),
-            _assignment(EVIL_ID, None, 0),
+            assignment("F1", "S1", 10, "W1", reasons=SENTINEL_REASON),
+            assignment("F2", "S1", 14, "W1", reasons=SENTINEL_REASON),
+            assignment("F3", "S1", 6, "W1", reasons=SENTINEL_REASON),
+            assignment(EVIL_ID, None),
         ),
         caseloads=(
             Caseload(staff_id="S1", families=3, weighted_load=6.0, cap=2, exception_id="W1"),
@@ -252,9 +236,9 @@ def test_large_program_report_stays_small_and_fast() -> None:
         staff=staff,
     )
     assignments = tuple(
-        _assignment(f"FAM-{j:05d}", f"STAFF-{j % n_staff:04d}", j % 97)
+        assignment(f"FAM-{j:05d}", f"STAFF-{j % n_staff:04d}", j % 97, reasons=SENTINEL_REASON)
         if j >= n_unplaced
-        else _assignment(f"FAM-{j:05d}", None, 0)
+        else assignment(f"FAM-{j:05d}", None)
         for j in range(n_families)
     )
     per_staff = (n_families - n_unplaced) // n_staff
@@ -312,3 +296,28 @@ def test_chart_helpers_share_scales_and_escape() -> None:
     hist = svg_histogram([], title="empty", x_label="x", bins=5)
     assert hist.count('class="bin"') == 5 and "no data" in hist
     assert md_cell("a|b\nc*") == "a\\|b c\\*"
+
+
+def test_load_per_fte_agrees_with_the_independent_evaluator() -> None:
+    """The reports' weighted load per FTE (:meth:`Staff.load_per_fte`, also used by recommend)
+    gives the largest value the evaluator computes on its own, part-time staff included."""
+    families = [
+        builders.fam(f"F{i:02d}", intensity=("low", "medium", "high")[i % 3], urgency=1 + i % 5)
+        for i in range(30)
+    ]
+    team = [
+        builders.staff("S1"),
+        builders.staff("S2", fte=0.5),
+        builders.staff("S3", fte=0.8),
+        builders.staff("S4", status="absent"),
+    ]
+    scenario = builders.scenario(families, team)
+    result = solve(scenario, PlanOptions(time_limit=2, seed=0, deterministic=True))
+    check = evaluate(scenario, result.plan(), result.exception_of())
+    assert check.violations == []
+    loads = load_per_fte(result, scenario)
+    assert len(loads) == 3  # active staff only
+    assert max(loads) == pytest.approx(check.max_load_per_fte)
+    by_id = {c.staff_id: c for c in result.caseloads}
+    half = by_id["S2"]
+    assert team[1].load_per_fte(half.weighted_load) == pytest.approx(2 * half.weighted_load)

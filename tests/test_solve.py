@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from builders import fam, scenario, staff
+from builders import fam, scenario, staff, waiver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
@@ -99,14 +99,7 @@ def _waiver_program(waiver: CapException | None) -> Scenario:
     return scenario(families, staff_, exceptions=exceptions)
 
 
-WAIVER = CapException(
-    exception_id="W1",
-    kind="waiver",
-    max_families=43,
-    starts=date(2026, 7, 1),
-    ends=date(2027, 6, 30),
-    reference="ACF-2026-17",
-)
+WAIVER = waiver(max_families=43, reference="ACF-2026-17")
 
 
 def test_waiver_is_used_named_and_places_everyone() -> None:

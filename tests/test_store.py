@@ -76,6 +76,79 @@ def test_migrations_create_the_schema_and_are_idempotent(store: Store) -> None:
     assert store.get_scenario(scenario_id).name == "Springfield"
 
 
+def _database_url(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def test_migration_0002_adds_plan_versions_and_mappings_keeping_older_records(
+    store: Store,
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from famassign.store.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    columns = {c["name"] for c in inspect(store.engine).get_columns("plans")}
+    assert "parent_id" not in columns
+    assert "import_mappings" not in set(inspect(store.engine).get_table_names())
+    store.close()
+    # a store written by the first schema: its records survive the upgrade to 0002
+    old = Store(_database_url(store), upgrade=False)
+    with old.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO scenarios (id, name, created_at, content_hash, files, folder, summary) "
+            "VALUES ('s1', 'old', '2026-01-01 00:00:00+00', 'ab', '{}', 'scenarios/s1', '{}')"
+        )
+    old.close()
+    upgraded = Store(_database_url(store))
+    assert "import_mappings" in set(inspect(upgraded.engine).get_table_names())
+    info = upgraded.get_scenario("s1")
+    assert info.name == "old" and info.derived_from is None
+    upgraded.close()
+
+
+def test_plan_versions_derived_scenarios_and_the_last_mapping(store: Store) -> None:
+    uploaded = _scenario(store, "uploaded")
+    first = _plan(store, uploaded)
+    derived = store.record_scenario(
+        name="uploaded",
+        content_hash="12" * 32,
+        files={},
+        folder="scenarios/d",
+        summary={},
+        derived_from=first,
+    ).id
+    version = store.record_plan(
+        scenario_id=derived,
+        folder="plans/v",
+        files=[],
+        options={},
+        solver_version="0.1.0",
+        seed=0,
+        runtime_s=0.5,
+        status="feasible",
+        summary={},
+        parent_id=first,
+        label="F1 moved to S2",
+    )
+    assert (version.parent_id, version.label) == (first, "F1 moved to S2")
+    assert [p.id for p in store.children(first)] == [version.id]
+    assert store.children(version.id) == []
+    assert store.get_plan(first).parent_id is None
+    assert store.get_scenario(derived).derived_from == first
+    assert [s.id for s in store.list_scenarios(uploaded_only=True)] == [uploaded]
+    assert {s.id for s in store.list_scenarios()} == {uploaded, derived}
+    assert store.last_mapping() is None
+    store.save_mapping("files: []\n")
+    store.save_mapping("files: [second]\n")
+    assert store.last_mapping() == "files: [second]\n"
+
+
 def test_scenarios_are_kept_with_their_hashes(store: Store) -> None:
     first = _scenario(store, "one")
     second = _scenario(store, "two")

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.history import PlanRecord, diff_plans, read_plan, timeline
-from famassign.models import CapException, Conflict, Family, Intensity, Scenario
+from famassign.models import Conflict, Family, Intensity, Scenario
 from famassign.models.absence import AbsenceMove, read_absences
 from famassign.models.loading import load_scenario
 from famassign.models.writing import write_scenario
@@ -415,14 +415,7 @@ def test_every_plan_writes_next_families_with_the_families_columns(tmp_path: Pat
 def test_diff_of_two_plans_is_exact(tmp_path: Path) -> None:
     """Two hand-built plans with every kind of change: moved, placed, unplaced, enrolled,
     withdrawn, a caseload change, an exception started and one ended."""
-    exc = CapException(
-        exception_id="W1",
-        kind="waiver",
-        max_families=45,
-        starts=date(2026, 1, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-1",
-    )
+    exc = builders.waiver(starts=date(2026, 1, 1))
     # A (en) must carry 42 + G1 under the waiver; B (es) two; U1 (fr) has nobody.
     fams = [builders.fam(f"F{i}", current_staff_id="A") for i in range(42)]
     fams += [builders.fam("G1"), builders.fam("U1", language="fr")]
@@ -470,14 +463,7 @@ def test_diff_of_two_plans_is_exact(tmp_path: Path) -> None:
 
 
 def test_exception_days_per_staff_member(tmp_path: Path) -> None:
-    exc = CapException(
-        exception_id="W1",
-        kind="waiver",
-        max_families=45,
-        starts=date(2026, 1, 1),
-        ends=date(2027, 6, 30),
-        reference="HHS-1",
-    )
+    exc = builders.waiver(starts=date(2026, 1, 1))
     fams = [builders.fam(f"F{i}", current_staff_id="A") for i in range(43)]
     sc = builders.scenario(fams, [builders.staff("A")], exceptions=(exc,))
     folders = []
@@ -657,3 +643,35 @@ def test_diff_replays_and_timeline_covers_every_plan_day(
 
 def _nulls_as_none(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
+
+
+def test_diff_names_no_staff_member_as_a_dash(tmp_path: Path) -> None:
+    # One family becomes unplaced beside one that moves: pandas would turn the missing staff id
+    # into NaN in a mixed column, and the CLI would print "nan" as if it were a staff id.
+    caseloads = pd.DataFrame(
+        {"staff_id": ["S1", "S2"], "families": ["1", "1"], "weighted_load": ["1", "1"],
+         "exception_id": ["", ""]}
+    )  # fmt: skip
+    before = PlanRecord(tmp_path, AS_OF, {"F1": "S1", "F2": "S1"}, caseloads, {})
+    after = PlanRecord(tmp_path, AS_OF, {"F1": None, "F2": "S2"}, caseloads, {})
+    d = diff_plans(before, after)
+    assert d.families.values.tolist() == [
+        ["F1", "unplaced", "S1", None],
+        ["F2", "moved", "S1", "S2"],
+    ]
+    folders = []
+    for name, record in (("a", before), ("b", after)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "summary.json").write_text(json.dumps({"as_of": AS_OF.isoformat()}))
+        pd.DataFrame(
+            {
+                "family_id": list(record.staff_of),
+                "staff_id": [s or "" for s in record.staff_of.values()],
+            }
+        ).to_csv(folder / "assignments.csv", index=False)
+        caseloads.to_csv(folder / "caseloads.csv", index=False)
+        folders.append(folder)
+    res = _run("diff", *folders)
+    assert res.exit_code == 0, res.output
+    assert "F1: unplaced S1 -> -" in res.output and "nan" not in res.output

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from builders import write_files
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
@@ -16,16 +17,6 @@ from famassign.cli import app
 from famassign.commands.common import guarded
 
 runner = CliRunner()
-
-
-def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        if isinstance(content, bytes):
-            (folder / name).write_bytes(content)
-        else:
-            (folder / name).write_text(content, encoding="utf-8")
-    return folder
 
 
 def _latin1(file: str) -> Callable[[dict[str, str | bytes]], None]:

@@ -20,24 +20,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from famassign.handover import handover_outputs
+from famassign.history import PlanFolderError
 from famassign.models import Scenario
+from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan
-from famassign.safe_io import OutputDirError
+from famassign.report import ReportSection
+from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
 from famassign.solver import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions, Result
 from famassign.solver.arrays import ProblemTooLarge
-from famassign.solver.reassign import ReassignError
+from famassign.solver.reassign import Move, ReassignError, moves_frame
 from famassign.solver.recommend import RecommendError
+from famassign.solver.solve import Progress as SolveProgress
 from famassign.solver.stop import StopSignal
+from famassign.solver.update import UpdateError
 
 logger = logging.getLogger("famassign")
 
@@ -51,10 +58,12 @@ P = ParamSpec("P")
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     OptionsError,
+    PlanFolderError,
     ProblemTooLarge,
     ReassignError,
     RecommendError,
     StaffingError,
+    UpdateError,
 )
 """The library's own errors for a caller's mistake: exit 2 with their message, never exit 1."""
 
@@ -77,7 +86,7 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
     ScenarioError -> each problem on its own line on stderr, exit 2. UsageError,
     OutputDirError (an --out folder that cannot be replaced safely) and the library's own errors
     for a caller's mistake (:data:`USER_ERRORS`: an option out of range, a program too large, an
-    invalid reassignment or recommendation) -> exit 2.
+    invalid reassignment, update or recommendation, a folder that is not a plan) -> exit 2.
     typer.Exit / SystemExit pass through. Any other exception -> ``famassign: internal error:
     ...`` on one line, exit 1, traceback at DEBUG. The command returns its exit code (None = 0).
     """
@@ -174,7 +183,7 @@ class RunOptions:
 
 
 @contextmanager
-def progress_display() -> Iterator[Callable[[str, int, int], None]]:
+def progress_display() -> Iterator[SolveProgress]:
     """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
     console = Console(stderr=True)
     with Progress(
@@ -225,6 +234,108 @@ def interruptible(work: Callable[[StopSignal], T]) -> T:
     return cast(T, outcome["value"])
 
 
+# ---------------------------------------------------------------------- planning for a command
+
+
+def run_planning(out: Path, run: RunOptions, plan: Callable[[PlanOptions, SolveProgress], T]) -> T:
+    """Check that `out` may be replaced, then run `plan(options, progress)` with a progress bar
+    and Ctrl-C stopping the search at once (solve, reassign and update).
+
+    Parameters
+    ----------
+    out
+        The command's ``--out`` folder, checked before any search so that a folder that cannot
+        be replaced fails at once.
+    run
+        The command's planning options; `plan` receives them as :class:`PlanOptions` with the
+        stop signal of :func:`interruptible`.
+    plan
+        The library call, as ``plan(options, progress)``.
+
+    Returns
+    -------
+    T
+        What `plan` returned.
+
+    Raises
+    ------
+    OutputDirError
+        When `out` cannot be replaced safely (exit 2 under :func:`guarded`).
+    KeyboardInterrupt
+        On Ctrl-C, once the search has stopped.
+    """
+    check_output_dir(out)
+    with progress_display() as progress:
+        return interruptible(lambda stop: plan(run.plan_options(stop=stop), progress))
+
+
+class PlanChange(Protocol):
+    """A re-plan that moves families between staff: a reassignment or an update."""
+
+    @property
+    def result(self) -> Result:
+        """The new plan."""
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario the new plan was made for (write the outputs against it)."""
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        """Every family whose staff member changes."""
+
+    @property
+    def absences(self) -> tuple[AbsenceMove, ...]:
+        """absences.csv: the absences still running, with the families moved away meanwhile."""
+
+
+def finish_change(
+    change: PlanChange,
+    out: Path,
+    *,
+    extra: dict[str, Any],
+    section: ReportSection,
+    files: dict[str, pd.DataFrame] | None = None,
+) -> int:
+    """:func:`finish` for a re-plan (reassign, update): the plan's outputs with moves.csv,
+    handover.csv and a handover note per staff member, absences.csv, and the command's own keys,
+    section and files.
+
+    Parameters
+    ----------
+    change
+        The reassignment or update.
+    out
+        The output folder.
+    extra
+        The command's own summary.json keys.
+    section
+        The command's section of compliance.md and report.html.
+    files
+        The command's own extra files, written after the shared ones.
+
+    Returns
+    -------
+    int
+        The exit code (:func:`exit_code`).
+    """
+    handover_files, documents = handover_outputs(change.scenario, change.moves)
+    return finish(
+        change.result,
+        change.scenario,
+        out,
+        extra=extra,
+        extra_files={
+            "moves.csv": moves_frame(change.moves),
+            **handover_files,
+            ABSENCES_CSV: absences_frame(change.absences),
+            **(files or {}),
+        },
+        extra_sections=[section],
+        extra_documents=documents,
+    )
+
+
 def exit_code(result: Result) -> int:
     """0 when every family is placed within the rules, 3 when some could not be placed."""
     return EXIT_OK if not result.unplaced else EXIT_UNPLACED
@@ -254,14 +365,17 @@ __all__ = [
     "TIME_LIMIT",
     "USER_ERRORS",
     "WORKERS",
+    "PlanChange",
     "RunOptions",
     "UsageError",
     "error_line",
     "exit_code",
     "finish",
+    "finish_change",
     "guarded",
     "interruptible",
     "load_for_command",
     "parse_date",
     "progress_display",
+    "run_planning",
 ]

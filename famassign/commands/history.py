@@ -1,6 +1,7 @@
 """`famassign diff A B` and `famassign timeline PLAN... --out DIR`: plan history from folders.
 
-See :mod:`famassign.history`. Exit 0, or 2 when a folder is not a readable plan.
+See :mod:`famassign.history`. Exit 0, or 2 when a folder is not a readable plan
+(:class:`famassign.history.PlanFolderError`, a user error under ``guarded``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import typer
 
-from famassign.commands.common import UsageError, guarded
+from famassign.commands.common import guarded
 from famassign.commands.plan_store import plan_folder
-from famassign.history import PlanFolderError, diff_plans, read_plan, timeline
+from famassign.history import diff_plans, read_plan, timeline
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 
 
@@ -31,10 +32,7 @@ def diff(
     """Families moved, caseloads changed, exceptions started and ended between two plans."""
     if store is not None:
         before, after = plan_folder(store, str(before)), plan_folder(store, str(after))
-    try:
-        result = diff_plans(read_plan(before), read_plan(after))
-    except PlanFolderError as exc:
-        raise UsageError(str(exc)) from None
+    result = diff_plans(read_plan(before), read_plan(after))
     counts = ", ".join(
         f"{result.count(c)} {c}" for c in ("moved", "placed", "unplaced", "enrolled", "withdrawn")
     )
@@ -66,14 +64,8 @@ def timeline_command(
 
     Writes assignment_periods.csv and exception_days.csv.
     """
-    try:
-        result = timeline([read_plan(p) for p in plans])
-    except PlanFolderError as exc:
-        raise UsageError(str(exc)) from None
-    check_output_dir(out)
-    with atomic_output_dir(out) as tmp:
-        write_csv(result.periods, tmp / "assignment_periods.csv")
-        write_csv(result.exception_days, tmp / "exception_days.csv")
+    result = timeline([read_plan(p) for p in plans])
+    result.write(out)
     typer.echo(
         f"timeline of {len(result.plans)} plans ({result.plans[0].as_of.isoformat()} to "
         f"{result.plans[-1].as_of.isoformat()}): {len(result.periods)} assignment periods, "

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from famassign.commands.common import UsageError, guarded
-from famassign.history import PlanFolderError, read_plan, timeline
-from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
+from famassign.history import read_plan, timeline
 from famassign.solver import Result
 
 if TYPE_CHECKING:
@@ -131,14 +130,8 @@ def history(
         by_day = {}
         for p in plans:  # the newest plan of each day
             by_day[p.summary.get("as_of", "")] = p
-        try:
-            line = timeline([read_plan(p.folder) for p in by_day.values()])
-        except PlanFolderError as exc:
-            raise UsageError(str(exc)) from None
-        check_output_dir(out)
-        with atomic_output_dir(out) as tmp:
-            write_csv(line.periods, tmp / "assignment_periods.csv")
-            write_csv(line.exception_days, tmp / "exception_days.csv")
+        line = timeline([read_plan(p.folder) for p in by_day.values()])
+        line.write(out)
         typer.echo(f"timeline of {len(line.plans)} plans written to {out}")
     return 0
 

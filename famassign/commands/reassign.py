@@ -26,23 +26,19 @@ from famassign.commands.common import (
     WORKERS,
     RunOptions,
     UsageError,
-    finish,
+    finish_change,
     guarded,
-    interruptible,
     load_for_command,
     parse_date,
-    progress_display,
+    run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
-from famassign.handover import handover_outputs
 from famassign.models import StaffStatus
-from famassign.models.absence import ABSENCES_CSV, absences_frame, read_absences
+from famassign.models.absence import read_absences
 from famassign.models.writing import staff_frame
 from famassign.report import ReportSection
-from famassign.safe_io import check_output_dir
 from famassign.solver.reassign import (
     MoveKind,
-    ReassignError,
     ReassignResult,
     check_leave_request,
 )
@@ -135,22 +131,6 @@ def next_staff(outcome: ReassignResult) -> list[Any]:
     return out
 
 
-def reassign_outputs(outcome: ReassignResult) -> dict[str, Any]:
-    """The keyword arguments of write_plan for a reassignment (files, sections, documents)."""
-    handover_files, documents = handover_outputs(outcome.scenario, outcome.moves)
-    return {
-        "extra": summary_extra(outcome),
-        "extra_files": {
-            "moves.csv": outcome.moves_frame(),
-            **handover_files,
-            ABSENCES_CSV: absences_frame(outcome.absences),
-            NEXT_STAFF_CSV: staff_frame(next_staff(outcome)),
-        },
-        "extra_sections": [reassignment_section(outcome)],
-        "extra_documents": documents,
-    }
-
-
 @guarded
 def reassign(
     scenario: Path = typer.Argument(..., help="Scenario folder."),
@@ -183,33 +163,31 @@ def reassign(
     gone, away = _ids("--departed", departed), _ids("--absent", absent)
     end = parse_date("--until", until)
     effective = parse_date("--as-of", as_of)
-    try:
-        check_leave_request(gone, away, end, temporary_cap)
-    except ReassignError as exc:
-        raise UsageError(str(exc)) from None
+    check_leave_request(gone, away, end, temporary_cap)  # ReassignError: exit 2
     loaded = load_for_command(scenario)
     earlier = read_absences(scenario)
-    check_output_dir(out)
-    try:
-        with progress_display() as progress:
-            outcome = interruptible(
-                lambda stop: reassign_plan(
-                    loaded.scenario,
-                    departed=gone,
-                    absent=away,
-                    until=end,
-                    temporary_cap=temporary_cap,
-                    as_of=effective,
-                    absences=earlier,
-                    options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
-                        stop=stop
-                    ),
-                    progress=progress,
-                )
-            )
-    except ReassignError as exc:
-        raise UsageError(str(exc)) from None
-    code = finish(outcome.result, outcome.scenario, out, **reassign_outputs(outcome))
+    outcome = run_planning(
+        out,
+        RunOptions(time_limit, seed, workers, deterministic),
+        lambda options, progress: reassign_plan(
+            loaded.scenario,
+            departed=gone,
+            absent=away,
+            until=end,
+            temporary_cap=temporary_cap,
+            as_of=effective,
+            absences=earlier,
+            options=options,
+            progress=progress,
+        ),
+    )
+    code = finish_change(
+        outcome,
+        out,
+        extra=summary_extra(outcome),
+        section=reassignment_section(outcome),
+        files={NEXT_STAFF_CSV: staff_frame(next_staff(outcome))},
+    )
     record_plan(
         store,
         out,

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from famassign.commands.common import EXIT_OK, EXIT_UNPLACED, UsageError, guarded, load_for_command
-from famassign.solver.recommend import TERM_NAMES, Recommendation, RecommendError
+from famassign.solver.recommend import TERM_NAMES, Recommendation
 from famassign.solver.recommend import recommend as rank_staff
 
 
@@ -69,9 +69,6 @@ def recommend(
     if top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
     loaded = load_for_command(scenario)
-    try:
-        rec = rank_staff(loaded.scenario, family, top=top)
-    except RecommendError as exc:
-        raise UsageError(str(exc)) from None
+    rec = rank_staff(loaded.scenario, family, top=top)  # RecommendError: exit 2
     render(rec, Console(width=200, soft_wrap=True))
     return EXIT_OK if rec.candidates else EXIT_UNPLACED

@@ -16,13 +16,11 @@ from famassign.commands.common import (
     UsageError,
     finish,
     guarded,
-    interruptible,
     load_for_command,
-    progress_display,
+    run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
 from famassign.models import Scenario
-from famassign.safe_io import check_output_dir
 from famassign.scenarios.example import example_path
 from famassign.scenarios.variants import apply_variant, variants_of
 from famassign.solver import solve as solve_plan
@@ -55,11 +53,9 @@ def _solve_folder(
     if variant is not None:
         scenario = variant_scenario(scenario, variant, run.seed)
         extra = {"variant": variant}
-    check_output_dir(out)
-    with progress_display() as progress:
-        result = interruptible(
-            lambda stop: solve_plan(scenario, run.plan_options(stop=stop), progress=progress)
-        )
+    result = run_planning(
+        out, run, lambda options, progress: solve_plan(scenario, options, progress=progress)
+    )
     code = finish(result, scenario, out, extra=extra)
     record_plan(
         store, out, result, "solve", time_limit=run.time_limit, seed=run.seed, variant=variant

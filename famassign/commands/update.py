@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import typer
 
 from famassign.commands.common import (
@@ -23,21 +22,17 @@ from famassign.commands.common import (
     TIME_LIMIT,
     WORKERS,
     RunOptions,
-    UsageError,
-    finish,
+    finish_change,
     guarded,
-    interruptible,
     load_for_command,
     parse_date,
-    progress_display,
+    run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
-from famassign.handover import handover_outputs
-from famassign.models.absence import ABSENCES_CSV, absences_frame, read_absences
+from famassign.models.absence import read_absences
 from famassign.report import ReportSection
-from famassign.safe_io import check_output_dir
 from famassign.solver.reassign import MoveKind, moves_frame
-from famassign.solver.update import UpdateError, UpdateResult
+from famassign.solver.update import UpdateResult
 from famassign.solver.update import update as update_plan
 
 
@@ -96,13 +91,8 @@ def update_section(outcome: UpdateResult) -> ReportSection:
     return ReportSection(
         title="Update (moves and returns)",
         text="\n".join(lines),
-        table=_moves(outcome, include_new=False),
+        table=moves_frame([m for m in outcome.moves if m.kind is not MoveKind.new]),
     )
-
-
-def _moves(outcome: UpdateResult, *, include_new: bool = True) -> pd.DataFrame:
-    """moves.csv: every family whose staff member changes (new families too unless told)."""
-    return moves_frame([m for m in outcome.moves if include_new or m.kind is not MoveKind.new])
 
 
 @guarded
@@ -132,36 +122,20 @@ def update(
     effective = parse_date("--as-of", as_of)
     loaded = load_for_command(scenario)
     absences = read_absences(scenario)
-    check_output_dir(out)
-    try:
-        with progress_display() as progress:
-            outcome = interruptible(
-                lambda stop: update_plan(
-                    loaded.scenario,
-                    as_of=effective,
-                    absences=absences,
-                    max_moves_per_staff=max_moves_per_staff,
-                    options=RunOptions(time_limit, seed, workers, deterministic).plan_options(
-                        stop=stop
-                    ),
-                    progress=progress,
-                )
-            )
-    except UpdateError as exc:
-        raise UsageError(str(exc)) from None
-    handover_files, documents = handover_outputs(outcome.scenario, outcome.moves)
-    code = finish(
-        outcome.result,
-        outcome.scenario,
+    outcome = run_planning(
         out,
-        extra=summary_extra(outcome),
-        extra_files={
-            "moves.csv": _moves(outcome),
-            **handover_files,
-            ABSENCES_CSV: absences_frame(outcome.absences),
-        },
-        extra_sections=[update_section(outcome)],
-        extra_documents=documents,
+        RunOptions(time_limit, seed, workers, deterministic),
+        lambda options, progress: update_plan(
+            loaded.scenario,
+            as_of=effective,
+            absences=absences,
+            max_moves_per_staff=max_moves_per_staff,
+            options=options,
+            progress=progress,
+        ),
+    )
+    code = finish_change(
+        outcome, out, extra=summary_extra(outcome), section=update_section(outcome)
     )
     record_plan(
         store,

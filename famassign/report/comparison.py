@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from famassign.compare import BASE, Comparison
+from famassign.compare import BASE, COMPARISON_COLUMNS, Comparison
 from famassign.report.charts import (
     Bar,
     histogram_counts,
@@ -22,23 +22,16 @@ from famassign.scenarios.staffing import StaffingAnswer
 from famassign.scenarios.variants import variants_of
 
 CHART_WIDTH = 330
-SUMMARY_COLUMNS = [
-    "variant",
-    "families",
-    "placed",
-    "unplaced",
-    "staff_active",
-    "fte_active",
-    "caseloads_above_40",
-    "exceptions_used",
-    "caseload_mean",
-    "caseload_max",
-    "max_load_per_fte",
-    "objective",
-    "bound",
-    "families_moved",
-    "runtime_s",
-]
+_LEFT_OUT_OF_SUMMARY = (
+    "description",
+    "status",
+    "caseloads_above_cap",
+    "over_cap_places",
+    "weighted_load_mean",
+    "weighted_load_max",
+)
+SUMMARY_COLUMNS = [c for c in COMPARISON_COLUMNS if c not in _LEFT_OUT_OF_SUMMARY]
+"""The columns of comparison.csv that report.html's summary table shows, in their order."""
 
 
 _EXTRA_CSS = (

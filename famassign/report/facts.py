@@ -250,7 +250,7 @@ def load_per_fte(result: Result, scenario: Scenario) -> list[float]:
         staff = staff_by_id.get(load.staff_id)
         if staff is None or staff.status is not StaffStatus.active:
             continue
-        values.append(load.weighted_load / staff.fte)
+        values.append(staff.load_per_fte(load.weighted_load))
     return values
 
 

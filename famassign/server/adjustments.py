@@ -3,27 +3,25 @@
 A plan version is planned from the scenario *following* the plan before it (every family's
 current staff member is the one the plan gave it), so that re-planning moves as few families as
 possible. Every check of a move is the independent evaluator's
-(:func:`famassign.solver.evaluate`); every new plan comes from :func:`famassign.solve` or
-:func:`famassign.reassign`, and every what-if from the variant kinds of docs/variants.md
+(:func:`famassign.solver.evaluate`); every new plan is a job of the server's process pool
+(:meth:`famassign.server.service.Service.start_plan`: a solve, or a reassign when someone
+leaves), and every what-if from the variant kinds of docs/variants.md
 (:func:`famassign.scenarios.variants.apply_variant`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from famassign.models import CapException, Scenario, ScenarioError
 from famassign.models.problems import Problem
-from famassign.report import ReportSection
 from famassign.scenarios.variants import apply_variant, parse_variants
-from famassign.server.planner import PlanDraft, PlanRecord, Work
-from famassign.solver import PlanOptions, evaluate, solve
-from famassign.solver.reassign import reassign
-from famassign.solver.stop import StopSignal
+from famassign.server.planner import PlanRecord
+from famassign.server.service import PlanRequest, PlanVersion
+from famassign.solver import evaluate
 
 RULES: tuple[tuple[str, str], ...] = (
     ("does not speak", "language: the staff member speaks the family's language"),
@@ -182,12 +180,23 @@ def _moved(scenario: Scenario, family_id: str, staff_id: str, pinned: bool) -> S
     return _rebuilt(scenario, families=families)
 
 
-def _version_options(options: PlanOptions, stop: StopSignal) -> PlanOptions:
-    return dataclasses.replace(options, minimize_moves=True, stop=stop)
+@dataclass(frozen=True)
+class Replan:
+    """A plan the page asks the server for: the scenario to plan (recorded as derived from the
+    plan), the request (options; departed/absent for a reassign) and how it relates to the plan
+    it came from."""
+
+    scenario: Scenario
+    request: PlanRequest
+    version: PlanVersion
 
 
-def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanOptions) -> Work:
-    """A job: the plan of `record` with the family moved (and pinned when `pin`).
+def _request(options: PlanRequest, **changes: Any) -> PlanRequest:
+    return options.model_copy(update=changes)
+
+
+def move_replan(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanRequest) -> Replan:
+    """Re-plan `record` with the family moved (and pinned when `pin`), fewest other moves.
 
     The family is pinned to its new staff member for the solve, which puts the fewest other
     moves first; it stays pinned in the new version only when `pin`.
@@ -205,8 +214,8 @@ def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanO
 
     Returns
     -------
-    Work
-        The job to submit to the workspace.
+    Replan
+        What to plan.
 
     Raises
     ------
@@ -216,35 +225,27 @@ def move_work(record: PlanRecord, check: MoveCheck, *, pin: bool, options: PlanO
     if not check.allowed:
         raise AdjustmentError("; ".join(v for _, v in check.broken))
     base = following(record.scenario, record.result)
-    planning = _moved(base, check.family_id, check.staff_id, True)
-    kept = planning if pin else _moved(base, check.family_id, check.staff_id, False)
+    kept = _moved(base, check.family_id, check.staff_id, pin)
     verb = "pinned" if pin else "moved"
-    label = f"{check.family_id} {verb} to {check.staff_id}"
-
-    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
-        result = solve(planning, _version_options(options, stop), progress=progress)
-        return PlanDraft(
-            kept,
-            result,
-            label,
-            parent_plan_id=record.id,
-            kind="version",
-            time_limit=options.time_limit,
-        )
-
-    return work
+    version = PlanVersion(
+        f"{check.family_id} {verb} to {check.staff_id}",
+        parent_plan_id=record.id,
+        minimize_moves=True,
+        pin_for_solve=(check.family_id,),
+    )
+    return Replan(kept, options, version)
 
 
-def leave_work(
+def leave_replan(
     record: PlanRecord,
     staff_id: str,
     *,
     status: str,
     until: date | None,
     temporary_cap: int | None,
-    options: PlanOptions,
-) -> Work:
-    """A job: re-plan with fewest moves after `staff_id` departs or goes absent.
+    options: PlanRequest,
+) -> Replan:
+    """Re-plan with fewest moves after `staff_id` departs or goes absent (a reassign).
 
     Parameters
     ----------
@@ -261,8 +262,8 @@ def leave_work(
 
     Returns
     -------
-    Work
-        The job (it calls :func:`famassign.reassign`, which checks the request).
+    Replan
+        What to plan (the service checks the request as for the API).
 
     Raises
     ------
@@ -272,33 +273,9 @@ def leave_work(
     if status not in ("departed", "absent"):
         raise AdjustmentError("status must be departed or absent")
     base = following(record.scenario, record.result)
-    departed, absent = (staff_id, "") if status == "departed" else ("", staff_id)
+    request = _request(options, **{status: [staff_id]}, until=until, temporary_cap=temporary_cap)
     label = f"{staff_id} {status}" + (f" until {until.isoformat()}" if until else "")
-
-    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
-        done = reassign(
-            base,
-            departed=departed,
-            absent=absent,
-            until=until,
-            temporary_cap=temporary_cap,
-            options=dataclasses.replace(options, stop=stop),
-            progress=progress,
-        )
-        moves = done.moves_frame()
-        section = ReportSection(f"Families moved: {label}", table=moves)
-        return PlanDraft(
-            done.scenario,
-            done.result,
-            label,
-            parent_plan_id=record.id,
-            kind="version",
-            sections=(section,),
-            extra_files={"moves.csv": moves},
-            time_limit=options.time_limit,
-        )
-
-    return work
+    return Replan(base, request, PlanVersion(label, parent_plan_id=record.id))
 
 
 def variant_scenario(scenario: Scenario, name: str, change: Mapping[str, Any]) -> Scenario:
@@ -353,46 +330,25 @@ def with_weights(scenario: Scenario, weights: Mapping[str, Any]) -> Scenario:
     return _rebuilt(changed, name=scenario.name, variants=scenario.variants)
 
 
-def exception_work(record: PlanRecord, fields: Mapping[str, Any], options: PlanOptions) -> Work:
-    """A job: the plan re-planned with fewest moves under one more cap exception."""
+def exception_replan(record: PlanRecord, fields: Mapping[str, Any], options: PlanRequest) -> Replan:
+    """Re-plan with fewest moves under one more cap exception (checked as the
+    ``add_exception`` what-if). Raises ScenarioError naming each field that is not valid."""
     base = following(record.scenario, record.result)
     scenario = variant_scenario(base, "exception", {"add_exception": dict(fields)})
     scenario = _rebuilt(scenario, name=record.scenario.name, variants=record.scenario.variants)
     label = f"exception {fields.get('exception_id')} added"
-
-    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
-        result = solve(scenario, _version_options(options, stop), progress=progress)
-        return PlanDraft(
-            scenario,
-            result,
-            label,
-            parent_plan_id=record.id,
-            kind="version",
-            time_limit=options.time_limit,
-        )
-
-    return work
+    version = PlanVersion(label, parent_plan_id=record.id, minimize_moves=True)
+    return Replan(scenario, options, version)
 
 
-def whatif_work(
-    record: PlanRecord, name: str, change: Mapping[str, Any], options: PlanOptions
-) -> Work:
-    """A job: a what-if variant of the plan's scenario, planned from the same starting point."""
+def whatif_replan(
+    record: PlanRecord, name: str, change: Mapping[str, Any], options: PlanRequest
+) -> Replan:
+    """A what-if variant of the plan's scenario, planned from the same starting point.
+    Raises ScenarioError naming each field of the change that is not valid."""
     base = following(record.scenario, record.result)
     scenario = variant_scenario(base, name, change)
-
-    def work(progress: Callable[[str, int, int], None], stop: StopSignal) -> PlanDraft:
-        result = solve(scenario, dataclasses.replace(options, stop=stop), progress=progress)
-        return PlanDraft(
-            scenario,
-            result,
-            f"what if: {name}",
-            parent_plan_id=record.id,
-            kind="what-if",
-            time_limit=options.time_limit,
-        )
-
-    return work
+    return Replan(scenario, options, PlanVersion(f"what if: {name}", parent_plan_id=record.id))
 
 
 @dataclass(frozen=True)
@@ -446,15 +402,16 @@ __all__ = [
     "AdjustmentError",
     "MoveCheck",
     "PlanDiff",
+    "Replan",
     "check_move",
-    "exception_work",
+    "exception_replan",
     "following",
-    "leave_work",
-    "move_work",
+    "leave_replan",
+    "move_replan",
     "plan_diff",
     "problems_text",
     "rule_of",
     "variant_scenario",
-    "whatif_work",
+    "whatif_replan",
     "with_weights",
 ]

@@ -23,7 +23,7 @@ from famassign import __version__
 from famassign.server import api
 from famassign.server.jobs import JobRunner, QueueFull
 from famassign.server.pages import mount_pages
-from famassign.server.planner import Workspace
+from famassign.server.planner import PlanReader
 from famassign.server.service import InvalidRequest, InvalidScenario, Service, problem_dict
 from famassign.server.settings import Settings
 from famassign.store import ConflictError, NotFoundError, Store, redacted
@@ -161,6 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = store
         app.state.runner = runner
         app.state.service = Service(settings, store, runner)
+        app.state.plans = PlanReader(app.state.service)
         log.info(
             "famassign %s serving workspace %s, store %s, %d job process(es)",
             __version__,
@@ -191,7 +192,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(AccessLog)
 
     # the planner's page at / (it signs a browser in with /?token=TOKEN)
-    mount_pages(app, Workspace(settings.workspace / "page"))
+    mount_pages(app)
     return app
 
 

@@ -256,6 +256,7 @@ class JobRunner:
             return
         plan_id = Path(spec.plan_dir).name
         job = self.store.get_job(spec.job_id)
+        version = spec.options.get("version") or {}
         self.store.record_plan(
             plan_id=plan_id,
             scenario_id=job.scenario_id,
@@ -270,6 +271,8 @@ class JobRunner:
             status=outcome["status"],
             summary=outcome["summary"],
             details=outcome["details"],
+            parent_id=version.get("parent_plan_id"),
+            label=version.get("label"),
         )
         final = self.store.finish_job(spec.job_id, "done", plan_id=plan_id)
         if final.state != "done":  # cancelled between the two writes: keep nothing

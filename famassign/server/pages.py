@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from famassign.models import Scenario, ScenarioError, StaffStatus
-from famassign.models.columns import CONFIG_FILE, TABLES
+from famassign.models.columns import TABLES
 from famassign.models.domain import ExceptionKind, ProgramOption
 from famassign.models.importing import apply_mapping, infer_mapping, read_exports
 from famassign.models.mapping import ImportMapping
@@ -35,27 +36,28 @@ from famassign.outputs import PLAN_XLSX
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
 from famassign.server.adjustments import (
     AdjustmentError,
+    Replan,
     check_move,
-    exception_work,
-    leave_work,
-    move_work,
+    exception_replan,
+    leave_replan,
+    move_replan,
     plan_diff,
     problems_text,
-    whatif_work,
+    whatif_replan,
     with_weights,
 )
 from famassign.server.auth import is_signed_in, sign_in
-from famassign.server.planner import (
-    STAFF_LISTS,
-    WORKBOOKS,
-    NotFound,
-    PlanRecord,
-    Workspace,
-    solve_work,
+from famassign.server.jobs import QueueFull
+from famassign.server.planner import STAFF_LISTS, PlanReader, PlanRecord
+from famassign.server.service import (
+    SCENARIO_FILES,
+    InvalidRequest,
+    InvalidScenario,
+    PlanRequest,
+    PlanVersion,
+    Service,
 )
-from famassign.server.settings import Settings
-from famassign.solver import OptionsError, PlanOptions
-from famassign.store import ConflictError
+from famassign.store import ConflictError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +103,16 @@ def _guard(request: Request) -> None:
         raise HTTPException(401, "Sign in by opening the address famassign serve printed.")
 
 
-def _ws(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    if workspace.store is None:  # the server's store opens at start-up, after mount_pages
-        workspace.store = getattr(request.app.state, "store", None)
-    return workspace
+def _reader(request: Request) -> PlanReader:
+    """The page's reading of the server's store (made once the service has started)."""
+    reader: PlanReader | None = getattr(request.app.state, "plans", None)
+    if reader is None:
+        reader = request.app.state.plans = PlanReader(request.app.state.service)
+    return reader
+
+
+def _service(request: Request) -> Service:
+    return _reader(request).service
 
 
 def _render(
@@ -128,7 +135,11 @@ def home(request: Request, token: str | None = None) -> Response:
             raise HTTPException(401, "That token is not this server's.")
         return response
     _guard(request)
-    return _render(request, "upload.html", {"step": "data", "scenarios": _ws(request).scenarios()})
+    scenarios = [
+        {"id": s.id, "name": s.name, "created": s.created_at.isoformat(timespec="seconds")}
+        for s in _reader(request).uploaded()
+    ]
+    return _render(request, "upload.html", {"step": "data", "scenarios": scenarios})
 
 
 # ---------------------------------------------------------------------------- 1-2 data, check
@@ -149,21 +160,21 @@ async def upload(request: Request) -> Response:
         return _render(
             request, "upload.html", {"step": "data", "problems": problems, "scenarios": []}
         )
-    ws = _ws(request)
+    reader = _reader(request)
     if not all(name.lower() in SCENARIO_FILES for name, _ in files):
-        iid = ws.stage_import(files)
+        iid = await run_in_threadpool(reader.stage_import, files)
         log.info("upload %s needs a mapping (%d files)", iid, len(files))
         return RedirectResponse(f"/import/{iid}", status_code=303)
     try:
-        sid, _ = ws.add_uploaded(files)
-    except ScenarioError as exc:
+        info = await run_in_threadpool(reader.service.create_scenario, files)
+    except InvalidScenario as exc:
         log.info("upload refused: %d problems", len(exc.problems))
         context = {"step": "check", "problems": _problem_rows(exc), "names": [n for n, _ in files]}
         return _render(request, "upload.html", context)
-    return RedirectResponse(f"/s/{sid}", status_code=303)
+    return RedirectResponse(f"/s/{info.id}", status_code=303)
 
 
-def _problem_rows(exc: ScenarioError) -> list[tuple[str, object, str, str]]:
+def _problem_rows(exc: ScenarioError | InvalidScenario) -> list[tuple[str, object, str, str]]:
     return [
         (
             getattr(p, "file", "") or "",
@@ -177,25 +188,20 @@ def _problem_rows(exc: ScenarioError) -> list[tuple[str, object, str, str]]:
 
 # ---------------------------------------------------------------------------- 1 import mapping
 
-SCENARIO_FILES = frozenset(
-    {f"{t}.{ext}" for t in TABLES for ext in ("csv", "xlsx")} | {CONFIG_FILE}
-)
-"""Files in the scenario format itself: read as they are, with no mapping."""
 
-
-def _proposal(ws: Workspace, iid: str, paths: list[Path]) -> tuple[ImportMapping, list[str]]:
+def _proposal(reader: PlanReader, paths: list[Path]) -> tuple[ImportMapping, list[str]]:
     """The mapping to show: the one kept from last time when it covers these files, else
     the importer's inference (with its notes)."""
-    staged = ws.import_paths(iid)[0].parent / ".proposal.yaml"
+    staged = paths[0].parent / ".proposal.yaml"
     if staged.is_file():
         return ImportMapping.from_yaml(staged.read_text(encoding="utf-8")), []
     notes: list[str] = []
     mapping: ImportMapping | None = None
-    if ws.mapping_path.is_file():
-        kept = ImportMapping.from_yaml(ws.mapping_path.read_text(encoding="utf-8"))
-        if all(kept.file_mapping(p.name, None) for p in paths if p.suffix.lower() == ".csv"):
-            mapping = kept
-            notes.append("The mapping you confirmed last time fits these files; check it below.")
+    kept = reader.last_mapping()
+    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
+    if kept is not None and all(kept.file_mapping(p.name, None) for p in csv_files):
+        mapping = kept
+        notes.append("The mapping you confirmed last time fits these files; check it below.")
     if mapping is None:
         inference = infer_mapping(paths)
         mapping, notes = inference.mapping, list(inference.notes)
@@ -230,7 +236,7 @@ def _mapping_page(
     notes: list[str],
     problems: list[tuple[str, object, str, str]] | None = None,
 ) -> Response:
-    paths = _ws(request).import_paths(iid)
+    paths = _reader(request).import_paths(iid)
     context = {
         "step": "data",
         "iid": iid,
@@ -248,11 +254,11 @@ def _mapping_page(
 def import_page(request: Request, iid: str) -> Response:
     """Step 1: the column and value mapping the importer inferred, to check and correct."""
     _guard(request)
-    ws = _ws(request)
+    reader = _reader(request)
     try:
-        paths = ws.import_paths(iid)
-        mapping, notes = _proposal(ws, iid, paths)
-    except NotFound:
+        paths = reader.import_paths(iid)
+        mapping, notes = _proposal(reader, paths)
+    except NotFoundError:
         raise HTTPException(404, "No such import.") from None
     except ScenarioError as exc:
         context = {"step": "data", "problems": _problem_rows(exc), "scenarios": []}
@@ -316,12 +322,12 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
 async def import_confirm(request: Request, iid: str) -> Response:
     """Step 1 -> 2: apply the mapping as corrected; keep it for next time; check."""
     _guard(request)
-    ws = _ws(request)
+    reader = _reader(request)
     form = await request.form()
     try:
-        paths = ws.import_paths(iid)
-        proposal, _ = _proposal(ws, iid, paths)
-    except NotFound:
+        paths = reader.import_paths(iid)
+        proposal, _ = _proposal(reader, paths)
+    except NotFoundError:
         raise HTTPException(404, "No such import.") from None
     try:
         mapping = mapping_from_form(proposal, dict(form))
@@ -331,7 +337,10 @@ async def import_confirm(request: Request, iid: str) -> Response:
         result = apply_mapping(paths, mapping)
     except ScenarioError as exc:
         return _mapping_page(request, iid, mapping, [], _problem_rows(exc))
-    sid = ws.add_imported(result)
+    try:
+        sid = await run_in_threadpool(reader.add_imported, iid, result.scenario, mapping)
+    except InvalidScenario as exc:
+        return _mapping_page(request, iid, mapping, [], _problem_rows(exc))
     return RedirectResponse(f"/s/{sid}", status_code=303)
 
 
@@ -368,10 +377,10 @@ def demand_rows(scenario: Scenario) -> list[dict[str, Any]]:
 def check(request: Request, sid: str) -> Response:
     """Step 2 and 3: the check summary and the plan options."""
     _guard(request)
-    ws = _ws(request)
+    reader = _reader(request)
     try:
-        loaded = ws.loaded(sid)
-    except NotFound:
+        loaded = reader.loaded(sid)
+    except NotFoundError:
         raise HTTPException(404, "No such scenario.") from None
     scenario = loaded.scenario
     staff_status = Counter(s.status.value for s in scenario.staff)
@@ -384,84 +393,126 @@ def check(request: Request, sid: str) -> Response:
         "staff_status": staff_status,
         "demand": demand_rows(scenario),
         "in_force": scenario.exceptions_in_force(),
-        "plans": ws.plans_of(sid),
+        "plans": reader.plans_of(sid),
         "weights": scenario.weights.model_dump(),
     }
     return _render(request, "check.html", context)
 
 
-def _options(form: Mapping[str, Any]) -> PlanOptions:
+def _options(form: Mapping[str, Any]) -> PlanRequest:
+    """The plan options of a form, checked as the API checks a plan request."""
     try:
-        time_limit = float(form.get("time_limit") or 10)
-        seed = int(form.get("seed") or 0)
-    except ValueError as exc:
-        raise AdjustmentError(f"time limit and seed must be numbers ({exc})") from None
-    return PlanOptions(
-        time_limit=time_limit, seed=seed, deterministic=bool(form.get("deterministic"))
-    )
+        return PlanRequest(
+            time_limit=form.get("time_limit") or 10,
+            seed=form.get("seed") or 0,
+            deterministic=bool(form.get("deterministic")),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise AdjustmentError(problems) from None
+
+
+def _start(reader: PlanReader, replan: Replan, scenario_id: str | None) -> str:
+    """Record the scenario to plan (unless it is the stored `scenario_id`: then it is derived
+    from the version's parent plan) and start its plan in the server's process pool; return
+    the job's id."""
+    if scenario_id is None:
+        parent = replan.version.parent_plan_id or ""
+        scenario_id = reader.add_scenario(replan.scenario, derived_from=parent)
+    return reader.service.start_plan(scenario_id, replan.request, replan.version).id
 
 
 @router.post("/s/{sid}/plan")
 async def start_plan(request: Request, sid: str) -> Response:
     """Step 3: start planning; the job page shows progress."""
     _guard(request)
-    ws = _ws(request)
     form = await request.form()
+    return await run_in_threadpool(_start_plan, request, sid, dict(form))
+
+
+def _start_plan(request: Request, sid: str, form: Mapping[str, Any]) -> Response:
+    reader = _reader(request)
     try:
-        scenario = ws.scenario(sid)
+        scenario = reader.scenario(sid)
         options = _options(form)
         weights = {}
         for key, default in scenario.weights.model_dump().items():
             raw = form.get(f"w_{key}")
             if isinstance(raw, str) and raw.strip() and float(raw) != default:
                 weights[key] = raw.strip()
+        planned: str | None = sid
         if weights:
-            scenario = with_weights(scenario, weights)
-    except NotFound:
+            changed = with_weights(scenario, weights)
+            planned = reader.add_scenario(changed, derived_from=sid)
+        replan = Replan(scenario, options, PlanVersion("first plan"))
+        job_id = _start(reader, replan, planned)
+    except NotFoundError:
         raise HTTPException(404, "No such scenario.") from None
     except ScenarioError as exc:
         raise HTTPException(422, "; ".join(problems_text(exc))) from None
-    except (OptionsError, AdjustmentError, ValueError) as exc:
+    except InvalidRequest as exc:
+        raise HTTPException(422, exc.message) from None
+    except (AdjustmentError, QueueFull, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None
-    draft: dict[str, Any] = {"scenario_id": None if weights else sid}
-    job = ws.submit("plan", solve_work(scenario, options, "first plan", **draft))
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
 # ---------------------------------------------------------------------------- jobs
+
+
+def _job(request: Request, jid: str) -> dict[str, Any]:
+    """The job as the page shows it: state, stage, progress, plan, message, seconds so far."""
+    service = _service(request)
+    try:
+        view = service.job_view(service.get_job(jid))
+    except NotFoundError:
+        raise HTTPException(404, "No such job.") from None
+    started = view["started_at"] or view["created_at"]
+    ended = view["finished_at"]
+    elapsed = (
+        (datetime.fromisoformat(ended) if ended else datetime.now(UTC))
+        - datetime.fromisoformat(started)
+    ).total_seconds()
+    progress = view["progress"]
+    return {
+        "id": view["id"],
+        "state": view["state"],
+        "stage": progress["stage"] or view["state"],
+        "done": progress["done"],
+        "total": max(1, progress["total"]),
+        "plan_id": view["plan_id"],
+        "message": view["message"],
+        "elapsed_s": round(max(0.0, elapsed), 1),
+    }
 
 
 @router.get("/jobs/{jid}", response_class=HTMLResponse)
 def job_page(request: Request, jid: str) -> Response:
     """Step 3: live progress with a cancel button (a small module polls the status)."""
     _guard(request)
-    try:
-        job = _ws(request).job(jid)
-    except NotFound:
-        raise HTTPException(404, "No such job.") from None
-    if job.state == "done" and job.plan_id:
-        return RedirectResponse(f"/p/{job.plan_id}", status_code=303)
-    return _render(request, "job.html", {"step": "plan", "job": job.as_dict()})
+    job = _job(request, jid)
+    if job["state"] == "done" and job["plan_id"]:
+        return RedirectResponse(f"/p/{job['plan_id']}", status_code=303)
+    return _render(request, "job.html", {"step": "plan", "job": job})
 
 
 @router.get("/jobs/{jid}/status")
 def job_status(request: Request, jid: str) -> JSONResponse:
     """The job as JSON for the progress poll."""
     _guard(request)
-    try:
-        return JSONResponse(_ws(request).job(jid).as_dict())
-    except NotFound:
-        raise HTTPException(404, "No such job.") from None
+    return JSONResponse(_job(request, jid))
 
 
 @router.post("/jobs/{jid}/cancel")
 def job_cancel(request: Request, jid: str) -> Response:
-    """Cancel a job; recorded in the audit log."""
+    """Cancel a job: the server's pool stops it; the store's audit log records it."""
     _guard(request)
     try:
-        _ws(request).cancel(jid)
-    except NotFound:
+        _service(request).cancel_job(jid, by="planner page", reason="cancelled from the page")
+    except NotFoundError:
         raise HTTPException(404, "No such job.") from None
+    except ConflictError:
+        pass  # it ended meanwhile: the job page says how
     return RedirectResponse(f"/jobs/{jid}", status_code=303)
 
 
@@ -470,8 +521,8 @@ def job_cancel(request: Request, jid: str) -> Response:
 
 def _record(request: Request, pid: str) -> PlanRecord:
     try:
-        return _ws(request).plan(pid)
-    except NotFound:
+        return _reader(request).plan(pid)
+    except NotFoundError:
         raise HTTPException(404, "No such plan.") from None
 
 
@@ -571,7 +622,7 @@ def _choices(scenario: Scenario) -> dict[str, list[str]]:
 
 def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
     """Everything the plan page shows."""
-    ws = _ws(request)
+    reader = _reader(request)
     facts = plan_facts(record.result, record.scenario)
     bars = caseload_bars(record.result, record.scenario, facts)
     chart = svg_bar_chart(bars, title="Families per staff member", value_label="families")
@@ -579,7 +630,7 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
     diff = None
     parent = None
     if parent_id:
-        parent = ws.plan(parent_id)
+        parent = reader.plan(parent_id)
         diff = plan_diff(parent.result, record.result)
     query = dict(request.query_params)
     return {
@@ -593,10 +644,10 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         "choices": _choices(record.scenario),
         "parent": parent,
         "diff": diff,
-        "lineage": ws.lineage(record.id),
-        "children": ws.children(record.id),
+        "lineage": reader.lineage(record.id),
+        "children": reader.children(record.id),
         "downloads": [
-            (n, label) for n, label in DOWNLOADS if n in WORKBOOKS or (record.folder / n).is_file()
+            (n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in record.info.files
         ],
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
@@ -631,8 +682,8 @@ def plan_file(request: Request, pid: str, name: str) -> Response:
     """Step 7: download one output file of the plan."""
     _guard(request)
     try:
-        path = _ws(request).plan_file(pid, name)
-    except NotFound:
+        path = _reader(request).plan_file(pid, name)
+    except NotFoundError:
         raise HTTPException(404, "No such file.") from None
     return FileResponse(path, filename=name)
 
@@ -652,27 +703,57 @@ def _refuse(
     return _render(request, "plan.html", context)
 
 
+class _Refused(Exception):
+    """A move the evaluator refuses: the rules broken and its words."""
+
+    def __init__(self, rules: str, messages: list[str]) -> None:
+        self.rules, self.messages = rules, messages
+        super().__init__(rules)
+
+
+Adjustment = Callable[[PlanRecord, Mapping[str, Any]], Replan]
+
+
+async def _adjust(request: Request, pid: str, make: Adjustment) -> Response:
+    """Read the form, make the re-plan from plan `pid` and start it in the server's pool; a
+    request the page refuses is shown on the plan page with why."""
+    _guard(request)
+    form = dict(await request.form())
+
+    def run() -> Response:
+        record = _record(request, pid)
+        try:
+            replan = make(record, form)
+            job_id = _start(_reader(request), replan, None)
+        except _Refused as exc:
+            return _refuse(request, record, exc.messages, exc.rules)
+        except ScenarioError as exc:
+            return _refuse(request, record, problems_text(exc))
+        except InvalidScenario as exc:
+            return _refuse(request, record, [row[3] for row in _problem_rows(exc)])
+        except InvalidRequest as exc:
+            return _refuse(request, record, exc.message)
+        except (AdjustmentError, QueueFull, ValueError) as exc:
+            return _refuse(request, record, str(exc))
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+    return await run_in_threadpool(run)
+
+
+def _move(record: PlanRecord, form: Mapping[str, Any]) -> Replan:
+    family_id = str(form.get("family_id", "")).strip()
+    staff_id = str(form.get("staff_id", "")).strip()
+    verdict = check_move(record, family_id, staff_id)
+    if not verdict.allowed:
+        rules = sorted({rule for rule, _ in verdict.broken})
+        raise _Refused("; ".join(rules), [v for _, v in verdict.broken])
+    return move_replan(record, verdict, pin=bool(form.get("pin")), options=_options(form))
+
+
 @router.post("/p/{pid}/move")
 async def move(request: Request, pid: str) -> Response:
     """Move or pin a family: the evaluator checks the move; a rule broken refuses it."""
-    _guard(request)
-    record = _record(request, pid)
-    form = await request.form()
-    family_id = str(form.get("family_id", "")).strip()
-    staff_id = str(form.get("staff_id", "")).strip()
-    try:
-        verdict = check_move(record, family_id, staff_id)
-        if not verdict.allowed:
-            rules = sorted({rule for rule, _ in verdict.broken})
-            return _refuse(request, record, [v for _, v in verdict.broken], "; ".join(rules))
-        options = _options(form)
-        work = move_work(record, verdict, pin=bool(form.get("pin")), options=options)
-    except (AdjustmentError, OptionsError) as exc:
-        return _refuse(request, record, str(exc))
-    except ScenarioError as exc:
-        return _refuse(request, record, problems_text(exc))
-    job = _ws(request).submit("move", work)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return await _adjust(request, pid, _move)
 
 
 def _date(value: Any) -> date | None:
@@ -685,99 +766,81 @@ def _date(value: Any) -> date | None:
         raise AdjustmentError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _leave(record: PlanRecord, form: Mapping[str, Any]) -> Replan:
+    cap_text = str(form.get("temporary_cap") or "").strip()
+    return leave_replan(
+        record,
+        str(form.get("staff_id", "")),
+        status=str(form.get("status", "departed")),
+        until=_date(form.get("until")),
+        temporary_cap=int(cap_text) if cap_text else None,
+        options=_options(form),
+    )
+
+
 @router.post("/p/{pid}/leave")
 async def leave(request: Request, pid: str) -> Response:
     """Mark a staff member absent or departed and re-plan moving the fewest families."""
-    _guard(request)
-    record = _record(request, pid)
-    form = await request.form()
-    try:
-        cap_text = str(form.get("temporary_cap") or "").strip()
-        work = leave_work(
-            record,
-            str(form.get("staff_id", "")),
-            status=str(form.get("status", "departed")),
-            until=_date(form.get("until")),
-            temporary_cap=int(cap_text) if cap_text else None,
-            options=_options(form),
-        )
-    except (AdjustmentError, OptionsError, ValueError) as exc:
-        return _refuse(request, record, str(exc))
-    job = _ws(request).submit("leave", work)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return await _adjust(request, pid, _leave)
+
+
+EXCEPTION_FIELDS = (
+    "exception_id",
+    "kind",
+    "staff_id",
+    "max_families",
+    "starts",
+    "ends",
+    "reference",
+    "note",
+)
+
+
+def _filled(form: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
+    """The form's fields among `names` that are not blank, stripped."""
+    fields = {k: str(form.get(k, "")).strip() for k in names}
+    return {k: v for k, v in fields.items() if v}
+
+
+def _exception(record: PlanRecord, form: Mapping[str, Any]) -> Replan:
+    return exception_replan(record, _filled(form, EXCEPTION_FIELDS), _options(form))
 
 
 @router.post("/p/{pid}/exception")
 async def add_exception(request: Request, pid: str) -> Response:
     """Add a waiver or a temporary exception with its reference and dates, then re-plan."""
-    _guard(request)
-    record = _record(request, pid)
-    form = await request.form()
-    fields = {
-        key: str(form.get(key, "")).strip()
-        for key in (
-            "exception_id",
-            "kind",
-            "staff_id",
-            "max_families",
-            "starts",
-            "ends",
-            "reference",
-            "note",
-        )
-    }
-    fields = {k: v for k, v in fields.items() if v}
-    try:
-        work = exception_work(record, fields, _options(form))
-    except ScenarioError as exc:
-        return _refuse(request, record, problems_text(exc))
-    except (AdjustmentError, OptionsError) as exc:
-        return _refuse(request, record, str(exc))
-    job = _ws(request).submit("exception", work)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return await _adjust(request, pid, _exception)
 
 
 # ---------------------------------------------------------------------------- 6 what if
 
 WHATIF_FIELDS = (
-    "staff_id",
+    *EXCEPTION_FIELDS,
     "languages",
     "sites",
     "program_options",
     "fte",
     "status",
-    "max_families",
-    "exception_id",
-    "kind",
-    "starts",
-    "ends",
-    "reference",
     "factor",
     "site",
     "language",
     "merge_into",
     "max_families_per_staff",
 )
+"""The fields of every what-if change kind (those of an exception included)."""
+
+
+def _whatif(record: PlanRecord, form: Mapping[str, Any]) -> Replan:
+    kind = str(form.get("change", ""))
+    name = str(form.get("name", "")).strip() or kind.replace("_", " ")
+    change = {kind: _filled(form, WHATIF_FIELDS)}
+    return whatif_replan(record, name, change, _options(form))
 
 
 @router.post("/p/{pid}/whatif")
 async def whatif(request: Request, pid: str) -> Response:
     """Plan a variant (one change of docs/variants.md) and compare it with this plan."""
-    _guard(request)
-    record = _record(request, pid)
-    form = await request.form()
-    kind = str(form.get("change", ""))
-    name = str(form.get("name", "")).strip() or kind.replace("_", " ")
-    fields = {k: str(form.get(k, "")).strip() for k in WHATIF_FIELDS}
-    fields = {k: v for k, v in fields.items() if v}
-    try:
-        work = whatif_work(record, name, {kind: fields}, _options(form))
-    except ScenarioError as exc:
-        return _refuse(request, record, problems_text(exc))
-    except (AdjustmentError, OptionsError) as exc:
-        return _refuse(request, record, str(exc))
-    job = _ws(request).submit("what-if", work)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return await _adjust(request, pid, _whatif)
 
 
 @router.get("/compare/{left}/{right}", response_class=HTMLResponse)
@@ -812,19 +875,23 @@ def compare_page(request: Request, left: str, right: str) -> Response:
 
 @router.post("/p/{pid}/publish")
 async def publish(request: Request, pid: str) -> Response:
-    """Publish with who and why (kept in the audit log)."""
+    """Publish with who and why (kept in the store's audit log)."""
     _guard(request)
-    record = _record(request, pid)
     form = await request.form()
     by = str(form.get("by", "")).strip()
     reason = str(form.get("reason", "")).strip()
-    if not by or not reason:
-        return _refuse(request, record, "Publishing needs your name and a reason.")
-    try:
-        _ws(request).publish(pid, by=by, reason=reason)
-    except ConflictError as exc:
-        return _refuse(request, record, str(exc))
-    return RedirectResponse(f"/p/{pid}#publish", status_code=303)
+
+    def run() -> Response:
+        record = _record(request, pid)
+        if not by or not reason:
+            return _refuse(request, record, "Publishing needs your name and a reason.")
+        try:
+            _service(request).publish(pid, by=by, reason=reason)
+        except ConflictError as exc:
+            return _refuse(request, record, str(exc))
+        return RedirectResponse(f"/p/{pid}#publish", status_code=303)
+
+    return await run_in_threadpool(run)
 
 
 # ---------------------------------------------------------------------------- app
@@ -838,28 +905,19 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     return _render(request, "error.html", context, exc.status_code)
 
 
-def mount_pages(app: FastAPI, workspace: Workspace) -> None:
+def mount_pages(app: FastAPI) -> None:
     """Add the planner's page and its static assets to `app`.
 
     `app.state.settings` (:class:`famassign.server.settings.Settings`) holds the token that
-    guards every page (:mod:`famassign.server.auth`).
+    guards every page (:mod:`famassign.server.auth`); `app.state.service` (set when the app
+    starts) is what the page reads and writes through.
     """
-    app.state.workspace = workspace
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
     app.add_exception_handler(HTTPException, _page_error)
 
 
-def create_page_app(workspace: Path | str, token: str) -> FastAPI:
-    """The page alone, without the API and its job processes (for tests of the page)."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings = Settings(workspace=Path(workspace), token=token)
-    mount_pages(app, Workspace(Path(workspace) / "page"))
-    return app
-
-
 __all__ = [
-    "create_page_app",
     "demand_rows",
     "family_page",
     "mount_pages",

@@ -98,6 +98,27 @@ class CompareRequest(BaseModel):
 
 
 @dataclass(frozen=True)
+class PlanVersion:
+    """How the planner's page makes a plan from another: what made it (`label`), the plan it
+    came from, re-planning with fewest moves, and families pinned for that one solve (a move).
+    Kept in the job's options as ``version``; the plan's record names its parent and label."""
+
+    label: str
+    parent_plan_id: str | None = None
+    minimize_moves: bool = False
+    pin_for_solve: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The version as JSON-safe options."""
+        return {
+            "label": self.label,
+            "parent_plan_id": self.parent_plan_id,
+            "minimize_moves": self.minimize_moves,
+            "pin_for_solve": list(self.pin_for_solve),
+        }
+
+
+@dataclass(frozen=True)
 class PlanView:
     """A plan's record with what the API shows: its files' names and whether it is published."""
 
@@ -122,6 +143,8 @@ class PlanView:
             "published_at": p.published_at.isoformat() if p.published_at else None,
             "published_by": p.published_by,
             "publish_reason": p.publish_reason,
+            "parent_id": p.parent_id,
+            "label": p.label,
             "files": p.files,
             "summary": p.summary,
         }
@@ -140,6 +163,7 @@ def scenario_dict(info: ScenarioInfo) -> dict[str, Any]:
         "content_hash": info.content_hash,
         "files": info.files,
         "summary": info.summary,
+        "derived_from": info.derived_from,
     }
 
 
@@ -230,7 +254,9 @@ class Service:
             seen.add(name)
         return problems
 
-    def create_scenario(self, parts: Sequence[tuple[str, bytes]]) -> ScenarioInfo:
+    def create_scenario(
+        self, parts: Sequence[tuple[str, bytes]], *, derived_from: str | None = None
+    ) -> ScenarioInfo:
         """Check uploaded scenario files with the command line's loader and keep them.
 
         Parameters
@@ -238,6 +264,8 @@ class Service:
         parts
             ``(file name, content)`` for each uploaded file (``families.csv``, ``staff.xlsx``,
             ``scenario.yaml``, ...).
+        derived_from
+            The plan the planner's page derived these files from (a version, a what-if).
 
         Returns
         -------
@@ -286,6 +314,7 @@ class Service:
             files=files,
             folder=str(final.relative_to(self.workspace)),
             summary=summary,
+            derived_from=derived_from,
         )
         log.info("scenario %s uploaded (%d files)", info.id, len(files))
         return info
@@ -294,9 +323,9 @@ class Service:
         """The scenario; raises NotFoundError."""
         return self.store.get_scenario(scenario_id)
 
-    def list_scenarios(self) -> list[ScenarioInfo]:
-        """Every scenario, newest first."""
-        return self.store.list_scenarios()
+    def list_scenarios(self, *, uploaded_only: bool = False) -> list[ScenarioInfo]:
+        """Every scenario, newest first (not those derived from a plan when `uploaded_only`)."""
+        return self.store.list_scenarios(uploaded_only=uploaded_only)
 
     def scenario_dir(self, scenario: ScenarioInfo) -> Path:
         """The folder holding a scenario's files."""
@@ -333,8 +362,13 @@ class Service:
             if unknown:
                 raise InvalidRequest(name, f"unknown staff_id {', '.join(map(repr, unknown))}")
 
-    def start_plan(self, scenario_id: str, request: PlanRequest) -> JobInfo:
+    def start_plan(
+        self, scenario_id: str, request: PlanRequest, version: PlanVersion | None = None
+    ) -> JobInfo:
         """Queue a plan (solve, or reassign when someone leaves) of a scenario; return the job.
+
+        `version` says how the planner's page makes this plan from another (label, parent,
+        fewest moves, families pinned for the solve); the API leaves it out.
 
         Raises
         ------
@@ -349,6 +383,8 @@ class Service:
         self._check_plan_request(scenario, request)
         options = request.model_dump(mode="json")
         options["workers"] = request.workers or self.settings.threads_per_job
+        if version is not None:
+            options["version"] = version.as_dict()
         return self._queue(scenario, request.kind, options)
 
     def start_compare(self, scenario_id: str, request: CompareRequest) -> JobInfo:
@@ -488,6 +524,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidScenario",
     "PlanRequest",
+    "PlanVersion",
     "PlanView",
     "Service",
     "content_hash",

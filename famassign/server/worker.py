@@ -40,6 +40,10 @@ from famassign.solver.stop import StopSignal
 log = logging.getLogger(__name__)
 
 PROGRESS_FILE = "progress.json"
+RESULT_FILE = "result.json"
+"""Every plan's full result (:class:`famassign.Result` as JSON), read back by the planner's page."""
+PLANNED_SCENARIO = "scenario"
+"""The sub-folder of a reassign plan holding the scenario as planned (staff statuses changed)."""
 CANCEL_FILE = "cancel"
 _PROGRESS_EVERY_S = 0.25
 _WATCH_EVERY_S = 0.2
@@ -52,7 +56,9 @@ class JobSpec:
     """One job for a worker: what to compute, from which scenario folder, into which folder.
 
     `kind` is ``solve``, ``reassign`` or ``compare``; `options` the checked request options
-    (time_limit, seed, deterministic, workers; departed, absent, until, temporary_cap);
+    (time_limit, seed, deterministic, workers; departed, absent, until, temporary_cap; and
+    ``version`` for a plan made from another by the planner's page: label, parent_plan_id,
+    minimize_moves, pin_for_solve);
     `plan_dir` the plan's final folder (unused by compare); `control_dir` the job's folder of
     progress and cancel files.
     """
@@ -159,6 +165,7 @@ def plan_options(options: dict[str, Any], stop: StopSignal | None = None) -> Pla
         seed=int(options.get("seed", 0)),
         workers=options.get("workers"),
         deterministic=bool(options.get("deterministic", False)),
+        minimize_moves=bool((options.get("version") or {}).get("minimize_moves", False)),
         stop=stop,
     )
 
@@ -299,11 +306,13 @@ def _plan(
     else:
         from famassign.solver import solve
 
-        result = solve(scenario, options, progress=progress)
+        pins = (spec.options.get("version") or {}).get("pin_for_solve") or ()
+        result = solve(pinned(scenario, pins), options, progress=progress)
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
         planned, extra = scenario, None
         write_plan(result, planned, spec.plan_dir)
+    _write_readback(Path(spec.plan_dir), result, planned if spec.kind == "reassign" else None)
     return {
         "status": result.status.value,
         "seed": result.seed,
@@ -319,6 +328,38 @@ def _plan(
     }
 
 
+def pinned(scenario: Any, family_ids: Any) -> Any:
+    """`scenario` with the families `family_ids` pinned to their current staff member (for one
+    solve: a moved family stays where the planner put it, the others move as little as they
+    can); the scenario itself when there are none."""
+    from famassign.models import Scenario
+
+    wanted = set(family_ids)
+    if not wanted:
+        return scenario
+    families = tuple(
+        f.model_copy(update={"pinned": True}) if f.family_id in wanted else f
+        for f in scenario.families
+    )
+    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
+    fields["families"] = families
+    return Scenario(**fields)
+
+
+def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:
+    """Beside the plan's files: :data:`RESULT_FILE` and, when the plan changed the scenario
+    (a reassign), the scenario as planned in :data:`PLANNED_SCENARIO` (the planner's page reads
+    both back). The server records the plan only once this returned: a plan folder without them
+    is never recorded, and is removed at the next start."""
+    from famassign.models.writing import write_scenario
+
+    if planned is not None:
+        write_scenario(planned, plan_dir / PLANNED_SCENARIO)
+    tmp = plan_dir / f".{RESULT_FILE}.{os.getpid()}"
+    tmp.write_text(result.model_dump_json(), encoding="utf-8")
+    os.replace(tmp, plan_dir / RESULT_FILE)
+
+
 def _compare(scenario: Any, options: PlanOptions) -> dict[str, Any]:
     from famassign.compare import compare
 
@@ -332,16 +373,22 @@ def _compare(scenario: Any, options: PlanOptions) -> dict[str, Any]:
     return {"result": result}
 
 
+_STAFFING_TOTALS = (
+    "families",
+    "proven_fewest",
+    "lower_bound",
+    "cap_per_new_staff",
+    "placed_with_exceptions",
+    "unplaced_without_exceptions",
+)
+"""The StaffingAnswer's totals the API shows under their own names."""
+
+
 def staffing_dict(answer: Any) -> dict[str, Any]:
     """A StaffingAnswer as JSON: totals, the needs per group and what each exception carries."""
     return {
-        "families": answer.families,
+        **{name: getattr(answer, name) for name in _STAFFING_TOTALS},
         "additional_staff": answer.total_staff,
-        "proven_fewest": answer.proven_fewest,
-        "lower_bound": answer.lower_bound,
-        "cap_per_new_staff": answer.cap_per_new_staff,
-        "placed_with_exceptions": answer.placed_with_exceptions,
-        "unplaced_without_exceptions": answer.unplaced_without_exceptions,
         "needs": _records(answer.needs_frame()),
         "exceptions": _records(answer.exceptions_frame()),
         "not_placeable": list(answer.not_placeable),
@@ -377,11 +424,14 @@ def recommendation_of(scenario_dir: str, family_id: str, top: int) -> dict[str, 
 
 __all__ = [
     "CANCEL_FILE",
+    "PLANNED_SCENARIO",
     "PROGRESS_FILE",
+    "RESULT_FILE",
     "JobCancelled",
     "JobSpec",
     "check_scenario",
     "init_worker",
+    "pinned",
     "plan_files",
     "plan_options",
     "problem_dict",

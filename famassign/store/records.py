@@ -1,9 +1,12 @@
 """The store's tables as SQLAlchemy 2 ORM classes (the schema Alembic migrations create).
 
-Four tables: ``scenarios`` (uploaded scenario folders, content-hashed), ``jobs`` (a plan or a
+Five tables: ``scenarios`` (uploaded scenario folders, content-hashed, or derived from a plan by
+the planner's page), ``jobs`` (a plan or a
 comparison being computed), ``plans`` (a finished plan's record: options, solver version, seed,
 runtime, the folder of its output files, and its publication) and ``audit_log`` (every publish,
-cancellation and deletion: who, when, why). Times are stored in UTC.
+cancellation and deletion: who, when, why) and ``import_mappings`` (the column and value
+mappings the planner confirmed, the last one proposed again). A plan made from another plan
+(a version or a what-if) names its parent. Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class ScenarioRecord(Base):
     files: Mapped[dict[str, Any]] = mapped_column(JSON)
     folder: Mapped[str] = mapped_column(String(500))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    derived_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class JobRecord(Base):
@@ -78,6 +82,8 @@ class PlanRecord(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     publish_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    label: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class AuditRecord(Base):
@@ -94,4 +100,14 @@ class AuditRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
-__all__ = ["AuditRecord", "Base", "JobRecord", "PlanRecord", "ScenarioRecord"]
+class MappingRecord(Base):
+    """An import mapping the planner confirmed (YAML, as ``mapping.yaml``)."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    mapping: Mapped[str] = mapped_column(Text)
+
+
+__all__ = ["AuditRecord", "Base", "JobRecord", "MappingRecord", "PlanRecord", "ScenarioRecord"]

@@ -32,7 +32,13 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from famassign.store.records import AuditRecord, JobRecord, PlanRecord, ScenarioRecord
+from famassign.store.records import (
+    AuditRecord,
+    JobRecord,
+    MappingRecord,
+    PlanRecord,
+    ScenarioRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,8 @@ class ScenarioInfo:
     files: dict[str, str]
     folder: str
     summary: dict[str, Any]
+    derived_from: str | None = None
+    """The plan a scenario was derived from by the planner's page (None: uploaded)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,10 @@ class PlanInfo:
     published_at: datetime | None
     published_by: str | None
     publish_reason: str | None
+    parent_id: str | None = None
+    """The plan this one was made from (a version or a what-if), else None."""
+    label: str | None = None
+    """What made this plan, in words (``F-12 moved to S-3``, ``what if: ...``)."""
 
     @property
     def published(self) -> bool:
@@ -174,7 +186,7 @@ class AuditEntry:
 def _scenario(r: ScenarioRecord) -> ScenarioInfo:
     return ScenarioInfo(
         r.id, r.name, _utc(r.created_at) or r.created_at, r.content_hash, dict(r.files), r.folder,
-        dict(r.summary),
+        dict(r.summary), r.derived_from,
     )  # fmt: skip
 
 
@@ -216,6 +228,8 @@ def _plan(r: PlanRecord) -> PlanInfo:
         published_at=_utc(r.published_at),
         published_by=r.published_by,
         publish_reason=r.publish_reason,
+        parent_id=r.parent_id,
+        label=r.label,
     )
 
 
@@ -295,6 +309,7 @@ class Store:
         folder: str,
         summary: dict[str, Any],
         scenario_id: str | None = None,
+        derived_from: str | None = None,
     ) -> ScenarioInfo:
         """Record an uploaded scenario whose files are already in `folder`.
 
@@ -312,6 +327,8 @@ class Store:
             What the loader found (counts, warnings), as JSON-safe values.
         scenario_id
             The id to use (default: a fresh one).
+        derived_from
+            The plan the scenario was derived from (by the planner's page), if any.
 
         Returns
         -------
@@ -326,6 +343,7 @@ class Store:
             files=dict(files),
             folder=folder,
             summary=summary,
+            derived_from=derived_from,
         )
         with self._session() as session:
             session.add(row)
@@ -337,13 +355,14 @@ class Store:
         with self._session() as session:
             return _scenario(self._get(session, ScenarioRecord, scenario_id, "scenario"))
 
-    def list_scenarios(self) -> list[ScenarioInfo]:
-        """Every scenario, newest first."""
+    def list_scenarios(self, *, uploaded_only: bool = False) -> list[ScenarioInfo]:
+        """Every scenario, newest first (only those not derived from a plan when
+        `uploaded_only`)."""
+        query = select(ScenarioRecord).order_by(ScenarioRecord.created_at.desc())
+        if uploaded_only:
+            query = query.where(ScenarioRecord.derived_from.is_(None))
         with self._session() as session:
-            rows = session.scalars(
-                select(ScenarioRecord).order_by(ScenarioRecord.created_at.desc())
-            )
-            return [_scenario(r) for r in rows]
+            return [_scenario(r) for r in session.scalars(query)]
 
     # ------------------------------------------------------------------ jobs
 
@@ -480,6 +499,8 @@ class Store:
         job_id: str | None = None,
         kind: str = "solve",
         plan_id: str | None = None,
+        parent_id: str | None = None,
+        label: str | None = None,
     ) -> PlanInfo:
         """Record a finished plan whose output files are complete in `folder`.
 
@@ -504,6 +525,8 @@ class Store:
             solve, reassign or update.
         plan_id
             The id to use (default: a fresh one).
+        parent_id, label
+            The plan it was made from (a version or a what-if) and what made it, in words.
 
         Returns
         -------
@@ -530,6 +553,8 @@ class Store:
             status=status,
             summary=summary,
             details=dict(details or {}),
+            parent_id=parent_id,
+            label=label[:300] if label else None,
         )
         with self._session() as session:
             if scenario_id is not None:
@@ -555,6 +580,13 @@ class Store:
             query = query.where(PlanRecord.published_at.is_not(None))
         elif published is False:
             query = query.where(PlanRecord.published_at.is_(None))
+        with self._session() as session:
+            return [_plan(r) for r in session.scalars(query)]
+
+    def children(self, plan_id: str) -> list[PlanInfo]:
+        """The plans made from `plan_id` (versions and what-ifs), oldest first."""
+        query = select(PlanRecord).where(PlanRecord.parent_id == plan_id)
+        query = query.order_by(PlanRecord.created_at)
         with self._session() as session:
             return [_plan(r) for r in session.scalars(query)]
 
@@ -619,6 +651,22 @@ class Store:
                 )
             )
             return info
+
+    # ------------------------------------------------------------------ import mappings
+
+    def save_mapping(self, mapping: str) -> None:
+        """Keep an import mapping the planner confirmed (YAML), to propose it next time."""
+        with self._session() as session:
+            session.add(MappingRecord(created_at=utc_now(), mapping=mapping))
+
+    def last_mapping(self) -> str | None:
+        """The import mapping confirmed last (YAML), or None."""
+        query = select(MappingRecord).order_by(
+            MappingRecord.created_at.desc(), MappingRecord.id.desc()
+        )
+        with self._session() as session:
+            row = session.scalars(query.limit(1)).first()
+            return row.mapping if row is not None else None
 
     # ------------------------------------------------------------------ audit log
 

@@ -102,9 +102,10 @@ class TransferChains:
 
     def reach(self, level: int, deadline: float, repair: bool = True) -> bool:
         """Move families so that every load is within the caps of `level`, giving up at most
-        the match above the floor: chains of one load each, then the few staff members still
-        above it re-planned with their colleagues (only with `repair`). True (plan changed) or
-        False (plan unchanged)."""
+        the match above the floor: chains of one load each, then one flow over every load with
+        exchanges, then the staff members still above it re-planned with their colleagues
+        (with `repair`, or when only a few are left). True (plan changed) or False (plan
+        unchanged)."""
         comp = self.comp
         saved = self.plan[comp.families].copy()
         caps = level_caps(level, self.units, self.gcd)
@@ -120,13 +121,8 @@ class TransferChains:
             budget -= spent
         if budget >= 0 and (self._staff_load() > caps + 1e-9).any():
             budget -= self._exchange(caps, budget)
-        log.debug(
-            "level %d: %d above after chains, match budget %d",
-            level,
-            int((self._staff_load() > caps + 1e-9).sum()),
-            budget,
-        )
         above = int((self._staff_load() > caps + 1e-9).sum())
+        log.debug("level %d: %d above after chains, match budget %d", level, above, budget)
         if budget >= 0 and (repair or above <= FEW_STRAGGLERS):
             self._stragglers(level, caps, deadline)
         done = bool((self._staff_load() <= caps + 1e-9).all()) and self.match() >= self.match_floor

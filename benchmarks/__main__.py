@@ -9,8 +9,6 @@ Every figure that depends on the machine is also given as a ratio inside the run
 from __future__ import annotations
 
 import argparse
-import importlib
-import multiprocessing as mp
 import platform
 import resource
 import sys
@@ -19,6 +17,8 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from benchmarks.child import in_child
 
 SIZES: dict[str, tuple[str, int]] = {
     "rural": ("rural", 1),
@@ -151,23 +151,9 @@ def _plan_columns(arrays: Any, staff_of: Any) -> Row:
 
 
 def _in_child(func: Callable[..., Row], *args: Any, timeout: float | None = None) -> Row:
-    """Run `func(*args)` in a fresh process (spawn) and return its row.
-
-    A child that has not returned after `timeout` seconds is terminated and reported as such
-    (HiGHS does not always honour its time limit on the largest models).
-    """
-    # Under `python -m benchmarks` this module is __main__, which a spawned child cannot import
-    # by that name: hand the child the function by its importable module name.
-    importable = getattr(importlib.import_module("benchmarks.__main__"), func.__name__)
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
-        pending = pool.apply_async(importable, args)
-        try:
-            row: Row = pending.get(timeout)
-        except mp.TimeoutError:
-            pool.terminate()
-            return {"status": f"killed after {timeout:.0f} s", "timed_out": True}
-    return row
+    """`benchmarks.child.in_child` for a function of this module (which may run as
+    ``__main__``)."""
+    return in_child(func, *args, module="benchmarks.__main__", timeout=timeout)
 
 
 def measure(size: str, time_limit: float, highs_limit: float) -> dict[str, Row]:

@@ -97,11 +97,7 @@ def regret_greedy(problem: AssignmentProblem) -> IntArray:
     agent where they overflow least (the plan is then infeasible, still a useful hint).
     """
     m, n = problem.n_agents, problem.n_jobs
-    sign = -1 if problem.maximize else 1
-    cost = np.full((m, n), np.iinfo(np.int64).max // 4, dtype=np.int64)
-    cost[problem.pair_agent, problem.pair_job] = sign * problem.pair_cost
-    weight = np.full((m, n), np.iinfo(np.int64).max // 4, dtype=np.int64)
-    weight[problem.pair_agent, problem.pair_job] = problem.pair_weight
+    cost, weight = _cost_matrices(problem)
     room = problem.capacity.astype(np.int64).copy()
     agent_of = np.full(n, -1, dtype=np.int64)
     left = np.ones(n, dtype=bool)
@@ -134,11 +130,7 @@ def regret_greedy(problem: AssignmentProblem) -> IntArray:
 def improve_by_shifts(problem: AssignmentProblem, agent_of: IntArray) -> IntArray:
     """Local search: move single jobs to a cheaper agent with room until no move improves."""
     m, n = problem.n_agents, problem.n_jobs
-    sign = -1 if problem.maximize else 1
-    cost = np.full((m, n), np.iinfo(np.int64).max // 4, dtype=np.int64)
-    cost[problem.pair_agent, problem.pair_job] = sign * problem.pair_cost
-    weight = np.full((m, n), np.iinfo(np.int64).max // 4, dtype=np.int64)
-    weight[problem.pair_agent, problem.pair_job] = problem.pair_weight
+    cost, weight = _cost_matrices(problem)
     plan = agent_of.copy()
     cols = np.arange(n)
     used = np.bincount(plan, weights=weight[plan, cols], minlength=m).astype(np.int64)

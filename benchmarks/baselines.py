@@ -19,6 +19,7 @@ import numpy as np
 
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.flow import Multipliers, multipliers
+from famassign.solver.levels import run_with_fresh_threads
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def solve_highs(
 
         h.cbMipImprovingSolution.subscribe(on_improve)
     run_start = time.monotonic()
-    _run_with_own_threads(h)
+    run_with_fresh_threads(h)
     seconds = time.monotonic() - run_start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -228,15 +229,6 @@ class BalanceRun:
     staff_of: IntArray | None
     bound: float | None
     seconds: float
-
-
-def _run_with_own_threads(h: Any) -> None:
-    """Run `h` with its two threads even when famassign's one-thread HiGHS ran first in this
-    process: HiGHS's shared scheduler keeps the first thread count, so it is started afresh."""
-    import highspy
-
-    highspy.Highs.resetGlobalScheduler(True)
-    h.run()
 
 
 def min_max_mip(levels: Any) -> Any:
@@ -284,7 +276,7 @@ def solve_highs_balance(
     h.setOptionValue("threads", 2)  # like the MIP above (famassign's own HiGHS uses one)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", float(max(time_limit - (time.monotonic() - start), 0.01)))
-    _run_with_own_threads(h)
+    run_with_fresh_threads(h)
     seconds = time.monotonic() - start
     status, info = h.getModelStatus(), h.getInfo()
     staff_of: IntArray | None = None

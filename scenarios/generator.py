@@ -203,13 +203,16 @@ PRESETS: dict[str, GeneratorConfig] = {
         n_families=10_000, n_sites=40, part_time_share=0.7, part_time_ftes=(0.5,)
     ),
     "agency": GeneratorConfig(n_families=10_000, n_sites=40, agency_share=0.6),
+    "crowded": GeneratorConfig(n_families=6_000, n_sites=1, languages={"en": 1.0}, dense=True),
 }
 """Named programs. Sizes: ``rural`` to ``state``; ``dense`` is ``large`` with every staff member
 serving every site. Structures (10,000 families): ``specialists``, advocates of rarer languages
 (a larger share than usual) who also speak English and serve every site, linking the whole
 program into one component, ~86% of the capacity used; ``near_cap``, ~86% of the capacity used
 with most advocates also serving a neighbouring site; ``part_time``, 70% of hires part-time, all
-at 0.5 FTE; ``agency``, 60% of families with a plan held by another agency (a lighter load)."""
+at 0.5 FTE; ``agency``, 60% of families with a plan held by another agency (a lighter load);
+``crowded`` (6,000 families), one site and one language: everyone may serve everyone, about two
+million eligible pairs, and any even spread is optimal."""
 
 
 def scaled(preset: str | GeneratorConfig, n_families: int) -> GeneratorConfig:

@@ -6,14 +6,15 @@ optimum. The families and staff split into independent components (no eligible p
 them). A component of moderate size is solved exactly through load levels (`solver.levels`): an
 LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
 the lowest level, one level up whenever a level is proven empty; CP-SAT (hinted with the flow
-plan) takes over if HiGHS runs out of time. A large component is improved by
-large-neighbourhood search (`solver.neighbourhoods`): the most loaded staff member and a few
-colleagues who could take some of its families are re-planned together as a small CP-SAT model,
-again and again, towards the max-flow bound (and, under fewest moves, the kept-caseloads bound);
-when it does not meet that bound, the load-level LP of the whole component (match floor and
-moves included) gives the stronger bound within a share of the time, and the search goes on
-towards it. The plan is `proven` exactly when its largest load meets the program's bound (the
-largest component bound); `BalancedPlan.bound_kind` names which bound that is.
+plan) takes over if HiGHS runs out of time, and transfer chains if neither finds a plan. A large
+component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads bound) is
+raised to the lowest load level at or above it; when affordable, the load-level LP of the whole
+component from there up gives the stronger bound and, rounded, a near-balanced plan; transfer
+chains (`solver.transfers`: min-cost flows that move families from every staff member above a
+target at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
+neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly
+when its largest load meets the program's bound (the largest component bound);
+`BalancedPlan.bound_kind` names which bound that is.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
-from famassign.solver.levels import NODES_PER_SECOND, Budget, LoadLevels
+from famassign.solver.levels import (
+    NODES_PER_SECOND,
+    Budget,
+    LoadLevels,
+    candidate_levels,
+    fte_units,
+    plan_level,
+)
 from famassign.solver.load_bound import (
     BoundKind,
     kept_caseload_bound,
@@ -39,6 +47,7 @@ from famassign.solver.load_bound import (
 )
 from famassign.solver.neighbourhoods import search
 from famassign.solver.settings import SolverSettings
+from famassign.solver.transfers import descend
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +55,16 @@ MAX_EXACT_PAIRS = 40_000
 """Components with more eligible pairs than this are balanced by neighbourhood search."""
 MIP_SHARE = 0.6
 """Share of a component's time left that one level's MIP may use (CP-SAT keeps the rest)."""
-FIRST_SEARCH_SHARE = 0.7
-"""Share of a large component's time for the search before its level LP bound is computed."""
-LP_SHARE = 0.9
-"""Share of a large component's time left that its level LP bound may use."""
+MIN_EXACT_SHARE = 0.25
+"""Least share of the time left that a moderate component may use (a small one beside a large
+one would otherwise get seconds in proportion to its few pairs)."""
+FALLBACK_SHARE = 0.3
+"""Share of a moderate component's time kept for transfer chains, used when its exact methods
+end above its bound (then at least this share of all the time left)."""
+LP_SHARE = 0.6
+"""Share of a large component's time left that its level LP (bound and rounded plan) may use."""
+CHAIN_SHARE = 0.8
+"""Share of a large component's time left, after the LP, for transfer chains (then search)."""
 MAX_LP_PAIRS = 400_000
 """Largest component (eligible pairs) whose level LP is tried: above it, building and solving
 the LP overran the time limit (the 1.6-million-pair `dense` program, a shared 2-core machine)."""
@@ -84,17 +99,7 @@ def _balance_exactly(
 
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
-    levels = LoadLevels(
-        arrays,
-        comp.families,
-        comp.staff,
-        comp.pairs,
-        plan,
-        match_floor,
-        minimize_moves,
-        seed=settings.seed,
-        stopped=lambda: settings.stopped,
-    )
+    levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
     low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
     # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
@@ -119,6 +124,28 @@ def _balance_exactly(
     if cp_bound > bound / LOAD_SCALE:
         return new_plan, cp_bound, BoundKind.cp_sat
     return new_plan, bound / LOAD_SCALE, kind
+
+
+def _load_levels(
+    arrays: ProblemArrays,
+    comp: Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    match_floor: int,
+    minimize_moves: bool,
+) -> LoadLevels:
+    """The load-level model of a component, stopping when the caller asks the solve to stop."""
+    return LoadLevels(
+        arrays,
+        comp.families,
+        comp.staff,
+        comp.pairs,
+        plan,
+        match_floor,
+        minimize_moves,
+        seed=settings.seed,
+        stopped=lambda: settings.stopped,
+    )
 
 
 class _Clock:
@@ -164,7 +191,9 @@ def balance(
         # Alone, a staff member's load is forced, unless it can leave out other families.
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
-    comps.sort(key=lambda comp: -per_fte[comp.staff].max())
+    # Moderate components first (usually solved exactly in little time, the rest then goes to
+    # the large ones), each group most loaded first.
+    comps.sort(key=lambda comp: (len(comp.pairs) > MAX_EXACT_PAIRS, -per_fte[comp.staff].max()))
     lower, kind = 0.0, BoundKind.none
     total_pairs = sum(len(c.pairs) for c in comps)
     for done, comp in enumerate(comps):
@@ -175,7 +204,10 @@ def balance(
         else:
             remaining = settings.time_limit - (time.monotonic() - start)
         pairs_left = sum(len(c.pairs) for c in comps[done:])
-        seconds = remaining * len(comp.pairs) / max(pairs_left, 1)
+        share = len(comp.pairs) / max(pairs_left, 1)
+        if len(comp.pairs) <= MAX_EXACT_PAIRS and not settings.deterministic:
+            share = max(share, MIN_EXACT_SHARE)
+        seconds = remaining * min(share, 1.0)
         match_now = component_match(arrays, comp, plan)
         floor = math.ceil(match_now * (1 - tolerance))
         worst = float(per_fte[comp.staff].max(initial=0.0))
@@ -183,11 +215,21 @@ def balance(
             # Cannot raise the program's largest load nor lower it below what is proven.
             continue
         if len(comp.pairs) <= MAX_EXACT_PAIRS:
+            # the exact methods leave a share for transfer chains, should they end above the bound
+            reserve = 0.0 if settings.deterministic else seconds * FALLBACK_SHARE
             new_plan, bound, comp_kind = _balance_exactly(
-                arrays, comp, plan, settings, seconds, floor, minimize_moves
+                arrays, comp, plan, settings, seconds - reserve, floor, minimize_moves
             )
             if new_plan is not None:
                 plan[comp.families] = new_plan
+            low = math.floor(bound * LOAD_SCALE + 1e-9)
+            unmet = plan_level(arrays, comp.families, comp.staff, plan) > low
+            if unmet and not settings.deterministic and not settings.stopped:
+                # HiGHS and CP-SAT found no plan at the bound in time: transfer chains, on the
+                # time of the components still to come (a share of it).
+                left = settings.time_limit - (time.monotonic() - start)
+                chains = min(left, max(reserve, left * FALLBACK_SHARE))
+                descend(arrays, comp, plan, floor, minimize_moves, low, settings, chains)
         else:
             bound, comp_kind = _balance_large(
                 arrays, comp, plan, settings, seconds, floor, minimize_moves
@@ -217,9 +259,12 @@ def _balance_large(
     match_floor: int,
     minimize_moves: bool,
 ) -> tuple[float, BoundKind]:
-    """Balance a large component in place: neighbourhood search towards the max-flow bound,
-    then (when the search has not met it) the load-level LP bound of the whole component within
-    LP_SHARE of the time left, then the search again towards that stronger bound.
+    """Balance a large component in place. The bound first: the max-flow relaxation (and,
+    under fewest moves, the kept-caseloads bound), raised to the lowest load level at or above
+    it; then, when affordable, the load-level LP of the whole component from that level up
+    (within LP_SHARE of the time), whose solution at the lowest feasible level, rounded, is the
+    new plan when it is better. Then transfer chains (`solver.transfers`) lower the largest load
+    level by level towards the bound, and neighbourhood search uses the time left.
 
     Returns (lower bound on the component's largest load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
@@ -228,39 +273,46 @@ def _balance_large(
         kept = kept_caseload_bound(arrays, comp, plan)
         if kept > bound:
             bound, kind = kept, BoundKind.kept_caseloads
-    rounds = 0
-
-    def run_search(share: float) -> float:
-        nonlocal rounds
-        target = bound * (1 + settings.relative_gap)
-        search(
-            arrays, comp, plan, settings, clock.left() * share, match_floor, minimize_moves, target
-        )
-        rounds += 1
-        return float(load_per_fte(arrays, plan)[comp.staff].max(initial=0.0))
-
-    # Deterministic mode counts search rounds, never the clock: one search, max-flow bound.
-    worst = run_search(1.0 if settings.deterministic else FIRST_SEARCH_SHARE)
+    units = fte_units(arrays)[comp.staff]
+    gcd = int(np.gcd.reduce(arrays.family_load[comp.families])) or 1
+    level_now = plan_level(arrays, comp.families, comp.staff, plan)
+    # every plan's level is one of these: the bound rises to the lowest at or above it
+    low = math.floor(bound * LOAD_SCALE + 1e-9)
+    at_or_above = candidate_levels(units, gcd, low, max(low, level_now))
+    at_or_above = at_or_above[at_or_above >= bound * LOAD_SCALE - 1e-6]
+    bound_level = int(at_or_above[0]) if len(at_or_above) else low
+    bound = max(bound, bound_level / LOAD_SCALE)
     affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
-    if worst > bound + BOUND_TOLERANCE and affordable and clock.left() > 0:
-        levels = LoadLevels(
+    if level_now > bound_level and affordable and clock.left() > 0:
+        levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
+        level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
+        log.debug("large component: level LP bound %s", level)
+        if level is not None and level >= bound_level:
+            bound_level, bound, kind = level, level / LOAD_SCALE, level_kind(minimize_moves)
+            rounded = levels.rounded_at(level, clock.left() * LP_SHARE)
+            if rounded is not None:
+                trial = plan.copy()
+                trial[comp.families] = rounded
+                better = (
+                    load_per_fte(arrays, trial)[comp.staff].max()
+                    < load_per_fte(arrays, plan)[comp.staff].max()
+                )
+                if better and component_match(arrays, comp, trial) >= match_floor:
+                    plan[comp.families] = rounded
+    if clock.left() > 0 and not settings.stopped:
+        descend(
             arrays,
-            comp.families,
-            comp.staff,
-            comp.pairs,
+            comp,
             plan,
             match_floor,
             minimize_moves,
-            seed=settings.seed,
-            stopped=lambda: settings.stopped,
+            bound_level,
+            settings,
+            clock.left() * (1.0 if settings.deterministic else CHAIN_SHARE),
         )
-        low = math.floor(bound * LOAD_SCALE + 1e-9)
-        level = levels.bound_from_below(low, levels.level_now, clock.left() * LP_SHARE)
-        if level is not None and level / LOAD_SCALE >= bound:
-            bound, kind = level / LOAD_SCALE, level_kind(minimize_moves)
-        log.debug("large component: level LP bound %s", level)
     if not settings.deterministic and clock.left() > 0 and not settings.stopped:
-        run_search(1.0)
+        target = bound * (1 + settings.relative_gap)
+        search(arrays, comp, plan, settings, clock.left(), match_floor, minimize_moves, target)
     return bound, kind
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix, vstack
 
 from famassign.solver.arrays import IntArray, ProblemArrays
@@ -67,6 +68,14 @@ def _make_first_highs_quietly() -> None:
 _make_first_highs_quietly()
 
 
+def run_with_fresh_threads(highs: Any) -> None:
+    """Run `highs` after starting HiGHS's shared worker threads afresh: the scheduler keeps
+    the thread count of the first instance that ran in the process, so an instance that wants
+    another count (famassign's one thread, a baseline's two) fails or runs short otherwise."""
+    highspy.Highs.resetGlobalScheduler(True)
+    highs.run()
+
+
 def fte_units(arrays: ProblemArrays) -> IntArray:
     """FTE of every staff member in hundredths (at least one)."""
     return np.maximum(np.round(arrays.staff_fte * FTE_SCALE), 1).astype(np.int64)
@@ -76,6 +85,38 @@ def level_of(loads: np.ndarray, units: IntArray) -> int:
     """The level of a plan: the smallest t with ``load * FTE_SCALE <= t * fte`` for every staff
     member (`loads` in LOAD_SCALE units, `units` from :func:`fte_units`)."""
     return int(np.ceil((loads * FTE_SCALE / units).max(initial=0)))
+
+
+def plan_level(arrays: ProblemArrays, families: IntArray, staff: IntArray, plan: IntArray) -> int:
+    """The level of `plan` on `families` (sorted), carried by `staff` (sorted): as
+    :func:`level_of`, from the plan itself."""
+    current = plan[families]
+    placed = current >= 0
+    loads = np.bincount(
+        np.searchsorted(staff, current[placed]),
+        weights=arrays.family_load[families[placed]],
+        minlength=len(staff),
+    )
+    return level_of(loads, fte_units(arrays)[staff])
+
+
+def level_caps(level: int, units: IntArray, gcd: int) -> np.ndarray:
+    """Each staff member's largest weighted load (LOAD_SCALE units) at `level`, for staff of
+    FTE `units` (:func:`fte_units`) whose family loads are multiples of `gcd`."""
+    return gcd * np.floor(level * units / (FTE_SCALE * gcd) + 1e-9)
+
+
+def candidate_levels(units: IntArray, gcd: int, low: int, high: int) -> IntArray:
+    """Every level in [low, high] at which some staff member's cap changes, ascending (the
+    level `high` always included): the only levels a plan's largest load can take."""
+    found = [np.array([high])]
+    step = gcd * FTE_SCALE
+    for fte in np.unique(units).tolist():
+        first, last = low * fte // step, high * fte // step + 1
+        k = np.arange(first, last + 1)
+        found.append(-((-k * step) // fte))  # ceil(k * step / fte)
+    every = np.unique(np.concatenate(found))
+    return every[(every >= low) & (every <= high)].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -125,7 +166,7 @@ class LoadLevels:
         pf = np.searchsorted(families, a.pair_family[pairs])
         ps = np.searchsorted(staff, a.pair_staff[pairs])
         self.pair_staff = a.pair_staff[pairs]
-        self._pair_family = pf
+        self._pair_family, self._pair_local_staff = pf, ps
         nf, ns, n_pairs = len(families), len(staff), len(pairs)
         current = plan[families]
         chosen = current[pf] == self.pair_staff
@@ -138,6 +179,13 @@ class LoadLevels:
         n_unplaced = nf if unplaced.any() else 0
         room = a.staff_limit[staff] - a.staff_cap[staff]
         over_staff = np.flatnonzero(room > 0)
+        self._n_unplaced, self._n_over = n_unplaced, len(over_staff)
+        counts_now = np.bincount(ps[chosen], minlength=ns)
+        # no staff member more exception places than now (a rounding stays within the total)
+        self._count_limit = np.minimum(
+            np.maximum(np.minimum(a.staff_cap[staff], a.staff_limit[staff]), counts_now),
+            a.staff_limit[staff],
+        ).astype(np.int64)
         n_cols = n_pairs + n_unplaced + len(over_staff)
         pair_cols = np.arange(n_pairs)
         unplaced_cols = n_pairs + np.arange(n_unplaced)
@@ -252,14 +300,7 @@ class LoadLevels:
     def levels(self, low: int, high: int) -> IntArray:
         """Every level in [low, high] at which some staff member's cap changes, ascending (the
         level `high` always included)."""
-        found = [np.array([high])]
-        step = self.gcd * FTE_SCALE
-        for units in np.unique(self.units).tolist():
-            first, last = low * units // step, high * units // step + 1
-            k = np.arange(first, last + 1)
-            found.append(-((-k * step) // units))  # ceil(k * step / units)
-        every = np.unique(np.concatenate(found))
-        return every[(every >= low) & (every <= high)].astype(np.int64)
+        return candidate_levels(self.units, self.gcd, low, high)
 
     def nodes(self) -> int:
         """Branch-and-bound nodes of the last MIP solve."""
@@ -267,7 +308,7 @@ class LoadLevels:
 
     def caps(self, level: int) -> np.ndarray:
         """Each staff member's largest weighted load (LOAD_SCALE units) at `level`."""
-        return self.gcd * np.floor(level * self.units / (FTE_SCALE * self.gcd) + 1e-9)
+        return level_caps(level, self.units, self.gcd)
 
     def _solve_at(self, level: int) -> highspy.HighsModelStatus:
         caps = self.caps(level)
@@ -277,8 +318,7 @@ class LoadLevels:
         if self.highs.run() == highspy.HighsStatus.kError:
             # Another HiGHS user in this process started HiGHS's shared threads with more than
             # our one: start them afresh (HiGHS restarts them as each user needs).
-            highspy.Highs.resetGlobalScheduler(True)
-            self.highs.run()
+            run_with_fresh_threads(self.highs)
         status: highspy.HighsModelStatus = self.highs.getModelStatus()
         return status
 
@@ -349,6 +389,57 @@ class LoadLevels:
                 lo = mid + 1
         self.highs.setOptionValue("time_limit", _INF)
         return int(candidates[lo])
+
+    def rounded_at(self, level: int, seconds: float) -> IntArray | None:
+        """The LP relaxation at `level` (within `seconds`), rounded: the families it places
+        wholly keep their staff member, and the few it splits go, by a min-cost flow within the
+        count caps left, to the staff member holding most of them. Count caps hold; a load may
+        exceed the level's cap by the families rounded onto it. None when the LP has no
+        solution in time or the reference plan leaves a family unplaced (an "unplaced" column
+        cannot be rounded this way)."""
+        if self._integer:
+            raise RuntimeError("rounded_at() needs the LP: call it before plan_at()")
+        n_pairs = len(self.pairs)
+        if self._n_unplaced:
+            return None
+        self.highs.setOptionValue("time_limit", max(seconds, 0.01))
+        status = self._solve_at(level)
+        self.highs.setOptionValue("time_limit", _INF)
+        if status != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(self.highs.getSolution().col_value)[:n_pairs]
+        whole = x > 1 - 1e-6
+        out = np.full(len(self.families), -1, dtype=np.int64)
+        out[self._pair_family[whole]] = self._pair_local_staff[whole]
+        split = (x > 1e-6) & ~whole & (out[self._pair_family] < 0)
+        open_families = np.flatnonzero(out < 0)
+        if len(open_families):
+            ns = len(self.staff)
+            counts = np.bincount(out[out >= 0], minlength=ns)
+            node = np.searchsorted(open_families, self._pair_family[split])
+            nf = len(open_families)
+            flow = min_cost_flow.SimpleMinCostFlow()
+            starts = np.concatenate([node, nf + np.arange(ns)])
+            ends = np.concatenate([nf + self._pair_local_staff[split], np.full(ns, nf + ns)])
+            room = np.maximum(self._count_limit - counts, 0)
+            flow.add_arcs_with_capacity_and_unit_cost(
+                starts.astype(np.int32),
+                ends.astype(np.int32),
+                np.concatenate([np.ones(int(split.sum()), np.int64), room]),
+                np.concatenate([-np.round(x[split] * 1000), np.zeros(ns)]).astype(np.int64),
+            )
+            flow.set_nodes_supplies(
+                np.arange(nf + ns + 1, dtype=np.int32),
+                np.concatenate([np.ones(nf, np.int64), np.zeros(ns, np.int64), [-nf]]),
+            )
+            if flow.solve() != flow.OPTIMAL:
+                return None
+            used = flow.flows(np.arange(int(split.sum()), dtype=np.int32)) > 0
+            out[open_families[node[used]]] = self._pair_local_staff[split][used]
+        counts = np.bincount(out, minlength=len(self.staff))
+        if (out < 0).any() or (counts > self._count_limit).any():
+            return None  # the LP spread exception places differently: not this way
+        return self.staff[out]
 
     def plan_at(self, level: int, budget: Budget) -> tuple[IntArray | None, bool]:
         """The plan of most match (within MATCH_GAP) whose largest load is at most `level`, as

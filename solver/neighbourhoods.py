@@ -1,6 +1,7 @@
 """Large-neighbourhood search over one large component: a few staff members around the most
 loaded one are re-planned together as a small CP-SAT model (`solver.component_model`), again and
-again, until the largest load reaches a target or the time runs out."""
+again, until the largest load reaches a target or the time runs out. The same neighbourhoods
+repair what transfer chains leave (`solver.transfers`)."""
 
 from __future__ import annotations
 
@@ -42,12 +43,17 @@ class Neighbourhoods:
         self.pair_order = comp.pairs  # sorted by family, then staff
 
     def pick(self, per_fte: np.ndarray, size: int, stuck: set[int], plan: IntArray) -> IntArray:
-        """The most loaded staff member not known stuck, and up to `size - 1` colleagues who
-        could take one of its families now (then colleagues of those, who could make room),
-        lightest first with some randomness."""
+        """The most loaded staff member not known stuck, and up to `size - 1` colleagues (see
+        :meth:`around`)."""
         staff = self.comp.staff
         order = staff[np.argsort(-per_fte[staff], kind="stable")]
         top = next((int(s) for s in order if int(s) not in stuck), int(order[0]))
+        return self.around(top, per_fte, size, plan)
+
+    def around(self, top: int, per_fte: np.ndarray, size: int, plan: IntArray) -> IntArray:
+        """Staff member `top` and up to `size - 1` colleagues who could take one of its
+        families now (then colleagues of those, who could make room), lightest first with some
+        randomness."""
         pairs = self.pair_order
         own = np.isin(self.arrays.pair_family[pairs], np.flatnonzero(plan == top))
         direct = self._lightest(np.setdiff1d(self.arrays.pair_staff[pairs[own]], [top]), per_fte)
@@ -76,6 +82,30 @@ class Neighbourhoods:
         mask = np.isin(a.pair_family[pairs], families) & np.isin(a.pair_staff[pairs], members)
         return Component(families, members, pairs[mask])
 
+    def replan(
+        self,
+        plan: IntArray,
+        members: IntArray,
+        match_floor: int,
+        minimize_moves: bool,
+        load_floor: int,
+        settings: SolverSettings,
+        seconds: float,
+    ) -> tuple[IntArray, IntArray] | None:
+        """Re-plan the families `members` carry among them (CP-SAT, one weighted solve, no
+        lower than `load_floor`), keeping the component's match at least `match_floor`.
+        Returns (families, their new staff) or None when no plan was found in time."""
+        sub = self.sub_problem(plan, members)
+        if len(sub.families) == 0:
+            return None
+        a = self.arrays
+        chosen = plan[a.pair_family[sub.pairs]] == a.pair_staff[sub.pairs]
+        sub_match = int(a.pair_match[sub.pairs][chosen].sum())
+        floor = sub_match - (component_match(a, self.comp, plan) - match_floor)
+        model = ComponentModel(a, sub, plan, floor, minimize_moves, load_floor)
+        new = model.solve_weighted(_for_neighbourhood(settings), seconds)
+        return None if new is None else (sub.families, new)
+
 
 def search(
     arrays: ProblemArrays,
@@ -91,7 +121,6 @@ def search(
     load reaches `target`, or no neighbourhood helps any more."""
     start = time.monotonic()
     hood = Neighbourhoods(arrays, comp, settings.seed)
-    match = arrays.pair_match
     stuck: set[int] = set()
     size = NEIGHBOURHOOD_STAFF
     rounds = failures = restarts = 0
@@ -112,27 +141,28 @@ def search(
         if len(stuck) >= len(comp.staff):
             stuck.clear()
         members = hood.pick(per_fte, size, stuck, plan)
-        sub = hood.sub_problem(plan, members)
-        if len(sub.families) == 0 or len(members) < 2:
+        if len(members) < 2 or not np.isin(plan, members).any():
             stuck.add(int(members[np.argmax(per_fte[members])]))
             continue
-        chosen = plan[arrays.pair_family[sub.pairs]] == arrays.pair_staff[sub.pairs]
-        sub_match = int(match[sub.pairs][chosen].sum())
-        total_match = component_match(arrays, comp, plan)
-        floor = sub_match - (total_match - match_floor)
         # No neighbourhood needs to go below the target: the match is worth more there.
-        model = ComponentModel(arrays, sub, plan, floor, minimize_moves, load_floor)
-        new = model.solve_weighted(
-            _for_neighbourhood(settings), min(NEIGHBOURHOOD_SECONDS, max(time_left(), 0.01))
+        replanned = hood.replan(
+            plan,
+            members,
+            match_floor,
+            minimize_moves,
+            load_floor,
+            settings,
+            min(NEIGHBOURHOOD_SECONDS, max(time_left(), 0.01)),
         )
         rounds += 1
         before = per_fte[members].max()
-        if new is not None:
+        if replanned is not None:
+            families, new = replanned
             trial = plan.copy()
-            trial[sub.families] = new
+            trial[families] = new
             after = load_per_fte(arrays, trial)[members].max()
             if after < before - 1e-9:
-                plan[sub.families] = new
+                plan[families] = new
                 stuck.clear()
                 size = NEIGHBOURHOOD_STAFF
                 failures = restarts = 0

@@ -64,9 +64,10 @@ def test_fixed_moves_raise_the_bound_above_the_unconstrained_one(path: str) -> N
     assert result.terms.moves == 0
     assert result.terms.max_load_per_fte == 8.0
     assert result.max_load_bound == 8.0  # the constrained bound, not 6 (or 5)
-    # The large path meets the cheap kept-caseloads bound at once, so needs no LP.
-    kind = "level_lp_moves" if path == "moderate" else "kept_caseloads"
-    assert result.max_load_bound_kind == kind
+    # The large path proves the same value with the cheap kept-caseloads bound or, when the
+    # flow plan starts above it, with the level LP.
+    kinds = {"level_lp_moves"} if path == "moderate" else {"level_lp_moves", "kept_caseloads"}
+    assert result.max_load_bound_kind in kinds
     assert result.status == fa.SolveStatus.optimal
 
     arrays = build_arrays(moved.scenario)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
+from famassign.solver.caseload_mix import lowest_mix_plan
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
@@ -65,6 +66,9 @@ LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
 """Share of a large component's time left, after the LP, for transfer chains (then search)."""
+MIX_SHARE = 0.6
+"""Share of a large component's time left that the caseload-mix model may use when the level LP
+is not affordable (`solver.caseload_mix`)."""
 MAX_LP_PAIRS = 400_000
 """Largest component (eligible pairs) whose level LP is tried: above it, building and solving
 the LP overran the time limit (the 1.6-million-pair `dense` program, a shared 2-core machine)."""
@@ -283,6 +287,28 @@ def _balance_large(
     bound_level = int(at_or_above[0]) if len(at_or_above) else low
     bound = max(bound, bound_level / LOAD_SCALE)
     affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
+    mixable = not (affordable or minimize_moves or settings.deterministic)
+    if (
+        mixable
+        and level_now > bound_level
+        and clock.left() > 0
+        and (plan[comp.families] >= 0).all()
+    ):
+        # too large for the level LP: the caseload-mix model (exact but for the match) instead
+        low, mixed = lowest_mix_plan(
+            arrays,
+            comp,
+            plan,
+            match_floor,
+            candidate_levels(units, gcd, bound_level, level_now),
+            clock.left() * MIX_SHARE,
+            lambda: settings.stopped,
+        )
+        if low > bound_level:
+            bound_level, bound, kind = low, low / LOAD_SCALE, BoundKind.caseload_mix
+        if mixed is not None:
+            plan[comp.families] = mixed
+        level_now = plan_level(arrays, comp.families, comp.staff, plan)
     if level_now > bound_level and affordable and clock.left() > 0:
         levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
         level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
@@ -299,6 +325,8 @@ def _balance_large(
                 )
                 if better and component_match(arrays, comp, trial) >= match_floor:
                     plan[comp.families] = rounded
+    if plan_level(arrays, comp.families, comp.staff, plan) <= bound_level:
+        return bound, kind  # the plan meets the bound
     if clock.left() > 0 and not settings.stopped:
         descend(
             arrays,

@@ -21,6 +21,11 @@ class BoundKind(StrEnum):
     fixed at its optimum (reassign, update)."""
     level_lp = "level_lp"
     """The load-level LP of the balance model with the match floor."""
+    caseload_mix = "caseload_mix"
+    """The lowest load level at which the families of each type (one weighted load, one set of
+    eligible staff) fit, as whole families, within the caps, count limits and exception places
+    (`solver.caseload_mix`; match floor left out): for a component too large for the level LP,
+    stronger than the max-flow relaxation."""
     cp_sat = "cp_sat"
     """CP-SAT's proven bound on the balance model (a moderate component HiGHS did not finish)."""
     kept_caseloads = "kept_caseloads"

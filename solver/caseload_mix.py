@@ -43,13 +43,20 @@ from famassign.solver.levels import fte_units, level_caps, run_with_fresh_thread
 
 log = logging.getLogger(__name__)
 
-MAX_TYPE_PAIRS = 100_000
-"""Most (family type, eligible staff member) pairs a component may have for the mix model (more:
-the families are too individual for types to help; the model is not tried)."""
+MAX_TYPE_PAIRS = 10_000
+"""Most (family type, eligible staff member) pairs a component may have for the mix model; with
+more it is not tried (the transfer chains do better). Measured, load average 5-6 on 2 cores:
+`dense` at 10,000 families, 2,285 type pairs, a mix at the bound in 12-20 s; `specialists` at
+30,000 families, 72,049 type pairs, no mix in 41 s where the chains reached the bound in 7 s
+(`near_cap` and `part_time` at 30,000, about 17,000 type pairs, already reach their bound by
+the chains and are left to them)."""
 MIX_MATCH_WEIGHT = 0.05
 """Weight of the mean match of a type's families with a staff member against one family of
 change in the mix model's objective (on `dense` at 10,000 families and a 1,500-family `dense`
 program: the plan's match 0.02-0.06% higher than with the change alone, as fast)."""
+FLOW_SECONDS_PER_PAIR = 4e-6
+"""Time of the slot flow per eligible pair, kept back from the MIP's budget (measured 4-5 s on
+the 1.6 million pairs of `dense`, load average 6 on 2 cores)."""
 MIX_GAP = 0.05
 """Relative MIP gap on the mix's change: any mix within the caps is a plan, the smallest change
 only keeps the most match; a close one is found much sooner."""
@@ -317,7 +324,7 @@ def lowest_mix_plan(
     levels
         Candidate levels, ascending (`solver.levels.candidate_levels`), the last the plan's.
     seconds
-        Time for all the MIPs.
+        Time for all the MIPs and the slot flow.
     stopped
         True when the caller asks the solve to stop.
 
@@ -336,7 +343,7 @@ def lowest_mix_plan(
     mix = CaseloadMix(arrays, comp, plan, types)
     low = candidates[0]
     for i, level in enumerate(candidates[:-1]):
-        left = deadline - time.monotonic()
+        left = deadline - time.monotonic() - FLOW_SECONDS_PER_PAIR * len(comp.pairs)
         if left <= 0 or (stopped is not None and stopped()):
             break
         outcome = mix.try_level(level, left, match_floor)

@@ -9,7 +9,9 @@ the lowest level, one level up whenever a level is proven empty; CP-SAT (hinted 
 plan) takes over if HiGHS runs out of time, and transfer chains if neither finds a plan. A large
 component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads bound) is
 raised to the lowest load level at or above it; when affordable, the load-level LP of the whole
-component from there up gives the stronger bound and, rounded, a near-balanced plan; transfer
+component from there up gives the stronger bound and, rounded, a near-balanced plan; when not,
+the caseload-mix model (`solver.caseload_mix`: whole families of each type per staff member)
+proves levels empty and gives a plan at the lowest one it can; transfer
 chains (`solver.transfers`: min-cost flows that move families from every staff member above a
 target at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
 neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly
@@ -267,8 +269,11 @@ def _balance_large(
     under fewest moves, the kept-caseloads bound), raised to the lowest load level at or above
     it; then, when affordable, the load-level LP of the whole component from that level up
     (within LP_SHARE of the time), whose solution at the lowest feasible level, rounded, is the
-    new plan when it is better. Then transfer chains (`solver.transfers`) lower the largest load
-    level by level towards the bound, and neighbourhood search uses the time left.
+    new plan when it is better; when the LP is not affordable, the caseload-mix model
+    (`solver.caseload_mix`, within MIX_SHARE of the time) instead: it raises the bound past the
+    levels no mix of whole families fits, and its plan at the lowest level it reaches is kept.
+    Then transfer chains (`solver.transfers`) lower the largest load level by level towards the
+    bound, and neighbourhood search uses the time left.
 
     Returns (lower bound on the component's largest load per FTE, its kind)."""
     clock = _Clock(settings, seconds)

@@ -341,6 +341,12 @@ def lowest_mix_plan(
         log.debug("caseload mix: %d type pairs, not tried", len(types.pair_type))
         return candidates[0], None
     mix = CaseloadMix(arrays, comp, plan, types)
+    log.debug(
+        "caseload mix: %d types, %d type pairs, %.1fs left",
+        len(types.size),
+        len(types.pair_type),
+        deadline - time.monotonic(),
+    )
     low = candidates[0]
     for i, level in enumerate(candidates[:-1]):
         left = deadline - time.monotonic() - FLOW_SECONDS_PER_PAIR * len(comp.pairs)

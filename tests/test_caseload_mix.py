@@ -125,3 +125,29 @@ def test_many_staff_tied_at_the_top_reach_the_bound(monkeypatch: pytest.MonkeyPa
     )
     assert tied.sum() >= 10
     assert _evaluated(sc, arrays, balanced.staff_of) == []
+
+
+def test_moderate_component_whose_mip_runs_out_of_time_reaches_its_bound_by_the_mix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The MIP at the lowest level gets no time (as on `crowded`, where HiGHS, the chains and
+    # CP-SAT ended a level above the bound): the mix gives a plan at the level LP's bound.
+    # Match tolerance 1%, as in the test above (the same program).
+    monkeypatch.setattr(balance_module, "QUICK_SHARE", 0.0)
+    monkeypatch.setattr(balance_module, "QUICK_SECONDS", 0.0)
+    sc = generate(GeneratorConfig(n_families=1_500, n_sites=6, dense=True), 2)
+    arrays = build_arrays(sc)
+    flow = solve_flow(arrays)
+    comp = _whole(arrays.n_families, arrays.n_staff, len(arrays.pair_family))
+    assert len(comp.pairs) <= balance_module.MAX_EXACT_PAIRS  # the moderate path
+    floor = math.ceil(flow.match * 0.99)
+    plan = flow.staff_of.copy()
+    new, bound, kind = balance_module._balance_exactly(
+        arrays, comp, plan, SolverSettings(20, seed=1), 20.0, floor, False
+    )
+    assert new is not None
+    plan[comp.families] = new
+    assert plan_level(arrays, comp.families, comp.staff, plan) == round(bound * LOAD_SCALE)
+    assert kind in (BoundKind.level_lp, BoundKind.caseload_mix)
+    assert component_match(arrays, comp, plan) >= floor
+    assert _evaluated(sc, arrays, plan) == []

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from famassign.models import Policy, Scenario
 from famassign.scenarios.generator import generate
+from famassign.solver import balance as balance_module
 from famassign.solver import evaluate, solve
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
 from famassign.solver.balance import SolverSettings, balance
@@ -185,6 +186,7 @@ def test_cp_sat_takes_over_when_highs_runs_out_of_time(monkeypatch: pytest.Monke
         return None, False
 
     monkeypatch.setattr(LoadLevels, "plan_at", out_of_time)
+    monkeypatch.setattr(balance_module, "lowest_mix_plan", lambda *args: (0, None))  # no mix
     balanced = balance(arrays, flow, SolverSettings(time_limit=5), tolerance=0.005)
     assert calls == [400]  # the level bound, tried once
     assert balanced.max_load_per_fte == 4.0 and balanced.proven

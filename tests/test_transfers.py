@@ -108,6 +108,7 @@ def test_moderate_component_whose_mip_runs_out_of_time_is_lowered_by_chains(
     # bound stay the LP's (at or below the plan).
     monkeypatch.setattr(balance_module, "QUICK_SHARE", 0.0)
     monkeypatch.setattr(balance_module, "QUICK_SECONDS", 0.0)
+    monkeypatch.setattr(balance_module, "lowest_mix_plan", lambda *args: (0, None))  # no mix
     sc = generate(PROGRAM, 3)
     arrays = build_arrays(sc)
     plan = solve_flow(arrays).staff_of.copy()

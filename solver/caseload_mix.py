@@ -336,6 +336,8 @@ def lowest_mix_plan(
     """
     deadline = time.monotonic() + seconds
     candidates = [int(x) for x in levels.tolist()]
+    if len(candidates) < 2:  # only the plan's own level
+        return candidates[0], None
     types = family_types(arrays, comp)
     if len(types.pair_type) > MAX_TYPE_PAIRS:
         log.debug("caseload mix: %d type pairs, not tried", len(types.pair_type))

@@ -2,20 +2,19 @@
 
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
 only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
-optimum. The families and staff split into independent components (no eligible pair crosses
-them). A component of moderate size is solved exactly through load levels (`solver.levels`): an
-LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
-the lowest level, one level up whenever a level is proven empty; if HiGHS runs out of time,
-transfer chains lower the largest load towards the bound and CP-SAT, hinted with their plan, takes
-over. A large component: its bound (max-flow relaxation, under fewest moves also the
-kept-caseloads bound) is raised to the lowest load level at or above it; when affordable, the
-load-level LP of the whole component from there up gives the stronger bound and, rounded, a
-near-balanced plan; transfer chains (`solver.transfers`: min-cost flows that move families from
-every staff member above a target at once, then CP-SAT repairs of the few left) lower the
-largest load level by level; the neighbourhood search (`solver.neighbourhoods`) uses the time
-left. The plan is `proven` exactly
-when its largest load meets the program's bound (the largest component bound);
-`BalancedPlan.bound_kind` names which bound that is.
+optimum. The families and staff split into independent components (no eligible pair crosses them). A
+component of moderate size is solved exactly through load levels (`solver.levels`): an LP bound over
+the levels a largest load can take, then a HiGHS MIP for the plan of most match at the lowest level,
+one level up whenever a level is proven empty; if HiGHS runs out of time, transfer chains lower the
+largest load towards the bound and a MIP minimising the largest load, started from their plan, takes
+over. A large component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads
+bound) is raised to the lowest load level at or above it; when affordable, the load-level LP of the
+whole component from there up gives the stronger bound and, rounded, a near-balanced plan; transfer
+chains (`solver.transfers`: min-cost flows that move families from every staff member above a target
+at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
+neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly when
+its largest load meets the program's bound (the largest component bound); `BalancedPlan.bound_kind`
+names which bound that is.
 """
 
 from __future__ import annotations
@@ -103,8 +102,9 @@ def _balance_exactly(
     """Balance a component of moderate size: the load-level bound (LP), then the plan of most
     match at the lowest level (MIP), one level up whenever a level is proven empty. Should HiGHS
     run out of time first (its first try gets QUICK_SHARE of the time), transfer chains lower
-    the flow plan's largest load towards the bound, and CP-SAT, hinted with their plan,
-    continues from the proven bound (deterministic mode: HiGHS, then CP-SAT only).
+    the flow plan's largest load towards the bound, and the MIP minimising the largest load,
+    started from their plan, uses the time left (deterministic mode: CP-SAT continues from the
+    proven bound instead).
 
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
@@ -133,24 +133,21 @@ def _balance_exactly(
     if clock.left() <= 0 or settings.stopped:
         return None, bound / LOAD_SCALE, kind
     best = plan.copy()
-    if not settings.deterministic:
-        descend(
-            arrays, comp, best, match_floor, minimize_moves, bound, settings, clock.left() * 0.5
-        )
-        if plan_level(arrays, comp.families, comp.staff, best) <= bound:
-            return best[comp.families], bound / LOAD_SCALE, kind
-    model = ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
-    model.hint(best)
-    new_plan, cp_bound, _ = model.solve_in_order(settings, max(clock.left(), 0.01))
-    if new_plan is not None:
-        trial = best.copy()
-        trial[comp.families] = new_plan
-        if plan_level(arrays, comp.families, comp.staff, trial) <= plan_level(
-            arrays, comp.families, comp.staff, best
-        ):
-            best = trial
-    if cp_bound > bound / LOAD_SCALE:
-        return best[comp.families], cp_bound, BoundKind.cp_sat
+    if settings.deterministic:
+        model = ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
+        new_plan, cp_bound, _ = model.solve_in_order(settings, max(clock.left(), 0.01))
+        if cp_bound > bound / LOAD_SCALE:
+            return new_plan, cp_bound, BoundKind.cp_sat
+        return new_plan, bound / LOAD_SCALE, kind
+    descend(arrays, comp, best, match_floor, minimize_moves, bound, settings, clock.left() * 0.5)
+    reached = plan_level(arrays, comp.families, comp.staff, best)
+    if reached > bound and clock.left() > 0 and not settings.stopped:
+        lower = levels.min_max(best[comp.families], Budget(clock.left(), False))
+        if lower is not None:
+            trial = best.copy()
+            trial[comp.families] = lower
+            if plan_level(arrays, comp.families, comp.staff, trial) < reached:
+                best = trial
     return best[comp.families], bound / LOAD_SCALE, kind
 
 

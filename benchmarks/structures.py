@@ -210,6 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baselines", nargs="*", default=["highs", "cpsat"])
     parser.add_argument("--baseline-families", nargs="*", type=int, default=[10_000, 30_000])
     parser.add_argument("--reassign", nargs="*", default=["large", "specialists"])
+    parser.add_argument(
+        "--only-reassign",
+        action="store_true",
+        help="measure only the reassignments (--reassign), not the solves of --presets",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     lines = [
@@ -219,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     for families in args.families:
         limit = 60.0 if families <= 10_000 else 120.0
-        jobs = [(p, False) for p in args.presets] + [(p, True) for p in args.reassign]
+        solves = [] if args.only_reassign else [(p, False) for p in args.presets]
+        jobs = solves + [(p, True) for p in args.reassign]
         for preset, reassign in jobs:
             if preset in OWN_SIZE and families != args.families[0]:
                 continue

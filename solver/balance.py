@@ -47,6 +47,7 @@ from famassign.solver.load_bound import (
     relaxed_load_bound,
 )
 from famassign.solver.neighbourhoods import search
+from famassign.solver.optimal_face import face_pairs
 from famassign.solver.settings import SolverSettings
 from famassign.solver.transfers import descend
 
@@ -180,11 +181,16 @@ def balance(
 ) -> BalancedPlan:
     """Balance the flow plan component by component within `settings.time_limit`."""
     start = time.monotonic()
-    fam_label, staff_label = components(arrays)
     plan = flow.staff_of.copy()
+    # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
+    # split the program into smaller independent components.
+    usable = face_pairs(arrays, plan, minimize_moves) if tolerance == 0 else None
+    fam_label, staff_label = components(arrays, None if usable is None else np.flatnonzero(usable))
     note_largest_load(arrays, plan)
     per_fte = load_per_fte(arrays, plan)
     pair_label = fam_label[arrays.pair_family]
+    if usable is not None:
+        pair_label = np.where(usable, pair_label, -1)
     comps: list[Component] = []
     for c in np.unique(staff_label[arrays.staff_active]).tolist():
         staff = np.flatnonzero((staff_label == c) & arrays.staff_active)
@@ -246,7 +252,7 @@ def balance(
     max_load = float(final[arrays.staff_active].max(initial=0.0))
     forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
     if forced > lower:
-        lower, kind = forced, BoundKind.forced
+        lower, kind = forced, BoundKind.forced if usable is None else BoundKind.forced_face
     # The program's largest load is the largest over its components, its bound the largest
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE

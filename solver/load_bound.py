@@ -34,6 +34,10 @@ class BoundKind(StrEnum):
     moves (the LP was not affordable in the time limit)."""
     forced = "forced"
     """Caseloads no plan can change (staff alone in their component)."""
+    forced_face = "forced_face"
+    """With no match given up for balance: caseloads that every plan as good as the flow plan
+    on each level (placed, exception places, moves, match) keeps, the staff members alone in
+    their component of the optimal face (`solver.optimal_face`)."""
     none = "none"
     """No bound was computed (no balance stage, or no time left for it): 0."""
 

@@ -28,7 +28,7 @@ import logging
 import numpy as np
 
 from famassign.solver.arrays import BoolArray, IntArray, ProblemArrays
-from famassign.solver.flow import flow_network
+from famassign.solver.flow import FlowNetwork, flow_network
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,13 @@ pair, as without it). A count, not a clock, so deterministic runs stay determini
 
 def flow_potentials(
     arrays: ProblemArrays, plan: IntArray, minimize_moves: bool
-) -> tuple[IntArray, IntArray] | None:
-    """Reduced cost of every arc of the flow network (`solver.flow.FlowNetwork` order) under
-    potentials that prove `plan` an optimal flow, and the plan's flow on each arc.
+) -> tuple[FlowNetwork, IntArray] | None:
+    """The flow network and the reduced cost of each of its arcs (`solver.flow.FlowNetwork`
+    order) under potentials that prove `plan` an optimal flow.
 
     Returns
     -------
-    tuple of (reduced costs, arc flows), or None
+    tuple of (network, reduced costs), or None
         None when `plan` is not an optimal flow of the network (or the shortest distances did
         not settle within MAX_PASSES).
     """
@@ -75,7 +75,7 @@ def flow_potentials(
             log.info("flow potentials did not settle in %d passes: no optimal face", MAX_PASSES)
             return None
     reduced = net.costs + distance[net.starts] - distance[net.ends]
-    return reduced, flows
+    return net, reduced
 
 
 def face_pairs(arrays: ProblemArrays, plan: IntArray, minimize_moves: bool) -> BoolArray | None:
@@ -91,12 +91,13 @@ def face_pairs(arrays: ProblemArrays, plan: IntArray, minimize_moves: bool) -> B
     found = flow_potentials(arrays, plan, minimize_moves)
     if found is None:
         return None
-    reduced, _ = found
+    net, reduced = found
     n_pairs = len(arrays.pair_family)
-    pair_cost, unplaced_cost = reduced[:n_pairs], reduced[n_pairs : n_pairs + arrays.n_families]
+    unplaced = slice(n_pairs, n_pairs + arrays.n_families)
+    pair_cost = reduced[:n_pairs]
     # An arc of negative reduced cost is full in every optimal flow: a family with such an arc
-    # (to a staff member, or unplaced) uses no other.
-    fixed = unplaced_cost < 0
+    # (to a staff member, or unplaced when it may be) uses no other.
+    fixed = (reduced[unplaced] < 0) & (net.capacities[unplaced] > 0)
     fixed[arrays.pair_family[pair_cost < 0]] = True
     usable: BoolArray = (pair_cost < 0) | ((pair_cost == 0) & ~fixed[arrays.pair_family])
     log.debug("optimal face: %d of %d pairs", int(usable.sum()), len(usable))

@@ -183,9 +183,14 @@ def balance(
     start = time.monotonic()
     plan = flow.staff_of.copy()
     # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
-    # split the program into smaller independent components.
-    usable = face_pairs(arrays, plan, minimize_moves) if tolerance == 0 else None
-    fam_label, staff_label = components(arrays, None if usable is None else np.flatnonzero(usable))
+    # split the program into smaller independent components. With some match to give up under
+    # fewest moves, only the pairs of the flows optimal down to the moves qualify; the
+    # components stay whole (the match given up is shared within each).
+    split = face_pairs(arrays, plan, minimize_moves) if tolerance == 0 else None
+    usable = split
+    if tolerance > 0 and minimize_moves:
+        usable = face_pairs(arrays, plan, minimize_moves, with_match=False)
+    fam_label, staff_label = components(arrays, None if split is None else np.flatnonzero(split))
     note_largest_load(arrays, plan)
     per_fte = load_per_fte(arrays, plan)
     pair_label = fam_label[arrays.pair_family]
@@ -252,7 +257,7 @@ def balance(
     max_load = float(final[arrays.staff_active].max(initial=0.0))
     forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
     if forced > lower:
-        lower, kind = forced, BoundKind.forced if usable is None else BoundKind.forced_face
+        lower, kind = forced, BoundKind.forced if split is None else BoundKind.forced_face
     # The program's largest load is the largest over its components, its bound the largest
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE

@@ -97,9 +97,15 @@ class FlowNetwork:
 
 
 def flow_network(
-    arrays: ProblemArrays, *, minimize_moves: bool = False, limit: IntArray | None = None
+    arrays: ProblemArrays,
+    *,
+    minimize_moves: bool = False,
+    limit: IntArray | None = None,
+    with_match: bool = True,
 ) -> FlowNetwork:
-    """The min-cost flow network whose optimum is the lexicographic plan (module docstring)."""
+    """The min-cost flow network whose optimum is the lexicographic plan (module docstring);
+    without `with_match`, the order stops before the match (every pair arc costs only its
+    move)."""
     n, m = arrays.n_families, arrays.n_staff
     limit = arrays.staff_limit if limit is None else limit
     match = arrays.pair_match
@@ -124,7 +130,7 @@ def flow_network(
     )
     costs = np.concatenate(
         [
-            mult.moves * move - match,
+            mult.moves * move - (match if with_match else 0),
             mult.placed + mult.urgency * arrays.family_urgency,
             np.zeros(m, np.int64),
             np.full(len(with_extra), mult.over_cap, np.int64),

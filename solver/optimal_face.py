@@ -38,10 +38,10 @@ pair, as without it). A count, not a clock, so deterministic runs stay determini
 
 
 def flow_potentials(
-    arrays: ProblemArrays, plan: IntArray, minimize_moves: bool
+    arrays: ProblemArrays, plan: IntArray, minimize_moves: bool, with_match: bool = True
 ) -> tuple[FlowNetwork, IntArray] | None:
-    """The flow network and the reduced cost of each of its arcs (`solver.flow.FlowNetwork`
-    order) under potentials that prove `plan` an optimal flow.
+    """The flow network (`solver.flow.flow_network`, with or without the match) and the
+    reduced cost of each of its arcs under potentials that prove `plan` an optimal flow.
 
     Returns
     -------
@@ -49,7 +49,7 @@ def flow_potentials(
         None when `plan` is not an optimal flow of the network (or the shortest distances did
         not settle within MAX_PASSES).
     """
-    net = flow_network(arrays, minimize_moves=minimize_moves)
+    net = flow_network(arrays, minimize_moves=minimize_moves, with_match=with_match)
     flows = net.arc_flows(arrays, plan)
     if (flows > net.capacities).any():
         return None
@@ -78,9 +78,12 @@ def flow_potentials(
     return net, reduced
 
 
-def face_pairs(arrays: ProblemArrays, plan: IntArray, minimize_moves: bool) -> BoolArray | None:
-    """The pairs some optimal flow may use (reduced cost at most zero): every plan equal to
-    `plan` on each level of the flow's order uses only these. Every pair `plan` uses is one.
+def face_pairs(
+    arrays: ProblemArrays, plan: IntArray, minimize_moves: bool, with_match: bool = True
+) -> BoolArray | None:
+    """The pairs some optimal flow may use: every plan equal to `plan` on each level of the
+    flow's order (without `with_match`: on each level above the match) uses only these. Every
+    pair `plan` uses is one.
 
     Returns
     -------
@@ -88,7 +91,7 @@ def face_pairs(arrays: ProblemArrays, plan: IntArray, minimize_moves: bool) -> B
         One flag per pair; None when `plan` is not an optimal flow (see
         :func:`flow_potentials`).
     """
-    found = flow_potentials(arrays, plan, minimize_moves)
+    found = flow_potentials(arrays, plan, minimize_moves, with_match)
     if found is None:
         return None
     net, reduced = found

@@ -10,6 +10,7 @@ unplaced too."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from builders import fam, scenario, staff, waiver
@@ -20,7 +21,7 @@ import famassign as fa
 from famassign.models import Policy, ScenarioError
 from famassign.solver.arrays import ProblemArrays, build_arrays
 from famassign.solver.balance import balance
-from famassign.solver.components import Component, load_per_fte
+from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import solve_flow
 from famassign.solver.load_bound import kept_caseload_bound
 from famassign.solver.optimal_face import face_pairs, flow_potentials
@@ -150,6 +151,58 @@ def test_every_optimal_plan_is_on_the_face_and_balance_reaches_the_best_of_them(
         minimize_moves=minimize_moves,
     )
     assert any((balanced.staff_of == p).all() for p in optimal)
+    assert balanced.max_load_bound <= best + 1e-9
+    assert abs(balanced.max_load_per_fte - best) <= 1e-3
+    assert balanced.proven
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs_after_a_departure(), tolerance=st.sampled_from([0.05, 0.3]))
+def test_with_match_to_give_up_every_plan_balance_may_choose_is_on_the_moves_face(
+    program: fa.Scenario, tolerance: float
+) -> None:
+    # Under fewest moves with some match to give up, balance may choose any plan as good as
+    # the flow plan down to the moves whose match, in each component, is within `tolerance`
+    # of the flow plan's. All of them use only the pairs of the face without the match, and
+    # balance reaches the best largest load among them.
+    arrays = build_arrays(program)
+    flow = solve_flow(arrays, minimize_moves=True)
+    face = face_pairs(arrays, flow.staff_of, True, with_match=False)
+    assert face is not None
+    fam_label, _ = components(arrays)
+    comps = [
+        Component(
+            np.flatnonzero(fam_label == c),
+            np.array([], dtype=np.int64),
+            np.flatnonzero(fam_label[arrays.pair_family] == c),
+        )
+        for c in np.unique(fam_label).tolist()
+    ]
+    floors = [
+        math.ceil(component_match(arrays, comp, flow.staff_of) * (1 - tolerance)) for comp in comps
+    ]
+    ranked = _ranked_plans(arrays, True)
+    best_levels = min(levels[:4] for levels, _ in ranked)
+    allowed = [
+        plan
+        for levels, plan in ranked
+        if levels[:4] == best_levels
+        and all(
+            component_match(arrays, comp, plan) >= floor
+            for comp, floor in zip(comps, floors, strict=True)
+        )
+    ]
+    for plan in allowed:
+        assert not (_uses(arrays, plan) & ~face).any()
+    best = min(float(load_per_fte(arrays, p)[arrays.staff_active].max()) for p in allowed)
+    balanced = balance(
+        arrays,
+        flow,
+        SolverSettings(time_limit=10, workers=1),
+        tolerance=tolerance,
+        minimize_moves=True,
+    )
+    assert any((balanced.staff_of == p).all() for p in allowed)
     assert balanced.max_load_bound <= best + 1e-9
     assert abs(balanced.max_load_per_fte - best) <= 1e-3
     assert balanced.proven

@@ -14,7 +14,9 @@ chains (`solver.transfers`: min-cost flows that move families from every staff m
 target at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
 neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly
 when its largest load meets the program's bound (the largest component bound);
-`BalancedPlan.bound_kind` names which bound that is.
+`BalancedPlan.bound_kind` names which bound that is. With no match to give up, or under fewest
+moves, every method works only on the pairs of the optimal face of the flow
+(`solver.optimal_face`), and with no match to give up its components are those of the face.
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ zero whose family has no arc of negative reduced cost: the *face pairs*. On the 
 solved exactly in well under a second, where on every pair the level LP took 20 s (``large``)
 or did not finish in a minute (``specialists``).
 
+With some match to give up (a positive tolerance) under fewest moves, balance may choose the
+plans as good as the flow plan down to the moves whose match stays within the tolerance: all of
+them are optimal flows of the network without the match (``with_match=False``), so they too use
+only that network's face pairs (the families of leaving staff keep every eligible pair; a family
+with a staff member who stays keeps few besides its own). Its components are not split there:
+the match given up is shared within each whole component.
+
 The potentials are shortest distances in the residual graph of the flow plan (Bellman-Ford,
 every arc relaxed at once with numpy; 5-17 passes on those programs, 0.1-0.3 s with the
 network). A plan

@@ -58,8 +58,9 @@ def flow_potentials(
     """
     net = flow_network(arrays, minimize_moves=minimize_moves, with_match=with_match)
     flows = net.arc_flows(arrays, plan)
-    if (flows > net.capacities).any():
-        return None
+    staff_arcs = len(arrays.pair_family) + arrays.n_families
+    if (flows > net.capacities).any() or flows[staff_arcs:].sum() != (plan >= 0).sum():
+        return None  # not a flow of this network (a caseload above its limit)
     forward = flows < net.capacities
     backward = flows > 0
     tail = np.concatenate([net.starts[forward], net.ends[backward]])

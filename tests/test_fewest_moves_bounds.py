@@ -221,6 +221,11 @@ def test_a_plan_that_is_not_an_optimal_flow_has_no_face() -> None:
     assert face_pairs(arrays, flow.staff_of, False) is not None
     assert face_pairs(arrays, np.array([1]), False) is None
     assert flow_potentials(arrays, np.array([1]), False) is None
+    # Two families with a staff member whose cap is one: no flow of the network at all.
+    crowded = scenario(
+        [fam("f0"), fam("f1")], [staff("s0"), staff("s1")], policy=Policy(max_families_per_staff=1)
+    )
+    assert face_pairs(build_arrays(crowded), np.array([0, 0]), False) is None
 
 
 def test_reassign_names_the_caseload_the_fewest_moves_and_best_match_fix() -> None:

@@ -14,7 +14,9 @@ chains (`solver.transfers`: min-cost flows that move families from every staff m
 at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
 neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly when
 its largest load meets the program's bound (the largest component bound); `BalancedPlan.bound_kind`
-names which bound that is.
+names which bound that is. With no match to give up, or under fewest moves, every method works only
+on the pairs of the optimal face of the flow (`solver.optimal_face`), and with no match to give up
+its components are those of the face.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from famassign.solver.load_bound import (
     relaxed_load_bound,
 )
 from famassign.solver.neighbourhoods import search
+from famassign.solver.optimal_face import face_pairs
 from famassign.solver.settings import SolverSettings
 from famassign.solver.transfers import descend
 
@@ -204,11 +207,21 @@ def balance(
 ) -> BalancedPlan:
     """Balance the flow plan component by component within `settings.time_limit`."""
     start = time.monotonic()
-    fam_label, staff_label = components(arrays)
     plan = flow.staff_of.copy()
+    # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
+    # split the program into smaller independent components. With some match to give up under
+    # fewest moves, only the pairs of the flows optimal down to the moves qualify; the
+    # components stay whole (the match given up is shared within each).
+    split = face_pairs(arrays, plan, minimize_moves) if tolerance == 0 else None
+    usable = split
+    if tolerance > 0 and minimize_moves:
+        usable = face_pairs(arrays, plan, minimize_moves, with_match=False)
+    fam_label, staff_label = components(arrays, None if split is None else np.flatnonzero(split))
     note_largest_load(arrays, plan)
     per_fte = load_per_fte(arrays, plan)
     pair_label = fam_label[arrays.pair_family]
+    if usable is not None:
+        pair_label = np.where(usable, pair_label, -1)
     comps: list[Component] = []
     for c in np.unique(staff_label[arrays.staff_active]).tolist():
         staff = np.flatnonzero((staff_label == c) & arrays.staff_active)
@@ -260,7 +273,7 @@ def balance(
     max_load = float(final[arrays.staff_active].max(initial=0.0))
     forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
     if forced > lower:
-        lower, kind = forced, BoundKind.forced
+        lower, kind = forced, BoundKind.forced if split is None else BoundKind.forced_face
     # The program's largest load is the largest over its components, its bound the largest
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE

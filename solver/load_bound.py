@@ -34,6 +34,10 @@ class BoundKind(StrEnum):
     moves (the LP was not affordable in the time limit)."""
     forced = "forced"
     """Caseloads no plan can change (staff alone in their component)."""
+    forced_face = "forced_face"
+    """With no match given up for balance: caseloads that every plan as good as the flow plan
+    on each level (placed, exception places, moves, match) keeps, the staff members alone in
+    their component of the optimal face (`solver.optimal_face`)."""
     none = "none"
     """No bound was computed (no balance stage, or no time left for it): 0."""
 
@@ -91,16 +95,17 @@ def kept_caseload_bound(arrays: ProblemArrays, comp: Component, plan: IntArray) 
     a staff member keeps all its current families but the few it gives away, and the moves
     given away in total stay within that number. The smallest T for which each staff member
     can shed down to T x FTE within that total (pinned families never leave), found by
-    bisection. 0 when some family of the component is unplaced (it could then give its place
-    to another without a move)."""
+    bisection. A family left unplaced is no move, but every plan as good leaves exactly as many
+    of the component's families unplaced as `plan` (placement ranks first): so a staff member
+    may also shed families to "unplaced", at most that many in all."""
     a = arrays
     families = comp.families
-    if (plan[families] < 0).any():
-        return 0.0
     current = a.family_current[families]
     active = current >= 0
     active[active] = a.staff_active[current[active]]
-    moves_now = int((active & (plan[families] != current)).sum())
+    placed = plan[families] >= 0
+    moves_now = int((active & placed & (plan[families] != current)).sum())
+    shed_now = moves_now + int((~placed).sum())
     in_comp = np.isin(current, comp.staff) & active
     per_staff: list[tuple[float, float, np.ndarray, float]] = []
     for s in np.unique(current[in_comp]).tolist():
@@ -130,7 +135,7 @@ def kept_caseload_bound(arrays: ProblemArrays, comp: Component, plan: IntArray) 
             break
         mid = (lo + hi) / 2
         needed = shed(mid)
-        if needed is not None and needed <= moves_now:
+        if needed is not None and needed <= shed_now:
             hi = mid
         else:
             lo = mid
@@ -138,6 +143,6 @@ def kept_caseload_bound(arrays: ProblemArrays, comp: Component, plan: IntArray) 
     points = np.unique(np.concatenate([after / fte / LOAD_SCALE for fte, _, after, _ in per_staff]))
     for point in points[(points > lo) & (points <= hi + 1e-9)].tolist():
         needed = shed(point)
-        if needed is not None and needed <= moves_now:
+        if needed is not None and needed <= shed_now:
             return float(point)
     return lo

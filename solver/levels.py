@@ -451,6 +451,10 @@ class LoadLevels:
             self.highs.changeColsIntegrality(
                 n, self.integer_cols, np.full(n, highspy.HighsVarType.kInteger)
             )
+            # Measured on four generated 600-family programs (two repetitions) and two
+            # 2,000-family ones, same run, 2-core machine at a load of 6: without presolve the
+            # MIP took 25-30% less time in total (faster on 9 of 10 runs), to the same gap.
+            self.highs.setOptionValue("presolve", "off")
             self._integer = True
         budget.apply(self.highs)
         status = self._solve_at(level)

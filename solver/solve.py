@@ -251,8 +251,9 @@ def _result(
         if previous is not None and (staff is None or staff.staff_id != previous.staff_id):
             cause = move_cause(scenario, fam, previous, minimize_moves=options.minimize_moves)
             text = f"{text}; left {previous.staff_id}: {cause}"
+        # Built from checked data with exact types: no validation per row (30,000 rows: ~0.3 s).
         assignments.append(
-            Assignment(
+            Assignment.model_construct(
                 family_id=fam.family_id,
                 staff_id=staff.staff_id if staff else None,
                 previous_staff_id=fam.current_staff_id,
@@ -263,7 +264,7 @@ def _result(
             )
         )
     caseloads = tuple(
-        Caseload(
+        Caseload.model_construct(
             staff_id=st.staff_id,
             families=int(counts[j]),
             weighted_load=round(float(load[j]) / LOAD_SCALE, 2),
@@ -273,7 +274,7 @@ def _result(
         for j, st in enumerate(scenario.staff)
     )
     unplaced = tuple(
-        Unplaced(family_id=arrays.family_ids[i], reason=text, would_place=would)
+        Unplaced.model_construct(family_id=arrays.family_ids[i], reason=text, would_place=would)
         for i, (text, would) in sorted(reasons.items())
     )
     notes = [

@@ -151,8 +151,13 @@ def test_a_tiny_balance_budget_on_a_big_component_ends_in_time_with_a_valid_boun
         [staff(f"S{j:04d}", fte=(1.0, 0.5, 0.7)[j % 3]) for j in range(200)],
     )
     limit = 1.0
+    cpu = time.process_time()
     result = solve(sc, PlanOptions(time_limit=limit, workers=1))
-    assert result.runtime_s <= limit + 1.0
+    cpu = time.process_time() - cpu
+    # One worker: CPU time is the claim (it does not grow with other jobs' load); the wall
+    # time only backs it up on a shared machine.
+    assert cpu <= limit + 1.0, (cpu, result.runtime_s)
+    assert result.runtime_s <= 4 * (limit + 1.0)
     assert not result.unplaced
     assert evaluate(sc, result.plan(), result.exception_of()).violations == []
     # The bound is at least the FTE-weighted mean load and at most the plan's largest load.

@@ -2,7 +2,9 @@
 
 For each preset (sizes and structures) at 10,000 and 30,000 families (``generator.scaled``),
 and for a reassignment after two departures: famassign's solve (bound kind, largest load per
-FTE, its bound, gap, time), and on the same balance model HiGHS (one MIP minimising the largest
+FTE, its bound, gap, the seconds to the first plan within 1% and 0.5% of that bound (from the
+records of `famassign.solver.incumbent`), the whole time and the load average at the start),
+and on the same balance model HiGHS (one MIP minimising the largest
 load, `baselines.solve_highs_balance`) and plain CP-SAT (the whole component as one
 `solver.component_model.ComponentModel`, hinted with the flow plan). Each measurement runs in a
 fresh child process, one after another; compare ratios inside one run (the machine is shared).
@@ -11,7 +13,9 @@ fresh child process, one after another; compare ratios inside one run (the machi
 from __future__ import annotations
 
 import argparse
+import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -50,12 +54,37 @@ def _leaving(scenario: Any) -> list[str]:
     return sorted({f.current_staff_id for f in scenario.families if f.current_staff_id})[:2]
 
 
+class _Trace(logging.Handler):
+    """The largest load after each improvement (`famassign.solver.incumbent`), with its time."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.points: list[tuple[float, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.points.append((record.created, float(record.__dict__["largest_load"])))
+
+    def seconds_to(self, start: float, bound: float | None, gap: float) -> float | None:
+        """Seconds from `start` to the first plan within `gap` of `bound` (None: never)."""
+        if bound is None:
+            return None
+        reached = [t for t, load in self.points if load <= bound * (1 + gap) + 1e-9]
+        return reached[0] - start if reached else None
+
+
 def famassign_run(preset: str, families: int, time_limit: float, reassign: bool) -> Row:
-    """famassign's solve (or reassign after two departures) and its balance record."""
+    """famassign's solve (or reassign after two departures) and its balance record, with the
+    time to the first plan within 1% and 0.5% of the final bound."""
     import famassign as fa
 
     scenario = _scenario(preset, families, reassign)
     options = fa.PlanOptions(time_limit=time_limit, seed=1, workers=2)
+    trace = _Trace()
+    listener = logging.getLogger("famassign.solver.incumbent")
+    listener.setLevel(logging.DEBUG)
+    listener.addHandler(trace)
+    load_average = os.getloadavg()[0]
+    wall = time.time()
     start = time.monotonic()
     if reassign:
         moved = fa.reassign(scenario, departed=_leaving(scenario), options=options)
@@ -72,6 +101,9 @@ def famassign_run(preset: str, families: int, time_limit: float, reassign: bool)
         "seconds": seconds,
         "violations": len(violations),
         "placed": result.terms.placed,
+        "to_1": trace.seconds_to(wall, result.max_load_bound, 0.01),
+        "to_05": trace.seconds_to(wall, result.max_load_bound, 0.005),
+        "load": load_average,
     }
 
 
@@ -82,13 +114,20 @@ def highs_run(preset: str, families: int, time_limit: float) -> Row:
     from famassign.solver.components import load_per_fte
 
     scenario = _scenario(preset, families, False)
+    load_average = os.getloadavg()[0]
     arrays = build_arrays(scenario)
     tolerance = scenario.weights.balance_match_tolerance
     run = solve_highs_balance(arrays, time_limit, tolerance=tolerance, seed=1)
     max_load = None
     if run.staff_of is not None:
         max_load = float(load_per_fte(arrays, run.staff_of)[arrays.staff_active].max())
-    return {"status": run.status, "max_load": max_load, "bound": run.bound, "seconds": run.seconds}
+    return {
+        "status": run.status,
+        "max_load": max_load,
+        "bound": run.bound,
+        "seconds": run.seconds,
+        "load": load_average,
+    }
 
 
 def cpsat_run(preset: str, families: int, time_limit: float) -> Row:
@@ -103,6 +142,7 @@ def cpsat_run(preset: str, families: int, time_limit: float) -> Row:
     from famassign.solver.settings import SolverSettings
 
     scenario = _scenario(preset, families, False)
+    load_average = os.getloadavg()[0]
     start = time.monotonic()
     arrays = build_arrays(scenario)
     flow = solve_flow(arrays)
@@ -131,6 +171,7 @@ def cpsat_run(preset: str, families: int, time_limit: float) -> Row:
         "max_load": max_load,
         "bound": bound,
         "seconds": seconds,
+        "load": load_average,
     }
 
 
@@ -147,8 +188,8 @@ def _gap(load: float | None, bound: float | None) -> str:
     return f"{100.0 * (load - bound) / bound:.2f}%"
 
 
-def _f(x: float | None) -> str:
-    return "—" if x is None else f"{x:.2f}"
+def _f(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
 
 
 def row_text(label: str, method: str, r: Row, bound_for_gap: float | None) -> str:
@@ -156,7 +197,8 @@ def row_text(label: str, method: str, r: Row, bound_for_gap: float | None) -> st
     return (
         f"| {label} | {method} | {r['status']} | {_f(r.get('max_load'))} | {_f(r.get('bound'))} |"
         f" {r.get('kind', '—')} | {_gap(r.get('max_load'), r.get('bound'))} |"
-        f" {_gap(r.get('max_load'), bound_for_gap)} | {r['seconds']:.1f} |"
+        f" {_gap(r.get('max_load'), bound_for_gap)} | {_f(r.get('to_1'), 1)} |"
+        f" {_f(r.get('to_05'), 1)} | {r['seconds']:.1f} | {_f(r.get('load'), 1)} |"
     )
 
 
@@ -166,14 +208,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--presets", nargs="+", default=PRESETS)
     parser.add_argument("--families", nargs="+", type=int, default=[10_000, 30_000])
     parser.add_argument("--baselines", nargs="*", default=["highs", "cpsat"])
-    parser.add_argument("--baseline-families", type=int, default=10_000)
+    parser.add_argument("--baseline-families", nargs="*", type=int, default=[10_000, 30_000])
     parser.add_argument("--reassign", nargs="*", default=["large", "specialists"])
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     lines = [
         "| program | method | status | max load/FTE | bound | bound kind | own gap |"
-        " gap to famassign's bound | s |",
-        "|---|---|---|---:|---:|---|---:|---:|---:|",
+        " gap to famassign's bound | s to 1% | s to 0.5% | s | load |",
+        "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for families in args.families:
         limit = 60.0 if families <= 10_000 else 120.0
@@ -188,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             lines.append(row_text(label, "famassign", fa_row, fa_row.get("bound")))
             print(lines[-1], file=sys.stderr, flush=True)
-            if reassign or families != args.baseline_families:
+            if reassign or families not in args.baseline_families:
                 continue
             for name, func in (("highs", highs_run), ("cpsat", cpsat_run)):
                 if name not in args.baselines:

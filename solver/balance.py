@@ -32,6 +32,7 @@ from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
 from famassign.solver.flow_rounding import rounded_flow_plan
+from famassign.solver.incumbent import note_largest_load
 from famassign.solver.levels import (
     NODES_PER_SECOND,
     Budget,
@@ -185,6 +186,7 @@ def balance(
     start = time.monotonic()
     fam_label, staff_label = components(arrays)
     plan = flow.staff_of.copy()
+    note_largest_load(arrays, plan)
     per_fte = load_per_fte(arrays, plan)
     pair_label = fam_label[arrays.pair_family]
     comps: list[Component] = []
@@ -240,6 +242,7 @@ def balance(
             )
         if bound > lower:
             lower, kind = bound, comp_kind
+        note_largest_load(arrays, plan)
         if progress is not None:
             progress(done + 1, len(comps))
         log.debug("component %d/%d balanced (%d pairs)", done + 1, len(comps), len(comp.pairs))
@@ -282,6 +285,7 @@ def _balance_large(
     rounded = rounded_flow_plan(arrays, comp, plan, flow_bound, match_floor, minimize_moves)
     if rounded is not None:
         plan[comp.families] = rounded
+        note_largest_load(arrays, plan)
     units = fte_units(arrays)[comp.staff]
     gcd = int(np.gcd.reduce(arrays.family_load[comp.families])) or 1
     level_now = plan_level(arrays, comp.families, comp.staff, plan)
@@ -308,6 +312,7 @@ def _balance_large(
                 )
                 if better and component_match(arrays, comp, trial) >= match_floor:
                     plan[comp.families] = rounded
+                    note_largest_load(arrays, plan)
     if clock.left() > 0 and not settings.stopped:
         descend(
             arrays,

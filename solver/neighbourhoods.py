@@ -14,6 +14,7 @@ from scipy.sparse import csr_matrix
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, load_per_fte
+from famassign.solver.incumbent import note_largest_load
 from famassign.solver.settings import SolverSettings
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ def search(
             after = load_per_fte(arrays, trial)[members].max()
             if after < before - 1e-9:
                 plan[families] = new
+                note_largest_load(arrays, plan)
                 stuck.clear()
                 size = NEIGHBOURHOOD_STAFF
                 failures = restarts = 0

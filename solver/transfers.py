@@ -26,6 +26,7 @@ from ortools.graph.python import min_cost_flow
 
 from famassign.solver.arrays import IntArray, ProblemArrays
 from famassign.solver.components import Component, load_per_fte
+from famassign.solver.incumbent import note_largest_load
 from famassign.solver.levels import candidate_levels, fte_units, level_caps, plan_level
 from famassign.solver.neighbourhoods import (
     NEIGHBOURHOOD_SECONDS,
@@ -373,6 +374,7 @@ def descend(
         # Far targets by chains alone (fast); the next level also with CP-SAT repairs.
         if chains.reach(target, deadline, repair=step == 1):
             level = chains.level()
+            note_largest_load(arrays, plan)
             step *= 2
         elif step > 1:
             step //= 2

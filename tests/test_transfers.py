@@ -8,16 +8,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import famassign as fa
+import famassign.solver.balance as balance_module
 from famassign.scenarios.generator import GeneratorConfig, generate
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
 from famassign.solver.components import Component, component_match, components
 from famassign.solver.flow import solve_flow
 from famassign.solver.levels import LoadLevels, candidate_levels, plan_level
-from famassign.solver.load_bound import relaxed_load_bound
+from famassign.solver.load_bound import BoundKind, relaxed_load_bound
 from famassign.solver.settings import SolverSettings
 from famassign.solver.transfers import descend
 
@@ -95,3 +97,31 @@ def test_a_plans_level_is_a_candidate_level(loads: list[int], ftes: list[float],
     level = int(np.ceil((staff_load * 100 / units).max()))
     gcd = int(np.gcd.reduce(np.array(loads)))
     assert level in candidate_levels(units, gcd, 0, level + 1000).tolist()
+
+
+def test_moderate_component_whose_mip_runs_out_of_time_is_lowered_by_chains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The MIP at the lowest level gets no time at all here (as on a 2,000-family program where
+    # HiGHS finds nothing in 20 s): transfer chains, then CP-SAT hinted with their plan, must
+    # still lower the flow plan's largest load within every rule and the match floor, and the
+    # bound stay the LP's (at or below the plan).
+    monkeypatch.setattr(balance_module, "QUICK_SHARE", 0.0)
+    monkeypatch.setattr(balance_module, "QUICK_SECONDS", 0.0)
+    sc = generate(PROGRAM, 3)
+    arrays = build_arrays(sc)
+    plan = solve_flow(arrays).staff_of.copy()
+    comp = _largest(arrays)
+    floor = math.ceil(component_match(arrays, comp, plan) * 0.995)
+    before = plan_level(arrays, comp.families, comp.staff, plan)
+    settings = SolverSettings(8, seed=1)
+    new, bound, kind = balance_module._balance_exactly(
+        arrays, comp, plan, settings, 8.0, floor, False
+    )
+    assert new is not None
+    plan[comp.families] = new
+    level = plan_level(arrays, comp.families, comp.staff, plan)
+    assert bound * LOAD_SCALE <= level < before
+    assert kind in (BoundKind.level_lp, BoundKind.cp_sat)
+    assert component_match(arrays, comp, plan) >= floor
+    assert _evaluated(sc, arrays, plan) == []

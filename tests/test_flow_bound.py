@@ -109,3 +109,26 @@ def test_the_rounded_flow_reaches_the_bound_within_every_rule() -> None:
     floor = component_match(arrays, comp, plan)
     assert component_match(arrays, comp, trial) < floor
     assert rounded_flow_plan(arrays, comp, plan, bound, floor, minimize_moves=False) is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=tiny_programs(), tolerance=st.sampled_from([0.0, 0.05, 1.0]))
+def test_a_rounded_flow_plan_keeps_every_rule(program: Scenario, tolerance: float) -> None:
+    arrays = build_arrays(program)
+    plan = solve_flow(arrays).staff_of
+    if (plan < 0).any():
+        return
+    comp = _everyone(arrays)
+    floor = math.ceil(component_match(arrays, comp, plan) * (1 - tolerance))
+    bound = max_flow_bound(arrays, comp, plan)
+    rounded = rounded_flow_plan(arrays, comp, plan, bound, floor, minimize_moves=False)
+    if rounded is None:
+        return
+    trial = plan.copy()
+    trial[comp.families] = rounded
+    assert component_match(arrays, comp, trial) >= floor
+    assert plan_level(arrays, comp.families, comp.staff, trial) < plan_level(
+        arrays, comp.families, comp.staff, plan
+    )
+    named = {arrays.family_ids[i]: arrays.staff_ids[s] for i, s in enumerate(trial.tolist())}
+    assert evaluate(program, named, {}).violations == []

@@ -33,6 +33,7 @@ from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
+from famassign.solver.flow_rounding import rounded_flow_plan
 from famassign.solver.incumbent import note_largest_load
 from famassign.solver.levels import (
     NODES_PER_SECOND,
@@ -44,8 +45,10 @@ from famassign.solver.levels import (
 )
 from famassign.solver.load_bound import (
     BoundKind,
+    flow_bound_limits,
     kept_caseload_bound,
     level_kind,
+    max_flow_bound,
     relaxed_load_bound,
 )
 from famassign.solver.neighbourhoods import search
@@ -112,7 +115,8 @@ def _balance_exactly(
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
     levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
-    low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
+    relaxed = relaxed_load_bound(arrays, comp, plan, *flow_bound_limits(settings, clock.left()))
+    low = math.floor(relaxed * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
     # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
     kind = level_kind(minimize_moves) if levels.bound_complete else BoundKind.max_flow
@@ -298,11 +302,17 @@ def _balance_large(
 
     Returns (lower bound on the component's largest load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
-    bound, kind = relaxed_load_bound(arrays, comp, plan), BoundKind.max_flow
+    flow_bound = max_flow_bound(arrays, comp, plan, *flow_bound_limits(settings, clock.left()))
+    bound, kind = flow_bound.value, BoundKind.max_flow
     if minimize_moves:
         kept = kept_caseload_bound(arrays, comp, plan)
         if kept > bound:
             bound, kind = kept, BoundKind.kept_caseloads
+    # the flow that proves the bound, rounded, is often a plan at it (`solver.flow_rounding`)
+    rounded = rounded_flow_plan(arrays, comp, plan, flow_bound, match_floor, minimize_moves)
+    if rounded is not None:
+        plan[comp.families] = rounded
+        note_largest_load(arrays, plan)
     units = fte_units(arrays)[comp.staff]
     gcd = int(np.gcd.reduce(arrays.family_load[comp.families])) or 1
     level_now = plan_level(arrays, comp.families, comp.staff, plan)

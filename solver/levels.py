@@ -461,7 +461,13 @@ class LoadLevels:
             )
             self._integer = True
         budget.apply(self.highs)
+        # Measured on four generated 600-family programs (two repetitions) and two
+        # 2,000-family ones, same run, 2-core machine at a load of 6: without presolve this
+        # MIP took 25-30% less time in total (faster on 9 of 10 runs), to the same gap. Only
+        # this MIP: presolve is on again for whatever runs next (the min-max MIP).
+        self.highs.setOptionValue("presolve", "off")
         status = self._solve_at(level)
+        self.highs.setOptionValue("presolve", "choose")
         if status == highspy.HighsModelStatus.kInfeasible:
             return None, True
         feasible = highspy.SolutionStatus.kSolutionStatusFeasible

@@ -231,28 +231,6 @@ class BalanceRun:
     seconds: float
 
 
-def min_max_mip(levels: Any) -> Any:
-    """The balance model of `levels` (a :class:`solver.levels.LoadLevels`) as one MIP that
-    minimises the largest load per FTE itself (a column t, in level units, with
-    ``load * FTE_SCALE <= t * fte`` for each staff member). Returns the HiGHS instance, ready to
-    run; `levels` must not be used afterwards."""
-    import highspy
-
-    from famassign.solver.levels import FTE_SCALE
-
-    inf = highspy.kHighsInf
-    h, rows = levels.highs, levels.load_rows
-    n = len(rows)
-    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-    cols = h.getNumCol()
-    h.changeColsCost(cols, np.arange(cols, dtype=np.int32), np.zeros(cols))
-    h.addCol(1.0, 0.0, inf, n, rows, -levels.units / FTE_SCALE)
-    h.changeRowsBounds(n, rows, np.full(n, -inf), np.zeros(n))
-    k = len(levels.integer_cols)
-    h.changeColsIntegrality(k, levels.integer_cols, np.full(k, highspy.HighsVarType.kInteger))
-    return h
-
-
 def solve_highs_balance(
     arrays: ProblemArrays, time_limit: float, *, tolerance: float, seed: int = 0
 ) -> BalanceRun:
@@ -272,7 +250,8 @@ def solve_highs_balance(
     model = LoadLevels(
         arrays, np.arange(arrays.n_families), active, pairs, flow.staff_of, floor, False, seed
     )
-    h = min_max_mip(model)
+    model.to_min_max()
+    h = model.highs
     h.setOptionValue("threads", 2)  # like the MIP above (famassign's own HiGHS uses one)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", float(max(time_limit - (time.monotonic() - start), 0.01)))

@@ -1,9 +1,11 @@
 """``python -m benchmarks.structures``: the balance stage on every program structure.
 
 For each preset (sizes and structures) at 10,000 and 30,000 families (``generator.scaled``),
-and for a reassignment after two departures: famassign's solve (bound kind, largest load per
-FTE, its bound, gap, the seconds to the first plan within 1% and 0.5% of that bound (from the
-records of `famassign.solver.incumbent`), the whole time and the load average at the start),
+for a reassignment after two departures and for an update after a month of churn (3% of the
+families withdraw, as many enrol, 5% re-assessed: `benchmarks.year.churn`): famassign's solve
+(bound kind, largest load per FTE, its bound, gap, the seconds to the first plan within 1% and
+0.5% of that bound (from the records of `famassign.solver.incumbent`), the whole time and the
+load average at the start),
 and on the same balance model HiGHS (one MIP minimising the largest
 load, `baselines.solve_highs_balance`) and plain CP-SAT (the whole component as one
 `solver.component_model.ComponentModel`, hinted with the flow plan). Each measurement runs in a
@@ -72,12 +74,34 @@ class _Trace(logging.Handler):
         return reached[0] - start if reached else None
 
 
-def famassign_run(preset: str, families: int, time_limit: float, reassign: bool) -> Row:
-    """famassign's solve (or reassign after two departures) and its balance record, with the
-    time to the first plan within 1% and 0.5% of the final bound."""
+def _churned(preset: str, families: int) -> Any:
+    """The program with current assignments after one month of churn (`benchmarks.year`)."""
+    import random
+
+    from benchmarks.year import churn
+    from famassign.scenarios.generator import generate, preset_config, scaled
+
+    cfg = preset_config(preset) if preset in OWN_SIZE else scaled(preset, families)
+    pool = list(generate(cfg, 2).families)
+    random.Random(1).shuffle(pool)
+    start = _scenario(preset, families, True)
+    return churn(start, pool, 1, random.Random(1), 0.03, 0.05).scenario
+
+
+def famassign_run(
+    preset: str,
+    families: int,
+    time_limit: float,
+    reassign: bool,
+    update: bool = False,
+    match_tolerance: float | None = 0.0,
+) -> Row:
+    """famassign's solve (or reassign after two departures, or `update` after a month of
+    churn, planned with `match_tolerance`: None keeps the scenario's) and its balance record,
+    with the time to the first plan within 1% and 0.5% of the final bound."""
     import famassign as fa
 
-    scenario = _scenario(preset, families, reassign)
+    scenario = _churned(preset, families) if update else _scenario(preset, families, reassign)
     options = fa.PlanOptions(time_limit=time_limit, seed=1, workers=2)
     trace = _Trace()
     listener = logging.getLogger("famassign.solver.incumbent")
@@ -86,8 +110,16 @@ def famassign_run(preset: str, families: int, time_limit: float, reassign: bool)
     load_average = os.getloadavg()[0]
     wall = time.time()
     start = time.monotonic()
-    if reassign:
-        moved = fa.reassign(scenario, departed=_leaving(scenario), options=options)
+    if update:
+        updated = fa.update(scenario, options=options, match_tolerance=match_tolerance)
+        result, checked = updated.result, updated.scenario
+    elif reassign:
+        moved = fa.reassign(
+            scenario,
+            departed=_leaving(scenario),
+            options=options,
+            match_tolerance=match_tolerance,
+        )
         result, checked = moved.result, moved.scenario
     else:
         result, checked = fa.solve(scenario, options), scenario
@@ -210,6 +242,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baselines", nargs="*", default=["highs", "cpsat"])
     parser.add_argument("--baseline-families", nargs="*", type=int, default=[10_000, 30_000])
     parser.add_argument("--reassign", nargs="*", default=["large", "specialists"])
+    parser.add_argument("--update", nargs="*", default=[])
+    parser.add_argument(
+        "--only-reassign",
+        action="store_true",
+        help="measure only the reassignments (--reassign) and updates (--update), not the "
+        "solves of --presets",
+    )
+    parser.add_argument(
+        "--scenario-tolerance",
+        action="store_true",
+        help="reassign and update give up the scenario's balance_match_tolerance of the match "
+        "for balance (default: none, as the commands do)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     lines = [
@@ -219,18 +264,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     for families in args.families:
         limit = 60.0 if families <= 10_000 else 120.0
-        jobs = [(p, False) for p in args.presets] + [(p, True) for p in args.reassign]
-        for preset, reassign in jobs:
+        solves = [] if args.only_reassign else [(p, False) for p in args.presets]
+        jobs = solves + [(p, "reassign") for p in args.reassign]
+        jobs += [(p, "update") for p in args.update]
+        for preset, mode in jobs:
+            reassign, update = mode == "reassign", mode == "update"
             if preset in OWN_SIZE and families != args.families[0]:
                 continue
             size = _scenario_size(preset, families)
             label = f"{preset} {size:,}" + (" reassign (2 leave)" if reassign else "")
+            label += " update (a month of churn)" if update else ""
+            tolerance = None if args.scenario_tolerance else 0.0
+            if tolerance is None and (reassign or update):
+                label += ", scenario's match tolerance"
             fa_row = _in_child(
-                famassign_run, preset, families, limit, reassign, timeout=3 * limit + 180
+                famassign_run,
+                preset,
+                families,
+                limit,
+                reassign,
+                update,
+                tolerance,
+                timeout=3 * limit + 180,
             )
             lines.append(row_text(label, "famassign", fa_row, fa_row.get("bound")))
             print(lines[-1], file=sys.stderr, flush=True)
-            if reassign or families not in args.baseline_families:
+            if reassign or update or families not in args.baseline_families:
                 continue
             for name, func in (("highs", highs_run), ("cpsat", cpsat_run)):
                 if name not in args.baselines:

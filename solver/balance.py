@@ -2,22 +2,23 @@
 
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
 only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
-optimum. The families and staff split into independent components (no eligible pair crosses
-them). A component of moderate size is solved exactly through load levels (`solver.levels`): an
-LP bound over the levels a largest load can take, then a HiGHS MIP for the plan of most match at
-the lowest level, one level up whenever a level is proven empty; if HiGHS runs out of time,
-transfer chains lower the largest load towards the bound and CP-SAT, hinted with their plan, takes
-over. A large component: its bound (max-flow relaxation, under fewest moves also the
-kept-caseloads bound) is raised to the lowest load level at or above it; when affordable, the
-load-level LP of the whole component from there up gives the stronger bound and, rounded, a
-near-balanced plan; when not, the caseload-mix model (`solver.caseload_mix`: whole families of
-each type per staff member) proves levels empty and gives a plan at the lowest one it can;
-transfer chains (`solver.transfers`: min-cost flows that move families from every staff member
-above a target at once, then CP-SAT repairs of the few left) lower the largest load level by
-level; the neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is
-`proven` exactly
-when its largest load meets the program's bound (the largest component bound);
-`BalancedPlan.bound_kind` names which bound that is.
+optimum. The families and staff split into independent components (no eligible pair crosses them). A
+component of moderate size is solved exactly through load levels (`solver.levels`): an LP bound over
+the levels a largest load can take, then a HiGHS MIP for the plan of most match at the lowest level,
+one level up whenever a level is proven empty; if HiGHS runs out of time, transfer chains lower the
+largest load towards the bound and a MIP minimising the largest load, started from their plan, takes
+over. A large component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads
+bound) is raised to the lowest load level at or above it; when affordable, the load-level LP of the
+whole component from there up gives the stronger bound and, rounded, a near-balanced plan; when not,
+the caseload-mix model (`solver.caseload_mix`: whole families of each type per staff member) proves
+levels empty and gives a plan at the lowest one it can (also tried by a moderate component whose
+first MIP finds no plan); transfer chains (`solver.transfers`: min-cost flows that move families
+from every staff member above a target at once, then CP-SAT repairs of the few left) lower the
+largest load level by level; the neighbourhood search (`solver.neighbourhoods`) uses the time left.
+The plan is `proven` exactly when its largest load meets the program's bound (the largest component
+bound); `BalancedPlan.bound_kind` names which bound that is. With no match to give up, or under
+fewest moves, every method works only on the pairs of the optimal face of the flow
+(`solver.optimal_face`), and with no match to give up its components are those of the face.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from famassign.solver.caseload_mix import lowest_mix_plan
 from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
+from famassign.solver.flow_rounding import rounded_flow_plan
 from famassign.solver.incumbent import note_largest_load
 from famassign.solver.levels import (
     NODES_PER_SECOND,
@@ -46,11 +48,14 @@ from famassign.solver.levels import (
 )
 from famassign.solver.load_bound import (
     BoundKind,
+    flow_bound_limits,
     kept_caseload_bound,
     level_kind,
+    max_flow_bound,
     relaxed_load_bound,
 )
 from famassign.solver.neighbourhoods import search
+from famassign.solver.optimal_face import face_pairs
 from famassign.solver.settings import SolverSettings
 from famassign.solver.transfers import descend
 
@@ -109,13 +114,15 @@ def _balance_exactly(
     """Balance a component of moderate size: the load-level bound (LP), then the plan of most
     match at the lowest level (MIP), one level up whenever a level is proven empty. Should HiGHS
     run out of time first (its first try gets QUICK_SHARE of the time), transfer chains lower
-    the flow plan's largest load towards the bound, and CP-SAT, hinted with their plan,
-    continues from the proven bound (deterministic mode: HiGHS, then CP-SAT only).
+    the flow plan's largest load towards the bound, and the MIP minimising the largest load,
+    started from their plan, uses the time left (deterministic mode: CP-SAT continues from the
+    proven bound instead).
 
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
     levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
-    low = math.floor(relaxed_load_bound(arrays, comp, plan) * LOAD_SCALE)
+    relaxed = relaxed_load_bound(arrays, comp, plan, *flow_bound_limits(settings, clock.left()))
+    low = math.floor(relaxed * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
     # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
     kind = level_kind(minimize_moves) if levels.bound_complete else BoundKind.max_flow
@@ -141,7 +148,7 @@ def _balance_exactly(
     best = plan.copy()
     if not settings.deterministic and not minimize_moves and (plan[comp.families] >= 0).all():
         # the caseload-mix model (`solver.caseload_mix`; crowded's 35,000-pair component: its
-        # bound in 0.2 s where the chains and CP-SAT ended a level above it in 25 s)
+        # bound in 0.2 s where the chains and CP-SAT had ended a level above it in 25 s)
         low, mixed = lowest_mix_plan(
             arrays,
             comp,
@@ -157,24 +164,21 @@ def _balance_exactly(
             best[comp.families] = mixed
             if plan_level(arrays, comp.families, comp.staff, best) <= bound:
                 return mixed, bound / LOAD_SCALE, kind
-    if not settings.deterministic:
-        descend(
-            arrays, comp, best, match_floor, minimize_moves, bound, settings, clock.left() * 0.5
-        )
-        if plan_level(arrays, comp.families, comp.staff, best) <= bound:
-            return best[comp.families], bound / LOAD_SCALE, kind
-    model = ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
-    model.hint(best)
-    new_plan, cp_bound, _ = model.solve_in_order(settings, max(clock.left(), 0.01))
-    if new_plan is not None:
-        trial = best.copy()
-        trial[comp.families] = new_plan
-        if plan_level(arrays, comp.families, comp.staff, trial) <= plan_level(
-            arrays, comp.families, comp.staff, best
-        ):
-            best = trial
-    if cp_bound > bound / LOAD_SCALE:
-        return best[comp.families], cp_bound, BoundKind.cp_sat
+    if settings.deterministic:
+        model = ComponentModel(arrays, comp, plan, match_floor, minimize_moves, load_floor=bound)
+        new_plan, cp_bound, _ = model.solve_in_order(settings, max(clock.left(), 0.01))
+        if cp_bound > bound / LOAD_SCALE:
+            return new_plan, cp_bound, BoundKind.cp_sat
+        return new_plan, bound / LOAD_SCALE, kind
+    descend(arrays, comp, best, match_floor, minimize_moves, bound, settings, clock.left() * 0.5)
+    reached = plan_level(arrays, comp.families, comp.staff, best)
+    if reached > bound and clock.left() > 0 and not settings.stopped:
+        lower = levels.min_max(best[comp.families], Budget(clock.left(), False))
+        if lower is not None:
+            trial = best.copy()
+            trial[comp.families] = lower
+            if plan_level(arrays, comp.families, comp.staff, trial) < reached:
+                best = trial
     return best[comp.families], bound / LOAD_SCALE, kind
 
 
@@ -231,11 +235,21 @@ def balance(
 ) -> BalancedPlan:
     """Balance the flow plan component by component within `settings.time_limit`."""
     start = time.monotonic()
-    fam_label, staff_label = components(arrays)
     plan = flow.staff_of.copy()
+    # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
+    # split the program into smaller independent components. With some match to give up under
+    # fewest moves, only the pairs of the flows optimal down to the moves qualify; the
+    # components stay whole (the match given up is shared within each).
+    split = face_pairs(arrays, plan, minimize_moves) if tolerance == 0 else None
+    usable = split
+    if tolerance > 0 and minimize_moves:
+        usable = face_pairs(arrays, plan, minimize_moves, with_match=False)
+    fam_label, staff_label = components(arrays, None if split is None else np.flatnonzero(split))
     note_largest_load(arrays, plan)
     per_fte = load_per_fte(arrays, plan)
     pair_label = fam_label[arrays.pair_family]
+    if usable is not None:
+        pair_label = np.where(usable, pair_label, -1)
     comps: list[Component] = []
     for c in np.unique(staff_label[arrays.staff_active]).tolist():
         staff = np.flatnonzero((staff_label == c) & arrays.staff_active)
@@ -287,7 +301,7 @@ def balance(
     max_load = float(final[arrays.staff_active].max(initial=0.0))
     forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
     if forced > lower:
-        lower, kind = forced, BoundKind.forced
+        lower, kind = forced, BoundKind.forced if split is None else BoundKind.forced_face
     # The program's largest load is the largest over its components, its bound the largest
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE
@@ -315,11 +329,17 @@ def _balance_large(
 
     Returns (lower bound on the component's largest load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
-    bound, kind = relaxed_load_bound(arrays, comp, plan), BoundKind.max_flow
+    flow_bound = max_flow_bound(arrays, comp, plan, *flow_bound_limits(settings, clock.left()))
+    bound, kind = flow_bound.value, BoundKind.max_flow
     if minimize_moves:
         kept = kept_caseload_bound(arrays, comp, plan)
         if kept > bound:
             bound, kind = kept, BoundKind.kept_caseloads
+    # the flow that proves the bound, rounded, is often a plan at it (`solver.flow_rounding`)
+    rounded = rounded_flow_plan(arrays, comp, plan, flow_bound, match_floor, minimize_moves)
+    if rounded is not None:
+        plan[comp.families] = rounded
+        note_largest_load(arrays, plan)
     units = fte_units(arrays)[comp.staff]
     gcd = int(np.gcd.reduce(arrays.family_load[comp.families])) or 1
     level_now = plan_level(arrays, comp.families, comp.staff, plan)

@@ -12,13 +12,14 @@ from scipy.sparse.csgraph import connected_components
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 
 
-def components(arrays: ProblemArrays) -> tuple[IntArray, IntArray]:
-    """Component label per family and per staff member (independent sub-problems)."""
+def components(arrays: ProblemArrays, pairs: IntArray | None = None) -> tuple[IntArray, IntArray]:
+    """Component label per family and per staff member (independent sub-problems), linked by
+    `pairs` (indexes into the arrays' pairs; default every pair)."""
     n, m = arrays.n_families, arrays.n_staff
-    graph = coo_matrix(
-        (np.ones(len(arrays.pair_family)), (arrays.pair_family, n + arrays.pair_staff)),
-        shape=(n + m, n + m),
-    )
+    pf, ps = arrays.pair_family, arrays.pair_staff
+    if pairs is not None:
+        pf, ps = pf[pairs], ps[pairs]
+    graph = coo_matrix((np.ones(len(pf)), (pf, n + ps)), shape=(n + m, n + m))
     _, labels = connected_components(graph, directed=False)
     return labels[:n].astype(np.int64), labels[n:].astype(np.int64)
 

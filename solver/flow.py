@@ -66,16 +66,46 @@ class FlowPlan:
     match: int
 
 
-def solve_flow(
+@dataclass(frozen=True)
+class FlowNetwork:
+    """The network of :func:`solve_flow`: arcs in the order pair arcs, one "unplaced" arc per
+    family, one policy-cap arc per staff member, one exception arc per staff member in
+    `with_extra`; nodes are the families, the staff members, then the sink."""
+
+    starts: IntArray
+    ends: IntArray
+    capacities: IntArray
+    costs: IntArray
+    supplies: IntArray
+    cap: IntArray
+    with_extra: IntArray
+
+    def arc_flows(self, arrays: ProblemArrays, staff_of: IntArray) -> IntArray:
+        """The flow on every arc that the plan `staff_of` (staff index per family, -1
+        unplaced) makes (policy-cap places first, then exception places)."""
+        m = arrays.n_staff
+        placed = staff_of >= 0
+        counts = np.bincount(staff_of[placed], minlength=m)
+        return np.concatenate(
+            [
+                (staff_of[arrays.pair_family] == arrays.pair_staff).astype(np.int64),
+                (~placed).astype(np.int64),
+                np.minimum(counts, self.cap),
+                np.maximum(counts - self.cap, 0)[self.with_extra],
+            ]
+        )
+
+
+def flow_network(
     arrays: ProblemArrays,
     *,
     minimize_moves: bool = False,
     limit: IntArray | None = None,
-) -> FlowPlan:
-    """The lexicographically optimal plan for placed, urgency, exception places, moves, match.
-
-    `limit` overrides `arrays.staff_limit` (used to ask what an exception would place).
-    """
+    with_match: bool = True,
+) -> FlowNetwork:
+    """The min-cost flow network whose optimum is the lexicographic plan (module docstring);
+    without `with_match`, the order stops before the match (every pair arc costs only its
+    move)."""
     n, m = arrays.n_families, arrays.n_staff
     limit = arrays.staff_limit if limit is None else limit
     match = arrays.pair_match
@@ -100,18 +130,43 @@ def solve_flow(
     )
     costs = np.concatenate(
         [
-            mult.moves * move - match,
+            mult.moves * move - (match if with_match else 0),
             mult.placed + mult.urgency * arrays.family_urgency,
             np.zeros(m, np.int64),
             np.full(len(with_extra), mult.over_cap, np.int64),
         ]
     )
+    supplies = np.concatenate([np.ones(n, np.int64), np.zeros(m, np.int64), [-n]])
+    return FlowNetwork(
+        starts.astype(np.int64),
+        ends.astype(np.int64),
+        capacities.astype(np.int64),
+        costs.astype(np.int64),
+        supplies.astype(np.int64),
+        cap.astype(np.int64),
+        with_extra,
+    )
+
+
+def solve_flow(
+    arrays: ProblemArrays,
+    *,
+    minimize_moves: bool = False,
+    limit: IntArray | None = None,
+) -> FlowPlan:
+    """The lexicographically optimal plan for placed, urgency, exception places, moves, match.
+
+    `limit` overrides `arrays.staff_limit` (used to ask what an exception would place).
+    """
+    n, m = arrays.n_families, arrays.n_staff
+    match = arrays.pair_match
+    move = arrays.pair_move
+    net = flow_network(arrays, minimize_moves=minimize_moves, limit=limit)
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        starts.astype(np.int32), ends.astype(np.int32), capacities, costs
+        net.starts.astype(np.int32), net.ends.astype(np.int32), net.capacities, net.costs
     )
-    supplies = np.concatenate([np.ones(n, np.int64), np.zeros(m, np.int64), [-n]])
-    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), net.supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise FlowError(f"min-cost flow ended with status {status}")

@@ -172,6 +172,7 @@ class LoadLevels:
         chosen = current[pf] == self.pair_staff
         unplaced = current < 0
         load = a.family_load[a.pair_family[pairs]]
+        self._pair_load = load
         self.gcd = int(np.gcd.reduce(a.family_load[families])) or 1
         self.units = fte_units(a)[staff]
         self.level_now = level_of(np.bincount(ps[chosen], load[chosen], ns), self.units)
@@ -180,6 +181,7 @@ class LoadLevels:
         room = a.staff_limit[staff] - a.staff_cap[staff]
         over_staff = np.flatnonzero(room > 0)
         self._n_unplaced, self._n_over = n_unplaced, len(over_staff)
+        self._over_staff, self._policy_cap = over_staff, a.staff_cap[staff]
         counts_now = np.bincount(ps[chosen], minlength=ns)
         # no staff member more exception places than now (a rounding stays within the total)
         self._count_limit = np.minimum(
@@ -294,6 +296,7 @@ class LoadLevels:
             highs.cbSimplexInterrupt.subscribe(interrupt)
             highs.cbMipInterrupt.subscribe(interrupt)
         self._integer = False
+        self._min_max = False
         self.bound_complete = False
         """True once :meth:`bound` has finished (else it returned its `low`)."""
 
@@ -310,15 +313,18 @@ class LoadLevels:
         """Each staff member's largest weighted load (LOAD_SCALE units) at `level`."""
         return level_caps(level, self.units, self.gcd)
 
+    def _run(self) -> None:
+        if self.highs.run() == highspy.HighsStatus.kError:
+            # Another HiGHS user in this process started HiGHS's shared threads with more than
+            # our one: start them afresh (HiGHS restarts them as each user needs).
+            run_with_fresh_threads(self.highs)
+
     def _solve_at(self, level: int) -> highspy.HighsModelStatus:
         caps = self.caps(level)
         self.highs.changeRowsBounds(
             len(caps), self.load_rows, np.full(len(caps), -_INF), caps.astype(float)
         )
-        if self.highs.run() == highspy.HighsStatus.kError:
-            # Another HiGHS user in this process started HiGHS's shared threads with more than
-            # our one: start them afresh (HiGHS restarts them as each user needs).
-            run_with_fresh_threads(self.highs)
+        self._run()
         status: highspy.HighsModelStatus = self.highs.getModelStatus()
         return status
 
@@ -446,6 +452,8 @@ class LoadLevels:
         a staff index per family of the component.
 
         Returns (plan or None, proven that no plan exists at this level)."""
+        if self._min_max:
+            raise RuntimeError("plan_at() needs the level model: call it before min_max()")
         if not self._integer:
             n = len(self.integer_cols)
             self.highs.changeColsIntegrality(
@@ -453,7 +461,13 @@ class LoadLevels:
             )
             self._integer = True
         budget.apply(self.highs)
+        # Measured on four generated 600-family programs (two repetitions) and two
+        # 2,000-family ones, same run, 2-core machine at a load of 6: without presolve this
+        # MIP took 25-30% less time in total (faster on 9 of 10 runs), to the same gap. Only
+        # this MIP: presolve is on again for whatever runs next (the min-max MIP).
+        self.highs.setOptionValue("presolve", "off")
         status = self._solve_at(level)
+        self.highs.setOptionValue("presolve", "choose")
         if status == highspy.HighsModelStatus.kInfeasible:
             return None, True
         feasible = highspy.SolutionStatus.kSolutionStatusFeasible
@@ -464,3 +478,56 @@ class LoadLevels:
         out = np.full(len(self.families), -1, dtype=np.int64)
         out[self._pair_family[picked]] = self.pair_staff[picked]
         return out, False
+
+    def to_min_max(self) -> None:
+        """Turn the model into one MIP that minimises the largest load per FTE itself: a last
+        column t, in level units, with ``load * FTE_SCALE <= t * fte`` for each staff member.
+        Only :meth:`min_max` (or a caller running `highs` itself) may use the model after."""
+        h, rows, n = self.highs, self.load_rows, len(self.load_rows)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        cols = h.getNumCol()
+        h.changeColsCost(cols, np.arange(cols, dtype=np.int32), np.zeros(cols))
+        h.addCol(1.0, 0.0, _INF, n, rows, -self.units / FTE_SCALE)
+        h.changeRowsBounds(n, rows, np.full(n, -_INF), np.zeros(n))
+        k = len(self.integer_cols)
+        h.changeColsIntegrality(k, self.integer_cols, np.full(k, highspy.HighsVarType.kInteger))
+        self._integer = self._min_max = True
+
+    def min_max(self, start: IntArray, budget: Budget) -> IntArray | None:
+        """The min-max MIP (:meth:`to_min_max`) started from `start`, a plan of the component
+        keeping every constraint of the model (staff index per family, as :meth:`plan_at`
+        returns): HiGHS's best plan at the end of `budget`, or None when it has none."""
+        if not self._min_max:
+            self.to_min_max()
+        local = np.full(len(self.families), -1, dtype=np.int64)
+        placed = start >= 0
+        local[placed] = np.searchsorted(self.staff, start[placed])
+        chosen = local[self._pair_family] == self._pair_local_staff
+        counts = np.bincount(local[placed], minlength=len(self.staff))
+        loads = np.bincount(
+            self._pair_local_staff[chosen],
+            weights=self._pair_load[chosen],
+            minlength=len(self.staff),
+        )
+        values = np.concatenate(
+            [
+                chosen.astype(float),
+                (~placed).astype(float)[: self._n_unplaced],
+                np.maximum(counts - self._policy_cap, 0)[self._over_staff].astype(float),
+                [float(level_of(loads, self.units))],
+            ]
+        )
+        solution = highspy.HighsSolution()
+        solution.col_value = values.tolist()
+        solution.value_valid = True
+        self.highs.setSolution(solution)
+        budget.apply(self.highs)
+        self._run()
+        feasible = highspy.SolutionStatus.kSolutionStatusFeasible
+        if self.highs.getInfo().primal_solution_status != feasible:
+            return None
+        col = np.asarray(self.highs.getSolution().col_value)[: len(self.pairs)]
+        picked = col > 0.5
+        out = np.full(len(self.families), -1, dtype=np.int64)
+        out[self._pair_family[picked]] = self.pair_staff[picked]
+        return out

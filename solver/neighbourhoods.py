@@ -34,14 +34,26 @@ class Neighbourhoods:
 
     def __init__(self, arrays: ProblemArrays, comp: Component, seed: int) -> None:
         self.arrays, self.comp = arrays, comp
-        a = arrays
-        pf, ps = a.pair_family[comp.pairs], a.pair_staff[comp.pairs]
-        incidence = csr_matrix(
-            (np.ones(len(pf), dtype=np.int32), (pf, ps)), shape=(a.n_families, a.n_staff)
-        )
-        self.adjacent = (incidence.T @ incidence).tocsr()
         self.rng = np.random.default_rng(seed)
         self.pair_order = comp.pairs  # sorted by family, then staff
+        self._incidence: tuple[csr_matrix, csr_matrix] | None = None
+
+    def colleagues(self, staff: IntArray) -> IntArray:
+        """Every staff member sharing an eligible family with one of `staff` (`staff`
+        included), through the family x staff incidence, built on first use: a search whose
+        neighbourhoods never need a second hop (every family eligible for many staff) never
+        pays for it, and no staff x staff product is formed (quadratic in the staff per
+        family: seconds on millions of pairs)."""
+        if self._incidence is None:
+            a = self.arrays
+            pf, ps = a.pair_family[self.pair_order], a.pair_staff[self.pair_order]
+            ones = np.ones(len(pf), dtype=np.int8)
+            by_family = csr_matrix((ones, (pf, ps)), shape=(a.n_families, a.n_staff))
+            by_staff = csr_matrix((ones, (ps, pf)), shape=(a.n_staff, a.n_families))
+            self._incidence = by_family, by_staff
+        by_family, by_staff = self._incidence
+        families = np.unique(by_staff[staff].indices)
+        return np.unique(by_family[families].indices).astype(np.int64)
 
     def pick(self, per_fte: np.ndarray, size: int, stuck: set[int], plan: IntArray) -> IntArray:
         """The most loaded staff member not known stuck, and up to `size - 1` colleagues (see
@@ -60,7 +72,7 @@ class Neighbourhoods:
         direct = self._lightest(np.setdiff1d(self.arrays.pair_staff[pairs[own]], [top]), per_fte)
         chosen = direct[: size - 1]
         if len(chosen) < size - 1 and len(direct):  # then colleagues who can make room
-            hop = np.setdiff1d(self.adjacent[direct].indices, np.concatenate([[top], direct]))
+            hop = np.setdiff1d(self.colleagues(direct), np.concatenate([[top], direct]))
             chosen = np.concatenate(
                 [chosen, self._lightest(hop, per_fte)[: size - 1 - len(chosen)]]
             )

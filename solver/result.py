@@ -97,7 +97,8 @@ class Result(BaseModel):
     """Which bound `max_load_bound` is (:class:`solver.load_bound.BoundKind`): ``level_lp`` the
     load-level LP of the balance model with the match floor, ``level_lp_moves`` the same with
     the moves fixed at their optimum, ``cp_sat``, ``max_flow`` (no caps or match floor), or
-    ``forced`` (caseloads no plan can change), ``none`` (balance was not run)."""
+    ``forced`` (caseloads no plan can change), ``forced_face`` (caseloads no plan as good on
+    placement, exception places, moves and match can change), ``none`` (balance was not run)."""
 
     @property
     def placed(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 
 import pytest
 
@@ -18,7 +19,7 @@ def test_records_follow_the_largest_load_down_to_the_plan(caplog: pytest.LogCapt
         result = fa.solve(sc, fa.PlanOptions(time_limit=10, seed=1, workers=2))
     loads = [r.__dict__["largest_load"] for r in caplog.records if r.name.endswith("incumbent")]
     assert len(loads) >= 2
-    assert all(b <= a + 1e-9 for a, b in zip(loads, loads[1:], strict=False))
+    assert all(b <= a + 1e-9 for a, b in pairwise(loads))
     assert loads[0] > loads[-1]
     assert loads[-1] == pytest.approx(result.terms.max_load_per_fte)
     assert fa.evaluate(sc, result.plan(), result.exception_of()).violations == []

@@ -333,7 +333,7 @@ def _balance_large(
     bound, kind = flow_bound.value, BoundKind.max_flow
     if minimize_moves:
         kept = kept_caseload_bound(arrays, comp, plan)
-        if kept > bound:
+        if kept >= bound:  # equal: name the bound that holds under the moves
             bound, kind = kept, BoundKind.kept_caseloads
     # the flow that proves the bound, rounded, is often a plan at it (`solver.flow_rounding`)
     rounded = rounded_flow_plan(arrays, comp, plan, flow_bound, match_floor, minimize_moves)

@@ -39,7 +39,12 @@ from scipy.sparse import csr_matrix, hstack, identity, vstack
 
 from famassign.solver.arrays import IntArray, ProblemArrays
 from famassign.solver.components import Component
-from famassign.solver.levels import fte_units, level_caps, run_with_fresh_threads
+from famassign.solver.levels import (
+    fte_units,
+    level_caps,
+    run_with_fresh_threads,
+    set_rowwise_matrix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +225,7 @@ class CaseloadMix:
         )
         model.row_lower_ = np.concatenate(lower)
         model.row_upper_ = np.concatenate(upper)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        model.a_matrix_.num_row_, model.a_matrix_.num_col_ = matrix.shape
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
+        set_rowwise_matrix(model, matrix)
         model.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
         self.n_z = nz
         self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]

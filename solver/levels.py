@@ -76,6 +76,15 @@ def run_with_fresh_threads(highs: Any) -> None:
     highs.run()
 
 
+def set_rowwise_matrix(model: Any, matrix: csr_matrix) -> None:
+    """Give the HiGHS model (`highspy.HighsLp`) its constraint matrix, row by row."""
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.num_row_, model.a_matrix_.num_col_ = matrix.shape
+    model.a_matrix_.start_ = matrix.indptr
+    model.a_matrix_.index_ = matrix.indices
+    model.a_matrix_.value_ = matrix.data
+
+
 def fte_units(arrays: ProblemArrays) -> IntArray:
     """FTE of every staff member in hundredths (at least one)."""
     return np.maximum(np.round(arrays.staff_fte * FTE_SCALE), 1).astype(np.int64)
@@ -268,11 +277,7 @@ class LoadLevels:
         model.col_upper_ = col_upper
         model.row_lower_ = np.concatenate(lower)
         model.row_upper_ = np.concatenate(upper)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        model.a_matrix_.num_row_, model.a_matrix_.num_col_ = matrix.shape
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
+        set_rowwise_matrix(model, matrix)
         self.integer_cols = np.arange(n_pairs + n_unplaced, dtype=np.int32)
         self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
         highs = self.highs

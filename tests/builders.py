@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
 from famassign.models import CapException, Family, Scenario, Staff
 from famassign.solver.result import Assignment
 
@@ -77,3 +79,17 @@ def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return folder
+
+
+def drawn_staff(draw: st.DrawFn, n_staff: int) -> list[Staff]:
+    """`n_staff` active staff s0, s1, ... for hypothesis programs: FTE 0.5, 0.7 or 1.0, one or
+    both of the sites North and South, up to two strengths."""
+    return [
+        staff(
+            f"s{j}",
+            fte=draw(st.sampled_from([0.5, 0.7, 1.0])),
+            sites=tuple(draw(st.sets(st.sampled_from(["North", "South"]), min_size=1))),
+            strengths=tuple(draw(st.sets(st.sampled_from(["learners", "well_being"]), max_size=2))),
+        )
+        for j in range(n_staff)
+    ]

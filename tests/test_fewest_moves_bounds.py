@@ -13,7 +13,7 @@ import itertools
 import math
 
 import numpy as np
-from builders import fam, scenario, staff, waiver
+from builders import drawn_staff, fam, scenario, staff, waiver
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -36,15 +36,7 @@ def programs_after_a_departure(draw: st.DrawFn) -> fa.Scenario:
     none; some pinned), over two sites, with varied intensity, urgency, needs and strengths, a
     small cap and sometimes a waiver (exception places)."""
     n_staff = draw(st.integers(2, 3))
-    members = [
-        staff(
-            f"s{j}",
-            fte=draw(st.sampled_from([0.5, 0.7, 1.0])),
-            sites=tuple(draw(st.sets(st.sampled_from(["North", "South"]), min_size=1))),
-            strengths=tuple(draw(st.sets(st.sampled_from(OUTCOMES), max_size=2))),
-        )
-        for j in range(n_staff)
-    ]
+    members = drawn_staff(draw, n_staff)
     members.append(staff("gone", sites=("North", "South"), status="departed"))
     families = []
     for i in range(draw(st.integers(2, 6))):

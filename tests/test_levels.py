@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from builders import fam, scenario, staff
+from builders import drawn_staff, fam, scenario, staff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,15 +78,7 @@ def tiny_programs(draw: st.DrawFn) -> Scenario:
     """2-5 families and 2-3 staff over two sites, varied intensity, external plans, strengths,
     FTE and a small cap, so that caps, loads and match all matter."""
     n_staff = draw(st.integers(2, 3))
-    members = [
-        staff(
-            f"s{j}",
-            fte=draw(st.sampled_from([0.5, 0.7, 1.0])),
-            sites=tuple(draw(st.sets(st.sampled_from(["North", "South"]), min_size=1))),
-            strengths=tuple(draw(st.sets(st.sampled_from(["learners", "well_being"]), max_size=2))),
-        )
-        for j in range(n_staff)
-    ]
+    members = drawn_staff(draw, n_staff)
     families = [
         fam(
             f"f{i}",

@@ -69,13 +69,16 @@ MIN_EXACT_SHARE = 0.25
 """Least share of the time left that a moderate component may use (a small one beside a large
 one would otherwise get seconds in proportion to its few pairs)."""
 QUICK_SHARE = 0.25
-"""Share of a moderate component's time left for its MIP at each level before transfer chains
-and CP-SAT take over (most plans of most match at the lowest level are found in a fraction of
-it; on a 2,000-family program with 61 staff none was found in 20 s, while chains reached
-within 3% of the bound in 2 s)."""
+"""Share of a moderate component's time left for its MIP at each level before caseload mixes,
+transfer chains and the min-max MIP take over (most plans of most match at the lowest level are
+found in a fraction of it; on a 2,000-family program with 61 staff none was found in 20 s,
+while chains reached within 3% of the bound in 2 s)."""
 QUICK_SECONDS = 5.0
 """Seconds the MIP at a level gets at least (within MIP_SHARE of the time left): a short time
 limit must not hand a small program's easy MIP to the slower methods."""
+MODERATE_CHAIN_SHARE = 0.5
+"""Share of a moderate component's time left for transfer chains once its MIP found no plan
+(they end sooner when no lower level is reached; the min-max MIP gets the rest)."""
 LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
@@ -170,7 +173,8 @@ def _balance_exactly(
         if cp_bound > bound / LOAD_SCALE:
             return new_plan, cp_bound, BoundKind.cp_sat
         return new_plan, bound / LOAD_SCALE, kind
-    descend(arrays, comp, best, match_floor, minimize_moves, bound, settings, clock.left() * 0.5)
+    chains = clock.left() * MODERATE_CHAIN_SHARE
+    descend(arrays, comp, best, match_floor, minimize_moves, bound, settings, chains)
     reached = plan_level(arrays, comp.families, comp.staff, best)
     if reached > bound and clock.left() > 0 and not settings.stopped:
         lower = levels.min_max(best[comp.families], Budget(clock.left(), False))

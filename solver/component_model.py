@@ -60,6 +60,8 @@ class ComponentModel:
                 cp_model.LinearExpr.weighted_sum(self.unplaced, urgency.tolist())
                 <= int(urgency[unplaced_now].sum())
             )
+            for var, value in zip(self.unplaced, unplaced_now.tolist(), strict=True):
+                model.add_hint(var, value)
         else:
             for ks in by_family:
                 model.add_exactly_one([self.x[k] for k in ks])
@@ -87,27 +89,9 @@ class ComponentModel:
                 model.add(terms <= self.t * int(fte[j]))
         self.match_expr = match_expr
         self.weight = int(match.sum()) + 1
-        self.hint(plan)
-
-    def hint(self, plan: IntArray) -> None:
-        """Hint the search with `plan` (a plan of the whole program; the constraints stay those
-        of the reference plan the model was built from)."""
-        a, comp, model = self.arrays, self.comp, self.model
-        current = plan[comp.families]
-        pf = np.searchsorted(comp.families, a.pair_family[comp.pairs])
-        chosen = current[pf] == a.pair_staff[comp.pairs]
-        model.clear_hints()  # type: ignore[no-untyped-call]
-        if self.unplaced:
-            for var, value in zip(self.unplaced, (current < 0).tolist(), strict=True):
-                model.add_hint(var, value)
         for var, value in zip(self.x, chosen.tolist(), strict=True):
             model.add_hint(var, value)
-        loads = np.bincount(
-            np.searchsorted(comp.staff, a.pair_staff[comp.pairs][chosen]),
-            weights=a.family_load[a.pair_family[comp.pairs][chosen]],
-            minlength=len(comp.staff),
-        )
-        model.add_hint(self.t, level_of(loads, fte_units(a)[comp.staff]))
+        model.add_hint(self.t, self.t_now)
 
     def _caps(self, by_staff: list[list[int]], current: IntArray) -> None:
         """Count caps, and no more exception places than the plan uses now."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays
 from famassign.solver.flow import Multipliers, multipliers
+from famassign.solver.highs import quiet_highs
 from famassign.solver.levels import run_with_fresh_threads
 
 
@@ -169,8 +170,7 @@ def solve_highs(
 
     start = time.monotonic()
     lp = _flow_model_lp(arrays, integer)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("random_seed", seed)
     h.setOptionValue("threads", 2)

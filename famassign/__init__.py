@@ -13,6 +13,7 @@ Everything listed in ``__all__`` is supported; the sub-packages (``famassign.mod
 ``famassign.solver``, ``famassign.scenarios``) hold the layers behind it.
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from famassign.compare import Comparison, compare
@@ -57,6 +58,10 @@ from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
 from famassign.solver.update import UpdateError, UpdateResult, update
 from famassign.sweep import SweepResult, sweep
+
+# A library never decides where its records go: without this, its warnings would reach stderr
+# through Python's last-resort handler in a program that configured no logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 try:
     __version__ = version("famassign")

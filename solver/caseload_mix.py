@@ -39,6 +39,7 @@ from scipy.sparse import csr_matrix, hstack, identity, vstack
 
 from famassign.solver.arrays import IntArray, ProblemArrays
 from famassign.solver.components import Component
+from famassign.solver.highs import quiet_highs
 from famassign.solver.levels import (
     fte_units,
     level_caps,
@@ -228,8 +229,7 @@ class CaseloadMix:
         set_rowwise_matrix(model, matrix)
         model.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
         self.n_z = nz
-        self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
-        self.highs.setOptionValue("output_flag", False)
+        self.highs: Any = quiet_highs()
         self.highs.setOptionValue("threads", 1)  # see solver.levels: forked callers
         self.highs.setOptionValue("mip_rel_gap", MIX_GAP)
         self.highs.passModel(model)

@@ -18,8 +18,6 @@ the best match there.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix, vstack
 
 from famassign.solver.arrays import IntArray, ProblemArrays
+from famassign.solver.highs import quiet_highs
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +42,6 @@ NODES_PER_SECOND = 200
 """Branch-and-bound nodes per second of budget in deterministic mode (no clock involved)."""
 
 _INF = highspy.kHighsInf
-
-
-def _make_first_highs_quietly() -> None:
-    """HiGHS writes a banner straight to file descriptor 1 (below Python's sys.stdout) when the
-    process makes its first instance. Library code never prints: the first instance is made
-    here, at import, with that descriptor pointing at the null device."""
-    if sys.stdout is not None:
-        sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no standard output at all: nothing to protect
-        highspy.Highs()  # type: ignore[no-untyped-call]
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-_make_first_highs_quietly()
 
 
 def run_with_fresh_threads(highs: Any) -> None:
@@ -279,9 +255,8 @@ class LoadLevels:
         model.row_upper_ = np.concatenate(upper)
         set_rowwise_matrix(model, matrix)
         self.integer_cols = np.arange(n_pairs + n_unplaced, dtype=np.int32)
-        self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.highs: Any = quiet_highs()
         highs = self.highs
-        highs.setOptionValue("output_flag", False)
         # One thread: HiGHS's worker threads would hang a process forked after a solve (as
         # `famassign compare` and other callers' process pools do); measured 5% slower.
         highs.setOptionValue("threads", 1)

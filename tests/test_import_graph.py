@@ -8,8 +8,8 @@ moved into a function to dodge a circle is still a dependency); only imports und
 module ``a.b.c`` (the parent packages it initialises are not edges: every module would otherwise
 depend on ``famassign/__init__.py``, the public API that imports everything).
 
-The layers (architecture.md): the domain (``models/``) imports nothing above it; the solver only
-the domain and itself; the scenarios layer the domain, the solver and itself.
+The layers (docs/architecture.md): the domain (``models/``) imports nothing above it; the solver
+only the domain and itself; the scenarios layer the domain, the solver and itself.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("models", "solver", "scenarios")
-"""Top-level folders linked into the package as ``famassign.<layer>``."""
+"""Top-level folders installed inside the package as ``famassign.<layer>`` (package-dir)."""
 
 ALLOWED: dict[str, tuple[str, ...]] = {
     "famassign.models": ("famassign.models",),
@@ -33,14 +33,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 
 
 def package_modules() -> dict[str, Path]:
-    """Every module of the package: dotted name -> file (each file once, not via the links)."""
+    """Every module of the package: dotted name -> file."""
     modules: dict[str, Path] = {}
     roots = [(ROOT / "famassign", "famassign")] + [(ROOT / n, f"famassign.{n}") for n in LAYERS]
     for folder, prefix in roots:
         for path in sorted(folder.rglob("*.py")):
             relative = path.relative_to(folder)
-            if prefix == "famassign" and relative.parts[0] in LAYERS:
-                continue  # the links; read at their top-level folders
             parts = list(relative.with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import venv
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +29,19 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_SOURCE = shutil.ignore_patterns(
     ".*", "build", "dist", "*.egg-info", "__pycache__", "*.whl", "tests", "benchmarks"
 )
+NOT_SOURCE_BUT_TESTS = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.whl", "node_modules"
+)
+SDIST = """\
+import os
+import sys
+
+from setuptools import build_meta
+
+os.chdir(sys.argv[1])
+build_meta.build_sdist(sys.argv[2])
+"""
+"""Builds the sdist of the folder argv[1] into argv[2] (setuptools' own backend, no network)."""
 TOP_LEVEL = {"famassign", "famassign-{version}.dist-info"}
 
 
@@ -52,11 +66,8 @@ def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
     return done
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    work = tmp_path_factory.mktemp("packaging")
-    source = work / "source"
-    shutil.copytree(ROOT, source, symlinks=True, ignore=NOT_SOURCE)
+def _install_wheel(source: Path, work: Path) -> Installed:
+    """Build a wheel from `source` and install it into a fresh environment under `work`."""
     wheels = work / "wheels"
     _run(
         sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
@@ -80,6 +91,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     here = sysconfig.get_paths()["purelib"]
     (purelib / "zz_test_dependencies.pth").write_text(here + "\n", encoding="utf-8")
     return Installed(wheel, python, bin_dir, purelib, purelib_before, bin_before)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    work = tmp_path_factory.mktemp("packaging")
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    return _install_wheel(source, work)
 
 
 def _version(wheel: Path) -> str:
@@ -154,3 +173,58 @@ def test_a_users_own_models_solver_scenarios_do_not_shadow_famassign(
         assert package.is_relative_to(installed.purelib), package
     else:
         assert package.resolve().is_relative_to(ROOT), package
+
+
+def _wheel_names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as whl:
+        return {n for n in whl.namelist() if ".dist-info/" not in n}
+
+
+def test_every_package_folder_of_the_source_is_in_the_wheel(installed: Installed) -> None:
+    names = _wheel_names(installed.wheel)
+    folders = [ROOT / "famassign"] + [ROOT / layer for layer in ("models", "solver", "scenarios")]
+    for folder in folders:
+        prefix = "famassign" if folder.name == "famassign" else f"famassign/{folder.name}"
+        for path in folder.rglob("*.py"):
+            if "__pycache__" not in path.parts:
+                wanted = f"{prefix}/{path.relative_to(folder).as_posix()}"
+                assert wanted in names, f"{wanted} is missing: list its package in pyproject.toml"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_clone_without_symbolic_links_builds_and_plans(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """Cloned as Git does on Windows (core.symlinks=false), the checkout is the same package."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (for example an unpacked sdist)")
+    clone = tmp_path / "clone"
+    _run("git", "clone", "--quiet", "-c", "core.symlinks=false", ROOT, clone)
+    modes = _run("git", "ls-files", "--stage", cwd=clone).stdout.splitlines()
+    assert not [m for m in modes if m.startswith("120000")], "the repository holds links"
+    cloned = _install_wheel(clone, tmp_path / "work")
+    done = _run(cloned.python, "-c", SCRIPT, cwd=tmp_path)
+    assert Path(done.stdout.strip().splitlines()[-1]).is_relative_to(cloned.purelib)
+
+
+def test_the_sdist_carries_what_building_and_testing_need(
+    installed: Installed, tmp_path: Path
+) -> None:
+    work = tmp_path / "sdist"
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE_BUT_TESTS)
+    _run(sys.executable, "-c", SDIST, source, work)
+    (archive,) = work.glob("famassign-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    for needed in (
+        "pyproject.toml", "README.md", "models/domain.py", "solver/solve.py",
+        "scenarios/examples/springfield/scenario.yaml", "tests/conftest.py",
+        "tests/test_solve.py", "benchmarks/__main__.py", "docs/scenario-format.md",
+        ".ci/run", ".ci/typecheck",
+    ):  # fmt: skip
+        assert needed in names, needed
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    from_sdist = _install_wheel(unpacked, tmp_path / "from-sdist")
+    assert _wheel_names(from_sdist.wheel) == _wheel_names(installed.wheel)

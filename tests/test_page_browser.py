@@ -6,9 +6,9 @@ publish and download. axe-core runs on every screen (no serious or critical viol
 request to a non-loopback address is blocked and recorded (none may be attempted); the browser
 console must log no error. Every plan the page makes is re-checked with the evaluator.
 
-axe-core comes from npm (``npm install --no-save --no-package-lock axe-core@4.14.1`` at the
-repository root, as .ci/run does) or from ``$FAMASSIGN_AXE_JS``. Set
-``FAMASSIGN_SCREENSHOTS=DIR`` to save a screenshot of each step (docs/page/ holds them).
+Chromium and axe-core are found as tests/browsers.py says (skipped by name without Chromium,
+except under CI=true). Set ``FAMASSIGN_SCREENSHOTS=DIR`` to save a screenshot of each step
+(docs/page/ holds them).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from urllib.request import urlopen
 
 import openpyxl
 import pytest
+from browsers import AXE_JS, chromium, needs_chromium
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 import famassign as fa
@@ -43,8 +44,7 @@ from famassign.server.settings import Settings
 from famassign.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("FAMASSIGN_CHROMIUM", "/usr/bin/chromium")
-AXE_JS = Path(os.environ.get("FAMASSIGN_AXE_JS", ROOT / "node_modules/axe-core/axe.min.js"))
+pytestmark = needs_chromium
 TOKEN = "page-test-token-0123456789"
 ARGS = [
     "--no-sandbox",
@@ -134,15 +134,12 @@ class Watch:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing (Debian: apt-get install -y chromium)"
-    assert AXE_JS.is_file(), (
-        f"{AXE_JS} missing: run `npm install --no-save --no-package-lock axe-core@4.14.1` at the "
-        "repository root, or set FAMASSIGN_AXE_JS"
-    )
+    executable = chromium()
+    assert AXE_JS.is_file(), f"{AXE_JS} missing: pip install axe-playwright-python"
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=executable, args=ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

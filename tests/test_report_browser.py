@@ -1,35 +1,21 @@
 """The compare report opens in a headless browser (Debian's chromium) without errors and shows
-its charts. Skipped, with the reason, when no chromium is installed, except under ``CI=true``:
-there a missing browser fails (``.ci/run`` installs Debian's chromium)."""
+its charts. Chromium is found as tests/browsers.py says (skipped by name without it, except under
+``CI=true``: there a missing browser fails)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from browsers import chromium, needs_chromium
 from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.scenarios.example import example_path
 
-BROWSER = next(
-    (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
-    None,
-)
-IN_CI = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-MISSING = "no chromium on PATH (Debian: apt-get install -y chromium)"
-pytestmark = pytest.mark.skipif(BROWSER is None and not IN_CI, reason=MISSING)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def browser_present() -> None:
-    """Under CI=true a missing browser is a failure, never a skip."""
-    if BROWSER is None:
-        pytest.fail(f"CI=true but {MISSING}; .ci/run installs it when run as root")
+pytestmark = needs_chromium
 
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -56,9 +42,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_browser(*args: str) -> subprocess.CompletedProcess[str]:
-    assert BROWSER is not None
     return subprocess.run(
-        [BROWSER, *FLAGS, "--enable-logging=stderr", "--v=0", *args],
+        [chromium(), *FLAGS, "--enable-logging=stderr", "--v=0", *args],
         capture_output=True,
         text=True,
         timeout=120,

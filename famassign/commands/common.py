@@ -74,6 +74,35 @@ class UsageError(Exception):
     """Invalid command-line arguments found by a command itself: exit 2 with this message."""
 
 
+SERVER_EXTRA = "pip install 'famassign[server]'"
+"""What installs the server stack and the plan store (FastAPI, uvicorn, SQLAlchemy, ...)."""
+STORE_MODULES = ("sqlalchemy", "alembic")
+"""The server extra's packages that the plan store imports."""
+SERVER_MODULES = ("fastapi", "uvicorn", "multipart", "jinja2", *STORE_MODULES)
+"""The server extra's packages that ``famassign serve`` imports."""
+
+
+def require_server_extra(what: str, modules: tuple[str, ...]) -> None:
+    """UsageError (exit 2) naming what to install when the server extra is missing.
+
+    `what` says what needed it (``famassign serve``, ``--store``); `modules` are the packages of
+    the extra that it imports.
+    """
+    import importlib
+
+    absent = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            absent.append(name)
+    if absent:
+        raise UsageError(
+            f"{what} needs the server extra, which is not installed (missing: "
+            f"{', '.join(absent)}): {SERVER_EXTRA}"
+        )
+
+
 _INVALID: tuple[type[Exception], ...] = (UsageError, OutputDirError, *USER_ERRORS)
 
 

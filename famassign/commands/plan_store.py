@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from famassign.commands.common import UsageError, guarded
+from famassign.commands.common import (
+    STORE_MODULES,
+    UsageError,
+    guarded,
+    require_server_extra,
+)
 from famassign.history import read_plan, timeline
 from famassign.solver import Result
 
@@ -41,6 +46,7 @@ def store_url(value: str) -> str:
 
 def open_store(value: str) -> Store:
     """The plan store named by `value`; UsageError (exit 2) when it cannot be opened."""
+    require_server_extra("--store", STORE_MODULES)
     from sqlalchemy.exc import SQLAlchemyError
 
     from famassign.store import Store, redacted

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import typer
 
-from famassign.commands.common import UsageError, guarded
+from famassign.commands.common import (
+    SERVER_MODULES,
+    UsageError,
+    guarded,
+    require_server_extra,
+)
 
 log = logging.getLogger("famassign.server")
 
@@ -52,6 +57,7 @@ def serve(
     ),
 ) -> int:
     """Serve the HTTP API under /api/v1 (token needed) and the planner's page at /."""
+    require_server_extra("famassign serve", SERVER_MODULES)
     import uvicorn
 
     from famassign.server.app import create_app

@@ -24,8 +24,8 @@ from fastapi.staticfiles import StaticFiles
 from famassign.server.pages import adjust, check, data, plan, publish, read, whatif
 from famassign.server.pages.frame import SERVER_FOLDER, render
 
-ROUTERS = (data, check, plan, read, adjust, whatif, publish)
-"""The steps' modules, each with its router, in the page's order."""
+ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish))
+"""The steps' routers, in the page's order."""
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:
@@ -44,8 +44,8 @@ def mount_pages(app: FastAPI) -> None:
     starts) is what the page reads and writes through.
     """
     app.mount("/static", StaticFiles(directory=str(SERVER_FOLDER / "static")), name="static")
-    for step in ROUTERS:
-        app.include_router(step.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_exception_handler(HTTPException, _page_error)
 
 

@@ -24,7 +24,7 @@ from famassign.server.adjustments import (
     with_weights,
 )
 from famassign.server.app import create_app
-from famassign.server.pages import PAGE_SIZE, demand_rows, family_page
+from famassign.server.pages.views import PAGE_SIZE, demand_rows, family_page
 from famassign.server.planner import PlanReader, PlanRecord
 from famassign.server.settings import Settings
 

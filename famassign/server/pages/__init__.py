@@ -1,0 +1,52 @@
+"""The planner's page: server-rendered steps from the data system's export to a published plan.
+
+1 bring the data, 2 check, 3 plan, 4 read the plan, 5 adjust, 6 what if, 7 publish and hand out.
+Every page is a Jinja2 template rendered here; the only scripts are two small modules in
+``static/`` (file drop, progress poll). Every asset is served by famassign itself. The token
+guards every page: ``/?token=TOKEN`` signs the browser in with the session cookie of
+:mod:`famassign.server.auth`. Logs carry identifiers only.
+
+One router per step: :mod:`~.data` (sign-in, upload, import mapping), :mod:`~.check`,
+:mod:`~.plan` (first plan, job progress, cancel), :mod:`~.read` (the plan page, its families
+table and files), :mod:`~.adjust`, :mod:`~.whatif` (variant, side-by-side comparison) and
+:mod:`~.publish`. What they share: :mod:`~.frame` (steps, templates, token guard, the store's
+reading), :mod:`~.views` (view models), :mod:`~.forms` (form parsing), :mod:`~.replan` (plans
+started as jobs) and :mod:`~.refusal` (a request refused on the plan page with why).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from famassign.server.pages import adjust, check, data, plan, publish, read, whatif
+from famassign.server.pages.frame import SERVER_FOLDER, render
+
+ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish))
+"""The steps' routers, in the page's order."""
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    """HTTP errors of the page as a page; the API's stay JSON."""
+    if request.url.path.startswith("/api/") or not isinstance(exc, HTTPException):
+        return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+    context = {"step": "", "status": exc.status_code, "detail": exc.detail}
+    return render(request, "error.html", context, exc.status_code)
+
+
+def mount_pages(app: FastAPI) -> None:
+    """Add the planner's page and its static assets to `app`.
+
+    `app.state.settings` (:class:`famassign.server.settings.Settings`) holds the token that
+    guards every page (:mod:`famassign.server.auth`); `app.state.service` (set when the app
+    starts) is what the page reads and writes through.
+    """
+    app.mount("/static", StaticFiles(directory=str(SERVER_FOLDER / "static")), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(HTTPException, _page_error)
+
+
+__all__ = ["ROUTERS", "mount_pages"]

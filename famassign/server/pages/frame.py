@@ -1,0 +1,80 @@
+"""What every step of the planner's page shares: the steps, the templates, the token guard and
+the page's reading of the server's store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from famassign.report import fmt_number
+from famassign.server.auth import is_signed_in
+from famassign.server.planner import PlanReader, PlanRecord
+from famassign.server.service import Service
+from famassign.store import NotFoundError
+
+SERVER_FOLDER = Path(__file__).parent.parent
+"""The server package's folder: ``templates/`` and ``static/``."""
+STEPS = (
+    ("data", "1 Bring the data"),
+    ("check", "2 Check"),
+    ("plan", "3 Plan"),
+    ("read", "4 Read the plan"),
+    ("adjust", "5 Adjust"),
+    ("whatif", "6 What if"),
+    ("publish", "7 Publish"),
+)
+
+templates = Jinja2Templates(directory=str(SERVER_FOLDER / "templates"))
+templates.env.globals.update(steps=STEPS, fmt=fmt_number)
+
+
+def guard(request: Request) -> None:
+    """Refuse (401) a browser that is not signed in."""
+    if not is_signed_in(request):
+        raise HTTPException(401, "Sign in by opening the address famassign serve printed.")
+
+
+def reader(request: Request) -> PlanReader:
+    """The page's reading of the server's store (made once the service has started)."""
+    plans: PlanReader | None = getattr(request.app.state, "plans", None)
+    if plans is None:
+        plans = request.app.state.plans = PlanReader(request.app.state.service)
+    return plans
+
+
+def service(request: Request) -> Service:
+    """The server's service, which the page reads and writes through."""
+    return reader(request).service
+
+
+def plan_record(request: Request, pid: str) -> PlanRecord:
+    """The plan version `pid`; 404 when there is none."""
+    try:
+        return reader(request).plan(pid)
+    except NotFoundError:
+        raise HTTPException(404, "No such plan.") from None
+
+
+def render(
+    request: Request, name: str, context: Mapping[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Render a page. A refused form is answered 200 with the refusal on the page (the
+    browser would log a 4xx document as a console error; the API answers 422 instead)."""
+    return templates.TemplateResponse(request, name, dict(context), status_code=status_code)
+
+
+__all__ = [
+    "SERVER_FOLDER",
+    "STEPS",
+    "guard",
+    "plan_record",
+    "reader",
+    "render",
+    "service",
+    "templates",
+]

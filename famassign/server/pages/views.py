@@ -1,0 +1,256 @@
+"""The view models of the planner's page: what its templates show, made from the scenario, the
+plan version and the job."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from famassign.models import Scenario, ScenarioError, StaffStatus
+from famassign.models.domain import ExceptionKind, ProgramOption
+from famassign.models.summary import capacity_shortfalls, most_allowed
+from famassign.outputs import PLAN_XLSX
+from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
+from famassign.server.adjustments import plan_diff
+from famassign.server.pages.frame import reader, service
+from famassign.server.planner import STAFF_LISTS, PlanRecord
+from famassign.server.service import InvalidScenario
+from famassign.store import NotFoundError
+
+PAGE_SIZE = 50
+DOWNLOADS = (
+    (PLAN_XLSX, "Plan workbook (Excel)"),
+    (STAFF_LISTS, "Per-staff family lists (Excel, one sheet per staff member)"),
+    ("compliance.md", "Compliance statement (compliance.md)"),
+    ("report.html", "Report (report.html)"),
+    ("assignments.csv", "Assignments (CSV)"),
+    ("caseloads.csv", "Caseloads (CSV)"),
+)
+WHATIF_KINDS = (
+    ("add_staff", "Add a staff member"),
+    ("change_staff", "Change a staff member (FTE, status, languages, sites)"),
+    ("remove_staff", "Remove a staff member"),
+    ("add_exception", "Add a cap exception"),
+    ("remove_exception", "Withdraw a cap exception"),
+    ("scale_enrollment", "Scale enrollment"),
+    ("close_site", "Close a site"),
+    ("set_policy", "Lower the cap"),
+)
+
+
+def problem_rows(exc: ScenarioError | InvalidScenario) -> list[tuple[str, object, str, str]]:
+    """Every problem of a refused scenario as a row: file, line, column, message."""
+    return [
+        (
+            getattr(p, "file", "") or "",
+            getattr(p, "line", "") or "",
+            getattr(p, "column", "") or "",
+            getattr(p, "message", str(p)),
+        )
+        for p in exc.problems
+    ]
+
+
+def demand_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """Families against the capacity that could serve them, by language x site x option."""
+    groups: Counter[tuple[str, str, ProgramOption]] = Counter(
+        (f.language, f.site, f.program_option) for f in scenario.families
+    )
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    allowed = {s.staff_id: most_allowed(s, scenario) for s in active}
+    short = {(s.language, s.site, s.program_option) for s in capacity_shortfalls(scenario)}
+    rows = []
+    for (language, site, option), count in sorted(groups.items(), key=lambda g: str(g[0])):
+        able = [
+            s
+            for s in active
+            if language in s.languages and s.serves_site(site) and option in s.program_options
+        ]
+        rows.append(
+            {
+                "language": language,
+                "site": site,
+                "option": option.value,
+                "families": count,
+                "staff": len(able),
+                "capacity": sum(allowed[s.staff_id] for s in able),
+                "short": (language, site, option) in short or (None, site, option) in short,
+            }
+        )
+    return rows
+
+
+def job_view(request: Request, jid: str) -> dict[str, Any]:
+    """The job as the page shows it: state, stage, progress, plan, message, seconds so far;
+    404 when there is no such job."""
+    jobs = service(request)
+    try:
+        view = jobs.job_view(jobs.get_job(jid))
+    except NotFoundError:
+        raise HTTPException(404, "No such job.") from None
+    started = view["started_at"] or view["created_at"]
+    ended = view["finished_at"]
+    elapsed = (
+        (datetime.fromisoformat(ended) if ended else datetime.now(UTC))
+        - datetime.fromisoformat(started)
+    ).total_seconds()
+    progress = view["progress"]
+    return {
+        "id": view["id"],
+        "state": view["state"],
+        "stage": progress["stage"] or view["state"],
+        "done": progress["done"],
+        "total": max(1, progress["total"]),
+        "plan_id": view["plan_id"],
+        "message": view["message"],
+        "elapsed_s": round(max(0.0, elapsed), 1),
+    }
+
+
+def staff_rows(record: PlanRecord) -> list[dict[str, Any]]:
+    """One row per staff member: families, weighted load, cap, exception, status."""
+    by_id = record.scenario.staff_by_id
+    rows = []
+    for c in record.result.caseloads:
+        staff = by_id.get(c.staff_id)
+        rows.append(
+            {
+                "staff_id": c.staff_id,
+                "name": (staff.name if staff else None) or "",
+                "families": c.families,
+                "weighted_load": c.weighted_load,
+                "cap": c.cap,
+                "exception_id": c.exception_id or "",
+                "over": c.families > c.cap,
+                "status": staff.status.value if staff else "",
+                "languages": ", ".join(staff.languages) if staff else "",
+                "sites": ", ".join(staff.sites) if staff else "",
+            }
+        )
+    return rows
+
+
+def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
+    """Filter and page the families on the server.
+
+    Parameters
+    ----------
+    record
+        The plan version.
+    query
+        ``q`` (family or staff id, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
+        ``language``, ``urgency``, ``page`` (from 1).
+
+    Returns
+    -------
+    dict
+        ``rows`` (assignment, family) of the page, ``total``, ``page``, ``pages``, ``filters``.
+    """
+    families = record.scenario.family_by_id
+    text = query.get("q", "").strip().lower()
+    staff = query.get("staff", "")
+    site = query.get("site", "")
+    language = query.get("language", "")
+    urgency = query.get("urgency", "")
+    rows = []
+    for a in record.result.assignments:
+        fam = families[a.family_id]
+        if staff == "(unplaced)" and a.staff_id is not None:
+            continue
+        if staff and staff != "(unplaced)" and a.staff_id != staff:
+            continue
+        if site and fam.site != site:
+            continue
+        if language and fam.language != language:
+            continue
+        if urgency and str(fam.urgency) != urgency:
+            continue
+        if text and text not in a.family_id.lower() and text not in (a.staff_id or "").lower():
+            continue
+        rows.append((a, fam))
+    try:
+        page = max(1, int(query.get("page", "1")))
+    except ValueError:
+        page = 1
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = min(page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return {
+        "rows": shown,
+        "total": len(rows),
+        "page": page,
+        "pages": pages,
+        "filters": {
+            "q": query.get("q", ""),
+            "staff": staff,
+            "site": site,
+            "language": language,
+            "urgency": urgency,
+        },
+    }
+
+
+def choices(scenario: Scenario) -> dict[str, list[str]]:
+    """The values the plan page's filters and forms offer."""
+    return {
+        "staff": [s.staff_id for s in scenario.staff],
+        "active_staff": [s.staff_id for s in scenario.staff if s.status is StaffStatus.active],
+        "sites": sorted({f.site for f in scenario.families}),
+        "languages": sorted({f.language for f in scenario.families}),
+        "exception_kinds": [k.value for k in ExceptionKind],
+        "exceptions": [e.exception_id for e in scenario.exceptions],
+    }
+
+
+def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
+    """Everything the plan page shows."""
+    plans = reader(request)
+    facts = plan_facts(record.result, record.scenario)
+    bars = caseload_bars(record.result, record.scenario, facts)
+    chart = svg_bar_chart(bars, title="Families per staff member", value_label="families")
+    parent_id = record.meta.get("parent_plan_id")
+    diff = None
+    parent = None
+    if parent_id:
+        parent = plans.plan(parent_id)
+        diff = plan_diff(parent.result, record.result)
+    query = dict(request.query_params)
+    return {
+        "record": record,
+        "facts": facts,
+        "chart": chart,
+        "legend": legend_html(),
+        "over_marks": [b for b in bars if b.state in ("over", "breach")],
+        "staff_rows": staff_rows(record),
+        "families": family_page(record, query),
+        "choices": choices(record.scenario),
+        "parent": parent,
+        "diff": diff,
+        "lineage": plans.lineage(record.id),
+        "children": plans.children(record.id),
+        "downloads": [
+            (n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in record.info.files
+        ],
+        "whatif_kinds": WHATIF_KINDS,
+        "today": record.scenario.as_of.isoformat(),
+        "time_limit": fmt_number(record.meta.get("time_limit") or 10).replace(",", ""),
+    }
+
+
+__all__ = [
+    "DOWNLOADS",
+    "PAGE_SIZE",
+    "WHATIF_KINDS",
+    "choices",
+    "demand_rows",
+    "family_page",
+    "job_view",
+    "plan_context",
+    "problem_rows",
+    "staff_rows",
+]

@@ -29,7 +29,7 @@ from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios.generator import GeneratorConfig, generate
 from famassign.solver import PlanOptions, Result, evaluate, solve
-from famassign.solver.handover import handover_notes
+from famassign.solver.handover_notes import handover_notes
 from famassign.solver.reassign import MoveKind, reassign
 from famassign.solver.update import UpdateError, UpdateResult, next_families, update
 

@@ -11,10 +11,12 @@ One concept per module:
 - :mod:`~famassign.report.compliance`: compliance.md;
 - :mod:`~famassign.report.plan_page`: report.html of one plan;
 - :mod:`~famassign.report.comparison`: report.html of a what-if comparison;
-- :mod:`~famassign.report.sweep_page`: report.html of a sweep.
+- :mod:`~famassign.report.sweep_page`: report.html of a sweep;
+- :mod:`~famassign.report.handover_pages`: ``handover/<staff_id>.html``, a page per receiving
+  staff member (these carry family data by design).
 
 Family data other than identifiers never appears in a report, apart from what the solver wrote in
-:attr:`Unplaced.reason`.
+:attr:`Unplaced.reason` (the handover pages alone carry it, for the staff member taking over).
 """
 
 from famassign.report.charts import (

@@ -23,7 +23,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,7 @@ import pandas as pd
 
 from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
+from famassign.models.scenario import Scenario
 from famassign.safe_io import MARKER
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
@@ -328,22 +329,19 @@ def _plan(
     }
 
 
-def pinned(scenario: Any, family_ids: Any) -> Any:
+def pinned(scenario: Scenario, family_ids: Iterable[str]) -> Scenario:
     """`scenario` with the families `family_ids` pinned to their current staff member (for one
     solve: a moved family stays where the planner put it, the others move as little as they
-    can); the scenario itself when there are none."""
-    from famassign.models import Scenario
-
+    can), checked again; the scenario itself when there are none."""
     wanted = set(family_ids)
     if not wanted:
         return scenario
-    families = tuple(
-        f.model_copy(update={"pinned": True}) if f.family_id in wanted else f
-        for f in scenario.families
+    return scenario.rebuilt(
+        families=tuple(
+            f.model_copy(update={"pinned": True}) if f.family_id in wanted else f
+            for f in scenario.families
+        )
     )
-    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
-    fields["families"] = families
-    return Scenario(**fields)
 
 
 def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 from famassign.models import CapException, Scenario, ScenarioError
 from famassign.models.problems import Problem
 from famassign.scenarios.variants import apply_variant, parse_variants
+from famassign.server.job_options import PlanRequest, PlanVersion
 from famassign.server.planner import PlanRecord
-from famassign.server.service import PlanRequest, PlanVersion
 from famassign.solver import evaluate
 
 RULES: tuple[tuple[str, str], ...] = (

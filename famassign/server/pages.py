@@ -47,14 +47,13 @@ from famassign.server.adjustments import (
     with_weights,
 )
 from famassign.server.auth import is_signed_in, sign_in
+from famassign.server.job_options import PlanRequest, PlanVersion
 from famassign.server.jobs import QueueFull
 from famassign.server.planner import STAFF_LISTS, PlanReader, PlanRecord
 from famassign.server.service import (
     SCENARIO_FILES,
     InvalidRequest,
     InvalidScenario,
-    PlanRequest,
-    PlanVersion,
     Service,
 )
 from famassign.store import ConflictError, NotFoundError

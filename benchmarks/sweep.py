@@ -34,7 +34,7 @@ def _noop(item: int, payload: Any) -> int:
 
 def _timed_sample(task: Any, payload: Any) -> tuple[float, float, float]:
     """A sample task that also reports when it ran and the CPU seconds it got."""
-    from famassign.sweep import _sample_task
+    from famassign.sweep_runner import _sample_task
 
     start, cpu = time.time(), time.process_time()
     _sample_task(task, payload)
@@ -44,11 +44,11 @@ def _timed_sample(task: Any, payload: Any) -> tuple[float, float, float]:
 def _program(preset: str) -> Any:
     from famassign.scenarios.generator import generate
 
-    return generate(preset, 1).model_copy(update={"uncertainty": UNCERTAINTY})
+    return generate(preset, 1).rebuilt(uncertainty=UNCERTAINTY)
 
 
 def _per_task(preset: str, samples: int) -> dict[str, float]:
-    from famassign.scenarios.sweep import SampleTask, check_hires, plan_sample, sample_seed
+    from famassign.scenarios.sampling import SampleTask, check_hires, plan_sample, sample_seed
     from famassign.scenarios.uncertainty import uncertainty_of
 
     scenario = _program(preset)
@@ -76,9 +76,9 @@ def _per_task(preset: str, samples: int) -> dict[str, float]:
 def _on_cluster(preset: str, workers: int, samples: int, noops: int) -> dict[str, float]:
     from distributed import Client, LocalCluster
 
-    from famassign.scenarios.sweep import SampleTask, sample_seed
+    from famassign.scenarios.sampling import SampleTask, sample_seed
     from famassign.scenarios.uncertainty import uncertainty_of
-    from famassign.sweep import DaskRunner
+    from famassign.task_runners import DaskRunner
 
     scenario = _program(preset)
     block = uncertainty_of(scenario)

@@ -46,10 +46,6 @@ class Month:
     reassessed: int
 
 
-def _rebuilt(scenario: Scenario, **changes: object) -> Scenario:
-    return scenario.rebuilt(**changes)
-
-
 def churn(
     scenario: Scenario,
     pool: list[Family],
@@ -83,7 +79,7 @@ def churn(
     as_of = scenario.as_of.replace(month=(scenario.as_of.month % 12) + 1)
     if as_of.month == 1:
         as_of = as_of.replace(year=as_of.year + 1)
-    changed = _rebuilt(scenario, families=tuple(families + new), conflicts=conflicts, as_of=as_of)
+    changed = scenario.rebuilt(families=tuple(families + new), conflicts=conflicts, as_of=as_of)
     return Month(changed, len(withdrawn), len(new), len(reassessed))
 
 
@@ -136,8 +132,7 @@ def run(
         t_resolve = time.monotonic() - started
         _checked(sc, resolved)
 
-        blank = _rebuilt(
-            sc,
+        blank = sc.rebuilt(
             families=tuple(
                 f.model_copy(update={"current_staff_id": None, "pinned": False})
                 for f in sc.families
@@ -177,7 +172,7 @@ def run(
             }
         )
         print(rows[-1], flush=True)
-        scenario = _rebuilt(sc, families=next_families(sc, updated.result.plan()))
+        scenario = sc.rebuilt(families=next_families(sc, updated.result.plan()))
     return pd.DataFrame(rows)
 
 

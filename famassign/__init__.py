@@ -57,7 +57,7 @@ from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
 from famassign.solver.update import UpdateError, UpdateResult, update
-from famassign.sweep import SweepResult, sweep
+from famassign.sweep_runner import SweepResult, sweep
 
 # A library never decides where its records go: without this, its warnings would reach stderr
 # through Python's last-resort handler in a program that configured no logging.

@@ -15,7 +15,6 @@ from famassign import __version__
 from famassign.commands import (
     compare,
     history,
-    plan_store,
     reassign,
     recommend,
     serve,
@@ -85,7 +84,7 @@ app.command("demo")(solve.demo)
 app.command("update")(update.update)
 app.command("diff")(history.diff)
 app.command("timeline")(history.timeline_command)
-app.command("history")(plan_store.history)
+app.command("history")(history.history)
 app.command("import")(import_cmd.import_command)
 app.command("serve")(serve.serve)
 app.command("sweep")(sweep.sweep)

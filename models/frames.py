@@ -12,7 +12,6 @@ from famassign.models.cells import cell_text
 from famassign.models.collector import Collector
 from famassign.models.columns import TABLES
 from famassign.models.config import parse_config
-from famassign.models.scenario import Scenario
 from famassign.models.sources import Source, make_source
 
 
@@ -71,17 +70,3 @@ def read_frames(
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)
     return assemble(sources, unreadable, parsed_config, out, None)
-
-
-def scenario_from_frames(
-    families: pd.DataFrame,
-    staff: pd.DataFrame,
-    exceptions: pd.DataFrame | None = None,
-    conflicts: pd.DataFrame | None = None,
-    config: Mapping[str, Any] | None = None,
-) -> Scenario:
-    """The checked :class:`Scenario` of :func:`read_frames` (warnings are logged, not returned).
-
-    Raises :class:`ScenarioError` listing every problem on invalid input.
-    """
-    return read_frames(families, staff, exceptions, conflicts, config).scenario

@@ -4,16 +4,17 @@ The contract is ``docs/scenario-format.md``. Two entry points share every line o
 
 * :func:`read_scenario` / :func:`load_scenario` read a folder (CSV or XLSX tables, optional
   ``scenario.yaml``);
-* :func:`read_frames` / :func:`scenario_from_frames` take DataFrames and a config dict shaped like
-  ``scenario.yaml``, and name problems after the logical files (``families.csv``, ...).
+* :func:`read_frames` takes DataFrames and a config dict shaped like ``scenario.yaml``, and names
+  problems after the logical files (``families.csv``, ...).
 
 ``read_*`` return a :class:`LoadedScenario` (the scenario, the warnings about ignored columns and
-keys, the notes about exceptions not in force); ``load_scenario`` and ``scenario_from_frames``
-return just the :class:`Scenario` (warnings are still logged). On invalid input every function
-raises :class:`ScenarioError` whose ``problems`` are :class:`LocatedProblem` s, every problem found
-(not just the first), each naming the file, the row (line number in the file, header = 1; for an
-XLSX sheet the spreadsheet row; for YAML the line of the key when known), the column (for YAML the
-key path, e.g. ``policy.max_families_per_staff``) and the offending value with what would be valid.
+keys, the notes about exceptions not in force); ``load_scenario`` returns just the :class:`Scenario`
+(warnings are still logged); the DataFrames' counterpart, with the variants checked, is
+:func:`famassign.scenarios.reading.scenario_from_frames`. On invalid input every function raises
+:class:`ScenarioError` whose ``problems`` are :class:`LocatedProblem` s, every problem found (not
+just the first), each naming the file, the row (line number in the file, header = 1; for an XLSX
+sheet the spreadsheet row; for YAML the line of the key when known), the column (for YAML the key
+path, e.g. ``policy.max_families_per_staff``) and the offending value with what would be valid.
 
 Row numbers: a CSV record that spans lines (a quoted cell holding a newline) is located at the
 line where it starts. Checks that span records (duplicate ids, references that resolve, pins) run
@@ -37,7 +38,7 @@ from famassign.models.assembly import LoadedScenario, assemble
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.config import CONFIG_KEYS, ParsedConfig, YamlLines, parse_config, read_yaml
-from famassign.models.frames import read_frames, scenario_from_frames
+from famassign.models.frames import read_frames
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.rows import MAX_CELL_CHARS
 from famassign.models.scenario import Scenario
@@ -102,5 +103,4 @@ __all__ = [
     "load_scenario",
     "read_frames",
     "read_scenario",
-    "scenario_from_frames",
 ]

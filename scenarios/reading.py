@@ -69,8 +69,8 @@ def scenario_from_frames(
     conflicts: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """:func:`famassign.models.loading.scenario_from_frames` with the variants and the
-    uncertainty block of `config` checked (:func:`check_variants`).
+    """The checked :class:`Scenario` of :func:`famassign.models.loading.read_frames` (warnings
+    are logged, not returned), its variants and uncertainty block checked (:func:`check_variants`).
 
     Raises
     ------

@@ -37,8 +37,7 @@ def program() -> Scenario:
         GeneratorConfig(n_families=150, n_sites=2, waiver=True, with_current_assignments=True),
         seed=11,
     )
-    fields = {name: getattr(base, name) for name in Scenario.model_fields}
-    return Scenario(**{**fields, "variants": VARIANTS})
+    return base.rebuilt(variants=VARIANTS)
 
 
 def test_compare_rows(program: Scenario) -> None:

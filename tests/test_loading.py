@@ -29,9 +29,10 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
-from famassign.models.loading import load_scenario, read_frames, read_scenario, scenario_from_frames
+from famassign.models.loading import load_scenario, read_frames, read_scenario
 from famassign.models.summary import capacity_shortfalls, summary_text
 from famassign.models.writing import write_scenario
+from famassign.scenarios.reading import scenario_from_frames
 
 
 def _problems(exc: pytest.ExceptionInfo[ScenarioError]) -> list[str]:

@@ -540,9 +540,7 @@ def three_hundred_staff() -> fa.Scenario:
         )
         for i in range(300 - len(scenario.staff))
     ]
-    fields = {name: getattr(scenario, name) for name in fa.Scenario.model_fields}
-    fields["staff"] = (*scenario.staff, *extra)
-    return fa.Scenario(**fields)
+    return scenario.rebuilt(staff=(*scenario.staff, *extra))
 
 
 BAR_GEOMETRY = """() => [...document.querySelectorAll('svg.bar-chart g.bar')].map(g => {

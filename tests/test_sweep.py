@@ -24,18 +24,19 @@ from typer.testing import CliRunner
 import famassign as fa
 from famassign.cli import app
 from famassign.models import Family, ProgramOption, Scenario, Staff
-from famassign.scenarios.staffing import new_staff_cap
-from famassign.scenarios.sweep import (
+from famassign.scenarios.sampling import (
     SAMPLE_COLUMNS,
     Hires,
     SampleTask,
     plan_sample,
     sample_seed,
 )
+from famassign.scenarios.staffing import new_staff_cap
 from famassign.scenarios.uncertainty import sample_scenario, uncertainty_of
 from famassign.solver.arrays import build_arrays
 from famassign.solver.flow import max_placed, solve_flow
-from famassign.sweep import INLINE, ROBUST_COLUMNS, SweepDependencyError, sweep
+from famassign.sweep_runner import ROBUST_COLUMNS, sweep
+from famassign.task_runners import INLINE, SweepDependencyError
 
 SAMPLES = 12
 """Samples of the bundled example in the cluster tests (tens at most: keep the tests quick)."""
@@ -378,7 +379,8 @@ def test_cluster_gives_the_same_sweep_csv(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     local_out = tmp_path / "local"
-    from famassign.sweep import SweepResult, write_sweep
+    from famassign.sweep_outputs import write_sweep
+    from famassign.sweep_runner import SweepResult
 
     local = sweep(fa.read_scenario(fa.example_path()).scenario, samples=1, scheduler=INLINE)
     write_sweep([SweepResult(local.name, local_sweep, local.robust, local.answer, {})], local_out)

@@ -29,7 +29,7 @@ from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios.generator import GeneratorConfig, generate
 from famassign.solver import PlanOptions, Result, evaluate, solve
-from famassign.solver.handover import handover_notes
+from famassign.solver.handover_notes import handover_notes
 from famassign.solver.reassign import MoveKind, reassign
 from famassign.solver.update import UpdateError, UpdateResult, next_families, update
 
@@ -54,10 +54,6 @@ def levels_of(out: UpdateResult) -> Levels:
     return Levels(t.placed, t.urgency_unplaced, t.over_cap, t.moves, t.match)
 
 
-def rebuilt(sc: Scenario, **changes: Any) -> Scenario:
-    return sc.rebuilt(**changes)
-
-
 def churn(sc: Scenario, *, withdraw: int, enroll: int, seed: int) -> Scenario:
     """`withdraw` families gone (with their conflicts), `enroll` new families without staff,
     copied from the non-English families (the scarce bilingual staff must make room)."""
@@ -73,7 +69,7 @@ def churn(sc: Scenario, *, withdraw: int, enroll: int, seed: int) -> Scenario:
         for i, f in enumerate(rng.choices(source, k=enroll))
     ]
     conflicts = tuple(c for c in sc.conflicts if c.family_id not in gone)
-    return rebuilt(sc, families=tuple(families + new), conflicts=conflicts)
+    return sc.rebuilt(families=tuple(families + new), conflicts=conflicts)
 
 
 def program(seed: int, n_families: int = 200) -> Scenario:
@@ -119,8 +115,7 @@ def test_reassessed_loads_are_planned_with_and_nobody_moves_without_need() -> No
     fams = [builders.fam(f"A{i}", current_staff_id="A") for i in range(10)]
     fams += [builders.fam(f"B{i}", current_staff_id="B") for i in range(10)]
     sc = builders.scenario(fams, [builders.staff("A"), builders.staff("B")])
-    reassessed = rebuilt(
-        sc,
+    reassessed = sc.rebuilt(
         families=tuple(
             f.model_copy(update={"intensity": Intensity.high, "urgency": 5})
             if f.family_id < "A5"
@@ -209,7 +204,7 @@ def test_families_return_on_the_first_day_after_until_not_before() -> None:
     absences = away.absences
     assert {a.family_id for a in absences} == {f"X{i}" for i in range(6)}
     assert all(a.until == UNTIL and a.returns_on == UNTIL + timedelta(days=1) for a in absences)
-    carried = rebuilt(sc, families=next_families(sc, away.result.plan()))
+    carried = sc.rebuilt(families=next_families(sc, away.result.plan()))
     assert all(f.current_staff_id != "X" for f in carried.families)
 
     on_last_day = update(carried, as_of=UNTIL, absences=absences)
@@ -241,8 +236,8 @@ def test_a_family_reassigned_since_or_now_in_conflict_stays() -> None:
         f.model_copy(update={"current_staff_id": other}) if f.family_id == "X0" else f
         for f in families
     ]
-    carried = rebuilt(
-        sc, families=tuple(families), conflicts=(Conflict(family_id="X1", staff_id="X"),)
+    carried = sc.rebuilt(
+        families=tuple(families), conflicts=(Conflict(family_id="X1", staff_id="X"),)
     )
     out = update(carried, as_of=UNTIL + timedelta(days=3), absences=away.absences)
     check_valid(out.scenario, out.result)
@@ -470,7 +465,7 @@ def test_exception_days_per_staff_member(tmp_path: Path) -> None:
     for k, day in enumerate((date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1))):
         plan_sc = sc.on(day)
         if k == 2:  # by November three families withdrew: back under the cap
-            plan_sc = rebuilt(plan_sc, families=plan_sc.families[:40])
+            plan_sc = plan_sc.rebuilt(families=plan_sc.families[:40])
         result = solve(plan_sc, PlanOptions(time_limit=0))
         folders.append(write_plan(result, plan_sc, tmp_path / f"p{k}")[0].parent)
     t = timeline([read_plan(f) for f in reversed(folders)])

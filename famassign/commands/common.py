@@ -29,7 +29,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from famassign.handover import handover_outputs
 from famassign.history import PlanFolderError
 from famassign.models import Scenario
 from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
@@ -37,6 +36,7 @@ from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
 from famassign.report import ReportSection
+from famassign.report.handover_pages import handover_outputs
 from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError

@@ -1,4 +1,5 @@
-"""`famassign diff A B` and `famassign timeline PLAN... --out DIR`: plan history from folders.
+"""Plan history: `famassign diff A B`, `famassign timeline PLAN... --out DIR` (from folders) and
+`famassign history --store DB [--out DIR]` (the plans recorded in a plan store).
 
 See :mod:`famassign.history`. Exit 0, or 2 when a folder is not a readable plan
 (:class:`famassign.history.PlanFolderError`, a user error under ``guarded``).
@@ -7,13 +8,17 @@ See :mod:`famassign.history`. Exit 0, or 2 when a folder is not a readable plan
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from famassign.commands.common import guarded
-from famassign.commands.plan_store import plan_folder
+from famassign.commands.plan_store import open_store, plan_folder
 from famassign.history import diff_plans, read_plan, timeline
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
+
+if TYPE_CHECKING:
+    from famassign.store import PlanInfo, Store
 
 
 @guarded
@@ -72,3 +77,44 @@ def timeline_command(
         f"{len(result.exception_days)} exception uses; outputs in {out}"
     )
     return 0
+
+
+def _plans(store: Store) -> list[PlanInfo]:
+    """The stored plans, oldest planning date first (then oldest recorded)."""
+    return sorted(store.list_plans(), key=lambda p: (p.summary.get("as_of", ""), p.created_at))
+
+
+@guarded
+def history(
+    store: str = typer.Option(..., "--store", help="The plan store (SQLite file or URL)."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write assignment_periods.csv and exception_days.csv over the stored plans.",
+    ),
+) -> int:
+    """List the plans in the store, oldest planning date first (with --out: their timeline)."""
+    opened = open_store(store)
+    try:
+        plans = _plans(opened)
+    finally:
+        opened.close()
+    typer.echo("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
+    for p in plans:
+        s = p.summary
+        typer.echo(
+            f"{p.id}\t{s.get('as_of', '')}\t{p.kind}\t{p.status}\t"
+            f"{s.get('assigned', '')}/{s.get('families', '')}\t"
+            f"{p.created_at.isoformat(timespec='seconds')}\t{p.folder}"
+        )
+    if out is not None:
+        by_day = {}
+        for p in plans:  # the newest plan of each day
+            by_day[p.summary.get("as_of", "")] = p
+        line = timeline([read_plan(p.folder) for p in by_day.values()])
+        line.write(out)
+        typer.echo(f"timeline of {len(line.plans)} plans written to {out}")
+    return 0
+
+
+__all__ = ["diff", "history", "timeline_command"]

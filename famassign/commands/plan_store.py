@@ -1,4 +1,4 @@
-"""``--store`` of solve, reassign and update, and ``famassign history``: plans in the plan store.
+"""``--store`` of solve, reassign and update: plans recorded in, and read from, the plan store.
 
 The store is :class:`famassign.store.Store` (the ``serve`` work's store: SQLAlchemy, a SQLite
 file by default). ``--store PATH`` is a SQLite file (created when missing); a
@@ -16,17 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from famassign.commands.common import (
-    STORE_MODULES,
-    UsageError,
-    guarded,
-    require_server_extra,
-)
-from famassign.history import read_plan, timeline
+from famassign.commands.common import STORE_MODULES, UsageError, require_server_extra
 from famassign.solver import Result
 
 if TYPE_CHECKING:
-    from famassign.store import PlanInfo, Store
+    from famassign.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +54,10 @@ def open_store(value: str) -> Store:
         ) from None
 
 
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def record_plan(value: str | None, out: Path, result: Result, kind: str, **options: Any) -> None:
     """Record the plan just written to `out` in the store `value` (nothing when None)."""
     if value is None:
@@ -72,9 +70,7 @@ def record_plan(value: str | None, out: Path, result: Result, kind: str, **optio
         info = store.record_plan(
             folder=str(folder),
             files=files,
-            options={
-                k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in options.items()
-            },
+            options={k: _json(v) for k, v in options.items()},
             solver_version=result.version,
             seed=result.seed,
             runtime_s=result.runtime_s,
@@ -86,14 +82,6 @@ def record_plan(value: str | None, out: Path, result: Result, kind: str, **optio
         store.close()
     typer.echo(f"recorded in the plan store as {info.id}")
     log.info("plan %s recorded (%s)", info.id, kind)
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _plans(store: Store) -> list[PlanInfo]:
-    return sorted(store.list_plans(), key=lambda p: (p.summary.get("as_of", ""), p.created_at))
 
 
 def plan_folder(store_value: str, plan: str) -> Path:
@@ -109,37 +97,4 @@ def plan_folder(store_value: str, plan: str) -> Path:
         store.close()
 
 
-@guarded
-def history(
-    store: str = typer.Option(..., "--store", help="The plan store (SQLite file or URL)."),
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Write assignment_periods.csv and exception_days.csv over the stored plans.",
-    ),
-) -> int:
-    """List the plans in the store, oldest planning date first (with --out: their timeline)."""
-    opened = open_store(store)
-    try:
-        plans = _plans(opened)
-    finally:
-        opened.close()
-    typer.echo("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
-    for p in plans:
-        s = p.summary
-        typer.echo(
-            f"{p.id}\t{s.get('as_of', '')}\t{p.kind}\t{p.status}\t"
-            f"{s.get('assigned', '')}/{s.get('families', '')}\t"
-            f"{p.created_at.isoformat(timespec='seconds')}\t{p.folder}"
-        )
-    if out is not None:
-        by_day = {}
-        for p in plans:  # the newest plan of each day
-            by_day[p.summary.get("as_of", "")] = p
-        line = timeline([read_plan(p.folder) for p in by_day.values()])
-        line.write(out)
-        typer.echo(f"timeline of {len(line.plans)} plans written to {out}")
-    return 0
-
-
-__all__ = ["STORE", "history", "open_store", "plan_folder", "record_plan", "store_url"]
+__all__ = ["STORE", "open_store", "plan_folder", "record_plan", "store_url"]

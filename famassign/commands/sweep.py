@@ -15,7 +15,9 @@ from famassign.commands.common import (
     progress_display,
 )
 from famassign.safe_io import check_output_dir
-from famassign.sweep import SweepDependencyError, sweep_programs, write_sweep
+from famassign.sweep_outputs import write_sweep
+from famassign.sweep_runner import sweep_programs
+from famassign.task_runners import SweepDependencyError
 
 
 def _folder_names(folders: list[Path]) -> list[str]:

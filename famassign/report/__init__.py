@@ -5,14 +5,18 @@ One concept per module:
 - :mod:`~famassign.report.facts`: the plan checked against 1302.52(d) (:class:`PlanFacts`), the
   numbers both reports print, so the two never disagree;
 - :mod:`~famassign.report.text`, :mod:`~famassign.report.page`, :mod:`~famassign.report.charts`:
-  a small HTML/SVG toolkit (escaped tables, a self-contained page, bar charts and histograms);
+  a small HTML/SVG toolkit (escaped tables, a self-contained page, bar charts, histograms and
+  empirical CDFs);
 - :mod:`~famassign.report.sections`: extra sections a caller appends to both reports;
 - :mod:`~famassign.report.compliance`: compliance.md;
 - :mod:`~famassign.report.plan_page`: report.html of one plan;
-- :mod:`~famassign.report.comparison`: report.html of a what-if comparison.
+- :mod:`~famassign.report.comparison`: report.html of a what-if comparison;
+- :mod:`~famassign.report.sweep_page`: report.html of a sweep;
+- :mod:`~famassign.report.handover_pages`: ``handover/<staff_id>.html``, a page per receiving
+  staff member (these carry family data by design).
 
 Family data other than identifiers never appears in a report, apart from what the solver wrote in
-:attr:`Unplaced.reason`.
+:attr:`Unplaced.reason` (the handover pages alone carry it, for the staff member taking over).
 """
 
 from famassign.report.charts import (
@@ -24,6 +28,7 @@ from famassign.report.charts import (
     legend_html,
     scroll_box,
     svg_bar_chart,
+    svg_ecdf,
     svg_histogram,
 )
 from famassign.report.compliance import compliance_markdown
@@ -76,5 +81,6 @@ __all__ = [
     "render_report",
     "scroll_box",
     "svg_bar_chart",
+    "svg_ecdf",
     "svg_histogram",
 ]

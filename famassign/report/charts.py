@@ -230,6 +230,57 @@ def svg_histogram(
     return "".join(parts)
 
 
+def svg_ecdf(values: Sequence[float], *, title: str, x_label: str, width: int = 380) -> str:
+    """An empirical CDF as an inline ``<svg>`` step line (share of samples at or below x)."""
+    data = np.sort(np.asarray(values, dtype=float))
+    height, left, right, top_pad, bottom = 200, 36, 10, 22, 34
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    low, high = (float(data[0]), float(data[-1])) if data.size else (0.0, 1.0)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+
+    def x(v: float) -> float:
+        return left + plot_w * (v - low) / (high - low)
+
+    def y(share: float) -> float:
+        return top_pad + plot_h * (1 - share)
+
+    points = [f"{x(low):.1f},{y(0):.1f}"]
+    n = max(data.size, 1)
+    for i, v in enumerate(data):
+        points.append(f"{x(float(v)):.1f},{y(i / n):.1f}")
+        points.append(f"{x(float(v)):.1f},{y((i + 1) / n):.1f}")
+    points.append(f"{x(high):.1f},{y(1.0 if data.size else 0.0):.1f}")
+    parts = [
+        f'<svg class="chart ecdf" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" '
+        'font-family="sans-serif" font-size="10">',
+        f"<title>{_esc(title)}</title>",
+        f'<text x="{left}" y="12" font-weight="bold">{_esc(title)}</text>',
+    ]
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            f'<line x1="{left}" y1="{y(share):.1f}" x2="{width - right}" y2="{y(share):.1f}" '
+            f'stroke="#eee"/><text x="{left - 4}" y="{y(share) + 3:.1f}" text-anchor="end" '
+            f'fill="#555">{share:.0%}</text>'
+        )
+    parts.append(
+        f'<polyline class="ecdf-line" fill="none" stroke="#1f77b4" stroke-width="1.5" '
+        f'points="{" ".join(points)}"/>'
+    )
+    base = top_pad + plot_h
+    for v, anchor in ((low, "start"), (high, "end")):
+        parts.append(
+            f'<text x="{x(v):.1f}" y="{base + 12}" text-anchor="{anchor}" fill="#555">'
+            f"{fmt_number(v)}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">'
+        f"{_esc(x_label)}</text></svg>"
+    )
+    return "".join(parts)
+
+
 def scroll_box(inner_html: str, *, max_height: int = 560) -> str:
     """Wrap a tall chart in a box that scrolls, so 1,000+ bars stay readable on one page."""
     return f'<div class="scroll" style="max-height:{max_height}px">{inner_html}</div>'
@@ -256,5 +307,6 @@ __all__ = [
     "legend_html",
     "scroll_box",
     "svg_bar_chart",
+    "svg_ecdf",
     "svg_histogram",
 ]

@@ -5,6 +5,8 @@
 - :mod:`~famassign.server.service`: the operations the API and the page call;
 - :mod:`~famassign.server.api`: the routes under ``/api/v1``;
 - :mod:`~famassign.server.jobs` and :mod:`~famassign.server.worker`: jobs in a process pool;
+- :mod:`~famassign.server.job_options`: a job's options, typed (request bodies, versions, the
+  options a worker is given);
 - :mod:`~famassign.server.pages` (the planner's page: one router per step, its view models and
   forms), :mod:`~famassign.server.planner` (its reading of the store) and
   :mod:`~famassign.server.adjustments` (moves, versions, what-ifs): a face of the same service;

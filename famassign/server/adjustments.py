@@ -19,8 +19,8 @@ from typing import Any
 from famassign.models import CapException, Scenario, ScenarioError
 from famassign.models.problems import Problem
 from famassign.scenarios.variants import apply_variant, parse_variants
+from famassign.server.job_options import PlanRequest, PlanVersion
 from famassign.server.planner import PlanRecord
-from famassign.server.service import PlanRequest, PlanVersion
 from famassign.solver import evaluate
 
 RULES: tuple[tuple[str, str], ...] = (
@@ -77,14 +77,7 @@ def following(scenario: Scenario, result: Any) -> Scenario:
         if staff_id is None:
             update["pinned"] = False
         families.append(fam.model_copy(update=update))
-    return _rebuilt(scenario, families=tuple(families))
-
-
-def _rebuilt(scenario: Scenario, **changes: Any) -> Scenario:
-    """A new Scenario (re-checked) with `changes`."""
-    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
-    fields.update(changes)
-    return Scenario(**fields)
+    return scenario.rebuilt(families=tuple(families))
 
 
 @dataclass(frozen=True)
@@ -159,7 +152,7 @@ def check_move(record: PlanRecord, family_id: str, staff_id: str) -> MoveCheck:
             f.model_copy(update={"pinned": False}) if f.family_id == family_id else f
             for f in scenario.families
         )
-        checked = scenario.model_copy(update={"families": families})
+        checked = scenario.rebuilt(families=families)
     before = set(evaluate(checked, result.plan(), result.exception_of()).violations)
     after = evaluate(checked, plan, exception_of).violations
     broken = tuple(
@@ -177,7 +170,7 @@ def _moved(scenario: Scenario, family_id: str, staff_id: str, pinned: bool) -> S
         else f
         for f in scenario.families
     )
-    return _rebuilt(scenario, families=families)
+    return scenario.rebuilt(families=families)
 
 
 @dataclass(frozen=True)
@@ -327,7 +320,7 @@ def with_weights(scenario: Scenario, weights: Mapping[str, Any]) -> Scenario:
         Naming each weight that is not valid.
     """
     changed = variant_scenario(scenario, "weights", {"set_weights": dict(weights)})
-    return _rebuilt(changed, name=scenario.name, variants=scenario.variants)
+    return changed.rebuilt(name=scenario.name, variants=scenario.variants)
 
 
 def exception_replan(record: PlanRecord, fields: Mapping[str, Any], options: PlanRequest) -> Replan:
@@ -335,7 +328,7 @@ def exception_replan(record: PlanRecord, fields: Mapping[str, Any], options: Pla
     ``add_exception`` what-if). Raises ScenarioError naming each field that is not valid."""
     base = following(record.scenario, record.result)
     scenario = variant_scenario(base, "exception", {"add_exception": dict(fields)})
-    scenario = _rebuilt(scenario, name=record.scenario.name, variants=record.scenario.variants)
+    scenario = scenario.rebuilt(name=record.scenario.name, variants=record.scenario.variants)
     label = f"exception {fields.get('exception_id')} added"
     version = PlanVersion(label, parent_plan_id=record.id, minimize_moves=True)
     return Replan(scenario, options, version)

@@ -15,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from famassign import __version__
 from famassign.server.auth import require_token
+from famassign.server.job_options import CompareRequest, PlanRequest
 from famassign.server.service import (
-    CompareRequest,
-    PlanRequest,
     PlanView,
     Service,
     job_dict,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from famassign.server import worker
+from famassign.server.job_options import PlanJob
 from famassign.server.settings import Settings
 from famassign.store import INTERRUPTED, Store
 
@@ -250,13 +251,13 @@ class JobRunner:
         if self.store.get_job(spec.job_id).state != "running":  # cancelled at the last moment
             shutil.rmtree(spec.plan_dir, ignore_errors=True)
             return
-        if spec.kind == "compare":
+        if not isinstance(spec.options, PlanJob):
             self.store.finish_job(spec.job_id, "done", result=outcome["result"])
             log.info("job %s done (comparison)", spec.job_id)
             return
         plan_id = Path(spec.plan_dir).name
         job = self.store.get_job(spec.job_id)
-        version = spec.options.get("version") or {}
+        version = spec.options.version
         self.store.record_plan(
             plan_id=plan_id,
             scenario_id=job.scenario_id,
@@ -264,15 +265,15 @@ class JobRunner:
             kind=spec.kind,
             folder=str(Path(spec.plan_dir).relative_to(self.settings.workspace)),
             files=outcome["files"],
-            options=spec.options,
+            options=spec.options.model_dump(mode="json"),
             solver_version=outcome["version"],
             seed=outcome["seed"],
             runtime_s=outcome["runtime_s"],
             status=outcome["status"],
             summary=outcome["summary"],
             details=outcome["details"],
-            parent_id=version.get("parent_plan_id"),
-            label=version.get("label"),
+            parent_id=version.parent_plan_id if version else None,
+            label=version.label if version else None,
         )
         final = self.store.finish_job(spec.job_id, "done", plan_id=plan_id)
         if final.state != "done":  # cancelled between the two writes: keep nothing

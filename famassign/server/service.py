@@ -18,19 +18,24 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
+from famassign.server.job_options import (
+    CompareJob,
+    CompareRequest,
+    JobOptions,
+    PlanJob,
+    PlanRequest,
+    PlanVersion,
+)
 from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
-from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.options import OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 
@@ -58,64 +63,6 @@ class InvalidRequest(Exception):
     def __init__(self, option: str | None, message: str) -> None:
         self.option, self.message = option, message
         super().__init__(message)
-
-
-class PlanRequest(BaseModel):
-    """Options of a plan: solve, or reassign when `departed` or `absent` is given."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
-    seed: int = Field(0, ge=0, description="Seed of the search.")
-    deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
-    workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
-    departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
-    absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
-    until: date | None = Field(None, description="Last day of the absence / temporary cap.")
-    temporary_cap: int | None = Field(None, description="Temporary cap above 40 (with until).")
-
-    @field_validator("departed", "absent", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @property
-    def kind(self) -> str:
-        """``reassign`` when someone leaves, else ``solve``."""
-        return "reassign" if self.departed or self.absent else "solve"
-
-
-class CompareRequest(BaseModel):
-    """Options of a comparison of the base scenario and its variants."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
-    seed: int = Field(0, ge=0)
-    deterministic: bool = False
-
-
-@dataclass(frozen=True)
-class PlanVersion:
-    """How the planner's page makes a plan from another: what made it (`label`), the plan it
-    came from, re-planning with fewest moves, and families pinned for that one solve (a move).
-    Kept in the job's options as ``version``; the plan's record names its parent and label."""
-
-    label: str
-    parent_plan_id: str | None = None
-    minimize_moves: bool = False
-    pin_for_solve: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """The version as JSON-safe options."""
-        return {
-            "label": self.label,
-            "parent_plan_id": self.parent_plan_id,
-            "minimize_moves": self.minimize_moves,
-            "pin_for_solve": list(self.pin_for_solve),
-        }
 
 
 @dataclass(frozen=True)
@@ -381,11 +328,7 @@ class Service:
         """
         scenario = self.store.get_scenario(scenario_id)
         self._check_plan_request(scenario, request)
-        options = request.model_dump(mode="json")
-        options["workers"] = request.workers or self.settings.threads_per_job
-        if version is not None:
-            options["version"] = version.as_dict()
-        return self._queue(scenario, request.kind, options)
+        return self._queue(scenario, PlanJob.of(request, self.settings.threads_per_job, version))
 
     def start_compare(self, scenario_id: str, request: CompareRequest) -> JobInfo:
         """Queue a comparison of the base scenario and its what-if variants; return the job.
@@ -396,11 +339,10 @@ class Service:
         scenario = self.store.get_scenario(scenario_id)
         if request.time_limit > self.settings.max_time_limit_s:
             raise InvalidRequest("time_limit", "time_limit is above this server's limit")
-        options = request.model_dump(mode="json")
-        options["workers"] = self.settings.threads_per_job
-        return self._queue(scenario, "compare", options)
+        options = CompareJob(**request.model_dump(), workers=self.settings.threads_per_job)
+        return self._queue(scenario, options)
 
-    def _queue(self, scenario: ScenarioInfo, kind: str, options: dict[str, Any]) -> JobInfo:
+    def _queue(self, scenario: ScenarioInfo, options: JobOptions) -> JobInfo:
         if self.runner.queued >= self.settings.max_queued_jobs:
             from famassign.server.jobs import QueueFull
 
@@ -408,10 +350,9 @@ class Service:
                 f"{self.runner.queued} jobs are waiting already (the limit is "
                 f"{self.settings.max_queued_jobs}); try again when some have finished"
             )
-        job = self.store.create_job(scenario.id, kind, options)
+        job = self.store.create_job(scenario.id, options.kind, options.model_dump(mode="json"))
         spec = worker.JobSpec(
             job_id=job.id,
-            kind=kind,
             scenario_dir=str(self.scenario_dir(scenario)),
             plan_dir=str(self.workspace / "plans" / new_id()),
             control_dir=str(self.runner.control_dir(job.id)),
@@ -422,7 +363,7 @@ class Service:
         except Exception as exc:
             self.store.finish_job(job.id, "failed", message=str(exc))
             raise
-        log.info("job %s (%s) queued for scenario %s", job.id, kind, scenario.id)
+        log.info("job %s (%s) queued for scenario %s", job.id, options.kind, scenario.id)
         return job
 
     def get_job(self, job_id: str) -> JobInfo:
@@ -520,11 +461,8 @@ class Service:
 
 __all__ = [
     "SCENARIO_FILES",
-    "CompareRequest",
     "InvalidRequest",
     "InvalidScenario",
-    "PlanRequest",
-    "PlanVersion",
     "PlanView",
     "Service",
     "content_hash",

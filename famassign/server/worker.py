@@ -23,9 +23,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,15 @@ import pandas as pd
 
 from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
+from famassign.models.scenario import Scenario
 from famassign.safe_io import MARKER
+from famassign.server.job_options import (
+    CompareJob,
+    JobKind,
+    JobOptions,
+    PlanJob,
+    plan_options,
+)
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
 
@@ -53,22 +60,23 @@ WORKER_NICENESS = 10
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job for a worker: what to compute, from which scenario folder, into which folder.
+    """One job for a worker: what to compute (`options`, whose ``kind`` is ``solve``,
+    ``reassign`` or ``compare``), from which scenario folder, into which folder.
 
-    `kind` is ``solve``, ``reassign`` or ``compare``; `options` the checked request options
-    (time_limit, seed, deterministic, workers; departed, absent, until, temporary_cap; and
-    ``version`` for a plan made from another by the planner's page: label, parent_plan_id,
-    minimize_moves, pin_for_solve);
-    `plan_dir` the plan's final folder (unused by compare); `control_dir` the job's folder of
+    `plan_dir` is the plan's final folder (unused by compare); `control_dir` the job's folder of
     progress and cancel files.
     """
 
     job_id: str
-    kind: str
     scenario_dir: str
     plan_dir: str
     control_dir: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: JobOptions
+
+    @property
+    def kind(self) -> JobKind:
+        """``solve``, ``reassign`` or ``compare``."""
+        return self.options.kind
 
 
 class JobCancelled(Exception):
@@ -156,18 +164,6 @@ class _CancelWatch:
 
     def __exit__(self, *_exc: object) -> None:
         self._done.set()
-
-
-def plan_options(options: dict[str, Any], stop: StopSignal | None = None) -> PlanOptions:
-    """PlanOptions from a job's options (raises OptionsError for a value out of range)."""
-    return PlanOptions(
-        time_limit=float(options.get("time_limit", 30.0)),
-        seed=int(options.get("seed", 0)),
-        workers=options.get("workers"),
-        deterministic=bool(options.get("deterministic", False)),
-        minimize_moves=bool((options.get("version") or {}).get("minimize_moves", False)),
-        stop=stop,
-    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -259,10 +255,12 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     log.info("job %s (%s) started in process %d", spec.job_id, spec.kind, os.getpid())
     loaded = read_scenario(spec.scenario_dir)
     with _CancelWatch(control, stop) as watch:
-        if spec.kind == "compare":
+        if isinstance(spec.options, CompareJob):
             outcome = _compare(loaded.scenario, plan_options(spec.options, stop))
         else:
-            outcome = _plan(spec, loaded.scenario, plan_options(spec.options, stop), progress)
+            outcome = _plan(
+                spec, spec.options, loaded.scenario, plan_options(spec.options, stop), progress
+            )
         if watch.cancelled:
             raise JobCancelled(spec.job_id)
     log.info("job %s finished in %.2fs", spec.job_id, time.monotonic() - started)
@@ -271,23 +269,23 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
 
 def _plan(
     spec: JobSpec,
-    scenario: Any,
+    job: PlanJob,
+    scenario: Scenario,
     options: PlanOptions,
     progress: Callable[[str, int, int], None],
 ) -> dict[str, Any]:
     from famassign.outputs import summary_dict, write_plan
 
-    if spec.kind == "reassign":
+    if job.kind == "reassign":
         from famassign.commands.reassign import reassignment_section, summary_extra
         from famassign.solver.reassign import reassign
 
-        until = spec.options.get("until")
         outcome = reassign(
             scenario,
-            departed=tuple(spec.options.get("departed") or ()),
-            absent=tuple(spec.options.get("absent") or ()),
-            until=date.fromisoformat(until) if until else None,
-            temporary_cap=spec.options.get("temporary_cap"),
+            departed=tuple(job.departed),
+            absent=tuple(job.absent),
+            until=job.until,
+            temporary_cap=job.temporary_cap,
             options=options,
             progress=progress,
         )
@@ -306,13 +304,12 @@ def _plan(
     else:
         from famassign.solver import solve
 
-        pins = (spec.options.get("version") or {}).get("pin_for_solve") or ()
-        result = solve(pinned(scenario, pins), options, progress=progress)
+        result = solve(pinned(scenario, job.pin_for_solve), options, progress=progress)
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
         planned, extra = scenario, None
         write_plan(result, planned, spec.plan_dir)
-    _write_readback(Path(spec.plan_dir), result, planned if spec.kind == "reassign" else None)
+    _write_readback(Path(spec.plan_dir), result, planned if job.kind == "reassign" else None)
     return {
         "status": result.status.value,
         "seed": result.seed,
@@ -328,22 +325,19 @@ def _plan(
     }
 
 
-def pinned(scenario: Any, family_ids: Any) -> Any:
+def pinned(scenario: Scenario, family_ids: Iterable[str]) -> Scenario:
     """`scenario` with the families `family_ids` pinned to their current staff member (for one
     solve: a moved family stays where the planner put it, the others move as little as they
-    can); the scenario itself when there are none."""
-    from famassign.models import Scenario
-
+    can), checked again; the scenario itself when there are none."""
     wanted = set(family_ids)
     if not wanted:
         return scenario
-    families = tuple(
-        f.model_copy(update={"pinned": True}) if f.family_id in wanted else f
-        for f in scenario.families
+    return scenario.rebuilt(
+        families=tuple(
+            f.model_copy(update={"pinned": True}) if f.family_id in wanted else f
+            for f in scenario.families
+        )
     )
-    fields = {name: getattr(scenario, name) for name in Scenario.model_fields}
-    fields["families"] = families
-    return Scenario(**fields)
 
 
 def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:
@@ -360,7 +354,7 @@ def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:
     os.replace(tmp, plan_dir / RESULT_FILE)
 
 
-def _compare(scenario: Any, options: PlanOptions) -> dict[str, Any]:
+def _compare(scenario: Scenario, options: PlanOptions) -> dict[str, Any]:
     from famassign.compare import compare
 
     comparison = compare(scenario, options, processes=1)

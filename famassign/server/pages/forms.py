@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from famassign.models.mapping import ImportMapping
 from famassign.server.adjustments import AdjustmentError
-from famassign.server.service import PlanRequest
+from famassign.server.job_options import PlanRequest
 
 EXCEPTION_FIELDS = (
     "exception_id",

@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from famassign.models import ScenarioError
 from famassign.server.adjustments import AdjustmentError, Replan, problems_text, with_weights
+from famassign.server.job_options import PlanVersion
 from famassign.server.jobs import QueueFull
 from famassign.server.pages.forms import changed_weights, plan_options
 from famassign.server.pages.frame import guard, reader, render, service
 from famassign.server.pages.replan import start
 from famassign.server.pages.views import job_view
-from famassign.server.service import InvalidRequest, PlanVersion
+from famassign.server.service import InvalidRequest
 from famassign.store import ConflictError, NotFoundError
 
 router = APIRouter(include_in_schema=False)

@@ -1,6 +1,6 @@
 """Handover documents: one self-contained HTML page per receiving staff member.
 
-The notes themselves are made by :func:`famassign.solver.handover.handover_notes`; this module
+The notes themselves are made by :func:`famassign.solver.handover_notes.handover_notes`; this module
 renders them as ``handover/<staff_id>.html`` (one page per receiving staff member, a card per
 family) for the plan's output folder, and as the ``handover.csv`` frame that also becomes a sheet
 of the plan workbook. Every value is HTML-escaped. The pages carry family data by design.
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from famassign.models import Scenario
-from famassign.report import html_page
-from famassign.solver.handover import (
+from famassign.report.page import html_page
+from famassign.solver.handover_notes import (
     HandoverNote,
     StaffChange,
     handover_frame,

@@ -1,0 +1,67 @@
+"""report.html of a sweep: the robust staffing, then a histogram and empirical CDF per measure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from famassign.report.charts import histogram_counts, svg_ecdf, svg_histogram
+from famassign.report.page import frame_table, html_page
+from famassign.report.text import esc as _esc
+from famassign.sweep_runner import SweepResult
+
+_DISTRIBUTIONS = (
+    ("unplaced_without_exceptions", "families unplaced without exceptions"),
+    ("exception_places", "exception places used"),
+    ("largest_caseload", "largest caseload (families)"),
+    ("largest_load_per_fte", "largest weighted load per FTE"),
+    ("additional_staff", "additional staff this sample needs"),
+)
+
+
+_STAFF_SHOWN = ["language", "site", "program_option", "additional_staff", "share_without_one"]
+
+
+def _rows_of(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.DataFrame:
+    return frame.loc[frame["kind"] == kind, columns].reset_index(drop=True)
+
+
+def render_sweep(result: SweepResult) -> str:
+    """report.html of a sweep: the answer, then a histogram and empirical CDF per measure."""
+    answer, frame = result.answer, result.samples
+    if answer.hires is None:
+        verdict = (
+            f"Not achievable: only {answer.share:.0%} of samples can be placed completely by "
+            "hiring (pinned families no hire can place)."
+        )
+    else:
+        verdict = (
+            f"{answer.total} additional full-time staff place every family with no exception in "
+            f"{answer.share:.1%} of {answer.samples} samples (confidence {answer.confidence:.0%}; "
+            f"lower bound {answer.lower_bound}; removing any one of them drops the share below "
+            "the confidence)."
+        )
+    body = [
+        f"<h1>Sweep: {_esc(result.name)}</h1>",
+        f'<p class="sub">{len(frame)} samples of the uncertainty block</p>',
+        f"<p>{_esc(verdict)}</p>",
+        "<h2>Robust staffing</h2>",
+        frame_table(_rows_of(result.robust, "staff", _STAFF_SHOWN)),
+        '<p class="note">share_without_one: the share of samples placed completely with one '
+        "hire fewer in that group.</p>",
+        "<h2>Exceptions in force: probability each is needed</h2>",
+        frame_table(_rows_of(result.robust, "exception", ["exception_id", "probability_needed"])),
+        "<h2>Distributions over samples</h2>",
+    ]
+    for column, label in _DISTRIBUTIONS:
+        values = [float(v) for v in frame[column]]
+        counts, _ = histogram_counts(values)
+        body.append(
+            '<div class="row">'
+            + svg_histogram(values, title=label, x_label=label, max_count=max(counts, default=1))
+            + svg_ecdf(values, title=f"{label}: empirical CDF", x_label=label)
+            + "</div>"
+        )
+    return html_page(f"Sweep: {result.name}", "\n".join(body))
+
+
+__all__ = ["render_sweep"]

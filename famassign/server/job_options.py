@@ -1,0 +1,145 @@
+"""The options of a job, typed: what a request asks for and what a worker is given.
+
+- :class:`PlanRequest` and :class:`CompareRequest` are the API's (and the planner's page's) request
+  bodies, checked by pydantic;
+- :class:`PlanVersion` says how the planner's page makes a plan from another;
+- :class:`PlanJob` and :class:`CompareJob` (:data:`JobOptions`) are a queued job's options: the
+  request with the solver threads the server gives it (and, for a plan, its version). They cross
+  into the worker process inside :class:`famassign.server.worker.JobSpec` (pickled by the process
+  pool) and into the store as JSON (:meth:`~pydantic.BaseModel.model_dump` with ``mode="json"``);
+- :func:`plan_options` makes the solver's :class:`PlanOptions` from either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from famassign.solver.options import DEFAULT_TIME_LIMIT, PlanOptions
+from famassign.solver.stop import StopSignal
+
+JobKind = Literal["solve", "reassign", "compare"]
+
+
+class PlanRequest(BaseModel):
+    """Options of a plan: solve, or reassign when `departed` or `absent` is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
+    seed: int = Field(0, ge=0, description="Seed of the search.")
+    deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
+    workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
+    departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
+    absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
+    until: date | None = Field(None, description="Last day of the absence / temporary cap.")
+    temporary_cap: int | None = Field(None, description="Temporary cap above 40 (with until).")
+
+    @field_validator("departed", "absent", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def kind(self) -> JobKind:
+        """``reassign`` when someone leaves, else ``solve``."""
+        return "reassign" if self.departed or self.absent else "solve"
+
+
+class CompareRequest(BaseModel):
+    """Options of a comparison of the base scenario and its variants."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
+    seed: int = Field(0, ge=0)
+    deterministic: bool = False
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """How the planner's page makes a plan from another: what made it (`label`), the plan it
+    came from, re-planning with fewest moves, and families pinned for that one solve (a move).
+    Kept in the job's options as ``version``; the plan's record names its parent and label."""
+
+    label: str
+    parent_plan_id: str | None = None
+    minimize_moves: bool = False
+    pin_for_solve: tuple[str, ...] = ()
+
+
+class PlanJob(PlanRequest):
+    """A queued plan's options: the checked request, the solver threads, and its version (None
+    for a plan the API asked for)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(ge=1, description="Solver threads of this job.")
+    version: PlanVersion | None = None
+
+    @classmethod
+    def of(cls, request: PlanRequest, workers: int, version: PlanVersion | None) -> PlanJob:
+        """The job of `request` with `workers` threads (the request's own when it names some)."""
+        fields = {**request.model_dump(), "workers": request.workers or workers}
+        return cls(**fields, version=version)
+
+    @property
+    def minimize_moves(self) -> bool:
+        """Re-plan with fewest moves (a version that asks for it)."""
+        return self.version is not None and self.version.minimize_moves
+
+    @property
+    def pin_for_solve(self) -> tuple[str, ...]:
+        """The families pinned to their current staff member for this one solve."""
+        return self.version.pin_for_solve if self.version is not None else ()
+
+
+class CompareJob(CompareRequest):
+    """A queued comparison's options: the checked request and the solver threads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(ge=1, description="Solver threads of this job.")
+
+    @property
+    def kind(self) -> JobKind:
+        """Always ``compare``."""
+        return "compare"
+
+    @property
+    def minimize_moves(self) -> bool:
+        """A comparison plans every variant from scratch."""
+        return False
+
+
+JobOptions = PlanJob | CompareJob
+"""The options of any job; its ``kind`` says which."""
+
+
+def plan_options(options: JobOptions, stop: StopSignal | None = None) -> PlanOptions:
+    """The solver's options for a job (raises OptionsError for a value out of range)."""
+    return PlanOptions(
+        time_limit=options.time_limit,
+        seed=options.seed,
+        workers=options.workers,
+        deterministic=options.deterministic,
+        minimize_moves=options.minimize_moves,
+        stop=stop,
+    )
+
+
+__all__ = [
+    "CompareJob",
+    "CompareRequest",
+    "JobKind",
+    "JobOptions",
+    "PlanJob",
+    "PlanRequest",
+    "PlanVersion",
+    "plan_options",
+]

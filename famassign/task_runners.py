@@ -1,0 +1,161 @@
+"""Where a sweep's tasks run: in this process, on a local Dask cluster, or on an existing one.
+
+:func:`runner_for` picks the :class:`Runner`:
+
+- ``scheduler=None`` (default): a local Dask cluster of worker processes on this machine;
+- ``scheduler="tcp://host:8786"``: an existing Dask cluster (``dask scheduler`` / ``dask worker``,
+  dask-jobqueue, Kubernetes); the workers need famassign installed;
+- ``scheduler="inline"``: in this process, one task after another, without Dask.
+
+A runner sends a payload once (:meth:`Runner.put`; on Dask it is scattered to the workers) and maps
+a module-level task function over small items (:meth:`Runner.map`), results in the items' order.
+Dask is an optional extra (``pip install 'famassign[sweep]'``), imported only here and only when
+a runner needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+INLINE = "inline"
+"""`scheduler` value that runs every task in this process, without Dask."""
+
+R = TypeVar("R")
+
+
+class SweepDependencyError(ImportError):
+    """Dask is not installed; the message says how to install it."""
+
+
+class Runner(Protocol):
+    """Where tasks run: :meth:`put` sends a payload once, :meth:`map` runs tasks in order."""
+
+    def put(self, payload: Any) -> Any:
+        """Send `payload` to wherever tasks run; return a handle for :meth:`map`."""
+
+    def map(
+        self,
+        fn: Callable[[Any, Any], R],
+        items: Sequence[Any],
+        handle: Any,
+        progress: Callable[[int, int], None],
+    ) -> list[R]:
+        """`fn(item, payload)` for every item; results in the order of `items`."""
+
+
+class InlineRunner:
+    """Every task in this process, one after another (no Dask)."""
+
+    def put(self, payload: Any) -> Any:
+        """The payload itself."""
+        return payload
+
+    def map(
+        self,
+        fn: Callable[[Any, Any], R],
+        items: Sequence[Any],
+        handle: Any,
+        progress: Callable[[int, int], None],
+    ) -> list[R]:
+        """Run the tasks in order."""
+        results = []
+        for done, item in enumerate(items, start=1):
+            results.append(fn(item, handle))
+            progress(done, len(items))
+        return results
+
+
+class DaskRunner:
+    """Tasks on a Dask cluster through `client` (a ``distributed.Client``)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def put(self, payload: Any) -> Any:
+        """Scatter the payload to every worker once (a new worker fetches it from a peer)."""
+        [handle] = self.client.scatter([payload], broadcast=True, hash=False)
+        return handle
+
+    def map(
+        self,
+        fn: Callable[[Any, Any], R],
+        items: Sequence[Any],
+        handle: Any,
+        progress: Callable[[int, int], None],
+    ) -> list[R]:
+        """Submit one task per item; a task lost with its worker is run again by the scheduler."""
+        from distributed import as_completed
+
+        prefix = f"famassign-{fn.__name__.strip('_')}-{uuid.uuid4().hex[:12]}"
+        futures = self.client.map(
+            fn, items, payload=handle, key=[f"{prefix}-{i}" for i in range(len(items))], pure=False
+        )
+        finished = as_completed(futures)  # type: ignore[no-untyped-call]
+        for done, _ in enumerate(finished, start=1):
+            progress(done, len(items))
+        results: list[R] = self.client.gather(futures)
+        return results
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's own INFO lines (and warnings while workers shut down) only with --verbose/--debug."""
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        dask_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        dask_log.setLevel(level)
+
+
+@contextmanager
+def runner_for(scheduler: str | None, workers: int | None) -> Iterator[Runner]:
+    """The runner for `scheduler` (None: a local cluster of `workers` processes, default the
+    cores; ``"inline"``: this process; else the address of a Dask scheduler).
+
+    Raises :class:`SweepDependencyError` when Dask is needed and not installed.
+    """
+    if scheduler == INLINE:
+        yield InlineRunner()
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise SweepDependencyError(
+            "famassign sweep runs on Dask, which is not installed: "
+            "pip install 'famassign[sweep]' (or use --scheduler inline to run in this process)"
+        ) from exc
+    with _quiet_dask():
+        if scheduler is None:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            try:
+                with Client(cluster) as client:  # type: ignore[no-untyped-call]
+                    yield DaskRunner(client)
+            finally:
+                cluster.close()
+        else:
+            with Client(scheduler, timeout="30s") as client:  # type: ignore[no-untyped-call]
+                yield DaskRunner(client)
+
+
+__all__ = [
+    "INLINE",
+    "DaskRunner",
+    "InlineRunner",
+    "Runner",
+    "SweepDependencyError",
+    "runner_for",
+]

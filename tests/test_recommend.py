@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from famassign.cli import app
 from famassign.models import CapException, Conflict, Family, Scenario
 from famassign.models.writing import write_scenario
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import solve
 from famassign.solver.options import PlanOptions
 from famassign.solver.recommend import TERM_NAMES, Candidate, RecommendError, recommend

@@ -128,12 +128,6 @@ def _terms_by_staff(scenario: Scenario, family: Family) -> list[dict[str, int]]:
     return out
 
 
-def score_terms(scenario: Scenario, family: Family, staff: Staff) -> dict[str, int]:
-    """The match score of the pair, term by term (sums to the solver's pair score)."""
-    terms = _terms_by_staff(_alone(scenario, family).model_copy(update={"staff": (staff,)}), family)
-    return terms[0]
-
-
 def exclusion_rules(
     scenario: Scenario, family: Family, staff: Staff, families_now: int
 ) -> tuple[str, ...]:
@@ -241,5 +235,4 @@ __all__ = [
     "Recommendation",
     "exclusion_rules",
     "recommend",
-    "score_terms",
 ]

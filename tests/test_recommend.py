@@ -74,7 +74,7 @@ def test_every_other_staff_member_is_excluded_by_a_named_rule() -> None:
     }
 
 
-def test_score_terms_sum_to_the_solver_pair_score() -> None:
+def test_candidate_terms_sum_to_the_solver_pair_score() -> None:
     """OK1: strengths match 2 needs and 1 interest at urgency 4 = 4*(4*2 + 2*1) = 40, plus
     language 60 = 100. OK2: continuity 30 + agency 15 + language 60 = 105, so OK2 ranks first."""
     rec = recommend(rules_program(), "X")

@@ -682,22 +682,3 @@ class Store:
             query = query.where(AuditRecord.job_id == job_id)
         with self._session() as session:
             return [_audit(r) for r in session.scalars(query)]
-
-
-__all__ = [
-    "FINAL_STATES",
-    "INTERRUPTED",
-    "JOB_STATES",
-    "AuditEntry",
-    "ConflictError",
-    "JobInfo",
-    "NotFoundError",
-    "PlanInfo",
-    "ScenarioInfo",
-    "Store",
-    "StoreError",
-    "database_url",
-    "new_id",
-    "redacted",
-    "utc_now",
-]

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from famassign.models.domain import StaffStatus
+from famassign.models.errors import ArgumentTypeError, FamassignError, check_argument
 from famassign.models.scenario import Scenario
 from famassign.models.writing import families_frame
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
@@ -81,6 +82,12 @@ SUMMARY_REQUIRED_KEYS = (
     "exceptions_used",
 )
 """The keys summary.json must hold under the contract."""
+
+
+class PlanOutputError(FamassignError, ValueError):
+    """An extra summary key, file or document that :func:`write_plan` cannot write (it would
+    replace one of the plan's own, or its name is not allowed)."""
+
 
 _EXTRA_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.csv")
 _EXTRA_DOCUMENT_NAME = re.compile(
@@ -143,7 +150,9 @@ def _json_value(value: Any) -> Any:
         return _json_value(value.item())
     if hasattr(value, "model_dump"):  # pydantic model
         return _json_value(value.model_dump(mode="json"))
-    raise TypeError(f"summary value of type {type(value).__name__} cannot be written as JSON")
+    raise ArgumentTypeError(
+        f"summary value of type {type(value).__name__} cannot be written as JSON"
+    )
 
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
@@ -155,7 +164,7 @@ def summary_dict(
 ) -> dict[str, Any]:
     """summary.json as a dict: the contract keys, every objective term, and `extra` merged in.
 
-    `extra` may add keys but not replace one set here (ValueError names the clash).
+    `extra` may add keys but not replace one set here (PlanOutputError names the clash).
     """
     facts = plan_facts(result, scenario)
     terms = result.terms
@@ -202,7 +211,7 @@ def summary_dict(
     }
     for key, value in (extra or {}).items():
         if key in summary:
-            raise ValueError(f"extra summary key {key!r} would replace a key write_plan sets")
+            raise PlanOutputError(f"extra summary key {key!r} would replace a key write_plan sets")
         summary[str(key)] = value
     return {key: _json_value(value) for key, value in summary.items()}
 
@@ -210,23 +219,23 @@ def summary_dict(
 def _check_extra_files(extra_files: Mapping[str, pd.DataFrame]) -> None:
     for name in extra_files:
         if not _EXTRA_FILE_NAME.fullmatch(name):
-            raise ValueError(
+            raise PlanOutputError(
                 f"extra file name {name!r} must be a plain file name ending in .csv "
                 "(letters, digits, '_', '-', '.'; no folders)"
             )
         if name in PLAN_FILES:
-            raise ValueError(f"extra file {name!r} would replace a plan file")
+            raise PlanOutputError(f"extra file {name!r} would replace a plan file")
 
 
 def _check_extra_documents(documents: Mapping[str, str]) -> None:
     for name in documents:
         if not _EXTRA_DOCUMENT_NAME.fullmatch(name) or ".." in name:
-            raise ValueError(
+            raise PlanOutputError(
                 f"extra document name {name!r} must be FILE or FOLDER/FILE ending in .html, .md "
                 "or .txt (letters, digits, '_', '-', '.')"
             )
         if name in PLAN_FILES:
-            raise ValueError(f"extra document {name!r} would replace a plan file")
+            raise PlanOutputError(f"extra document {name!r} would replace a plan file")
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -275,9 +284,13 @@ def write_plan(
     Everything is rendered before the folder is touched; the folder is replaced as a whole by
     :func:`famassign.safe_io.atomic_output_dir` (see there for `replace_foreign`).
 
-    Raises ValueError for a bad extra key or file name, and
-    :class:`famassign.safe_io.OutputDirError` when `out_dir` cannot be written safely.
+    Raises :class:`PlanOutputError` (a ValueError) for a bad extra key or file name,
+    :class:`famassign.models.errors.ArgumentTypeError` when `result` or `scenario` is of the
+    wrong type, and :class:`famassign.safe_io.OutputDirError` when `out_dir` cannot be written
+    safely.
     """
+    check_argument("write_plan", result, Result, "result")
+    check_argument("write_plan", scenario, Scenario, "scenario")
     extra_files = dict(extra_files or {})
     _check_extra_files(extra_files)
     documents = dict(extra_documents or {})
@@ -335,6 +348,7 @@ __all__ = [
     "REPORT_HTML",
     "SUMMARY_JSON",
     "SUMMARY_REQUIRED_KEYS",
+    "PlanOutputError",
     "assignments_import_frame",
     "summary_dict",
     "with_staff_names",

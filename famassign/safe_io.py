@@ -29,6 +29,8 @@ from typing import Any
 
 import pandas as pd
 
+from famassign.models.errors import FamassignError
+
 log = logging.getLogger(__name__)
 
 TMP_PREFIX = ".famassign-tmp-"
@@ -45,7 +47,7 @@ _NAME_IN_PREFIX = 100
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-class OutputDirError(Exception):
+class OutputDirError(FamassignError):
     """The output folder cannot be written safely (a link, a file, or a folder of other files)."""
 
 

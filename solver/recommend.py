@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from famassign.models import Family, Scenario, Staff, StaffStatus, rule_breaks
+from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.arrays import LOAD_SCALE, family_load, match_terms
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ TERM_NAMES = ("language", "site", "needs", "interests", "disability", "agency", 
 """The score terms of a candidate, in display order; they sum to the score."""
 
 
-class RecommendError(ValueError):
+class RecommendError(FamassignError, ValueError):
     """The family to recommend for is unknown or invalid; the message says which."""
 
 
@@ -162,6 +163,8 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
     `family` is a family_id of the scenario or a Family record (a new family, or a changed copy
     of one in the scenario). Raises :class:`RecommendError` for an unknown family_id or `top` < 1.
     """
+    check_argument("recommend", scenario, Scenario, "scenario")
+    check_argument("recommend", family, (str, Family), "family")
     if top < 1:
         raise RecommendError(f"top must be at least 1, got {top}")
     if isinstance(family, str):

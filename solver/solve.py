@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from famassign.models import Scenario
+from famassign.models.errors import check_argument
 from famassign.solver.arrays import LOAD_SCALE, IntArray, ProblemArrays, build_arrays
 from famassign.solver.balance import SolverSettings, balance, load_per_fte
 from famassign.solver.explain import move_cause, placement_reason, unplaced_reasons
@@ -72,7 +73,10 @@ def solve(
     ------
     OptionsError
         When an option is out of range (raised by :class:`PlanOptions`).
+    ArgumentTypeError
+        When `scenario` is not a Scenario.
     """
+    check_argument("solve", scenario, Scenario)
     options = options or PlanOptions()
     start = time.monotonic()
     report = progress or (lambda stage, done, total: None)

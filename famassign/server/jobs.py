@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
+from famassign.models.errors import FamassignError
 from famassign.server import worker
 from famassign.server.settings import Settings
 from famassign.store import INTERRUPTED, Store
@@ -40,7 +41,7 @@ T = TypeVar("T")
 CRASHED = "the worker process ended unexpectedly (killed or out of memory); the server is fine"
 
 
-class QueueFull(Exception):
+class QueueFull(FamassignError):
     """Too many jobs are waiting already (HTTP 429)."""
 
 

@@ -57,6 +57,7 @@ from famassign.server.service import (
     PlanVersion,
     Service,
 )
+from famassign.solver.options import PAGE_TIME_LIMIT
 from famassign.store import ConflictError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ WHATIF_KINDS = (
 )
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(steps=STEPS, fmt=fmt_number)
+templates.env.globals.update(steps=STEPS, fmt=fmt_number, page_time_limit=PAGE_TIME_LIMIT)
 
 
 # ---------------------------------------------------------------------------- auth
@@ -403,7 +404,7 @@ def _options(form: Mapping[str, Any]) -> PlanRequest:
     """The plan options of a form, checked as the API checks a plan request."""
     try:
         return PlanRequest(
-            time_limit=form.get("time_limit") or 10,
+            time_limit=form.get("time_limit") or PAGE_TIME_LIMIT,
             seed=form.get("seed") or 0,
             deterministic=bool(form.get("deterministic")),
         )
@@ -651,7 +652,7 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         ],
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
-        "time_limit": fmt_number(record.meta.get("time_limit") or 10).replace(",", ""),
+        "time_limit": fmt_number(record.meta.get("time_limit") or PAGE_TIME_LIMIT).replace(",", ""),
     }
 
 

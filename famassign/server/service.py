@@ -25,12 +25,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from famassign.models.columns import CONFIG_FILE, TABLES
+from famassign.models.errors import FamassignError
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
 from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
-from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.options import (
+    COMPARE_TIME_LIMIT,
+    PLAN_TIME_LIMIT,
+    OptionsError,
+    PlanOptions,
+)
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 
@@ -44,7 +50,7 @@ workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by the loade
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
 
 
-class InvalidScenario(Exception):
+class InvalidScenario(FamassignError):
     """The uploaded files are not a valid scenario: every problem, located (HTTP 422)."""
 
     def __init__(self, problems: Sequence[LocatedProblem]) -> None:
@@ -52,7 +58,7 @@ class InvalidScenario(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the uploaded scenario")
 
 
-class InvalidRequest(Exception):
+class InvalidRequest(FamassignError):
     """Request options that cannot be used: the option (as `column`) and why (HTTP 422)."""
 
     def __init__(self, option: str | None, message: str) -> None:
@@ -65,7 +71,7 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
+    time_limit: float = Field(PLAN_TIME_LIMIT, ge=0, description="Seconds for the search.")
     seed: int = Field(0, ge=0, description="Seed of the search.")
     deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
     workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
@@ -92,7 +98,7 @@ class CompareRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
+    time_limit: float = Field(COMPARE_TIME_LIMIT, ge=0, description="Seconds per plan.")
     seed: int = Field(0, ge=0)
     deterministic: bool = False
 

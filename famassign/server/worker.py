@@ -31,10 +31,11 @@ from typing import Any
 
 import pandas as pd
 
+from famassign.models.errors import FamassignError
 from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.safe_io import MARKER
-from famassign.solver.options import PlanOptions
+from famassign.solver.options import PLAN_TIME_LIMIT, PlanOptions
 from famassign.solver.stop import StopSignal
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class JobSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-class JobCancelled(Exception):
+class JobCancelled(FamassignError):
     """The job was cancelled while it ran."""
 
 
@@ -161,7 +162,7 @@ class _CancelWatch:
 def plan_options(options: dict[str, Any], stop: StopSignal | None = None) -> PlanOptions:
     """PlanOptions from a job's options (raises OptionsError for a value out of range)."""
     return PlanOptions(
-        time_limit=float(options.get("time_limit", 30.0)),
+        time_limit=float(options.get("time_limit", PLAN_TIME_LIMIT)),
         seed=int(options.get("seed", 0)),
         workers=options.get("workers"),
         deterministic=bool(options.get("deterministic", False)),

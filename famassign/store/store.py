@@ -32,6 +32,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from famassign.models.errors import FamassignError
 from famassign.store.records import (
     AuditRecord,
     JobRecord,
@@ -52,7 +53,7 @@ INTERRUPTED = "interrupted: the server stopped while this job was running; start
 """The message of a job found running when the store is opened after a stop or a crash."""
 
 
-class StoreError(Exception):
+class StoreError(FamassignError):
     """Base of the store's errors."""
 
 

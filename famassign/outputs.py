@@ -95,16 +95,19 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 )
 
 
+# What write_plan is expected to take: WRITE_SECONDS_FIXED + WRITE_SECONDS_PER_FAMILY * families
+# + WRITE_SECONDS_PER_STAFF * staff. Calibration: write_plan timed on generated plans of 30,000
+# families with 646 staff (7.3 s) and 6,000 families with 500 staff (2.3 s) on the 2-core AMD
+# EPYC development machine at a load of 4.5, which gives about 200 microseconds per family and
+# 1.6 ms per staff member (a sheet each in plan.xlsx); the per-family figure is taken half as
+# large again for the extra files of reassign and update (moves, handover notes) and a busier
+# machine.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
-"""Seconds :func:`write_plan` takes per family: measured about 200 microseconds of CPU on the
-shared machine at a load of 4.5 (30,000 families and 646 staff written in 7.3 s, 6,000 families
-and 500 staff in 2.3 s), taken half as large again for the extra files of reassign and update
-(moves, handover notes) and a busier machine."""
+"""Seconds :func:`write_plan` takes per family (calibration above)."""
 WRITE_SECONDS_PER_STAFF = 2e-3
-"""Seconds :func:`write_plan` takes per staff member (a sheet each in plan.xlsx; measured about
-1.6 ms with the figures above)."""
+"""Seconds :func:`write_plan` takes per staff member (calibration above)."""
 
 
 def write_seconds(families: int, staff: int) -> float:

@@ -41,7 +41,7 @@ from famassign.models.importing import (
 )
 from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
-from famassign.models.writing import write_scenario
+from famassign.models.writing import ScenarioWriteError, write_scenario
 from famassign.outputs import PlanOutputError, write_plan
 from famassign.scenarios import example_path, generate
 from famassign.scenarios.reading import read_scenario, scenario_from_frames
@@ -95,6 +95,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "ScenarioWriteError",
     "SolveStatus",
     "Staff",
     "StaffStatus",

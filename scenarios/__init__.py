@@ -2,11 +2,18 @@
 
 from famassign.scenarios.example import example_path
 from famassign.scenarios.generator import count_eligible_pairs, generate
-from famassign.scenarios.presets import PRESETS, GeneratorConfig, preset_config, scaled
+from famassign.scenarios.presets import (
+    PRESETS,
+    GeneratorConfig,
+    GeneratorConfigError,
+    preset_config,
+    scaled,
+)
 
 __all__ = [
     "PRESETS",
     "GeneratorConfig",
+    "GeneratorConfigError",
     "count_eligible_pairs",
     "example_path",
     "generate",

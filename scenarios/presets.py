@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from famassign.models import ProgramOption
+from famassign.models.errors import FamassignError
 
 DEFAULT_LANGUAGES: dict[str, float] = {
     "en": 0.65,
@@ -43,6 +44,10 @@ PART_TIME_FTES = (0.5, 0.6, 0.7, 0.8)
 """FTEs of part-time hires, unless a config says otherwise."""
 DEFAULT_AS_OF = date(2026, 8, 17)
 """The planning date of generated programs, unless a config says otherwise."""
+
+
+class GeneratorConfigError(FamassignError, ValueError):
+    """A generator config value out of range, or an unknown preset name."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,11 @@ class GeneratorConfig:
 
     def __post_init__(self) -> None:
         if self.n_families < 1:
-            raise ValueError(f"n_families must be at least 1, got {self.n_families}")
+            raise GeneratorConfigError(f"n_families must be at least 1, got {self.n_families}")
         if self.n_sites < 1:
-            raise ValueError(f"n_sites must be at least 1, got {self.n_sites}")
+            raise GeneratorConfigError(f"n_sites must be at least 1, got {self.n_sites}")
         if self.site_names and len(self.site_names) != self.n_sites:
-            raise ValueError(
+            raise GeneratorConfigError(
                 f"site_names has {len(self.site_names)} names for n_sites={self.n_sites}"
             )
         for label, shares in (
@@ -103,9 +108,12 @@ class GeneratorConfig:
             ("program_options", self.program_options),
         ):
             if not shares or any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
-                raise ValueError(f"{label} shares must be non-negative with a positive sum")
-        for opt in self.program_options:
-            ProgramOption(opt)
+                raise GeneratorConfigError(
+                    f"{label} shares must be non-negative with a positive sum"
+                )
+        unknown = sorted(set(self.program_options) - {o.value for o in ProgramOption})
+        if unknown:
+            raise GeneratorConfigError(f"unknown program options {', '.join(unknown)}")
         for label, value in (
             ("slack", self.slack),
             ("part_time_share", self.part_time_share),
@@ -115,13 +123,17 @@ class GeneratorConfig:
             ("conflicts_share", self.conflicts_share),
         ):
             if not 0 <= value <= 1:
-                raise ValueError(f"{label} must be between 0 and 1, got {value}")
+                raise GeneratorConfigError(f"{label} must be between 0 and 1, got {value}")
         if self.site_size_spread < 0:
-            raise ValueError(f"site_size_spread must be non-negative, got {self.site_size_spread}")
+            raise GeneratorConfigError(
+                f"site_size_spread must be non-negative, got {self.site_size_spread}"
+            )
         if self.home_area_size < 1 or self.rare_area_size < 1 or self.absent_staff < 0:
-            raise ValueError("area sizes must be at least 1 and absent_staff non-negative")
+            raise GeneratorConfigError(
+                "area sizes must be at least 1 and absent_staff non-negative"
+            )
         if not self.part_time_ftes or any(not 0.1 <= f < 1 for f in self.part_time_ftes):
-            raise ValueError(
+            raise GeneratorConfigError(
                 f"part_time_ftes must be non-empty, each in [0.1, 1), got {self.part_time_ftes}"
             )
 
@@ -169,13 +181,14 @@ def scaled(preset: str | GeneratorConfig, n_families: int) -> GeneratorConfig:
 
 
 def preset_config(preset: str | GeneratorConfig) -> GeneratorConfig:
-    """The config of a preset name (or the config itself); ValueError naming the presets."""
+    """The config of a preset name (or the config itself); GeneratorConfigError (a ValueError)
+    naming the presets."""
     if isinstance(preset, GeneratorConfig):
         return preset
     try:
         return PRESETS[preset]
     except KeyError:
-        raise ValueError(
+        raise GeneratorConfigError(
             f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}"
             " or pass a GeneratorConfig"
         ) from None
@@ -189,6 +202,7 @@ __all__ = [
     "PRESETS",
     "SPECIALIST_LANGUAGES",
     "GeneratorConfig",
+    "GeneratorConfigError",
     "preset_config",
     "scaled",
 ]

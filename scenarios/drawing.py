@@ -383,7 +383,9 @@ def current_plan(
 
     Aggregated min-cost max-flow (cells of families with the same language, site and option ->
     staff -> sink); slots above a person's policy cap cost most, so an exception is used only
-    when it is needed; within a cell, families are handed out in random order.
+    when it is needed; within a cell, families are handed out in random order. (The solver's
+    :mod:`solver.flow` does another job: one node per family, a lexicographic objective without
+    fill tiers, so a plan of it piles families on the best-matched staff.)
     """
     from ortools.graph.python import min_cost_flow
 
@@ -454,3 +456,22 @@ def pick(rng: np.random.Generator, pool: np.ndarray | list[int], share: float) -
         if k
         else []
     )
+
+
+__all__ = [
+    "AGENCIES",
+    "CAP",
+    "CENTER_OPTIONS",
+    "HOME_OPTIONS",
+    "OUTCOMES",
+    "FamilyColumns",
+    "StaffDraft",
+    "arrange_waiver_site",
+    "build_staff",
+    "current_plan",
+    "draw_families",
+    "eligible_staff",
+    "pick",
+    "plan_staff",
+    "staff_by_cell",
+]

@@ -14,6 +14,9 @@ every family can be placed within the 40:1 cap with a configurable slack:
 Options add a valid current plan (for reassignment), pins, conflicts, a waiver that is actually
 needed at one site, an expired temporary exception, and absent staff. ``dense=True`` makes every
 staff member serve every site, for benchmarks with millions of eligible pairs.
+
+What to draw is a :class:`scenarios.presets.GeneratorConfig`; the drawing itself is in
+:mod:`scenarios.drawing`; this module turns what is drawn into the Scenario.
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ from famassign.solver.stop import StopSignal
 # The default time limit of each operation, in seconds; the best plan so far is kept when one
 # runs out. The faces (command line, API, server, page) read them from here.
 PLAN_TIME_LIMIT = 30.0
-"""One plan from the command line or the API: solve, reassign, update (and ``PlanOptions()``)."""
+"""A plan from the library or the HTTP API (``PlanOptions()``: solve, reassign, update) and every
+command's ``--time-limit`` except sweep's."""
 PAGE_TIME_LIMIT = 10.0
 """One plan asked for on the web page, where someone waits for it."""
 COMPARE_TIME_LIMIT = 10.0
-"""Each plan of a comparison of a scenario and its variants (``compare``, compare requests)."""
+"""Each plan of a comparison of a scenario and its variants, in the library (``compare``) and in
+the server's compare requests."""
 SWEEP_TIME_LIMIT = 10.0
 """The workload balance of each sample of a sweep (only when the sweep balances)."""
 

@@ -42,7 +42,7 @@ def _rss_mib() -> float:
 
 def _famassign(preset: str, seed: int, time_limit: float) -> Row:
     """famassign's solve, timed by stage from its progress reports."""
-    from famassign.scenarios.generator import generate
+    from famassign.scenarios import generate
     from famassign.solver import PlanOptions, solve
 
     scenario = generate(preset, seed)
@@ -96,7 +96,7 @@ def _baseline(preset: str, seed: int, time_limit: float, which: str) -> Row:
     """One baseline: 'mip', 'lp' or 'greedy' on the flow model, 'balance' (HiGHS MIP) on the
     balance model."""
     from benchmarks.baselines import greedy_plan, solve_highs, solve_highs_balance
-    from famassign.scenarios.generator import generate
+    from famassign.scenarios import generate
     from famassign.solver.arrays import build_arrays
 
     scenario = generate(preset, seed)

@@ -30,7 +30,7 @@ from pathlib import Path
 from famassign.commands.common import TIME_MARGIN_SECONDS, TIME_MARGIN_SHARE
 from famassign.models import Family, Scenario, Staff
 from famassign.models.writing import write_scenario
-from famassign.scenarios.generator import generate, preset_config
+from famassign.scenarios import generate, preset_config
 from famassign.solver.arrays import MAX_ELIGIBLE_PAIRS
 
 

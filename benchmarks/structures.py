@@ -1,6 +1,6 @@
 """``python -m benchmarks.structures``: the balance stage on every program structure.
 
-For each preset (sizes and structures) at 10,000 and 30,000 families (``generator.scaled``),
+For each preset (sizes and structures) at 10,000 and 30,000 families (``scenarios.scaled``),
 for a reassignment after two departures and for an update after a month of churn (3% of the
 families withdraw, as many enrol, 5% re-assessed: `benchmarks.year.churn`): famassign's solve
 (bound kind, largest load per FTE, its bound, gap, the seconds to the first plan within 1% and
@@ -38,7 +38,7 @@ Row = dict[str, Any]
 
 
 def _scenario(preset: str, families: int, reassign: bool) -> Any:
-    from famassign.scenarios.generator import generate, preset_config, scaled
+    from famassign.scenarios import generate, preset_config, scaled
 
     cfg = preset_config(preset) if preset in OWN_SIZE else scaled(preset, families)
     if reassign:
@@ -47,7 +47,7 @@ def _scenario(preset: str, families: int, reassign: bool) -> Any:
 
 
 def _scenario_size(preset: str, families: int) -> int:
-    from famassign.scenarios.generator import preset_config
+    from famassign.scenarios import preset_config
 
     return preset_config(preset).n_families if preset in OWN_SIZE else families
 
@@ -79,7 +79,7 @@ def _churned(preset: str, families: int) -> Any:
     import random
 
     from benchmarks.year import churn
-    from famassign.scenarios.generator import generate, preset_config, scaled
+    from famassign.scenarios import generate, preset_config, scaled
 
     cfg = preset_config(preset) if preset in OWN_SIZE else scaled(preset, families)
     pool = list(generate(cfg, 2).families)

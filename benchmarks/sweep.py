@@ -42,7 +42,7 @@ def _timed_sample(task: Any, payload: Any) -> tuple[float, float, float]:
 
 
 def _program(preset: str) -> Any:
-    from famassign.scenarios.generator import generate
+    from famassign.scenarios import generate
 
     return generate(preset, 1).rebuilt(uncertainty=UNCERTAINTY)
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 import famassign as fa
 from famassign.models import Family, Intensity, Scenario
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver.update import next_families
 
 

@@ -18,9 +18,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from famassign.compare import Comparison, compare
 from famassign.models import (
+    ArgumentTypeError,
     CapException,
     Conflict,
     ExceptionKind,
+    FamassignError,
     Family,
     LocatedProblem,
     Policy,
@@ -39,8 +41,8 @@ from famassign.models.importing import (
 )
 from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
-from famassign.models.writing import write_scenario
-from famassign.outputs import write_plan
+from famassign.models.writing import ScenarioWriteError, write_scenario
+from famassign.outputs import PlanOutputError, write_plan
 from famassign.scenarios import example_path, generate
 from famassign.scenarios.reading import read_scenario, scenario_from_frames
 from famassign.scenarios.staffing import StaffingAnswer, staffing
@@ -69,11 +71,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "ArgumentTypeError",
     "CapException",
     "Comparison",
     "Conflict",
     "Evaluation",
     "ExceptionKind",
+    "FamassignError",
     "Family",
     "ImportMapping",
     "ImportResult",
@@ -82,6 +86,7 @@ __all__ = [
     "LocatedProblem",
     "OptionsError",
     "PlanOptions",
+    "PlanOutputError",
     "Policy",
     "ReassignError",
     "ReassignResult",
@@ -90,6 +95,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "ScenarioWriteError",
     "SolveStatus",
     "Staff",
     "StaffStatus",

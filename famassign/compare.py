@@ -32,9 +32,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from famassign.models import POLICY_CAP_LIMIT, LocatedProblem, Scenario, ScenarioError, StaffStatus
+from famassign.models.errors import check_argument
 from famassign.scenarios.staffing import StaffingAnswer, staffing
 from famassign.scenarios.variants import Variant, apply_variant, variants_of
-from famassign.solver import PlanOptions, Result, solve
+from famassign.solver import COMPARE_TIME_LIMIT, PlanOptions, Result, solve
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +169,15 @@ def compare(
 ) -> Comparison:
     """Solve the base scenario and each of its variants and compare them.
 
-    Each plan gets `options` (default: ``PlanOptions(time_limit=10)``). Plans are solved in up
-    to `processes` processes (default and most :data:`MAX_PROCESSES`; 1 solves in this
-    process); unless `options.workers` is set, each solve gets the cores divided among the
-    processes. `with_staffing` adds the
-    staffing analysis of the base. Raises ScenarioError when a variant is invalid (before any
-    solving).
+    Each plan gets `options` (default: ``PlanOptions(time_limit=COMPARE_TIME_LIMIT)``). Plans
+    are solved in up to `processes` processes (default and most :data:`MAX_PROCESSES`; 1 solves
+    in this process); unless `options.workers` is set, each solve gets the cores divided among
+    the processes. `with_staffing` adds the staffing analysis of the base. Raises ScenarioError
+    when a variant is invalid (before any solving).
     """
+    check_argument("compare", scenario, Scenario)
     start = time.monotonic()
-    options = options or PlanOptions(time_limit=10.0)
+    options = options or PlanOptions(time_limit=COMPARE_TIME_LIMIT)
     prepared = prepare(scenario, options.seed)
     jobs = [scenario] + [s for _, s in prepared]
     n_proc = max(1, min(processes or MAX_PROCESSES, MAX_PROCESSES, len(jobs)))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from famassign.models.errors import FamassignError
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 
 DIFF_FAMILY_COLUMNS = ["family_id", "change", "from_staff_id", "to_staff_id"]
@@ -38,7 +39,7 @@ PERIOD_COLUMNS = ["family_id", "staff_id", "start", "end"]
 EXCEPTION_DAY_COLUMNS = ["exception_id", "staff_id", "first_day", "last_day", "days", "open"]
 
 
-class PlanFolderError(ValueError):
+class PlanFolderError(FamassignError, ValueError):
     """A folder is not a readable plan; the message names the folder and the file."""
 
 

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from famassign.models.domain import StaffStatus
+from famassign.models.errors import ArgumentTypeError, FamassignError, check_argument
 from famassign.models.scenario import Scenario
 from famassign.models.writing import families_frame
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
@@ -82,22 +83,31 @@ SUMMARY_REQUIRED_KEYS = (
 )
 """The keys summary.json must hold under the contract."""
 
+
+class PlanOutputError(FamassignError, ValueError):
+    """An extra summary key, file or document that :func:`write_plan` cannot write (it would
+    replace one of the plan's own, or its name is not allowed)."""
+
+
 _EXTRA_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.csv")
 _EXTRA_DOCUMENT_NAME = re.compile(
     r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,60}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(?:html|md|txt)"
 )
 
 
+# What write_plan is expected to take: WRITE_SECONDS_FIXED + WRITE_SECONDS_PER_FAMILY * families
+# + WRITE_SECONDS_PER_STAFF * staff. Calibration: write_plan timed on generated plans of 30,000
+# families with 646 staff (7.3 s) and 6,000 families with 500 staff (2.3 s) on the 2-core AMD
+# EPYC development machine at a load of 4.5, which gives about 200 microseconds per family and
+# 1.6 ms per staff member (a sheet each in plan.xlsx); the per-family figure is taken half as
+# large again for the extra files of reassign and update (moves, handover notes) and a busier
+# machine.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
-"""Seconds :func:`write_plan` takes per family: measured about 200 microseconds of CPU on the
-shared machine at a load of 4.5 (30,000 families and 646 staff written in 7.3 s, 6,000 families
-and 500 staff in 2.3 s), taken half as large again for the extra files of reassign and update
-(moves, handover notes) and a busier machine."""
+"""Seconds :func:`write_plan` takes per family (calibration above)."""
 WRITE_SECONDS_PER_STAFF = 2e-3
-"""Seconds :func:`write_plan` takes per staff member (a sheet each in plan.xlsx; measured about
-1.6 ms with the figures above)."""
+"""Seconds :func:`write_plan` takes per staff member (calibration above)."""
 
 
 def write_seconds(families: int, staff: int) -> float:
@@ -143,7 +153,9 @@ def _json_value(value: Any) -> Any:
         return _json_value(value.item())
     if hasattr(value, "model_dump"):  # pydantic model
         return _json_value(value.model_dump(mode="json"))
-    raise TypeError(f"summary value of type {type(value).__name__} cannot be written as JSON")
+    raise ArgumentTypeError(
+        f"summary value of type {type(value).__name__} cannot be written as JSON"
+    )
 
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
@@ -155,7 +167,7 @@ def summary_dict(
 ) -> dict[str, Any]:
     """summary.json as a dict: the contract keys, every objective term, and `extra` merged in.
 
-    `extra` may add keys but not replace one set here (ValueError names the clash).
+    `extra` may add keys but not replace one set here (PlanOutputError names the clash).
     """
     facts = plan_facts(result, scenario)
     terms = result.terms
@@ -202,7 +214,7 @@ def summary_dict(
     }
     for key, value in (extra or {}).items():
         if key in summary:
-            raise ValueError(f"extra summary key {key!r} would replace a key write_plan sets")
+            raise PlanOutputError(f"extra summary key {key!r} would replace a key write_plan sets")
         summary[str(key)] = value
     return {key: _json_value(value) for key, value in summary.items()}
 
@@ -210,23 +222,23 @@ def summary_dict(
 def _check_extra_files(extra_files: Mapping[str, pd.DataFrame]) -> None:
     for name in extra_files:
         if not _EXTRA_FILE_NAME.fullmatch(name):
-            raise ValueError(
+            raise PlanOutputError(
                 f"extra file name {name!r} must be a plain file name ending in .csv "
                 "(letters, digits, '_', '-', '.'; no folders)"
             )
         if name in PLAN_FILES:
-            raise ValueError(f"extra file {name!r} would replace a plan file")
+            raise PlanOutputError(f"extra file {name!r} would replace a plan file")
 
 
 def _check_extra_documents(documents: Mapping[str, str]) -> None:
     for name in documents:
         if not _EXTRA_DOCUMENT_NAME.fullmatch(name) or ".." in name:
-            raise ValueError(
+            raise PlanOutputError(
                 f"extra document name {name!r} must be FILE or FOLDER/FILE ending in .html, .md "
                 "or .txt (letters, digits, '_', '-', '.')"
             )
         if name in PLAN_FILES:
-            raise ValueError(f"extra document {name!r} would replace a plan file")
+            raise PlanOutputError(f"extra document {name!r} would replace a plan file")
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -275,9 +287,13 @@ def write_plan(
     Everything is rendered before the folder is touched; the folder is replaced as a whole by
     :func:`famassign.safe_io.atomic_output_dir` (see there for `replace_foreign`).
 
-    Raises ValueError for a bad extra key or file name, and
-    :class:`famassign.safe_io.OutputDirError` when `out_dir` cannot be written safely.
+    Raises :class:`PlanOutputError` (a ValueError) for a bad extra key or file name,
+    :class:`famassign.models.errors.ArgumentTypeError` when `result` or `scenario` is of the
+    wrong type, and :class:`famassign.safe_io.OutputDirError` when `out_dir` cannot be written
+    safely.
     """
+    check_argument("write_plan", result, Result, "result")
+    check_argument("write_plan", scenario, Scenario, "scenario")
     extra_files = dict(extra_files or {})
     _check_extra_files(extra_files)
     documents = dict(extra_documents or {})
@@ -335,6 +351,7 @@ __all__ = [
     "REPORT_HTML",
     "SUMMARY_JSON",
     "SUMMARY_REQUIRED_KEYS",
+    "PlanOutputError",
     "assignments_import_frame",
     "summary_dict",
     "with_staff_names",

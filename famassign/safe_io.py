@@ -22,12 +22,14 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from famassign.models.errors import FamassignError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ _NAME_IN_PREFIX = 100
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-class OutputDirError(Exception):
+class OutputDirError(FamassignError):
     """The output folder cannot be written safely (a link, a file, or a folder of other files)."""
 
 
@@ -365,27 +367,6 @@ def sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path:
-    """Write each DataFrame as one sheet of an XLSX workbook, every text cell neutralised.
-
-    Booleans and numbers keep their types; characters XLSX cannot hold are dropped.
-    """
-    from openpyxl import Workbook
-
-    path = Path(path)
-    workbook = Workbook(write_only=True)
-    used: set[str] = set()
-    for name, frame in sheets.items():
-        sheet = workbook.create_sheet(sheet_title(str(name), used))
-        sheet.append([xlsx_cell(str(c)) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            sheet.append([xlsx_cell(v) for v in row])
-    if not sheets:
-        workbook.create_sheet("empty")
-    workbook.save(path)
-    return path
-
-
 __all__ = [
     "FORMULA_STARTS",
     "MARKER",
@@ -398,7 +379,6 @@ __all__ = [
     "neutralise_frame",
     "sheet_title",
     "write_csv",
-    "write_xlsx",
     "xlsx_cell",
     "xlsx_cells",
 ]

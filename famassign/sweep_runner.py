@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from famassign.models import Scenario
+from famassign.models.errors import check_argument
 from famassign.scenarios.robust_staffing import RobustAnswer, hire_rows, robust_hires
 from famassign.scenarios.sampling import (
     SAMPLE_COLUMNS,
@@ -35,6 +36,7 @@ from famassign.scenarios.sampling import (
     sample_seed,
 )
 from famassign.scenarios.uncertainty import Uncertainty, uncertainty_of
+from famassign.solver.options import SWEEP_TIME_LIMIT, OptionsError
 from famassign.solver.solve import Progress
 from famassign.task_runners import Runner, runner_for
 
@@ -190,11 +192,11 @@ def _sweep_on(
 
 def _check_arguments(samples: int, confidence: float, seed: int) -> None:
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be a whole number >= 1, got {samples!r}")
+        raise OptionsError(f"samples must be a whole number >= 1, got {samples!r}")
     if not 0 < confidence <= 1:
-        raise ValueError(f"confidence must be in (0, 1], got {confidence!r}")
+        raise OptionsError(f"confidence must be in (0, 1], got {confidence!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+        raise OptionsError(f"seed must be a whole number >= 0, got {seed!r}")
 
 
 def sweep_programs(
@@ -206,7 +208,7 @@ def sweep_programs(
     scheduler: str | None = None,
     workers: int | None = None,
     balance: bool = False,
-    time_limit: float = 10.0,
+    time_limit: float = SWEEP_TIME_LIMIT,
     progress: Progress | None = None,
 ) -> list[SweepResult]:
     """:func:`sweep` for several programs on one cluster, in order (see :func:`sweep`)."""
@@ -241,7 +243,7 @@ def sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     balance: bool = False,
-    time_limit: float = 10.0,
+    time_limit: float = SWEEP_TIME_LIMIT,
     progress: Progress | None = None,
 ) -> SweepResult:
     """Sample the scenario's ``uncertainty:`` block `samples` times, plan every sample, and find
@@ -278,13 +280,16 @@ def sweep(
 
     Raises
     ------
-    ValueError
-        When an argument is out of range.
+    ArgumentTypeError
+        When `scenario` is not a Scenario.
+    OptionsError
+        When an argument is out of range (a ValueError).
     ScenarioError
         When the uncertainty block is invalid.
     SweepDependencyError
         When Dask is needed and not installed.
     """
+    check_argument("sweep", scenario, Scenario)
     return sweep_programs(
         [scenario],
         samples=samples,

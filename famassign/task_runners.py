@@ -22,13 +22,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
+from famassign.models.errors import FamassignError
+
 INLINE = "inline"
 """`scheduler` value that runs every task in this process, without Dask."""
 
 R = TypeVar("R")
 
 
-class SweepDependencyError(ImportError):
+class SweepDependencyError(FamassignError, ImportError):
     """Dask is not installed; the message says how to install it."""
 
 

@@ -23,6 +23,7 @@ from famassign.models.domain import (
     prorate,
     widest_exception,
 )
+from famassign.models.errors import ArgumentTypeError, FamassignError
 from famassign.models.problems import LocatedProblem, Problem, ScenarioError
 from famassign.models.scenario import (
     Scenario,
@@ -36,9 +37,11 @@ __all__ = [
     "EXCEPTION_CAP_LIMIT",
     "OUTCOME_TITLES",
     "POLICY_CAP_LIMIT",
+    "ArgumentTypeError",
     "CapException",
     "Conflict",
     "ExceptionKind",
+    "FamassignError",
     "Family",
     "Intensity",
     "IntensityWeights",

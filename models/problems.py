@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from famassign.models.errors import FamassignError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -43,7 +45,7 @@ class LocatedProblem:
         return ":".join(parts) + f": {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(FamassignError):
     """Raised when a scenario is invalid; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem] | list[LocatedProblem]) -> None:

@@ -22,6 +22,7 @@ from famassign.models.domain import (
     most_allowed,
     widest_exception,
 )
+from famassign.models.errors import ArgumentTypeError
 from famassign.models.problems import Problem, ScenarioError
 
 
@@ -109,7 +110,7 @@ class Scenario(BaseModel):
         """
         unknown = set(changes) - set(type(self).model_fields)
         if unknown:
-            raise TypeError(f"Scenario has no field(s) {', '.join(sorted(unknown))}")
+            raise ArgumentTypeError(f"Scenario has no field(s) {', '.join(sorted(unknown))}")
         fields = {name: getattr(self, name) for name in type(self).model_fields}
         return Scenario(**{**fields, **changes})
 

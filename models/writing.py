@@ -22,7 +22,14 @@ import yaml
 from pydantic import BaseModel
 
 from famassign.models.domain import CapException, Conflict, Family, Staff
+from famassign.models.errors import FamassignError
 from famassign.models.scenario import Scenario
+
+
+class ScenarioWriteError(FamassignError, ValueError):
+    """A value the scenario format cannot hold (a `;` inside a list item); the message names the
+    file, row and column."""
+
 
 _TABLES: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("families.csv", Family, "families"),
@@ -52,7 +59,7 @@ def _cell(value: Any, where: tuple[str, int, str]) -> str:
         for item in items:
             if ";" in item or not item.strip():
                 file, row, column = where
-                raise ValueError(
+                raise ScenarioWriteError(
                     f"{file}:{row}:{column}: list item {item!r} cannot be written in a ;-list"
                 )
         return ";".join(items)
@@ -72,7 +79,8 @@ def _table_text(records: Sequence[BaseModel], model: type[BaseModel], file: str)
 def records_frame(records: Sequence[BaseModel], model: type[BaseModel], file: str) -> pd.DataFrame:
     """`records` as the scenario file `file` holds them: its columns, in order, as text.
 
-    Raises ValueError when a value cannot be written in the format (a `;` inside a list item).
+    Raises ScenarioWriteError (a ValueError) when a value cannot be written in the format (a `;`
+    inside a list item).
     """
     columns = list(model.model_fields)
     rows = [
@@ -110,9 +118,10 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
 
     Loading the folder with :func:`models.loading.load_scenario` gives a Scenario equal to
     `scenario`, except that blank free text (e.g. a note of only spaces) reads back as not given.
-    Overwrites the five files it writes and nothing else. Raises ValueError when a value cannot be
-    written in the format (a `;` inside a list item) and FileExistsError when the folder holds a
-    ``families.xlsx`` or ``staff.xlsx`` that would shadow the CSV files.
+    Overwrites the five files it writes and nothing else. Raises :class:`ScenarioWriteError` (a
+    ValueError) when a value cannot be written in the format (a `;` inside a list item) and
+    FileExistsError when the folder holds a ``families.xlsx`` or ``staff.xlsx`` that would shadow
+    the CSV files.
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -138,4 +147,4 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
     return target
 
 
-__all__ = ["families_frame", "records_frame", "staff_frame", "write_scenario"]
+__all__ = ["ScenarioWriteError", "families_frame", "records_frame", "staff_frame", "write_scenario"]

@@ -29,7 +29,7 @@ from famassign.scenarios.staffing import (
     with_group_staff,
 )
 from famassign.scenarios.uncertainty import Uncertainty, sample_scenario
-from famassign.solver import PlanOptions
+from famassign.solver import SWEEP_TIME_LIMIT, PlanOptions
 from famassign.solver import solve as solve_plan
 from famassign.solver.arrays import build_arrays
 from famassign.solver.components import load_per_fte
@@ -72,7 +72,7 @@ class SampleTask:
     index: int
     seed: int
     balance: bool = False
-    time_limit: float = 10.0
+    time_limit: float = SWEEP_TIME_LIMIT
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
+from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
 from famassign.solver.flow import FlowPlan, max_placed, solve_flow
 from famassign.solver.solve import Progress
@@ -290,7 +291,7 @@ def _limit(scenario: Scenario, arrays: ProblemArrays, exceptions: list[CapExcept
     return result
 
 
-class StaffingError(ValueError):
+class StaffingError(FamassignError, ValueError):
     """An argument of :func:`staffing` is out of range; the message names it."""
 
 
@@ -366,6 +367,7 @@ def staffing(
     ProblemTooLarge
         When the program is beyond the size famassign plans (see :mod:`solver.arrays`).
     """
+    check_argument("staffing", scenario, Scenario)
     if time_limit is not None and (
         isinstance(time_limit, bool)
         or not isinstance(time_limit, int | float)

@@ -51,6 +51,7 @@ from famassign.scenarios.variants import (
     _scale_enrollment,
     _split_list,
 )
+from famassign.solver.options import OptionsError
 
 log = logging.getLogger(__name__)
 
@@ -368,10 +369,10 @@ def sample_scenario(scenario: Scenario, uncertainty: Uncertainty, seed: int) -> 
     In order: enrollment changes, families of new languages, the urgency and intensity mix, staff
     leaving. Each part draws from its own stream of `seed`. The sample keeps the scenario's name,
     date, policy, weights, exceptions and conflicts (of families still enrolled); it has no
-    variants and no uncertainty block. Raises ValueError for a negative seed.
+    variants and no uncertainty block. Raises OptionsError (a ValueError) for a negative seed.
     """
     if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise OptionsError(f"seed must be >= 0, got {seed}")
     draft = _Draft(scenario)
     _enrollment(draft, uncertainty, seed)
     _new_languages(draft, uncertainty, seed)

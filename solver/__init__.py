@@ -1,7 +1,14 @@
 """Solving: Scenario to arrays, an exact flow plan, workload balance, an independent evaluator."""
 
 from famassign.solver.evaluator import Evaluation, evaluate
-from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.options import (
+    COMPARE_TIME_LIMIT,
+    PAGE_TIME_LIMIT,
+    PLAN_TIME_LIMIT,
+    SWEEP_TIME_LIMIT,
+    OptionsError,
+    PlanOptions,
+)
 from famassign.solver.result import (
     Assignment,
     Caseload,
@@ -13,7 +20,10 @@ from famassign.solver.result import (
 from famassign.solver.solve import Progress, solve
 
 __all__ = [
-    "DEFAULT_TIME_LIMIT",
+    "COMPARE_TIME_LIMIT",
+    "PAGE_TIME_LIMIT",
+    "PLAN_TIME_LIMIT",
+    "SWEEP_TIME_LIMIT",
     "Assignment",
     "Caseload",
     "Evaluation",

@@ -20,6 +20,7 @@ from famassign.models import (
     Scenario,
     StaffStatus,
 )
+from famassign.models.errors import FamassignError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ MAX_FAMILIES = 250_000
 """The most families a plan is built for (each family costs memory in every stage)."""
 
 
-class ProblemTooLarge(ValueError):
+class ProblemTooLarge(FamassignError, ValueError):
     """The program is beyond what famassign plans in bounded memory and time; the message gives
     the numbers and what to do (split it by site or language, or narrow who may serve whom)."""
 

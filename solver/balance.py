@@ -71,8 +71,7 @@ one would otherwise get seconds in proportion to its few pairs)."""
 QUICK_SHARE = 0.25
 """Share of a moderate component's time left for its MIP at each level before caseload mixes,
 transfer chains and the min-max MIP take over (most plans of most match at the lowest level are
-found in a fraction of it; on a 2,000-family program with 61 staff none was found in 20 s,
-while chains reached within 3% of the bound in 2 s)."""
+found in a fraction of it; where none is, the chains do better with the rest)."""
 QUICK_SECONDS = 5.0
 """Seconds the MIP at a level gets at least (within MIP_SHARE of the time left): a short time
 limit must not hand a small program's easy MIP to the slower methods."""

@@ -51,18 +51,20 @@ log = logging.getLogger(__name__)
 
 MAX_TYPE_PAIRS = 10_000
 """Most (family type, eligible staff member) pairs a component may have for the mix model; with
-more it is not tried (the transfer chains do better). Measured, load average 5-6 on 2 cores:
-`dense` at 10,000 families, 2,285 type pairs, a mix at the bound in 12-20 s; `specialists` at
-30,000 families, 72,049 type pairs, no mix in 41 s where the chains reached the bound in 7 s
-(`near_cap` and `part_time` at 30,000, about 17,000 type pairs, already reach their bound by
-the chains and are left to them)."""
+more it is not tried and the transfer chains get the time (beyond it the model found no mix in
+time where the chains reached the bound: benchmarks/RESULTS.md, "Constants of the balance
+stage")."""
 MIX_MATCH_WEIGHT = 0.05
 """Weight of the mean match of a type's families with a staff member against one family of
-change in the mix model's objective (on `dense` at 10,000 families and a 1,500-family `dense`
-program: the plan's match 0.02-0.06% higher than with the change alone, as fast)."""
+change in the mix model's objective: small enough that the change comes first, large enough to
+prefer the mix of more match among those of one change."""
 FLOW_SECONDS_PER_PAIR = 4e-6
-"""Time of the slot flow per eligible pair, kept back from the MIP's budget (measured 4-5 s on
-the 1.6 million pairs of `dense`, load average 6 on 2 cores)."""
+"""Seconds of the slot flow per eligible pair, kept back from the MIP's budget so that the
+component ends within its time.
+
+Calibration: the slot flow took 4-5 s on the 1.6 million pairs of the ``dense`` preset (10,000
+families) on the 2-core AMD EPYC development machine at a load average of 6, timed around the
+flow; about 3 microseconds per pair, rounded up."""
 MIX_GAP = 0.05
 """Relative MIP gap on the mix's change: any mix within the caps is a plan, the smallest change
 only keeps the most match; a close one is found much sooner."""

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
+from famassign.models.errors import FamassignError
 from famassign.solver.arrays import IntArray, ProblemArrays
 
 log = logging.getLogger(__name__)
 
 
-class FlowError(RuntimeError):
+class FlowError(FamassignError, RuntimeError):
     """The min-cost flow could not be solved (cost range overflow or solver failure)."""
 
 

@@ -7,12 +7,11 @@ matter. At each level the balance model (placement and its urgency, exception pl
 match floor exactly as in the CP-SAT model of `solver.balance`) has an LP relaxation whose best
 match grows with the level; the lowest level at which it reaches the match floor is a lower bound
 on the best largest load. Rounding the caps down to the lattice makes this bound much stronger than
-the plain LP (on the generated 600-family program: 61.0, the optimum, against 60.4). The plan at a
-level is then a MIP that maximises the match within that level's caps.
+the plain LP. The plan at a level is then a MIP that maximises the match within that level's
+caps.
 
-Both are solved by HiGHS, the LP warm-started from level to level. Measured on the 600-family
-program (2 cores): CP-SAT took 1-8 s to find any plan at the optimal level, HiGHS 0.5 s to find
-the best match there.
+Both are solved by HiGHS, the LP warm-started from level to level (much faster than CP-SAT at
+finding the best match at a level: benchmarks/RESULTS.md, "Constants of the balance stage").
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ def level_kind(minimize_moves: bool) -> BoundKind:
 
 
 FLOW_BOUND_SHARE = 0.4
-"""Share of a component's time the max-flow bound may use (one flow takes about 0.5 s on
-3 million pairs; the bisection needs a handful)."""
+"""Share of a component's time the max-flow bound may use (its bisection runs a handful of
+maximum flows, each linear-ish in the pairs)."""
 
 
 def flow_bound_limits(

@@ -8,12 +8,10 @@ is that order. By complementary slackness, with node potentials that prove the f
 optimal (every arc left in its residual graph has a reduced cost of at least zero), a flow is
 optimal exactly when it uses no arc of positive reduced cost and fills every arc of negative
 reduced cost. So balance may use the pairs of negative reduced cost and those of reduced cost
-zero whose family has no arc of negative reduced cost: the *face pairs*. On the generated
-10,000-family programs after two departures (``large``, ``specialists``, ``near_cap``) they are
-4-8% of the eligible pairs (about 10,000 of 125,000-263,000), and their largest component has
-17-33 staff members and at most 1,200 pairs: the load-level model on it (`solver.levels`) is
-solved exactly in well under a second, where on every pair the level LP took 20 s (``large``)
-or did not finish in a minute (``specialists``).
+zero whose family has no arc of negative reduced cost: the *face pairs*. On generated programs
+they are a few percent of the eligible pairs in small components, so the load-level model
+(`solver.levels`) on them is solved exactly where on every pair it is slow
+(benchmarks/RESULTS.md, "Constants of the balance stage").
 
 With some match to give up (a positive tolerance) under fewest moves, balance may choose the
 plans as good as the flow plan down to the moves whose match stays within the tolerance: all of
@@ -23,8 +21,7 @@ with a staff member who stays keeps few besides its own). Its components are not
 the match given up is shared within each whole component.
 
 The potentials are shortest distances in the residual graph of the flow plan (Bellman-Ford,
-every arc relaxed at once with numpy; 5-17 passes on those programs, 0.1-0.3 s with the
-network). A plan
+every arc relaxed at once with numpy). A plan
 that is not an optimal flow has a negative cycle there and never settles: then there is no face.
 """
 

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from famassign.models.errors import FamassignError
 from famassign.solver.stop import StopSignal
 
-DEFAULT_TIME_LIMIT = 30.0
-"""Seconds a plan may take unless told otherwise (the best plan so far is kept)."""
+# The default time limit of each operation, in seconds; the best plan so far is kept when one
+# runs out. The faces (command line, API, server, page) read them from here.
+PLAN_TIME_LIMIT = 30.0
+"""A plan from the library or the HTTP API (``PlanOptions()``: solve, reassign, update) and every
+command's ``--time-limit`` except sweep's."""
+PAGE_TIME_LIMIT = 10.0
+"""One plan asked for on the web page, where someone waits for it."""
+COMPARE_TIME_LIMIT = 10.0
+"""Each plan of a comparison of a scenario and its variants, in the library (``compare``) and in
+the server's compare requests."""
+SWEEP_TIME_LIMIT = 10.0
+"""The workload balance of each sample of a sweep (only when the sweep balances)."""
 
 
-class OptionsError(ValueError):
+class OptionsError(FamassignError, ValueError):
     """An option outside its range; the message names the option and what it accepts."""
 
 
@@ -42,7 +53,7 @@ class PlanOptions:
         When an option is outside its range.
     """
 
-    time_limit: float = DEFAULT_TIME_LIMIT
+    time_limit: float = PLAN_TIME_LIMIT
     seed: int = 0
     workers: int | None = None
     deterministic: bool = False
@@ -65,4 +76,11 @@ class PlanOptions:
             raise OptionsError(f"workers must be a whole number >= 1 or None, got {self.workers!r}")
 
 
-__all__ = ["DEFAULT_TIME_LIMIT", "OptionsError", "PlanOptions"]
+__all__ = [
+    "COMPARE_TIME_LIMIT",
+    "PAGE_TIME_LIMIT",
+    "PLAN_TIME_LIMIT",
+    "SWEEP_TIME_LIMIT",
+    "OptionsError",
+    "PlanOptions",
+]

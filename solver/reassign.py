@@ -46,6 +46,7 @@ from famassign.models import (
     rule_breaks,
 )
 from famassign.models.absence import AbsenceMove
+from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.explain import move_cause
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import Result
@@ -57,7 +58,7 @@ MOVE_COLUMNS = ["family_id", "from_staff_id", "to_staff_id", "reason"]
 """Columns of moves.csv (the before/after view)."""
 
 
-class ReassignError(ValueError):
+class ReassignError(FamassignError, ValueError):
     """The reassignment request is invalid (unknown staff ids, a bad cap or date); the message
     says what to change."""
 
@@ -379,6 +380,7 @@ def reassign(
     :class:`ReassignError` for an invalid request and
     :class:`famassign.models.ScenarioError` when the scenario fails its checks on `as_of`.
     """
+    check_argument("reassign", scenario, Scenario)
     start = time.monotonic()
     scenario = scenario.on(as_of)
     changed, exception = leave_scenario(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from famassign.models import Family, Scenario, Staff, StaffStatus, rule_breaks
+from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.arrays import LOAD_SCALE, family_load, match_terms
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ TERM_NAMES = ("language", "site", "needs", "interests", "disability", "agency", 
 """The score terms of a candidate, in display order; they sum to the score."""
 
 
-class RecommendError(ValueError):
+class RecommendError(FamassignError, ValueError):
     """The family to recommend for is unknown or invalid; the message says which."""
 
 
@@ -128,12 +129,6 @@ def _terms_by_staff(scenario: Scenario, family: Family) -> list[dict[str, int]]:
     return out
 
 
-def score_terms(scenario: Scenario, family: Family, staff: Staff) -> dict[str, int]:
-    """The match score of the pair, term by term (sums to the solver's pair score)."""
-    terms = _terms_by_staff(_alone(scenario, family).model_copy(update={"staff": (staff,)}), family)
-    return terms[0]
-
-
 def exclusion_rules(
     scenario: Scenario, family: Family, staff: Staff, families_now: int
 ) -> tuple[str, ...]:
@@ -168,6 +163,8 @@ def recommend(scenario: Scenario, family: str | Family, *, top: int = 5) -> Reco
     `family` is a family_id of the scenario or a Family record (a new family, or a changed copy
     of one in the scenario). Raises :class:`RecommendError` for an unknown family_id or `top` < 1.
     """
+    check_argument("recommend", scenario, Scenario, "scenario")
+    check_argument("recommend", family, (str, Family), "family")
     if top < 1:
         raise RecommendError(f"top must be at least 1, got {top}")
     if isinstance(family, str):
@@ -241,5 +238,4 @@ __all__ = [
     "Recommendation",
     "exclusion_rules",
     "recommend",
-    "score_terms",
 ]

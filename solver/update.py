@@ -35,6 +35,7 @@ import numpy as np
 
 from famassign.models import Family, Scenario, StaffStatus, pin_breaks_rule
 from famassign.models.absence import AbsenceMove
+from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.arrays import IntArray, build_arrays
 from famassign.solver.disruption import bounded_plan, keeps_bound, moved_away, staff_bounds
 from famassign.solver.flow import solve_flow
@@ -46,7 +47,7 @@ from famassign.solver.solve import Progress, plan_result, solve
 log = logging.getLogger(__name__)
 
 
-class UpdateError(ValueError):
+class UpdateError(FamassignError, ValueError):
     """The update request is invalid (a negative bound); the message says what to change."""
 
 
@@ -244,6 +245,7 @@ def update(
     ScenarioError
         When the scenario fails its checks on `as_of`.
     """
+    check_argument("update", scenario, Scenario)
     if max_moves_per_staff is not None and max_moves_per_staff < 0:
         raise UpdateError(
             f"max moves per staff member must be 0 or more, got {max_moves_per_staff}"

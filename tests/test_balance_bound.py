@@ -109,7 +109,7 @@ def test_status_is_feasible_when_the_plan_misses_its_bound(path: str) -> None:
 def test_reassign_of_a_generated_program_reports_a_valid_bound(path: str) -> None:
     # Two advocates leave a generated program with a current plan: the reported bound is never
     # above the plan's largest load, and `optimal` only when the two meet.
-    from famassign.scenarios.generator import GeneratorConfig, generate
+    from famassign.scenarios import GeneratorConfig, generate
 
     sc = generate(GeneratorConfig(n_families=300, n_sites=3, with_current_assignments=True), 3)
     leaving = [c for c in sorted({f.current_staff_id for f in sc.families if f.current_staff_id})]

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; import
 
 from benchmarks.baselines import greedy_plan, levels, solve_highs, solve_highs_balance  # noqa: E402
 from benchmarks.gap import GAP_DIR, load_best_known, read_gap, solve_gap  # noqa: E402
-from famassign.scenarios.generator import generate  # noqa: E402
+from famassign.scenarios import generate  # noqa: E402
 from famassign.solver.arrays import build_arrays  # noqa: E402
 from famassign.solver.flow import solve_flow  # noqa: E402
 from famassign.solver.options import PlanOptions  # noqa: E402

@@ -17,7 +17,7 @@ from test_levels import _brute_force_best_level, tiny_programs
 from test_transfers import _evaluated
 
 from famassign.models import Scenario
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import balance as balance_module
 from famassign.solver.arrays import LOAD_SCALE, build_arrays
 from famassign.solver.balance import SolverSettings, balance

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from famassign.models import LanguagePolicy, Scenario, StaffStatus, rule_breaks
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import PlanOptions, Result, evaluate, solve
 from famassign.solver.reassign import MoveKind, ReassignResult, reassign
 

@@ -12,15 +12,8 @@ from hypothesis import strategies as st
 from ortools.graph.python import max_flow
 
 from famassign.models import ALL_SITES, ExceptionKind, Family, ProgramOption, Scenario, StaffStatus
-from famassign.scenarios import example_path
-from famassign.scenarios.generator import (
-    PRESETS,
-    SPRINGFIELD,
-    GeneratorConfig,
-    count_eligible_pairs,
-    generate,
-    springfield,
-)
+from famassign.scenarios import PRESETS, GeneratorConfig, count_eligible_pairs, generate
+from famassign.scenarios.example import SPRINGFIELD, example_path, springfield
 
 DEFAULT_PRESETS = ["rural", "small", "medium", "large", "dense"]
 

@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 import famassign as fa
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 
 
 def test_records_follow_the_largest_load_down_to_the_plan(caplog: pytest.LogCaptureFixture) -> None:

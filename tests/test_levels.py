@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from famassign.models import Policy, Scenario
-from famassign.scenarios.generator import generate
+from famassign.scenarios import generate
 from famassign.solver import balance as balance_module
 from famassign.solver import evaluate, solve
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays

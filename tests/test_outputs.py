@@ -30,7 +30,6 @@ from famassign.safe_io import (
     atomic_output_dir,
     neutralise_cell,
     write_csv,
-    write_xlsx,
 )
 from famassign.solver.result import (
     Caseload,
@@ -39,6 +38,7 @@ from famassign.solver.result import (
     SolveStatus,
     Unplaced,
 )
+from famassign.workbook import write_workbook
 
 SENTINEL = "zz-sentinel"
 AGENCY_SENTINEL = "AGENCY-SENTINEL-Q7"
@@ -285,7 +285,7 @@ def test_write_csv_and_xlsx_neutralise_text_only(tmp_path: Path) -> None:
     assert text.splitlines()[1].endswith(",-1,true")
     assert text.splitlines()[3] == ",3,true"
 
-    write_xlsx({"plan": frame}, tmp_path / "t.xlsx")
+    write_workbook({"plan": frame}, tmp_path / "t.xlsx")
     back = pd.read_excel(tmp_path / "t.xlsx", sheet_name="plan")
     assert back.loc[0, "id"] == "'=cmd|' /C calc'!A0"
     assert back.loc[0, "n"] == -1 and bool(back.loc[1, "flag"]) is False

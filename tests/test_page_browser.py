@@ -36,7 +36,7 @@ from browsers import AXE_JS, chromium, needs_chromium
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 import famassign as fa
-from famassign.scenarios.generator import GeneratorConfig
+from famassign.scenarios import GeneratorConfig
 from famassign.server.jobs import JobRunner
 from famassign.server.planner import PlanReader, PlanRecord
 from famassign.server.service import Service

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from famassign.cli import app
 from famassign.models import Family, Scenario, Staff, StaffStatus
 from famassign.models.writing import write_scenario
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import evaluate
 from famassign.solver.options import PlanOptions
 from famassign.solver.reassign import MoveKind, ReassignError, ReassignResult, reassign

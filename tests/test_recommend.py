@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from famassign.cli import app
 from famassign.models import CapException, Conflict, Family, Scenario
 from famassign.models.writing import write_scenario
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import solve
 from famassign.solver.options import PlanOptions
 from famassign.solver.recommend import TERM_NAMES, Candidate, RecommendError, recommend
@@ -74,7 +74,7 @@ def test_every_other_staff_member_is_excluded_by_a_named_rule() -> None:
     }
 
 
-def test_score_terms_sum_to_the_solver_pair_score() -> None:
+def test_candidate_terms_sum_to_the_solver_pair_score() -> None:
     """OK1: strengths match 2 needs and 1 interest at urgency 4 = 4*(4*2 + 2*1) = 40, plus
     language 60 = 100. OK2: continuity 30 + agency 15 + language 60 = 105, so OK2 ranks first."""
     rec = recommend(rules_program(), "X")

@@ -40,8 +40,8 @@ from famassign.cli import app
 from famassign.models import Scenario
 from famassign.models.writing import write_scenario
 from famassign.safe_io import TMP_PREFIX
+from famassign.scenarios import PRESETS, generate
 from famassign.scenarios.example import example_path
-from famassign.scenarios.generator import PRESETS, generate
 from famassign.solver import PlanOptions, evaluate
 
 FAMASSIGN = [sys.executable, "-m", "famassign"]

@@ -31,7 +31,7 @@ import famassign as fa
 from benchmarks.serve_load import run_load
 from famassign.models import LocatedProblem
 from famassign.outputs import SUMMARY_REQUIRED_KEYS
-from famassign.scenarios.generator import GeneratorConfig
+from famassign.scenarios import GeneratorConfig
 
 MAX_UPLOAD_MB = 1
 MAX_QUEUED = 3

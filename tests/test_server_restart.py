@@ -11,7 +11,7 @@ from pathlib import Path
 from server_process import check_plan, start_server, upload_folder, wait_for_job
 
 import famassign as fa
-from famassign.scenarios.generator import GeneratorConfig
+from famassign.scenarios import GeneratorConfig
 from famassign.store import INTERRUPTED
 
 

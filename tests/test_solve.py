@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
 from famassign.models import CapException, Conflict, Policy, Scenario, StaffStatus
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import Result, evaluate, solve
 from famassign.solver.options import PlanOptions
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import famassign as fa
 import famassign.solver.balance as balance_module
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
 from famassign.solver.components import Component, component_match, components
 from famassign.solver.flow import solve_flow

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import famassign as fa
 from famassign.cli import app
 from famassign.models import Intensity, StaffStatus
-from famassign.scenarios.generator import _example_yaml, springfield
+from famassign.scenarios.example import example_yaml, springfield
 from famassign.scenarios.uncertainty import (
     NEW_LANGUAGE_PREFIX,
     Distribution,
@@ -36,7 +36,7 @@ def _block(raw: dict[str, object]) -> object:
 
 
 def test_bundled_example_carries_the_block_the_generator_writes(example: fa.Scenario) -> None:
-    written = yaml.safe_load(_example_yaml(springfield()))["uncertainty"]
+    written = yaml.safe_load(example_yaml(springfield()))["uncertainty"]
     assert example.uncertainty == written
     block = uncertainty_of(example)
     assert block.enrollment and block.new_language and block.staff_leave.probability > 0

@@ -27,7 +27,7 @@ from famassign.models.absence import AbsenceMove, read_absences
 from famassign.models.loading import load_scenario
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
-from famassign.scenarios.generator import GeneratorConfig, generate
+from famassign.scenarios import GeneratorConfig, generate
 from famassign.solver import PlanOptions, Result, evaluate, solve
 from famassign.solver.handover_notes import handover_notes
 from famassign.solver.reassign import MoveKind, reassign

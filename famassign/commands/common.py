@@ -32,6 +32,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from famassign.history import PlanFolderError
 from famassign.models import Scenario
 from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
+from famassign.models.errors import FamassignError
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
@@ -40,7 +41,7 @@ from famassign.report.handover_pages import handover_outputs
 from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
-from famassign.solver import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions, Result
+from famassign.solver import PLAN_TIME_LIMIT, OptionsError, PlanOptions, Result
 from famassign.solver.arrays import ProblemTooLarge
 from famassign.solver.reassign import Move, ReassignError, moves_frame
 from famassign.solver.recommend import RecommendError
@@ -70,7 +71,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 """The library's own errors for a caller's mistake: exit 2 with their message, never exit 1."""
 
 
-class UsageError(Exception):
+class UsageError(FamassignError):
     """Invalid command-line arguments found by a command itself: exit 2 with this message."""
 
 
@@ -300,7 +301,7 @@ AS_OF = typer.Option(
     help="Day the change takes effect (YYYY-MM-DD; default: the scenario's as_of).",
 )
 TIME_LIMIT = typer.Option(
-    DEFAULT_TIME_LIMIT,
+    PLAN_TIME_LIMIT,
     "--time-limit",
     min=0.0,
     help="Seconds for the whole command (loading, search, writing); the best plan so far is "

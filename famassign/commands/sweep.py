@@ -15,6 +15,7 @@ from famassign.commands.common import (
     progress_display,
 )
 from famassign.safe_io import check_output_dir
+from famassign.solver.options import SWEEP_TIME_LIMIT
 from famassign.sweep_outputs import write_sweep
 from famassign.sweep_runner import sweep_programs
 from famassign.task_runners import SweepDependencyError
@@ -54,7 +55,10 @@ def sweep(
     ),
     balance: bool = typer.Option(False, "--balance", help="Also balance each sample's workload."),
     time_limit: float = typer.Option(
-        10.0, "--time-limit", min=0.0, help="Seconds of workload balance per sample (--balance)."
+        SWEEP_TIME_LIMIT,
+        "--time-limit",
+        min=0.0,
+        help="Seconds of workload balance per sample (--balance).",
     ),
 ) -> int:
     """Sample the scenario's uncertainty: block, plan every sample, and write sweep.csv,

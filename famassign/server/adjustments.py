@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from famassign.models import CapException, Scenario, ScenarioError
+from famassign.models.errors import FamassignError
 from famassign.models.problems import Problem
 from famassign.scenarios.variants import apply_variant, parse_variants
 from famassign.server.job_options import PlanRequest, PlanVersion
@@ -38,7 +39,7 @@ RULES: tuple[tuple[str, str], ...] = (
 """Evaluator message fragment -> the hard rule it names, as the page shows it."""
 
 
-class AdjustmentError(ValueError):
+class AdjustmentError(FamassignError, ValueError):
     """A request the page refuses; the message says why and what would fix it."""
 
 

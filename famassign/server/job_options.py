@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from famassign.solver.options import DEFAULT_TIME_LIMIT, PlanOptions
+from famassign.solver.options import COMPARE_TIME_LIMIT, PLAN_TIME_LIMIT, PlanOptions
 from famassign.solver.stop import StopSignal
 
 JobKind = Literal["solve", "reassign", "compare"]
@@ -29,7 +29,7 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
+    time_limit: float = Field(PLAN_TIME_LIMIT, ge=0, description="Seconds for the search.")
     seed: int = Field(0, ge=0, description="Seed of the search.")
     deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
     workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
@@ -56,7 +56,7 @@ class CompareRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
+    time_limit: float = Field(COMPARE_TIME_LIMIT, ge=0, description="Seconds per plan.")
     seed: int = Field(0, ge=0)
     deterministic: bool = False
 

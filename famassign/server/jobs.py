@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
+from famassign.models.errors import FamassignError
 from famassign.server import worker
 from famassign.server.job_options import PlanJob
 from famassign.server.settings import Settings
@@ -41,7 +42,7 @@ T = TypeVar("T")
 CRASHED = "the worker process ended unexpectedly (killed or out of memory); the server is fine"
 
 
-class QueueFull(Exception):
+class QueueFull(FamassignError):
     """Too many jobs are waiting already (HTTP 429)."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from famassign.models.columns import CONFIG_FILE, TABLES
+from famassign.models.errors import FamassignError
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
 from famassign.server.job_options import (
@@ -35,7 +36,10 @@ from famassign.server.job_options import (
 from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
-from famassign.solver.options import OptionsError, PlanOptions
+from famassign.solver.options import (
+    OptionsError,
+    PlanOptions,
+)
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 
@@ -49,7 +53,7 @@ workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by the loade
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
 
 
-class InvalidScenario(Exception):
+class InvalidScenario(FamassignError):
     """The uploaded files are not a valid scenario: every problem, located (HTTP 422)."""
 
     def __init__(self, problems: Sequence[LocatedProblem]) -> None:
@@ -57,7 +61,7 @@ class InvalidScenario(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the uploaded scenario")
 
 
-class InvalidRequest(Exception):
+class InvalidRequest(FamassignError):
     """Request options that cannot be used: the option (as `column`) and why (HTTP 422)."""
 
     def __init__(self, option: str | None, message: str) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from famassign.models.errors import FamassignError
 from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.scenario import Scenario
@@ -79,7 +80,7 @@ class JobSpec:
         return self.options.kind
 
 
-class JobCancelled(Exception):
+class JobCancelled(FamassignError):
     """The job was cancelled while it ran."""
 
 

@@ -32,6 +32,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from famassign.models.errors import FamassignError
 from famassign.store.records import (
     AuditRecord,
     JobRecord,
@@ -52,7 +53,7 @@ INTERRUPTED = "interrupted: the server stopped while this job was running; start
 """The message of a job found running when the store is opened after a stop or a crash."""
 
 
-class StoreError(Exception):
+class StoreError(FamassignError):
     """Base of the store's errors."""
 
 
@@ -682,22 +683,3 @@ class Store:
             query = query.where(AuditRecord.job_id == job_id)
         with self._session() as session:
             return [_audit(r) for r in session.scalars(query)]
-
-
-__all__ = [
-    "FINAL_STATES",
-    "INTERRUPTED",
-    "JOB_STATES",
-    "AuditEntry",
-    "ConflictError",
-    "JobInfo",
-    "NotFoundError",
-    "PlanInfo",
-    "ScenarioInfo",
-    "Store",
-    "StoreError",
-    "database_url",
-    "new_id",
-    "redacted",
-    "utc_now",
-]

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from famassign.models.mapping import ImportMapping
 from famassign.server.adjustments import AdjustmentError
 from famassign.server.job_options import PlanRequest
+from famassign.solver.options import PAGE_TIME_LIMIT
 
 EXCEPTION_FIELDS = (
     "exception_id",
@@ -102,7 +103,7 @@ def plan_options(form: Mapping[str, Any]) -> PlanRequest:
     """
     try:
         return PlanRequest(
-            time_limit=form.get("time_limit") or 10,
+            time_limit=form.get("time_limit") or PAGE_TIME_LIMIT,
             seed=form.get("seed") or 0,
             deterministic=bool(form.get("deterministic")),
         )

@@ -15,6 +15,7 @@ from famassign.report import fmt_number
 from famassign.server.auth import is_signed_in
 from famassign.server.planner import PlanReader, PlanRecord
 from famassign.server.service import Service
+from famassign.solver.options import PAGE_TIME_LIMIT
 from famassign.store import NotFoundError
 
 SERVER_FOLDER = Path(__file__).parent.parent
@@ -30,7 +31,7 @@ STEPS = (
 )
 
 templates = Jinja2Templates(directory=str(SERVER_FOLDER / "templates"))
-templates.env.globals.update(steps=STEPS, fmt=fmt_number)
+templates.env.globals.update(steps=STEPS, fmt=fmt_number, page_time_limit=PAGE_TIME_LIMIT)
 
 
 def guard(request: Request) -> None:

@@ -20,6 +20,7 @@ from famassign.server.adjustments import plan_diff
 from famassign.server.pages.frame import reader, service
 from famassign.server.planner import STAFF_LISTS, PlanRecord
 from famassign.server.service import InvalidScenario
+from famassign.solver.options import PAGE_TIME_LIMIT
 from famassign.store import NotFoundError
 
 PAGE_SIZE = 50
@@ -238,7 +239,7 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         ],
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
-        "time_limit": fmt_number(record.meta.get("time_limit") or 10).replace(",", ""),
+        "time_limit": fmt_number(record.meta.get("time_limit") or PAGE_TIME_LIMIT).replace(",", ""),
     }
 
 

@@ -20,10 +20,13 @@ log = logging.getLogger("famassign.server")
 
 
 def _log_config() -> None:
-    """Server logs (famassign.* and uvicorn.error) to stderr at INFO; uvicorn's own access
-    log stays off (famassign's access log has no query strings)."""
+    """Server logs (famassign.* and uvicorn.error) to stderr at INFO, one line per record
+    (control characters a request carried escaped); uvicorn's own access log stays off
+    (famassign's access log has no query strings)."""
+    from famassign.server.logs import OneLineFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._famassign = True  # type: ignore[attr-defined]
     for name in ("famassign", "uvicorn.error"):
         logger = logging.getLogger(name)

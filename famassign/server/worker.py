@@ -34,6 +34,7 @@ import pandas as pd
 from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.safe_io import MARKER
+from famassign.server.logs import OneLineFormatter
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
 
@@ -83,12 +84,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def init_worker(parent: int, level: int = logging.WARNING) -> None:
-    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), lower
-    this process's CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this
-    worker when the server dies."""
+    """Process-pool initializer: log to stderr at the server's `level` (identifiers only, a
+    record per line: :class:`~famassign.server.logs.OneLineFormatter`), lower this process's
+    CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this worker when the
+    server dies."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
+        OneLineFormatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
     )
     root = logging.getLogger()
     root.handlers = [handler]

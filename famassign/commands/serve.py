@@ -35,6 +35,17 @@ def _log_config() -> None:
         logger.propagate = False
 
 
+def _read_url(path: Path) -> str:
+    """The database URL that ``--database-file`` names: the file's text, stripped."""
+    try:
+        url = path.expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--database-file {path}: cannot read it ({type(exc).__name__})") from None
+    if not url:
+        raise UsageError(f"--database-file {path} is empty: write the database URL in it")
+    return url
+
+
 @guarded
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback)."),
@@ -48,7 +59,14 @@ def serve(
     database: str | None = typer.Option(
         None,
         "--database",
-        help="Database URL (default: SQLite in the workspace); e.g. postgresql://user@host/db.",
+        help="Database URL (default: $FAMASSIGN_DATABASE_URL, else SQLite in the workspace); "
+        "e.g. postgresql://user@host/db. A URL with a password is better given in "
+        "$FAMASSIGN_DATABASE_URL or --database-file: a command line is visible to every user.",
+    ),
+    database_file: Path | None = typer.Option(
+        None,
+        "--database-file",
+        help="A file holding the database URL, instead of --database.",
     ),
     token: str | None = typer.Option(
         None, "--token", help="Access token (default: $FAMASSIGN_TOKEN, else a random one)."
@@ -65,6 +83,7 @@ def serve(
 
     from famassign.server.app import create_app
     from famassign.server.settings import (
+        DATABASE_ENV,
         TOKEN_ENV,
         Settings,
         default_workspace,
@@ -80,8 +99,16 @@ def serve(
         )
     if given is not None and len(given) < 16:
         raise UsageError("--token must be at least 16 characters")
+    if database is not None and database_file is not None:
+        raise UsageError("give the database URL with --database or --database-file, not both")
+    if database_file is not None:
+        database = _read_url(database_file)
+    database = database or os.environ.get(DATABASE_ENV) or None
     if database is not None and not database.startswith(("sqlite:", "postgresql", "postgres:")):
-        raise UsageError("--database must be a sqlite:/// or postgresql:// URL")
+        raise UsageError(
+            f"the database URL (--database, --database-file or {DATABASE_ENV}) must be a "
+            "sqlite:/// or postgresql:// URL"
+        )
     extra = {} if job_processes is None else {"job_processes": job_processes}
     settings = Settings(
         workspace=(workspace or default_workspace()).expanduser().absolute(),

@@ -8,6 +8,8 @@ from famassign.solver.stop import StopSignal
 
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds a plan may take unless told otherwise (the best plan so far is kept)."""
+MAX_SEED = 2**31 - 1
+"""The largest seed: CP-SAT's and HiGHS's ``random_seed`` are 32-bit signed integers."""
 
 
 class OptionsError(ValueError):
@@ -23,7 +25,7 @@ class PlanOptions:
     time_limit
         Seconds for the whole plan, >= 0 (0: the exact flow plan, no balance search).
     seed
-        Seed of the search, >= 0.
+        Seed of the search, from 0 to :data:`MAX_SEED`.
     workers
         Solver threads, >= 1; None uses every core.
     deterministic
@@ -57,12 +59,18 @@ class PlanOptions:
             )
         if self.time_limit == float("inf"):
             raise OptionsError("time_limit must be finite")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise OptionsError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise OptionsError(
+                f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}"
+            )
         if self.workers is not None and (
             isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1
         ):
             raise OptionsError(f"workers must be a whole number >= 1 or None, got {self.workers!r}")
 
 
-__all__ = ["DEFAULT_TIME_LIMIT", "OptionsError", "PlanOptions"]
+__all__ = ["DEFAULT_TIME_LIMIT", "MAX_SEED", "OptionsError", "PlanOptions"]

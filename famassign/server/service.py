@@ -28,9 +28,9 @@ from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.problems import LocatedProblem
 from famassign.server import worker
 from famassign.server.jobs import JobRunner
-from famassign.server.settings import Settings
+from famassign.server.settings import MAX_TIME_LIMIT_S, MAX_WORKERS, Settings
 from famassign.server.worker import problem_dict
-from famassign.solver.options import DEFAULT_TIME_LIMIT, OptionsError, PlanOptions
+from famassign.solver.options import DEFAULT_TIME_LIMIT, MAX_SEED, OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 
@@ -65,10 +65,18 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=0, description="Seconds for the search.")
-    seed: int = Field(0, ge=0, description="Seed of the search.")
+    time_limit: float = Field(
+        DEFAULT_TIME_LIMIT,
+        ge=0,
+        le=MAX_TIME_LIMIT_S,
+        allow_inf_nan=False,
+        description="Seconds for the search.",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the search.")
     deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
-    workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
+    workers: int | None = Field(
+        None, ge=1, le=MAX_WORKERS, description="Solver threads (default: cores/jobs)."
+    )
     departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
     absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
     until: date | None = Field(None, description="Last day of the absence / temporary cap.")
@@ -92,8 +100,10 @@ class CompareRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(10.0, ge=0, description="Seconds per plan.")
-    seed: int = Field(0, ge=0)
+    time_limit: float = Field(
+        10.0, ge=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False, description="Seconds per plan."
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     deterministic: bool = False
 
 

@@ -3,6 +3,7 @@ settings it hands to uvicorn (uvicorn.run replaced, so no server starts here).""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.server.auth import session_value, token_matches
+from famassign.server.logs import OneLineFormatter
 from famassign.server.settings import Settings, is_loopback
 
 runner = CliRunner()
@@ -146,6 +148,16 @@ def test_database_url_from_the_environment_or_a_file(
     assert bad.exit_code == 2 and "FAMASSIGN_DATABASE_URL" in bad.stderr
     assert "s3cret" not in bad.output + bad.stderr
     assert len(served) == calls
+
+
+def test_every_handler_of_the_server_writes_a_record_per_line(
+    served: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["serve", "--workspace", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    for name in ("", "famassign", "uvicorn.error"):
+        handlers = logging.getLogger(name).handlers
+        assert handlers and all(isinstance(h.formatter, OneLineFormatter) for h in handlers)
 
 
 def test_loopback_and_token_helpers() -> None:

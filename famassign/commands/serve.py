@@ -20,9 +20,10 @@ log = logging.getLogger("famassign.server")
 
 
 def _log_config() -> None:
-    """Server logs (famassign.* and uvicorn.error) to stderr at INFO, one line per record
-    (control characters a request carried escaped); uvicorn's own access log stays off
-    (famassign's access log has no query strings)."""
+    """Server logs (famassign.* and uvicorn.error) to stderr at INFO, other libraries' at the
+    level the command line set, all one line per record (control characters a request carried
+    escaped); uvicorn's own access log stays off (famassign's access log has no query
+    strings)."""
     from famassign.server.logs import OneLineFormatter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -33,6 +34,7 @@ def _log_config() -> None:
         logger.handlers = [handler]
         logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
         logger.propagate = False
+    logging.getLogger().handlers = [handler]
 
 
 def _read_url(path: Path) -> str:

@@ -19,6 +19,8 @@ COMPARE_TIME_LIMIT = 10.0
 the server's compare requests."""
 SWEEP_TIME_LIMIT = 10.0
 """The workload balance of each sample of a sweep (only when the sweep balances)."""
+MAX_SEED = 2**31 - 1
+"""The largest seed: CP-SAT's and HiGHS's ``random_seed`` are 32-bit signed integers."""
 
 
 class OptionsError(FamassignError, ValueError):
@@ -34,7 +36,7 @@ class PlanOptions:
     time_limit
         Seconds for the whole plan, >= 0 (0: the exact flow plan, no balance search).
     seed
-        Seed of the search, >= 0.
+        Seed of the search, from 0 to :data:`MAX_SEED`.
     workers
         Solver threads, >= 1; None uses every core.
     deterministic
@@ -68,8 +70,14 @@ class PlanOptions:
             )
         if self.time_limit == float("inf"):
             raise OptionsError("time_limit must be finite")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise OptionsError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise OptionsError(
+                f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}"
+            )
         if self.workers is not None and (
             isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1
         ):
@@ -78,6 +86,7 @@ class PlanOptions:
 
 __all__ = [
     "COMPARE_TIME_LIMIT",
+    "MAX_SEED",
     "PAGE_TIME_LIMIT",
     "PLAN_TIME_LIMIT",
     "SWEEP_TIME_LIMIT",

@@ -192,7 +192,11 @@ CLEAN_CORPUS: dict[str, Maker] = {
 }
 
 
-def _expected_families() -> list[tuple[object, ...]]:
+ExpectedFamily = tuple[str, str, str, ProgramOption, int, str, tuple[Outcome, ...]]
+"""A family as read: id, language, site, option, urgency, intensity, needs."""
+
+
+def _expected_families() -> list[ExpectedFamily]:
     return [
         (
             fid,
@@ -226,7 +230,7 @@ def test_clean_export_imports_to_the_same_program(case: str, tmp_path: Path) -> 
         )
         for f in scenario.families
     ]
-    expected = [(*e[:6], tuple(sorted(e[6]))) for e in _expected_families()]  # type: ignore[arg-type]
+    expected = [(*e[:6], tuple(sorted(e[6]))) for e in _expected_families()]
     assert got == expected
     assert [(s.staff_id, s.name, s.languages, s.sites) for s in scenario.staff] == [
         ("S1", "José Núñez", ("en", "es"), ("*",)),

@@ -254,6 +254,9 @@ def test_the_library_raises_its_own_errors() -> None:
         solve(sc, PlanOptions(workers=0))
     with pytest.raises(OptionsError, match="time_limit"):
         solve(sc, PlanOptions(time_limit=-5))
+    with pytest.raises(OptionsError, match="seed must be a whole number from 0 to 2147483647"):
+        PlanOptions(seed=2**31)  # CP-SAT's and HiGHS's seeds are 32-bit
+    assert PlanOptions(seed=2**31 - 1).seed == 2**31 - 1
     with pytest.raises(ReassignError, match="above 1000"):
         reassign(sc, departed="S000", until=date(2026, 12, 31), temporary_cap=5000)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from builders import write_files
 
@@ -172,9 +173,7 @@ def test_warnings_for_what_silently_changes_results(
     assert frames_warned == ()
 
 
-def _frames() -> tuple[object, object]:
-    import pandas as pd
-
+def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     families = pd.DataFrame(
         {
             "family_id": ["a"],

@@ -3,6 +3,7 @@ settings it hands to uvicorn (uvicorn.run replaced, so no server starts here).""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.server.auth import session_value, token_matches
+from famassign.server.logs import OneLineFormatter
 from famassign.server.settings import Settings, is_loopback
 
 runner = CliRunner()
@@ -26,6 +28,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     monkeypatch.setattr("uvicorn.run", fake_run)
     monkeypatch.delenv("FAMASSIGN_TOKEN", raising=False)
+    monkeypatch.delenv("FAMASSIGN_DATABASE_URL", raising=False)
     return calls
 
 
@@ -105,6 +108,56 @@ def test_database_and_limits_reach_the_settings(
     assert settings.store_url == "postgresql://famassign@db.internal/famassign"
     assert settings.max_upload_bytes == 2 * 1024 * 1024 and settings.max_queued_jobs == 5
     assert settings.job_processes == 3
+
+
+def test_database_url_from_the_environment_or_a_file(
+    served: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of the command line (visible in ps): $FAMASSIGN_DATABASE_URL, or --database-file;
+    --database and --database-file come before the variable; the password is never printed."""
+    workspace = ["serve", "--workspace", str(tmp_path / "ws")]
+    from_env = "postgresql://famassign:env-s3cret@db.internal/famassign"
+    monkeypatch.setenv("FAMASSIGN_DATABASE_URL", from_env)
+    result = runner.invoke(app, workspace)
+    assert result.exit_code == 0, result.stderr
+    assert _settings(served[-1]).store_url == from_env
+    assert "env-s3cret" not in result.output + result.stderr
+
+    from_file = "postgresql://famassign:file-s3cret@db.internal/famassign"
+    secret = tmp_path / "database-url"
+    secret.write_text(f"  {from_file}\n", encoding="utf-8")
+    result = runner.invoke(app, [*workspace, "--database-file", str(secret)])
+    assert result.exit_code == 0, result.stderr
+    assert _settings(served[-1]).store_url == from_file
+    assert "s3cret" not in result.output + result.stderr
+
+    given = "sqlite:////tmp/given.db"
+    result = runner.invoke(app, [*workspace, "--database", given])
+    assert result.exit_code == 0, result.stderr
+    assert _settings(served[-1]).store_url == given
+    calls = len(served)
+
+    both = runner.invoke(app, [*workspace, "--database", given, "--database-file", str(secret)])
+    assert both.exit_code == 2 and "not both" in both.stderr
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    for path in (tmp_path / "empty", tmp_path / "missing"):
+        refused = runner.invoke(app, [*workspace, "--database-file", str(path)])
+        assert refused.exit_code == 2 and "--database-file" in refused.stderr, refused.stderr
+    monkeypatch.setenv("FAMASSIGN_DATABASE_URL", "mysql://famassign:s3cret@db/x")
+    bad = runner.invoke(app, workspace)
+    assert bad.exit_code == 2 and "FAMASSIGN_DATABASE_URL" in bad.stderr
+    assert "s3cret" not in bad.output + bad.stderr
+    assert len(served) == calls
+
+
+def test_every_handler_of_the_server_writes_a_record_per_line(
+    served: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["serve", "--workspace", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    for name in ("", "famassign", "uvicorn.error"):
+        handlers = logging.getLogger(name).handlers
+        assert handlers and all(isinstance(h.formatter, OneLineFormatter) for h in handlers)
 
 
 def test_loopback_and_token_helpers() -> None:

@@ -18,6 +18,7 @@ from famassign.scenarios.example import example_yaml, springfield
 from famassign.scenarios.uncertainty import (
     NEW_LANGUAGE_PREFIX,
     Distribution,
+    Uncertainty,
     parse_uncertainty,
     sample_scenario,
     uncertainty_of,
@@ -29,7 +30,7 @@ def example() -> fa.Scenario:
     return fa.read_scenario(fa.example_path()).scenario
 
 
-def _block(raw: dict[str, object]) -> object:
+def _block(raw: dict[str, object]) -> Uncertainty:
     block, problems = parse_uncertainty(raw)
     assert problems == [] and block is not None
     return block
@@ -79,8 +80,9 @@ def test_problems_are_located_in_scenario_yaml(tmp_path: Path) -> None:
         "uncertainty.staff_leave.staff.S9999": "S9999",
         "uncertainty.new_language[0].site": "Atlantis",
     }
+    located = [p for p in caught.value.problems if isinstance(p, fa.LocatedProblem)]
     for label, word in expected.items():
-        [problem] = [p for p in caught.value.problems if p.column == label]
+        [problem] = [p for p in located if p.column == label]
         assert word in problem.message
         assert problem.line is not None and word in lines[problem.line - 1]
     assert len(messages) == 3

@@ -10,7 +10,6 @@ import random
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import builders
 import pandas as pd
@@ -19,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from independent_mip import Levels, independent_levels
 from typer.testing import CliRunner
+from typer.testing import Result as CliResult
 
 from famassign.cli import app
 from famassign.history import PlanRecord, diff_plans, read_plan, timeline
@@ -251,7 +251,7 @@ def test_a_family_reassigned_since_or_now_in_conflict_stays() -> None:
 # ----------------------------------------------------------------------------- CLI end to end
 
 
-def _run(*args: str) -> Any:
+def _run(*args: str | Path) -> CliResult:
     return runner.invoke(app, [str(a) for a in args])
 
 

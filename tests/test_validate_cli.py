@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def _set(file: str, content: str | bytes) -> Callable[[dict[str, str | bytes]], 
     return edit
 
 
-def _xlsx(sheet: str, rows: list[list[object]], *others: str) -> bytes:
+def _xlsx(sheet: str, rows: Sequence[Sequence[object]], *others: str) -> bytes:
     workbook = Workbook()
     ws = workbook.active
     assert ws is not None
@@ -376,7 +376,7 @@ def test_xlsx_formula_is_an_error(tmp_path: Path, good_files: dict[str, str | by
     files = good_files
     text = files.pop("staff.csv")
     assert isinstance(text, str)
-    rows: list[list[object]] = [line.split(",") for line in text.splitlines()]
+    rows = [line.split(",") for line in text.splitlines()]
     rows[2][2] = "=1/2"
     files["staff.xlsx"] = _xlsx("staff", rows)
     code, _, err = _run(write_files(tmp_path / "formula", files))

@@ -20,16 +20,32 @@ log = logging.getLogger("famassign.server")
 
 
 def _log_config() -> None:
-    """Server logs (famassign.* and uvicorn.error) to stderr at INFO; uvicorn's own access
-    log stays off (famassign's access log has no query strings)."""
+    """Server logs (famassign.* and uvicorn.error) to stderr at INFO, other libraries' at the
+    level the command line set, all one line per record (control characters a request carried
+    escaped); uvicorn's own access log stays off (famassign's access log has no query
+    strings)."""
+    from famassign.server.logs import OneLineFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._famassign = True  # type: ignore[attr-defined]
     for name in ("famassign", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
         logger.propagate = False
+    logging.getLogger().handlers = [handler]
+
+
+def _read_url(path: Path) -> str:
+    """The database URL that ``--database-file`` names: the file's text, stripped."""
+    try:
+        url = path.expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--database-file {path}: cannot read it ({type(exc).__name__})") from None
+    if not url:
+        raise UsageError(f"--database-file {path} is empty: write the database URL in it")
+    return url
 
 
 @guarded
@@ -45,7 +61,14 @@ def serve(
     database: str | None = typer.Option(
         None,
         "--database",
-        help="Database URL (default: SQLite in the workspace); e.g. postgresql://user@host/db.",
+        help="Database URL (default: $FAMASSIGN_DATABASE_URL, else SQLite in the workspace); "
+        "e.g. postgresql://user@host/db. A URL with a password is better given in "
+        "$FAMASSIGN_DATABASE_URL or --database-file: a command line is visible to every user.",
+    ),
+    database_file: Path | None = typer.Option(
+        None,
+        "--database-file",
+        help="A file holding the database URL, instead of --database.",
     ),
     token: str | None = typer.Option(
         None, "--token", help="Access token (default: $FAMASSIGN_TOKEN, else a random one)."
@@ -62,6 +85,7 @@ def serve(
 
     from famassign.server.app import create_app
     from famassign.server.settings import (
+        DATABASE_ENV,
         TOKEN_ENV,
         Settings,
         default_workspace,
@@ -77,8 +101,16 @@ def serve(
         )
     if given is not None and len(given) < 16:
         raise UsageError("--token must be at least 16 characters")
+    if database is not None and database_file is not None:
+        raise UsageError("give the database URL with --database or --database-file, not both")
+    if database_file is not None:
+        database = _read_url(database_file)
+    database = database or os.environ.get(DATABASE_ENV) or None
     if database is not None and not database.startswith(("sqlite:", "postgresql", "postgres:")):
-        raise UsageError("--database must be a sqlite:/// or postgresql:// URL")
+        raise UsageError(
+            f"the database URL (--database, --database-file or {DATABASE_ENV}) must be a "
+            "sqlite:/// or postgresql:// URL"
+        )
     extra = {} if job_processes is None else {"job_processes": job_processes}
     settings = Settings(
         workspace=(workspace or default_workspace()).expanduser().absolute(),

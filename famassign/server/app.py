@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -120,6 +122,13 @@ def _install_handlers(app: FastAPI) -> None:
             f"{len(exc.problems)} problem(s) found; nothing was kept",
             problems=[problem_dict(p) for p in exc.problems],
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_fields(_r: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's answer without each error's `input`: a NaN or an infinity sent would make
+        # it invalid JSON (a 500), and the caller has what it sent
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(InvalidRequest)
     async def invalid_request(_r: Request, exc: InvalidRequest) -> Response:

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from famassign.solver.options import COMPARE_TIME_LIMIT, PLAN_TIME_LIMIT, PlanOptions
+from famassign.server.settings import MAX_TIME_LIMIT_S, MAX_WORKERS
+from famassign.solver.options import COMPARE_TIME_LIMIT, MAX_SEED, PLAN_TIME_LIMIT, PlanOptions
 from famassign.solver.stop import StopSignal
 
 JobKind = Literal["solve", "reassign", "compare"]
@@ -29,10 +30,18 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(PLAN_TIME_LIMIT, ge=0, description="Seconds for the search.")
-    seed: int = Field(0, ge=0, description="Seed of the search.")
+    time_limit: float = Field(
+        PLAN_TIME_LIMIT,
+        ge=0,
+        le=MAX_TIME_LIMIT_S,
+        allow_inf_nan=False,
+        description="Seconds for the search.",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the search.")
     deterministic: bool = Field(False, description="Identical plans for identical input, seed.")
-    workers: int | None = Field(None, ge=1, description="Solver threads (default: cores/jobs).")
+    workers: int | None = Field(
+        None, ge=1, le=MAX_WORKERS, description="Solver threads (default: cores/jobs)."
+    )
     departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
     absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
     until: date | None = Field(None, description="Last day of the absence / temporary cap.")
@@ -56,8 +65,14 @@ class CompareRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time_limit: float = Field(COMPARE_TIME_LIMIT, ge=0, description="Seconds per plan.")
-    seed: int = Field(0, ge=0)
+    time_limit: float = Field(
+        COMPARE_TIME_LIMIT,
+        ge=0,
+        le=MAX_TIME_LIMIT_S,
+        allow_inf_nan=False,
+        description="Seconds per plan.",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     deterministic: bool = False
 
 

@@ -234,9 +234,9 @@ class JobRunner:
             return
         except Exception as exc:
             log.warning("job %s failed: %s", spec.job_id, type(exc).__name__)
-            await asyncio.to_thread(
-                self.store.finish_job, spec.job_id, "failed", message=_one_line(exc)
-            )
+            # the job's message is an answer: it names no path of the workspace
+            message = worker.without_folder(_one_line(exc), self.settings.workspace.resolve())
+            await asyncio.to_thread(self.store.finish_job, spec.job_id, "failed", message=message)
             return
         await asyncio.to_thread(self._record, spec, outcome)
 

@@ -36,10 +36,7 @@ from famassign.server.job_options import (
 from famassign.server.jobs import JobRunner
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
-from famassign.solver.options import (
-    OptionsError,
-    PlanOptions,
-)
+from famassign.solver.options import OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
 

@@ -26,8 +26,12 @@ REQUEST_TIMEOUT_S = 60.0
 CHECK_TIMEOUT_S = 600.0
 """Longest the check of an uploaded scenario may take (the loader reads up to 1,000,000 rows)."""
 MAX_TIME_LIMIT_S = 3600.0
-"""Largest time limit a plan may ask for."""
+"""Largest time limit a plan may ask for (a server's ``max_time_limit_s`` may be lower)."""
+MAX_WORKERS = 64
+"""Most solver threads a plan may ask for."""
 TOKEN_ENV = "FAMASSIGN_TOKEN"
+DATABASE_ENV = "FAMASSIGN_DATABASE_URL"
+"""The database URL when ``--database`` and ``--database-file`` are not given."""
 WORKSPACE_ENV = "FAMASSIGN_WORKSPACE"
 DATABASE_FILE = "famassign.db"
 
@@ -110,11 +114,13 @@ class Settings:
 
 __all__ = [
     "CHECK_TIMEOUT_S",
+    "DATABASE_ENV",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "MAX_QUEUED_JOBS",
     "MAX_TIME_LIMIT_S",
     "MAX_UPLOAD_BYTES",
+    "MAX_WORKERS",
     "REQUEST_TIMEOUT_S",
     "TOKEN_ENV",
     "WORKSPACE_ENV",

@@ -42,6 +42,7 @@ from famassign.server.job_options import (
     PlanJob,
     plan_options,
 )
+from famassign.server.logs import OneLineFormatter
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
 
@@ -92,12 +93,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def init_worker(parent: int, level: int = logging.WARNING) -> None:
-    """Process-pool initializer: log to stderr at the server's `level` (identifiers only), lower
-    this process's CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this
-    worker when the server dies."""
+    """Process-pool initializer: log to stderr at the server's `level` (identifiers only, a
+    record per line: :class:`~famassign.server.logs.OneLineFormatter`), lower this process's
+    CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this worker when the
+    server dies."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
+        OneLineFormatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
     )
     root = logging.getLogger()
     root.handlers = [handler]
@@ -187,12 +189,34 @@ def problem_dict(problem: LocatedProblem) -> dict[str, Any]:
     }
 
 
+def without_folder(text: str, folder: str | Path) -> str:
+    """`text` with the server path `folder` taken out: a path inside it relative to it, the
+    folder itself ``.``; an answer names the user's files, never where the server keeps them."""
+    root = str(folder).rstrip(os.sep)
+    return text.replace(root + os.sep, "").replace(root, ".")
+
+
+def _as_uploaded(problem: object, folder: str) -> dict[str, Any]:
+    """A loader's problem (or warning) as the API's JSON, its file named as uploaded."""
+    if not isinstance(problem, LocatedProblem):
+        problem = LocatedProblem("", None, None, str(problem))
+    return problem_dict(
+        LocatedProblem(
+            without_folder(problem.file, folder),
+            problem.line,
+            problem.column,
+            without_folder(problem.message, folder),
+        )
+    )
+
+
 def check_scenario(folder: str) -> dict[str, Any]:
     """Check the scenario files in `folder` with the command line's loader (run in a worker).
 
     Returns ``{"problems": [...]}`` (each a :func:`problem_dict`) when it is invalid, else
     ``{"summary": {...}}``: name, planning date, counts, the loader's warnings (ignored columns
-    and keys) and notes (exceptions not in force), capacity shortfalls.
+    and keys) and notes (exceptions not in force), capacity shortfalls. Problems and warnings
+    name files relative to `folder` (:func:`without_folder`).
     """
     from famassign.models.domain import StaffStatus
     from famassign.models.summary import capacity_shortfalls
@@ -200,14 +224,7 @@ def check_scenario(folder: str) -> dict[str, Any]:
     try:
         loaded = read_scenario(folder)
     except ScenarioError as exc:
-        return {
-            "problems": [
-                problem_dict(
-                    p if isinstance(p, LocatedProblem) else LocatedProblem("", None, None, str(p))
-                )
-                for p in exc.problems
-            ]
-        }
+        return {"problems": [_as_uploaded(p, folder) for p in exc.problems]}
     scenario = loaded.scenario
     active = [s for s in scenario.staff if s.status is StaffStatus.active]
     return {
@@ -221,7 +238,7 @@ def check_scenario(folder: str) -> dict[str, Any]:
             "exceptions_in_force": len(scenario.exceptions_in_force()),
             "conflicts": len(scenario.conflicts),
             "variants": len(scenario.variants),
-            "warnings": [problem_dict(w) for w in loaded.warnings],
+            "warnings": [_as_uploaded(w, folder) for w in loaded.warnings],
             "notes": list(loaded.notes),
             "capacity_shortfalls": [str(s) for s in capacity_shortfalls(scenario)],
         }
@@ -437,4 +454,5 @@ __all__ = [
     "staffing_dict",
     "staffing_of",
     "warm_up",
+    "without_folder",
 ]

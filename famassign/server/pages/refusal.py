@@ -7,6 +7,7 @@ import logging
 from fastapi import Request
 from fastapi.responses import Response
 
+from famassign.models.errors import FamassignError
 from famassign.server.pages.frame import render
 from famassign.server.pages.views import plan_context
 from famassign.server.planner import PlanRecord
@@ -14,7 +15,7 @@ from famassign.server.planner import PlanRecord
 log = logging.getLogger(__name__)
 
 
-class Refused(Exception):
+class Refused(FamassignError):
     """A move the evaluator refuses: the rules broken and its words."""
 
     def __init__(self, rules: str, messages: list[str]) -> None:

@@ -1,24 +1,30 @@
 """Workload balance: minimise the most loaded staff member (weighted load per FTE).
 
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
-only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
-optimum. The families and staff split into independent components (no eligible pair crosses them). A
-component of moderate size is solved exactly through load levels (`solver.levels`): an LP bound over
-the levels a largest load can take, then a HiGHS MIP for the plan of most match at the lowest level,
-one level up whenever a level is proven empty; if HiGHS runs out of time, transfer chains lower the
-largest load towards the bound and a MIP minimising the largest load, started from their plan, takes
-over. A large component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads
-bound) is raised to the lowest load level at or above it; when affordable, the load-level LP of the
-whole component from there up gives the stronger bound and, rounded, a near-balanced plan; when not,
-the caseload-mix model (`solver.caseload_mix`: whole families of each type per staff member) proves
-levels empty and gives a plan at the lowest one it can (also tried by a moderate component whose
-first MIP finds no plan); transfer chains (`solver.transfers`: min-cost flows that move families
-from every staff member above a target at once, then CP-SAT repairs of the few left) lower the
-largest load level by level; the neighbourhood search (`solver.neighbourhoods`) uses the time left.
-The plan is `proven` exactly when its largest load meets the program's bound (the largest component
-bound); `BalancedPlan.bound_kind` names which bound that is. With no match to give up, or under
-fewest moves, every method works only on the pairs of the optimal face of the flow
-(`solver.optimal_face`), and with no match to give up its components are those of the face.
+only while those stay optimal and the program's match stays at least its *floor*: the flow's (best)
+match less `balance_match_tolerance` of it, rounded down to whole points given up (the *slack*). The
+families and staff split into independent components (no eligible pair crosses them), linked only by
+the floor: one component may give up more of its match than another, so with any slack the
+components are balanced as one block under the program's floor (the largest load of a block is the
+largest over its components, and its match their sum, so every model below is exact for it; each
+generated program, `rural` to `state`, is one component anyway). With no slack every component keeps
+its own best match, and they are balanced apart. A component (or block) of moderate size is solved
+exactly through load levels (`solver.levels`): an LP bound over the levels a largest load can take,
+then a HiGHS MIP for the plan of most match at the lowest level, one level up whenever a level is
+proven empty; if HiGHS runs out of time, transfer chains lower the largest load towards the bound
+and a MIP minimising the largest load, started from their plan, takes over. A large component: its
+bound (max-flow relaxation, under fewest moves also the kept-caseloads bound) is raised to the
+lowest load level at or above it; when affordable, the load-level LP of the whole component from
+there up gives the stronger bound and, rounded, a near-balanced plan; when not, the caseload-mix
+model (`solver.caseload_mix`: whole families of each type per staff member) proves levels empty and
+gives a plan at the lowest one it can (also tried by a moderate component whose first MIP finds no
+plan); transfer chains (`solver.transfers`: min-cost flows that move families from every staff
+member above a target at once, then CP-SAT repairs of the few left) lower the largest load level by
+level; the neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven`
+exactly when its largest load meets the program's bound (the largest component bound, every one a
+bound under the program's floor); `BalancedPlan.bound_kind` names which bound that is. With no match
+to give up, or under fewest moves, every method works only on the pairs of the optimal face of the
+flow (`solver.optimal_face`), and with no match to give up its components are those of the face.
 """
 
 from __future__ import annotations
@@ -237,7 +243,9 @@ def balance(
     minimize_moves: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BalancedPlan:
-    """Balance the flow plan component by component within `settings.time_limit`."""
+    """Balance the flow plan within `settings.time_limit`, giving up at most `tolerance` of the
+    program's best match (the flow's) in all: component by component when none may be given up,
+    else all components as one block under that one floor."""
     start = time.monotonic()
     plan = flow.staff_of.copy()
     # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
@@ -262,6 +270,12 @@ def balance(
         # Alone, a staff member's load is forced, unless it can leave out other families.
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
+    # The match floor is the program's: at most `slack` of match given up in all. Components
+    # share it, so with any slack they are balanced as one block (one floor row over all of
+    # them); without slack each keeps its own best match and they are balanced apart.
+    slack = flow.match - math.ceil(flow.match * (1 - tolerance))
+    if slack > 0 and len(comps) > 1:
+        comps = [_block(comps)]
     # Moderate components first (usually solved exactly in little time, the rest then goes to
     # the large ones), each group most loaded first.
     comps.sort(key=lambda comp: (len(comp.pairs) > MAX_EXACT_PAIRS, -per_fte[comp.staff].max()))
@@ -279,8 +293,7 @@ def balance(
         if len(comp.pairs) <= MAX_EXACT_PAIRS and not settings.deterministic:
             share = max(share, MIN_EXACT_SHARE)
         seconds = remaining * min(share, 1.0)
-        match_now = component_match(arrays, comp, plan)
-        floor = math.ceil(match_now * (1 - tolerance))
+        floor = component_match(arrays, comp, plan) - slack
         worst = float(per_fte[comp.staff].max(initial=0.0))
         if worst <= lower or remaining <= 0.05 or settings.stopped:
             # Cannot raise the program's largest load nor lower it below what is proven.
@@ -310,6 +323,15 @@ def balance(
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE
     return BalancedPlan(plan, max_load, min(lower, max_load), proven, kind)
+
+
+def _block(comps: list[Component]) -> Component:
+    """The components as one: their families, staff and pairs, each ascending."""
+    return Component(
+        np.sort(np.concatenate([c.families for c in comps])),
+        np.sort(np.concatenate([c.staff for c in comps])),
+        np.sort(np.concatenate([c.pairs for c in comps])),
+    )
 
 
 def _balance_large(

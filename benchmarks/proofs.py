@@ -50,14 +50,16 @@ def run_seed(seed: int, tests: tuple[str, ...] = PROPERTY_TESTS) -> SeedRun:
 
 
 def _failures(output: str) -> str:
-    """The falsifying examples hypothesis printed and pytest's summary lines of failures."""
+    """The failing examples hypothesis printed (``Falsifying example`` or ``Failing test
+    case``, in pytest's report or not) and pytest's summary lines of failures."""
     kept: list[str] = []
     inside = False
     for line in output.splitlines():
-        inside = inside or line.startswith("Falsifying example")
+        text = line.removeprefix("E").strip()
+        inside = inside or text.startswith(("Falsifying example", "Failing test case"))
         if inside or line.startswith(("FAILED", "ERROR")):
             kept.append(line)
-        inside = inside and line != ")"
+        inside = inside and text != ")"
     return "\n".join(kept)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_fewest_moves_bounds import _ranked_plans, programs_after_a_departure
 from test_levels import GIVING_UP_ACROSS_COMPONENTS, tiny_programs
@@ -22,7 +22,7 @@ from test_levels import GIVING_UP_ACROSS_COMPONENTS, tiny_programs
 from famassign.models import Scenario
 from famassign.solver import evaluate, solve
 from famassign.solver.arrays import build_arrays
-from famassign.solver.components import load_per_fte
+from famassign.solver.components import components, load_per_fte
 from famassign.solver.options import PlanOptions
 
 PRINTED = 1e-4
@@ -34,7 +34,7 @@ def _with_tolerance(program: Scenario, tolerance: float) -> Scenario:
     return program.model_copy(update={"weights": weights})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     program=st.one_of(tiny_programs(), programs_after_a_departure()),
     tolerance=st.sampled_from([0.0, 0.05, 0.3]),
@@ -81,6 +81,8 @@ def test_every_claim_of_optimality_holds_against_every_plan(
     least = min(balanced)
     assert result.max_load_bound <= least + PRINTED
     assert terms.max_load_per_fte >= least - PRINTED
+    groups = len(np.unique(components(arrays)[1][arrays.staff_active]))
+    event(f"status {result.status.value}, {groups} components")
     if result.status.value == "optimal":
         assert abs(terms.max_load_per_fte - least) <= PRINTED, result.status_text()
         assert result.proof == "proven"

@@ -251,8 +251,8 @@ def balance(
     progress: Callable[[int, int], None] | None = None,
 ) -> BalancedPlan:
     """Balance the flow plan within `settings.time_limit`, giving up at most `tolerance` of the
-    program's best match (the flow's) in all: component by component when none may be given up,
-    else all components as one block under that one floor."""
+    program's best match (the flow's) in all: component by component, then, when several may
+    give up match, all of them as one block under the program's floor (see the module)."""
     start = time.monotonic()
     plan = flow.staff_of.copy()
     # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)

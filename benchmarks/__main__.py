@@ -340,14 +340,27 @@ def run(sizes: Sequence[str], time_limit: float, out: Path | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m benchmarks run [--sizes ...] [--time-limit S] [--out FILE]``."""
+    """Command line: ``python -m benchmarks run [--sizes ...] [--time-limit S] [--out FILE]``,
+    or ``python -m benchmarks proofs [--seeds N] [--first K]`` (`benchmarks.proofs`; exit status
+    1 when a seed fails)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="measure famassign and the baselines on generated programs")
     p_run.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
     p_run.add_argument("--time-limit", type=float, default=60.0)
     p_run.add_argument("--out", type=Path, default=None, help="write the tables here (markdown)")
+    p_proofs = sub.add_parser(
+        "proofs", help="the brute-force property tests on many random hypothesis seeds"
+    )
+    p_proofs.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    p_proofs.add_argument("--first", type=int, default=0, help="the first seed")
     args = parser.parse_args(argv)
+    if args.command == "proofs":
+        from benchmarks.proofs import run as run_proofs
+
+        report, failed = run_proofs(args.seeds, args.first)
+        print(report)
+        return 1 if failed else 0
     print(run(args.sizes, args.time_limit, args.out))
     return 0
 

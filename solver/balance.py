@@ -1,23 +1,33 @@
 """Workload balance: minimise the most loaded staff member (weighted load per FTE).
 
 The flow plan is optimal for placement, exception places, moves and match; balance may change it
-only while those stay optimal and the match gives up at most `balance_match_tolerance` of its
-optimum. The families and staff split into independent components (no eligible pair crosses them). A
-component of moderate size is solved exactly through load levels (`solver.levels`): an LP bound over
-the levels a largest load can take, then a HiGHS MIP for the plan of most match at the lowest level,
-one level up whenever a level is proven empty; if HiGHS runs out of time, transfer chains lower the
-largest load towards the bound and a MIP minimising the largest load, started from their plan, takes
-over. A large component: its bound (max-flow relaxation, under fewest moves also the kept-caseloads
-bound) is raised to the lowest load level at or above it; when affordable, the load-level LP of the
-whole component from there up gives the stronger bound and, rounded, a near-balanced plan; when not,
-the caseload-mix model (`solver.caseload_mix`: whole families of each type per staff member) proves
-levels empty and gives a plan at the lowest one it can (also tried by a moderate component whose
-first MIP finds no plan); transfer chains (`solver.transfers`: min-cost flows that move families
-from every staff member above a target at once, then CP-SAT repairs of the few left) lower the
-largest load level by level; the neighbourhood search (`solver.neighbourhoods`) uses the time left.
-The plan is `proven` exactly when its largest load meets the program's bound (the largest component
-bound); `BalancedPlan.bound_kind` names which bound that is. With no match to give up, or under
-fewest moves, every method works only on the pairs of the optimal face of the flow
+only while those stay optimal and the program's match stays at least its *floor*: the flow's (best)
+match less `balance_match_tolerance` of it, rounded down to whole points given up (the *slack*). The
+families and staff split into independent components (no eligible pair crosses them), linked only by
+the floor: one component may give up more of its match than another. With no slack every component
+keeps its own best match, and they are balanced apart. With some, a lone component gets the
+program's floor; several are first balanced apart, each giving up at most `balance_match_tolerance`
+of its own match (together within the slack: on two generated 600-family programs side by side this
+proved each in 7 s, where one block from the flow plan ended at a larger load in 20 s), then, in the
+time kept for it (BLOCK_SHARE), as one block under the program's floor from that plan (the largest
+load of a block is the largest over its components and its match their sum, so every model below is
+exact for it); only the block's bound holds for the program. Each generated program, `rural` to
+`state`, is one component. A component (or block) of moderate size is solved exactly through load
+levels (`solver.levels`): an LP bound over the levels a largest load can take, then a HiGHS MIP for
+the plan of most match at the lowest level, one level up whenever a level is proven empty; if HiGHS
+runs out of time, transfer chains lower the largest load towards the bound and a MIP minimising the
+largest load, started from their plan, takes over. A large component: its bound (max-flow
+relaxation, under fewest moves also the kept-caseloads bound) is raised to the lowest load level at
+or above it; when affordable, the load-level LP of the whole component from there up gives the
+stronger bound and, rounded, a near-balanced plan; when not, the caseload-mix model
+(`solver.caseload_mix`: whole families of each type per staff member) proves levels empty and gives
+a plan at the lowest one it can (also tried by a moderate component whose first MIP finds no plan);
+transfer chains (`solver.transfers`: min-cost flows that move families from every staff member above
+a target at once, then CP-SAT repairs of the few left) lower the largest load level by level; the
+neighbourhood search (`solver.neighbourhoods`) uses the time left. The plan is `proven` exactly when
+its largest load meets the program's bound (the largest component bound, or the block's: a bound
+under the program's floor); `BalancedPlan.bound_kind` names which bound that is. With no match to
+give up, or under fewest moves, every method works only on the pairs of the optimal face of the flow
 (`solver.optimal_face`), and with no match to give up its components are those of the face.
 """
 
@@ -88,6 +98,9 @@ is not affordable (`solver.caseload_mix`)."""
 MAX_LP_PAIRS = 400_000
 """Largest component (eligible pairs) whose level LP is tried: above it, building and solving
 the LP overran the time limit (the 1.6-million-pair `dense` program, a shared 2-core machine)."""
+BLOCK_SHARE = 0.5
+"""Share of the time kept, when several components may give up match, for balancing them as one
+block under the program's floor (each first balanced apart within its own share of the match)."""
 BOUND_TOLERANCE = 1e-3
 """A largest load within this of its bound (per FTE) meets it (the max-flow bound is found by
 bisection to this precision; level bounds are exact)."""
@@ -236,7 +249,9 @@ def balance(
     minimize_moves: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BalancedPlan:
-    """Balance the flow plan component by component within `settings.time_limit`."""
+    """Balance the flow plan within `settings.time_limit`, giving up at most `tolerance` of the
+    program's best match (the flow's) in all: component by component, then, when several may
+    give up match, all of them as one block under the program's floor (see the module)."""
     start = time.monotonic()
     plan = flow.staff_of.copy()
     # With no match to give up, only the optimal flows qualify: their pairs (the optimal face)
@@ -261,45 +276,70 @@ def balance(
         # Alone, a staff member's load is forced, unless it can leave out other families.
         if len(pairs) and (len(staff) >= 2 or (plan[families] < 0).any()):
             comps.append(Component(families, staff, pairs))
+    # The match floor is the program's: at most `slack` of match given up in all. One component
+    # balanced: its floor is the program's. Several: first each gives up at most `tolerance` of
+    # its own match (together within the slack); then, with the time kept for it, all of them
+    # as one block under the program's floor from that plan: only its bound holds for the
+    # program (a component may give up more than its own share of the slack).
+    slack = flow.match - math.ceil(flow.match * (1 - tolerance))
+    shared = slack > 0 and len(comps) > 1
+    block = _block(comps) if shared else None
+    block_floor = 0 if block is None else component_match(arrays, block, plan) - slack
+    apart = 1 - BLOCK_SHARE if shared else 1.0
     # Moderate components first (usually solved exactly in little time, the rest then goes to
     # the large ones), each group most loaded first.
     comps.sort(key=lambda comp: (len(comp.pairs) > MAX_EXACT_PAIRS, -per_fte[comp.staff].max()))
     lower, kind = 0.0, BoundKind.none
     total_pairs = sum(len(c.pairs) for c in comps)
+    steps = len(comps) + (block is not None)
     for done, comp in enumerate(comps):
         if settings.deterministic:  # a budget that does not depend on the clock
-            remaining = settings.time_limit * (
-                1 - sum(len(c.pairs) for c in comps[:done]) / max(total_pairs, 1)
+            remaining = (
+                settings.time_limit
+                * apart
+                * (1 - sum(len(c.pairs) for c in comps[:done]) / max(total_pairs, 1))
             )
         else:
-            remaining = settings.time_limit - (time.monotonic() - start)
+            remaining = settings.time_limit * apart - (time.monotonic() - start)
         pairs_left = sum(len(c.pairs) for c in comps[done:])
         share = len(comp.pairs) / max(pairs_left, 1)
         if len(comp.pairs) <= MAX_EXACT_PAIRS and not settings.deterministic:
             share = max(share, MIN_EXACT_SHARE)
         seconds = remaining * min(share, 1.0)
         match_now = component_match(arrays, comp, plan)
-        floor = math.ceil(match_now * (1 - tolerance))
+        own = match_now - math.ceil(match_now * (1 - tolerance)) if shared else slack
         worst = float(per_fte[comp.staff].max(initial=0.0))
         if worst <= lower or remaining <= 0.05 or settings.stopped:
             # Cannot raise the program's largest load nor lower it below what is proven.
             continue
-        if len(comp.pairs) <= MAX_EXACT_PAIRS:
-            new_plan, bound, comp_kind = _balance_exactly(
-                arrays, comp, plan, settings, seconds, floor, minimize_moves
-            )
-            if new_plan is not None:
-                plan[comp.families] = new_plan
-        else:
-            bound, comp_kind = _balance_large(
-                arrays, comp, plan, settings, seconds, floor, minimize_moves
-            )
+        bound, comp_kind = _balance_one(
+            arrays, comp, plan, settings, seconds, match_now - own, minimize_moves
+        )
         if bound > lower:
             lower, kind = bound, comp_kind
         note_largest_load(arrays, plan)
         if progress is not None:
-            progress(done + 1, len(comps))
+            progress(done + 1, steps)
         log.debug("component %d/%d balanced (%d pairs)", done + 1, len(comps), len(comp.pairs))
+    if block is not None:
+        # The bounds above hold under each component's own floor only: none is kept.
+        lower, kind = 0.0, BoundKind.none
+        if settings.deterministic:
+            remaining = settings.time_limit * BLOCK_SHARE
+        else:
+            remaining = settings.time_limit - (time.monotonic() - start)
+        if remaining > 0.05 and not settings.stopped:
+            apart_plan = plan.copy()
+            lower, kind = _balance_one(
+                arrays, block, plan, settings, remaining, block_floor, minimize_moves
+            )
+            if plan_level(arrays, block.families, block.staff, plan) > plan_level(
+                arrays, block.families, block.staff, apart_plan
+            ):
+                plan = apart_plan
+            note_largest_load(arrays, plan)
+        if progress is not None:
+            progress(steps, steps)
     final = load_per_fte(arrays, plan)
     max_load = float(final[arrays.staff_active].max(initial=0.0))
     forced = _unbalanced_bound(arrays, plan, (fam_label, staff_label), comps, final)
@@ -309,6 +349,37 @@ def balance(
     # component bound: the plan is optimal exactly when it meets that bound.
     proven = max_load <= lower + BOUND_TOLERANCE
     return BalancedPlan(plan, max_load, min(lower, max_load), proven, kind)
+
+
+def _balance_one(
+    arrays: ProblemArrays,
+    comp: Component,
+    plan: IntArray,
+    settings: SolverSettings,
+    seconds: float,
+    match_floor: int,
+    minimize_moves: bool,
+) -> tuple[float, BoundKind]:
+    """Balance a component (or block) in place, exactly when of moderate size.
+
+    Returns (lower bound on its largest load per FTE under `match_floor`, its kind)."""
+    if len(comp.pairs) <= MAX_EXACT_PAIRS:
+        new_plan, bound, kind = _balance_exactly(
+            arrays, comp, plan, settings, seconds, match_floor, minimize_moves
+        )
+        if new_plan is not None:
+            plan[comp.families] = new_plan
+        return bound, kind
+    return _balance_large(arrays, comp, plan, settings, seconds, match_floor, minimize_moves)
+
+
+def _block(comps: list[Component]) -> Component:
+    """The components as one: their families, staff and pairs, each ascending."""
+    return Component(
+        np.sort(np.concatenate([c.families for c in comps])),
+        np.sort(np.concatenate([c.staff for c in comps])),
+        np.sort(np.concatenate([c.pairs for c in comps])),
+    )
 
 
 def _balance_large(

@@ -57,7 +57,9 @@ def solve(
     Placement (most families, most urgent first), exception places and match are optimal (an
     exact min-cost flow); workload balance (load levels with HiGHS, CP-SAT) then minimises the
     largest weighted load per FTE within the time limit, giving up at most
-    ``weights.balance_match_tolerance`` of the match.
+    ``weights.balance_match_tolerance`` of the program's best match in all (not per group of
+    staff: one may give up more than another). The status is ``optimal`` only when no plan as
+    good on placement and exception places, with the match that high, has a smaller largest load.
 
     Parameters
     ----------

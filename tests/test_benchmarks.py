@@ -143,3 +143,19 @@ def test_highs_on_the_whole_balance_model_agrees_with_famassign(tiny_arrays) -> 
     highs_load = load_per_fte(tiny_arrays, direct.staff_of)[tiny_arrays.staff_active].max()
     assert highs_load == pytest.approx(ours.terms.max_load_per_fte)
     assert direct.bound == pytest.approx(ours.max_load_bound, abs=0.01)
+
+
+def test_proofs_reports_a_failing_seed_with_its_example(tmp_path: Path) -> None:
+    from benchmarks.proofs import run
+
+    (tmp_path / "test_claim.py").write_text(
+        "from hypothesis import given, strategies as st\n\n\n"
+        "@given(st.integers(0, 100))\n"
+        "def test_claim(x: int) -> None:\n"
+        "    assert x < 50\n"
+    )
+    report, failed = run(1, 7, (str(tmp_path / "test_claim.py"),))
+    assert failed == 1
+    assert report.startswith("0 of 1 seeds passed")
+    assert "--hypothesis-seed=7" in report
+    assert "x=50" in report and "FAILED" in report

@@ -30,6 +30,7 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
+from famassign.models.files import ReadLimits
 from famassign.models.importing import (
     ImportResult,
     Inference,
@@ -83,6 +84,7 @@ __all__ = [
     "OptionsError",
     "PlanOptions",
     "Policy",
+    "ReadLimits",
     "ReassignError",
     "ReassignResult",
     "RecommendError",

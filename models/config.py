@@ -24,7 +24,7 @@ from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES, columns_of
 from famassign.models.domain import CapException, Policy, Weights
 from famassign.models.rows import pydantic_message
-from famassign.models.sources import Source, file_too_big
+from famassign.models.sources import Source
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
 """Larger scenario.yaml files are refused before parsing."""
@@ -327,9 +327,22 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+def _too_big(path: Path, limit: int, out: Collector) -> bool:
+    size = path.stat().st_size
+    if size > limit:
+        out.error(
+            path.name,
+            None,
+            None,
+            f"file is {size / 1e6:.0f} MB, more than the {limit / 1e6:.0f} MB accepted",
+        )
+        return True
+    return False
+
+
 def read_yaml(path: Path, out: Collector) -> tuple[Any, YamlLines] | None:
     """The parsed scenario.yaml and its line map, or None (with problems) when unreadable."""
-    if file_too_big(path, MAX_YAML_BYTES, out):
+    if _too_big(path, MAX_YAML_BYTES, out):
         return None
     raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):

@@ -206,7 +206,9 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     root = tmp_path_factory.mktemp("attacks")
     folders = {}
     for name, (build, _, _) in ATTACKS.items():
-        good = {k: v for k, v in GOOD_FILES.items() if not k.startswith("families.")}
+        good: dict[str, str | bytes] = {
+            k: v for k, v in GOOD_FILES.items() if not k.startswith("families.")
+        }
         folder = write_files(root / name, good)
         build(folder)
         folders[name] = folder
@@ -347,3 +349,24 @@ def test_a_30000_family_program_loads(tmp_path: Path) -> None:
     scenario = fa.generate(GeneratorConfig(n_families=30_000), seed=1)
     folder = fa.write_scenario(scenario, tmp_path / "big")
     assert len(fa.read_scenario(folder).scenario.families) == 30_000
+
+
+def test_the_server_answers_422_with_the_problem(attacks: dict[str, Path], tmp_path: Path) -> None:
+    """Each hostile upload (under the upload limit) is refused by the scenario check with the
+    loader's problem, and the server keeps answering."""
+    from server_process import running_server, upload_files
+
+    workspace = tmp_path / "workspace"
+    with (
+        running_server(workspace, args=("--max-upload-mb", "25")) as server,
+        server.client() as client,
+    ):
+        for name, (_, line, message) in ATTACKS.items():
+            files = {p.name: p.read_bytes() for p in sorted(attacks[name].iterdir())}
+            started = time.perf_counter()
+            response = upload_files(client, files)
+            assert time.perf_counter() - started < 15, name
+            assert response.status_code == 422, (name, response.text)
+            problem = {"file": _hostile(attacks[name]).name, "row": line, "column": None}
+            assert response.json()["problems"] == [{**problem, "message": message}], name
+        assert client.get("/api/v1/health").status_code == 200

@@ -15,6 +15,7 @@ from famassign.commands.common import (
     guarded,
     require_server_extra,
 )
+from famassign.models.files import ReadLimits
 
 log = logging.getLogger("famassign.server")
 
@@ -79,6 +80,7 @@ def serve(
         raise UsageError("--token must be at least 16 characters")
     if database is not None and not database.startswith(("sqlite:", "postgresql", "postgres:")):
         raise UsageError("--database must be a sqlite:/// or postgresql:// URL")
+    ReadLimits.from_env()  # a bad FAMASSIGN_MAX_* stops the start, not every upload
     extra = {} if job_processes is None else {"job_processes": job_processes}
     settings = Settings(
         workspace=(workspace or default_workspace()).expanduser().absolute(),

@@ -71,8 +71,9 @@ class ReadLimits:
     """Bytes a workbook unzips to, each zip part and all of them together."""
     max_compression_ratio: int = 100
     """Unzipped bytes per compressed byte of a zip part (parts above :data:`RATIO_FLOOR`)."""
-    max_rows: int = 200_000
-    """Rows of one CSV file or sheet, header, title and blank rows included."""
+    max_rows: int = 300_000
+    """Rows of one CSV file or sheet, header, title and blank rows included (above the solver's
+    250,000 families)."""
     max_columns: int = 200
     """Cells of one row (of a sheet: up to the last cell holding a value)."""
     max_cells: int = 10_000_000
@@ -105,14 +106,14 @@ class ReadLimits:
                 continue
             try:
                 given[item.name] = int(text)
+                cls(**{item.name: given[item.name]})
+            except LimitsError as exc:
+                raise LimitsError(f"{env_name(item.name)}: {exc}") from None
             except ValueError:
                 raise LimitsError(
                     f"{env_name(item.name)}={text[:40]!r}: a limit is a whole number of at least 1"
                 ) from None
-        try:
-            return cls(**given)
-        except LimitsError as exc:
-            raise LimitsError(f"from the environment: {exc}") from None
+        return cls(**given)
 
     def crossed(self, limit: str, what: str) -> str:
         """The message of a file crossing `limit`: `what`, the limit and how to raise it."""

@@ -340,8 +340,13 @@ def test_limits_come_from_the_environment_or_the_caller(
         ReadLimits.from_env()
     result = CliRunner().invoke(app, ["validate", str(folder)])
     assert result.exit_code == 2 and "FAMASSIGN_MAX_ROWS='many'" in result.stderr
+    monkeypatch.setenv("FAMASSIGN_MAX_ROWS", "0")
+    with pytest.raises(LimitsError, match="FAMASSIGN_MAX_ROWS: max_rows=0"):
+        ReadLimits.from_env()
     with pytest.raises(LimitsError):
         ReadLimits(max_cells=0)
+    with pytest.raises(LimitsError, match="field limit"):
+        ReadLimits(max_cell_chars=1_000_000)
 
 
 def test_a_30000_family_program_loads(tmp_path: Path) -> None:

@@ -29,12 +29,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
+from xml.parsers import expat
 
 from famassign.models.problems import LocatedProblem, ScenarioError
 
 ENV_PREFIX = "FAMASSIGN_"
 """A limit is set from the environment as ``FAMASSIGN_`` and its name in capitals."""
 RATIO_FLOOR = 1024 * 1024
+"""Zip parts that unzip to at most this many bytes are not held to the compression ratio."""
+SHEET_COLUMNS = 16_384
+"""The columns of a sheet (A to XFD): a row storing more cells is not a sheet Excel can open."""
 """Zip parts that unzip to at most this many bytes are not held to the compression ratio."""
 ENCODING_NAMES = {
     "utf-8": "UTF-8",
@@ -76,8 +80,9 @@ class ReadLimits:
     250,000 families)."""
     max_columns: int = 200
     """Cells of one row (of a sheet: up to the last cell holding a value)."""
-    max_cells: int = 10_000_000
-    """Cells of one CSV file or sheet (of a sheet: every cell it stores, empty or not)."""
+    max_cells: int = 5_000_000
+    """Cells of one CSV file or sheet (of a sheet: every cell it stores, empty or not; and the
+    shared strings of a workbook)."""
     max_cell_chars: int = 10_000
     """Characters of one cell."""
 
@@ -365,6 +370,47 @@ def _check_part(
         raise crossed(file, None, limits, "max_compression_ratio", what)
 
 
+class _XmlCells:
+    """Counts the cells of a zip part's XML as it unzips, before openpyxl builds any of them:
+    the cells of each row (at most :data:`SHEET_COLUMNS`), the cells of the part and its shared
+    strings (each at most ``max_cells``). A part that is not XML is left to openpyxl."""
+
+    def __init__(self, file: str, part: str, limits: ReadLimits) -> None:
+        self.file, self.part, self.limits = file, part, limits
+        self.parser = expat.ParserCreate(namespace_separator="}")
+        self.parser.StartElementHandler = self._start
+        self.row = self.cells = self.strings = 0
+        self.xml = True
+
+    def _start(self, name: str, _attributes: object) -> None:
+        local = name.rpartition("}")[2]
+        if local == "c":
+            self.row += 1
+            self.cells += 1
+            if self.row > SHEET_COLUMNS:
+                raise refused(
+                    self.file,
+                    None,
+                    f"a row of the zip part {self.part[:100]!r} stores more than "
+                    f"{SHEET_COLUMNS} cells, more than a sheet has columns",
+                )
+        elif local == "row":
+            self.row = 0
+        elif local == "si":
+            self.strings += 1
+        if max(self.cells, self.strings) > self.limits.max_cells:
+            what = f"the zip part {self.part[:100]!r} holds more than {self.limits.max_cells} cells"
+            raise crossed(self.file, None, self.limits, "max_cells", what)
+
+    def feed(self, chunk: bytes) -> None:
+        """Count the cells in the next `chunk` of the part."""
+        if self.xml:
+            try:
+                self.parser.Parse(chunk, False)
+            except expat.ExpatError:
+                self.xml = False
+
+
 def check_zip(path: Path, limits: ReadLimits) -> None:
     """Raise ScenarioError unless the workbook at `path` is a zip whose parts keep within the
     limits: as its directory states them, then as counted while unzipping each part."""
@@ -379,12 +425,14 @@ def check_zip(path: Path, limits: ReadLimits) -> None:
             total = 0
             for part in parts:
                 size = 0
+                cells = _XmlCells(file, part.filename, limits)
                 with archive.open(part) as stream:
                     while chunk := stream.read(_CHUNK):
                         size += len(chunk)
                         _check_part(
                             file, part.filename, size, part.compress_size, total + size, limits
                         )
+                        cells.feed(chunk)
                 total += size
     except (
         zipfile.BadZipFile,

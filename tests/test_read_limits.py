@@ -4,9 +4,10 @@ the library, ``famassign validate``, ``famassign import`` and the server.
 The attacks are those a security tester found against ``famassign serve`` (issue 26), built at
 their sizes but cheaply: a one-row CSV of 10 million columns (20 MB), a CSV whose header has a
 million columns (9.9 MB), a 2 MB workbook whose sheet unzips to 2 GiB, a 42 KB workbook whose
-sheet unzips to 40 MB, a workbook whose zip directory understates a part, and a 12 KB workbook
-stating the dimension A1:XFD1048576 (with a cell at XFD1048576). The library runs in a child
-process whose peak memory (``wait4``) and time are measured.
+sheet unzips to 40 MB, a workbook whose zip directory understates a part, a 12 KB workbook
+stating the dimension A1:XFD1048576 (with a cell at XFD1048576), and a row storing more cells
+than a sheet has columns (openpyxl would build the whole row before anyone could count it).
+The library runs in a child process whose peak memory (``wait4``) and time are measured.
 """
 
 from __future__ import annotations
@@ -171,6 +172,11 @@ def _xlsx_dimension(folder: Path) -> Path:
     return _workbook(folder / "families.xlsx", _part(sheet))
 
 
+def _xlsx_wide_row(folder: Path) -> Path:
+    sheet = _sheet(f'<row r="1">{"<c/>" * 20_000}</row>')
+    return _workbook(folder / "families.xlsx", _part(sheet))
+
+
 ATTACKS = {
     # name: (builder, problem line, message; None: the message is only checked to name SHEET)
     "csv_10_million_columns": (_csv_columns, 1, COLUMNS),
@@ -197,6 +203,12 @@ ATTACKS = {
         f"not a readable Excel workbook (.xlsx): Bad CRC-32 for file {SHEET}",
     ),
     "xlsx_dimension_a1_xfd1048576": (_xlsx_dimension, LIMITS.max_rows + 1, ROWS),
+    "xlsx_row_of_20000_cells": (
+        _xlsx_wide_row,
+        None,
+        f"a row of the zip part {SHEET} stores more than 16384 cells, more than a sheet has "
+        "columns",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
 import zipfile
@@ -413,7 +414,18 @@ class _XmlCells:
 
 def check_zip(path: Path, limits: ReadLimits) -> None:
     """Raise ScenarioError unless the workbook at `path` is a zip whose parts keep within the
-    limits: as its directory states them, then as counted while unzipping each part."""
+    limits: as its directory states them, then as counted while unzipping each part.
+
+    A workbook found within the limits is not counted again while it is unchanged (a program
+    workbook is opened once per table).
+    """
+    found = path.stat()
+    _check_zip(str(path), (found.st_ino, found.st_size, found.st_mtime_ns), limits)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_zip(name: str, _version: tuple[int, int, int], limits: ReadLimits) -> None:
+    path = Path(name)
     file = path.name
     try:
         with zipfile.ZipFile(path) as archive:

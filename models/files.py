@@ -161,6 +161,13 @@ def crossed(
     return LimitCrossed([LocatedProblem(file, line, column, limits.crossed(limit, what))])
 
 
+def long_cell(limits: ReadLimits) -> str:
+    """The message of a cell longer than ``max_cell_chars``."""
+    return limits.crossed(
+        "max_cell_chars", f"a cell of more than {limits.max_cell_chars} characters"
+    )
+
+
 class Tally:
     """Rows and cells of one table as they are read, refused the moment they cross a limit."""
 
@@ -175,9 +182,8 @@ class Tally:
 
     def cell_crossed(self, line: int, column: int | None) -> LimitCrossed:
         """The error for a cell at `line` (and 0-based `column`, when known) too long."""
-        what = f"a cell of more than {self.limits.max_cell_chars} characters"
         shown = None if column is None else f"column {column + 1}"
-        return crossed(self.file, line, self.limits, "max_cell_chars", what, shown)
+        return LimitCrossed([LocatedProblem(self.file, line, shown, long_cell(self.limits))])
 
     def count(self, line: int, values: Sequence[object], stored: int | None = None) -> None:
         """Count one row (its cell values; `stored`: the cells the reader built for it, when
@@ -504,6 +510,7 @@ __all__ = [
     "crossed",
     "env_name",
     "given_or_env",
+    "long_cell",
     "open_workbook",
     "read_csv",
     "refused",

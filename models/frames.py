@@ -88,7 +88,7 @@ def read_frames(
             unreadable.add(name)
         else:
             sources[name] = [source]
-    parsed_config = parse_config(config, {}, out)
+    parsed_config = parse_config(config, {}, out, limits)
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)
     return assemble(sources, unreadable, parsed_config, out, None)

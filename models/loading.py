@@ -82,7 +82,9 @@ def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Loade
         if not readable:
             unreadable.add(name)
     parsed_config = (
-        parse_config(config, lines, out) if config_readable else ParsedConfig({}, None, False)
+        parse_config(config, lines, out, limits)
+        if config_readable
+        else ParsedConfig({}, None, False)
     )
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)

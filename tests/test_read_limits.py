@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 
 import famassign as fa
 from famassign.cli import app
+from famassign.models import LocatedProblem
 from famassign.models.files import LimitsError, ReadLimits
 from famassign.scenarios.generator import GeneratorConfig
 
@@ -387,3 +388,18 @@ def test_the_server_answers_422_with_the_problem(attacks: dict[str, Path], tmp_p
             problem = {"file": _hostile(attacks[name]).name, "row": line, "column": None}
             assert response.json()["problems"] == [{**problem, "message": message}], name
         assert client.get("/api/v1/health").status_code == 200
+
+
+def test_an_exception_in_scenario_yaml_is_held_to_the_cell_limit(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = dict(GOOD_FILES)
+    note = "x" * (LIMITS.max_cell_chars + 1)
+    files["scenario.yaml"] = str(files["scenario.yaml"]).replace(
+        "exceptions:\n  - ", f"exceptions:\n  - note: {note}\n    ", 1
+    )
+    with pytest.raises(fa.ScenarioError) as raised:
+        fa.read_scenario(write_files(tmp_path / "s", files))
+    located = [p for p in raised.value.problems if isinstance(p, LocatedProblem)]
+    problem = next(p for p in located if str(p.column).endswith(".note"))
+    assert problem.message == crossed(
+        "max_cell_chars", f"a cell of more than {LIMITS.max_cell_chars} characters"
+    )

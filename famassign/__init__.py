@@ -32,6 +32,7 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
+from famassign.models.files import ReadLimits
 from famassign.models.importing import (
     ImportResult,
     Inference,
@@ -88,6 +89,7 @@ __all__ = [
     "PlanOptions",
     "PlanOutputError",
     "Policy",
+    "ReadLimits",
     "ReassignError",
     "ReassignResult",
     "RecommendError",

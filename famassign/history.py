@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from famassign.models.errors import FamassignError
+from famassign.models.files import ReadLimits, read_csv
+from famassign.models.problems import ScenarioError
 from famassign.safe_io import atomic_output_dir, check_output_dir, write_csv
 
 DIFF_FAMILY_COLUMNS = ["family_id", "change", "from_staff_id", "to_staff_id"]
@@ -55,11 +57,22 @@ class PlanRecord:
 
 
 def _csv(folder: Path, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The plan file `name` as text cells, read within the read limits the environment sets."""
     path = folder / name
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        table = read_csv(path, ReadLimits.from_env())
+    except OSError as exc:
         raise PlanFolderError(f"{path}: cannot be read as a plan file ({exc})") from None
+    except ScenarioError as exc:
+        raise PlanFolderError(
+            f"{path}: cannot be read as a plan file ({exc.problems[0]})"
+        ) from None
+    rows = [row for row in table.rows if row]
+    if not rows:
+        raise PlanFolderError(f"{path}: cannot be read as a plan file (it is empty)")
+    width = len(rows[0])
+    body = [(row + [""] * width)[:width] for row in rows[1:]]
+    frame = pd.DataFrame(body, columns=rows[0], dtype=str)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise PlanFolderError(f"{path}:1: missing column(s) {', '.join(missing)}")

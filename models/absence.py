@@ -13,7 +13,6 @@ member away until the date, then brings the families back (see :mod:`famassign.s
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from famassign.models.domain import Code
+from famassign.models.files import ReadLimits, given_or_env, read_csv
 from famassign.models.problems import LocatedProblem, ScenarioError
 
 ABSENCES_CSV = "absences.csv"
@@ -60,14 +60,15 @@ def absences_frame(absences: Iterable[AbsenceMove]) -> pd.DataFrame:
     )
 
 
-def read_absences(folder: str | Path) -> tuple[AbsenceMove, ...]:
-    """The absences remembered in ``folder/absences.csv`` (empty when the file is absent).
+def read_absences(folder: str | Path, limits: ReadLimits | None = None) -> tuple[AbsenceMove, ...]:
+    """The absences remembered in ``folder/absences.csv`` (empty when the file is absent), read
+    within `limits` (None: the defaults, as the environment sets them).
 
     Raises
     ------
     ScenarioError
-        Every problem as ``absences.csv:ROW:COLUMN: message`` (missing column, blank id, a date
-        that is not ``YYYY-MM-DD``, a family listed twice).
+        Every problem as ``absences.csv:ROW:COLUMN: message`` (unreadable or crossing a limit,
+        missing column, blank id, a date that is not ``YYYY-MM-DD``, a family listed twice).
     """
     path = Path(folder) / ABSENCES_CSV
     if not path.is_file():
@@ -75,48 +76,49 @@ def read_absences(folder: str | Path) -> tuple[AbsenceMove, ...]:
     problems: list[LocatedProblem] = []
     records: list[AbsenceMove] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in ABSENCE_COLUMNS if c not in header and c != "moved_to_staff_id"]
-        for column in missing:
-            problems.append(LocatedProblem(ABSENCES_CSV, 1, column, "required column missing"))
-        if missing:
-            raise ScenarioError(problems)
-        for line, raw in enumerate(reader, start=2):
-            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-            bad = False
-            for column in ("family_id", "staff_id"):
-                if not row.get(column):
-                    problems.append(LocatedProblem(ABSENCES_CSV, line, column, "blank; required"))
-                    bad = True
-            try:
-                until = date.fromisoformat(row.get("until", ""))
-            except ValueError:
-                problems.append(
-                    LocatedProblem(
-                        ABSENCES_CSV, line, "until", f"{row.get('until')!r} is not YYYY-MM-DD"
-                    )
-                )
+    table = read_csv(path, given_or_env(limits))
+    header = [h.strip() for h in table.rows[0]] if table.rows else []
+    missing = [c for c in ABSENCE_COLUMNS if c not in header and c != "moved_to_staff_id"]
+    for column in missing:
+        problems.append(LocatedProblem(ABSENCES_CSV, 1, column, "required column missing"))
+    if missing:
+        raise ScenarioError(problems)
+    for cells, line in zip(table.rows[1:], table.lines[1:], strict=True):
+        if not any(cell.strip() for cell in cells):
+            continue
+        row = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
+        bad = False
+        for column in ("family_id", "staff_id"):
+            if not row.get(column):
+                problems.append(LocatedProblem(ABSENCES_CSV, line, column, "blank; required"))
                 bad = True
-            if bad:
-                continue
-            if row["family_id"] in seen:
-                problems.append(
-                    LocatedProblem(
-                        ABSENCES_CSV, line, "family_id", f"family {row['family_id']!r} listed twice"
-                    )
-                )
-                continue
-            seen.add(row["family_id"])
-            records.append(
-                AbsenceMove(
-                    family_id=row["family_id"],
-                    staff_id=row["staff_id"],
-                    until=until,
-                    moved_to_staff_id=row.get("moved_to_staff_id") or None,
+        try:
+            until = date.fromisoformat(row.get("until", ""))
+        except ValueError:
+            problems.append(
+                LocatedProblem(
+                    ABSENCES_CSV, line, "until", f"{row.get('until')!r} is not YYYY-MM-DD"
                 )
             )
+            bad = True
+        if bad:
+            continue
+        if row["family_id"] in seen:
+            problems.append(
+                LocatedProblem(
+                    ABSENCES_CSV, line, "family_id", f"family {row['family_id']!r} listed twice"
+                )
+            )
+            continue
+        seen.add(row["family_id"])
+        records.append(
+            AbsenceMove(
+                family_id=row["family_id"],
+                staff_id=row["staff_id"],
+                until=until,
+                moved_to_staff_id=row.get("moved_to_staff_id") or None,
+            )
+        )
     if problems:
         raise ScenarioError(problems)
     return tuple(records)

@@ -23,8 +23,9 @@ from famassign.models.cells import convert_scalar, show_value
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES, columns_of
 from famassign.models.domain import CapException, Policy, Weights
+from famassign.models.files import ReadLimits, long_cell
 from famassign.models.rows import pydantic_message
-from famassign.models.sources import Source, file_too_big
+from famassign.models.sources import Source
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
 """Larger scenario.yaml files are refused before parsing."""
@@ -120,7 +121,9 @@ def _yaml_cell(value: Any) -> str | None:
     return None
 
 
-def _exceptions_source(entries: Any, lines: YamlLines, out: Collector) -> Source | None:
+def _exceptions_source(
+    entries: Any, lines: YamlLines, out: Collector, limits: ReadLimits
+) -> Source | None:
     if entries is None:
         return None
     if not isinstance(entries, list):
@@ -164,6 +167,14 @@ def _exceptions_source(entries: Any, lines: YamlLines, out: Collector) -> Source
                     f"{show_value(value)} is not valid: expected a single value",
                 )
                 cell = ""
+            elif len(cell) > limits.max_cell_chars:
+                out.error(
+                    CONFIG_FILE,
+                    lines.get(("exceptions", i, key)),
+                    f"exceptions[{i}].{key}",
+                    long_cell(limits),
+                )
+                cell = ""
             row[key_text] = cell
         rows.append(row)
         index.append(i)
@@ -178,8 +189,9 @@ def _exceptions_source(entries: Any, lines: YamlLines, out: Collector) -> Source
     return Source(CONFIG_FILE, frame, locate)
 
 
-def parse_config(config: Any, lines: YamlLines, out: Collector) -> ParsedConfig:
-    """Check the scenario-level settings and collect the YAML exceptions as rows."""
+def parse_config(config: Any, lines: YamlLines, out: Collector, limits: ReadLimits) -> ParsedConfig:
+    """Check the scenario-level settings and collect the YAML exceptions as rows (no cell longer
+    than ``limits.max_cell_chars``)."""
     if config is None:
         config = {}
     if not isinstance(config, Mapping):
@@ -248,7 +260,7 @@ def parse_config(config: Any, lines: YamlLines, out: Collector) -> ParsedConfig:
                 "uncertainty",
                 "uncertainty must be a mapping with text keys (see docs/sweep.md)",
             )
-    exceptions = _exceptions_source(config.get("exceptions"), lines, out)
+    exceptions = _exceptions_source(config.get("exceptions"), lines, out, limits)
     return ParsedConfig(fields, exceptions, len(out.problems) == before, lines)
 
 
@@ -327,9 +339,22 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+def _too_big(path: Path, limit: int, out: Collector) -> bool:
+    size = path.stat().st_size
+    if size > limit:
+        out.error(
+            path.name,
+            None,
+            None,
+            f"file is {size / 1e6:.0f} MB, more than the {limit / 1e6:.0f} MB accepted",
+        )
+        return True
+    return False
+
+
 def read_yaml(path: Path, out: Collector) -> tuple[Any, YamlLines] | None:
     """The parsed scenario.yaml and its line map, or None (with problems) when unreadable."""
-    if file_too_big(path, MAX_YAML_BYTES, out):
+    if _too_big(path, MAX_YAML_BYTES, out):
         return None
     raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):

@@ -20,9 +20,6 @@ Two steps, each usable alone (the planner's page shows the first and lets people
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
 import re
 from collections import Counter
@@ -36,11 +33,19 @@ import pandas as pd
 
 from famassign.models.cells import cell_text, show_value
 from famassign.models.columns import TABLES
+from famassign.models.files import (
+    ENCODING_NAMES,
+    ReadLimits,
+    Tally,
+    given_or_env,
+    open_workbook,
+    read_csv,
+    sheet_rows,
+)
 from famassign.models.loading import LoadedScenario, read_frames
 from famassign.models.mapping import MAPPING_FILE, FileMapping, ImportMapping
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.scenario import Scenario
-from famassign.models.sources import MAX_FILE_BYTES
 from famassign.models.vocabularies import (
     CHILD_HEADERS,
     COLUMN_VOCABULARY,
@@ -65,11 +70,6 @@ _CODED_COLUMNS = {c for (table, c) in COLUMN_VOCABULARY if table == "families"} 
 """Family columns whose values a conflict message may show (codes, not free text)."""
 _LIST_SPLIT = re.compile(r"[;,|\n]")
 _DATE_COLUMNS = {("exceptions", "starts"), ("exceptions", "ends")}
-_ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with byte-order mark",
-    "cp1252": "Windows-1252",
-}
 
 
 @dataclass(frozen=True)
@@ -115,61 +115,10 @@ class ImportResult:
 # Reading the files as they are
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str]:
-    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-        raise ScenarioError(
-            [LocatedProblem(path.name, None, None, "UTF-16 text: save it as CSV UTF-8")]
-        )
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw.decode("utf-8-sig"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            [
-                LocatedProblem(
-                    path.name,
-                    line,
-                    None,
-                    f"neither UTF-8 nor Windows-1252 text (byte {raw[exc.start]:#04x}): "
-                    "save it as CSV UTF-8",
-                )
-            ]
-        ) from None
-
-
-def _read_csv(path: Path, encoding: str | None) -> RawTable:
-    raw = path.read_bytes()
-    if encoding is None:
-        text, encoding = _decode(path, raw)
-    else:
-        try:
-            text = raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ScenarioError(
-                [LocatedProblem(path.name, None, None, f"cannot decode as {encoding}: {exc}")]
-            ) from None
-    if "\x00" in text:
-        raise ScenarioError([LocatedProblem(path.name, None, None, "not a text file (NUL bytes)")])
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    previous = 0
-    try:
-        for row in reader:
-            rows.append([c.strip() for c in row])
-            lines.append(previous + 1)
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise ScenarioError(
-            [LocatedProblem(path.name, reader.line_num, None, f"cannot read as CSV: {exc}")]
-        ) from None
-    return RawTable(path, None, encoding, rows, lines)
+def _read_csv(path: Path, encoding: str | None, limits: ReadLimits) -> RawTable:
+    table = read_csv(path, limits, (encoding,) if encoding else ("utf-8", "cp1252"))
+    rows = [[cell.strip() for cell in row] for row in table.rows]
+    return RawTable(path, None, table.encoding, rows, table.lines)
 
 
 def _excel_text(value: Any) -> str:
@@ -178,31 +127,25 @@ def _excel_text(value: Any) -> str:
     return cell_text(value).strip()
 
 
-def _read_xlsx(path: Path) -> list[RawTable]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ScenarioError(
-            [LocatedProblem(path.name, None, None, f"not a readable workbook: {str(exc)[:200]}")]
-        ) from None
+def _read_xlsx(path: Path, limits: ReadLimits) -> list[RawTable]:
     tables = []
-    try:
+    with open_workbook(path, limits, data_only=True) as workbook:
         for sheet in workbook.worksheets:
             rows: list[list[str]] = []
             lines: list[int] = []
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                rows.append([_excel_text(v) for v in row])
+            tally = Tally(f"{path.name}[{sheet.title}]", limits)
+            for number, row in sheet_rows(sheet, tally):
+                rows.append([_excel_text(cell.value) for cell in row])
                 lines.append(number)
             tables.append(RawTable(path, sheet.title, None, rows, lines))
-    finally:
-        workbook.close()
     return tables
 
 
 def read_exports(
-    paths: Sequence[str | Path], mapping: ImportMapping | None = None
+    paths: Sequence[str | Path],
+    mapping: ImportMapping | None = None,
+    *,
+    limits: ReadLimits | None = None,
 ) -> list[RawTable]:
     """Every input file (every sheet of a workbook) as text cells.
 
@@ -212,6 +155,9 @@ def read_exports(
         CSV and XLSX files.
     mapping
         When given, the encoding it names for a CSV file is used instead of detecting one.
+    limits
+        What one file may hold (None: the defaults, as the environment sets them); the same as
+        the scenario loader's.
 
     Returns
     -------
@@ -221,8 +167,9 @@ def read_exports(
     Raises
     ------
     ScenarioError
-        A file that is missing, too large, of another kind, or cannot be decoded.
+        A file that is missing, of another kind, cannot be decoded or crosses a limit.
     """
+    limits = given_or_env(limits)
     tables: list[RawTable] = []
     problems: list[LocatedProblem] = []
     for given in paths:
@@ -233,18 +180,13 @@ def read_exports(
         if not path.is_file():
             problems.append(LocatedProblem(str(path), None, None, "file not found"))
             continue
-        if path.stat().st_size > MAX_FILE_BYTES:
-            problems.append(
-                LocatedProblem(path.name, None, None, f"larger than {MAX_FILE_BYTES // 10**6} MB")
-            )
-            continue
         suffix = path.suffix.lower()
         try:
             if suffix in (".csv", ".txt"):
                 entry = mapping.file_mapping(path.name, None) if mapping else None
-                tables.append(_read_csv(path, entry.encoding if entry else None))
+                tables.append(_read_csv(path, entry.encoding if entry else None, limits))
             elif suffix in (".xlsx", ".xlsm"):
-                tables.extend(_read_xlsx(path))
+                tables.extend(_read_xlsx(path, limits))
             else:
                 problems.append(LocatedProblem(path.name, None, None, "not a .csv or .xlsx file"))
         except ScenarioError as exc:
@@ -328,6 +270,7 @@ def infer_mapping(
     *,
     name: str | None = None,
     as_of: Any = None,
+    limits: ReadLimits | None = None,
 ) -> Inference:
     """Infer the mapping of export files to a scenario, saying what was inferred.
 
@@ -337,6 +280,8 @@ def infer_mapping(
         The export files (CSV, XLSX).
     name, as_of
         Scenario name and planning date to record in the mapping (optional).
+    limits
+        What one file may hold (see :func:`read_exports`).
 
     Returns
     -------
@@ -348,7 +293,7 @@ def infer_mapping(
     ScenarioError
         A file cannot be read, or no header row naming at least two scenario columns is found.
     """
-    raws = read_exports(paths)
+    raws = read_exports(paths, limits=limits)
     notes: list[str] = []
     problems: list[LocatedProblem] = []
     files: list[FileMapping] = []
@@ -356,7 +301,7 @@ def infer_mapping(
     date_texts: list[str] = []
     for raw in raws:
         if raw.encoding:
-            notes.append(f"{raw.label}: encoding {_ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
+            notes.append(f"{raw.label}: encoding {ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
         found = _find_header(raw)
         if found is None:
             if raw.sheet is not None and len(raws) > 1:
@@ -518,7 +463,11 @@ def _fold(
 
 
 def apply_mapping(
-    paths: Sequence[str | Path], mapping: ImportMapping, *, raws: list[RawTable] | None = None
+    paths: Sequence[str | Path],
+    mapping: ImportMapping,
+    *,
+    raws: list[RawTable] | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportResult:
     """Apply `mapping` to the export files and check the scenario they make; infer nothing.
 
@@ -530,6 +479,8 @@ def apply_mapping(
         Which file holds which table, header -> column, label -> code, the date order.
     raws
         The files already read (by :func:`read_exports`), to avoid reading them twice.
+    limits
+        What one file, and each table made, may hold (see :func:`read_exports`).
 
     Returns
     -------
@@ -543,7 +494,8 @@ def apply_mapping(
         name, a header it names that is missing, a label with no mapping (once per label, with
         its count), conflicting rows of one family, and every problem the scenario loader finds.
     """
-    raws = raws if raws is not None else read_exports(paths, mapping)
+    limits = given_or_env(limits)
+    raws = raws if raws is not None else read_exports(paths, mapping, limits=limits)
     problems: list[LocatedProblem] = []
     notes: list[str] = []
     tables: dict[str, _Table] = {name: _Table() for name in TABLES}
@@ -649,6 +601,7 @@ def apply_mapping(
             frames.get("exceptions"),
             frames.get("conflicts"),
             config,
+            limits=limits,
         )
     except ScenarioError as exc:
         raise ScenarioError([_relocate(p, tables) for p in exc.problems]) from None
@@ -716,6 +669,8 @@ def import_exports(
     paths: Sequence[str | Path],
     out: str | Path | None = None,
     mapping: ImportMapping | None = None,
+    *,
+    limits: ReadLimits | None = None,
 ) -> tuple[ImportResult, tuple[str, ...]]:
     """Import export files: infer a mapping unless one is given, apply it, write when `out`.
 
@@ -727,6 +682,8 @@ def import_exports(
         The scenario folder to write (with ``mapping.yaml``); None writes nothing.
     mapping
         The mapping to apply; None infers one (see :func:`infer_mapping`).
+    limits
+        What one file may hold (see :func:`read_exports`).
 
     Returns
     -------
@@ -740,9 +697,9 @@ def import_exports(
     """
     inferred: tuple[str, ...] = ()
     if mapping is None:
-        inference = infer_mapping(paths)
+        inference = infer_mapping(paths, limits=limits)
         mapping, inferred = inference.mapping, inference.notes
-    result = apply_mapping(paths, mapping)
+    result = apply_mapping(paths, mapping, limits=limits)
     if out is not None:
         write_import(result, out)
     return result, inferred + result.notes

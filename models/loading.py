@@ -38,19 +38,22 @@ from famassign.models.assembly import LoadedScenario, assemble
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.config import CONFIG_KEYS, ParsedConfig, YamlLines, parse_config, read_yaml
+from famassign.models.files import ReadLimits, given_or_env
 from famassign.models.frames import read_frames
 from famassign.models.problems import LocatedProblem, ScenarioError
-from famassign.models.rows import MAX_CELL_CHARS
 from famassign.models.scenario import Scenario
-from famassign.models.sources import MAX_FILE_BYTES, Source, read_table
+from famassign.models.sources import Source, read_table
 
 
-def read_scenario(folder: str | Path) -> LoadedScenario:
+def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> LoadedScenario:
     """Read and check a scenario folder; return the scenario with its warnings and notes.
 
-    `folder` may also be the path of its scenario.yaml. Raises :class:`ScenarioError` listing
-    every problem found (files missing or unreadable, bad cells, bad keys, cross-record problems).
+    `folder` may also be the path of its scenario.yaml; `limits` bound every file read (None:
+    the defaults, as the environment sets them). Raises :class:`ScenarioError` listing every
+    problem found (files missing, unreadable or crossing a limit, bad cells, bad keys,
+    cross-record problems).
     """
+    limits = given_or_env(limits)
     path = Path(folder)
     if path.is_file() and path.name == CONFIG_FILE:
         path = path.parent
@@ -74,32 +77,33 @@ def read_scenario(folder: str | Path) -> LoadedScenario:
     sources: dict[str, list[Source]] = {}
     unreadable: set[str] = set()
     for name, spec in TABLES.items():
-        source, readable = read_table(path, spec, name in ("families", "staff"), out)
+        source, readable = read_table(path, spec, name in ("families", "staff"), out, limits)
         if source is not None:
             sources[name] = [source]
         if not readable:
             unreadable.add(name)
     parsed_config = (
-        parse_config(config, lines, out) if config_readable else ParsedConfig({}, None, False)
+        parse_config(config, lines, out, limits)
+        if config_readable
+        else ParsedConfig({}, None, False)
     )
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)
     return assemble(sources, unreadable, parsed_config, out, path)
 
 
-def load_scenario(folder: str | Path) -> Scenario:
+def load_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Scenario:
     """The checked :class:`Scenario` in `folder` (warnings are logged; see :func:`read_scenario`).
 
     Raises :class:`ScenarioError` listing every problem on invalid input.
     """
-    return read_scenario(folder).scenario
+    return read_scenario(folder, limits).scenario
 
 
 __all__ = [
     "CONFIG_KEYS",
-    "MAX_CELL_CHARS",
-    "MAX_FILE_BYTES",
     "LoadedScenario",
+    "ReadLimits",
     "load_scenario",
     "read_frames",
     "read_scenario",

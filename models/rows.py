@@ -20,9 +20,6 @@ from famassign.models.columns import TableSpec
 from famassign.models.sources import Source
 from famassign.models.vocabularies import COLUMN_VOCABULARY, language_code
 
-MAX_CELL_CHARS = 10_000
-"""A cell longer than this is an error (no field of a scenario needs that much text)."""
-
 
 @dataclass
 class ParsedRows:
@@ -85,19 +82,6 @@ def parse_rows(spec: TableSpec, source: Source, out: Collector) -> ParsedRows:
         if name not in frame.columns:
             continue
         cells = frame[name]
-        too_long = (cells.str.len() > MAX_CELL_CHARS).to_numpy()
-        if too_long.any():
-            for pos in too_long.nonzero()[0].tolist():
-                row_errors.append(
-                    (
-                        pos,
-                        name,
-                        f"cell has {len(str(cells.iat[pos]))} characters, more than "
-                        f"{MAX_CELL_CHARS}: is this the right file?",
-                    )
-                )
-                flagged.setdefault(pos, set()).add(name)
-            cells = cells.where(~too_long, "")
         if COLUMN_VOCABULARY.get((spec.name, name)) == "language":
             cells = cells.map({v: _language_cell(v) for v in pd.unique(cells)})
         mapping: dict[str, Any] = {}
@@ -110,7 +94,7 @@ def parse_rows(spec: TableSpec, source: Source, out: Collector) -> ParsedRows:
         values = cells.tolist()
         if failures:
             for pos, value in enumerate(values):
-                if value in failures and not too_long[pos]:
+                if value in failures:
                     row_errors.append((pos, name, failures[value]))
                     flagged.setdefault(pos, set()).add(name)
         converted[name] = [mapping.get(v, MISSING) for v in values]

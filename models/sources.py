@@ -6,12 +6,8 @@ A :class:`Source` holds the data rows under their canonical column names and a l
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,17 +18,20 @@ import pandas as pd
 from famassign.models.cells import cell_text, show_value
 from famassign.models.collector import Collector
 from famassign.models.columns import TABLES, TableSpec
+from famassign.models.files import (
+    LimitCrossed,
+    ReadLimits,
+    Tally,
+    open_workbook,
+    read_csv,
+    sheet_rows,
+)
+from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.vocabularies import normalise_label, suggest_column
 
 logger = logging.getLogger("famassign.models.loading")
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
-"""Larger input files are refused before reading."""
-MAX_ROWS = 1_000_000
-"""Most data rows accepted in one table."""
 TABLE_NAMES = frozenset(TABLES)
-MAX_COLUMNS = 500
-"""Most columns accepted in one table."""
 
 Locator = Callable[[int, str | None], tuple[int | None, str | None]]
 
@@ -67,12 +66,6 @@ def make_source(
     `frame` holds the data rows as str cells with positional columns matching `header`; `lines`
     the line of each row. Returns None (with problems) when the table cannot be read further.
     """
-    if len(header) > MAX_COLUMNS:
-        out.error(file, 1, None, f"{len(header)} columns, more than {MAX_COLUMNS}: wrong file?")
-        return None
-    if len(frame) > MAX_ROWS:
-        out.error(file, None, None, f"{len(frame)} rows, more than {MAX_ROWS}: split the program")
-        return None
     names = [str(h).strip().lstrip("\ufeff").lower() for h in header]
     named = [n for n in names if n]
     if len(named) == 1 and any(sep in named[0] for sep in ";\t|"):
@@ -137,114 +130,45 @@ def make_source(
     return Source(file, tidy, csv_locator(row_lines))
 
 
-def file_too_big(path: Path, limit: int, out: Collector) -> bool:
-    size = path.stat().st_size
-    if size > limit:
-        out.error(
-            path.name,
-            None,
-            None,
-            f"file is {size / 1e6:.0f} MB, more than the {limit / 1e6:.0f} MB accepted",
-        )
-        return True
-    return False
+def _header_index(rows: list[list[str]]) -> int | None:
+    """The position of the header: the first row that is not blank (None: all are blank)."""
+    return next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
 
 
-def _decode(path: Path, out: Collector) -> str | None:
-    raw = path.read_bytes()
-    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-        out.error(path.name, None, None, "UTF-16 text, not UTF-8: save it as CSV UTF-8")
-        return None
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        out.error(
-            path.name,
-            line,
-            None,
-            f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}): "
-            "save it as CSV UTF-8",
-        )
-        return None
-    if "\x00" in text:
-        out.error(
-            path.name, None, None, "contains NUL bytes: not a text file (save it as CSV UTF-8)"
-        )
-        return None
-    return text
+def _rows_source(
+    spec: TableSpec, file: str, rows: list[list[str]], lines: list[int], out: Collector
+) -> Source | None:
+    """The source of a table read as rows of text cells, not all blank: the first row that is
+    not blank is the header; short rows are padded."""
+    start = _header_index(rows) or 0
+    rows, lines = rows[start:], lines[start:]
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
+    source = make_source(spec, file, rows[0], frame, lines[1:], out)
+    if source is not None and lines[0] != 1:
+        logger.debug("%s: header found on row %d", file, lines[0])
+    return source
 
 
-_FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
-def _record_lines(text: str, n_records: int) -> list[int]:
-    """The line where each CSV record starts (records may span lines inside quotes)."""
-    if '"' not in text:
-        return list(range(1, n_records + 1))
-    starts = []
-    reader = csv.reader(io.StringIO(text))
-    previous_end = 0
-    try:
-        for _ in reader:
-            starts.append(previous_end + 1)
-            previous_end = reader.line_num
-    except csv.Error:
-        pass
-    if len(starts) != n_records:
-        return list(range(1, n_records + 1))
-    return starts
-
-
-def _read_csv(path: Path, spec: TableSpec, out: Collector) -> Source | None:
-    text = _decode(path, out)
-    if text is None:
-        return None
-    if not text.strip():
+def _read_csv(path: Path, spec: TableSpec, out: Collector, limits: ReadLimits) -> Source | None:
+    table = read_csv(path, limits)
+    header = _header_index(table.rows)
+    if header is None:
         out.error(path.name, None, None, "the file is empty: it needs a header row of column names")
         return None
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        match = _FIELDS_RE.search(str(exc))
-        if match:
-            expected, line, saw = match.groups()
+    width = len(table.rows[header])
+    for row, line in zip(table.rows[header:], table.lines[header:], strict=True):
+        if len(row) > width:
             out.error(
                 path.name,
-                int(line),
+                line,
                 None,
-                f"row has {saw} fields but the header has {expected}: check the commas "
+                f"row has {len(row)} fields but the header has {width}: check the commas "
                 "and quotes (cells holding commas must be quoted)",
             )
-        else:
-            out.error(
-                path.name,
-                None,
-                None,
-                f"cannot read as CSV ({str(exc).strip()[:200]}): check the quotes",
-            )
-        return None
-    except Exception as exc:  # pandas raises many kinds on hostile input
-        out.error(path.name, None, None, f"cannot read as CSV: {str(exc).strip()[:200]}")
-        return None
-    if frame.empty:
-        out.error(path.name, None, None, "the file is empty: it needs a header row of column names")
-        return None
-    lines = _record_lines(text, len(frame))
-    header = [str(h) for h in frame.iloc[0].tolist()]
-    return make_source(
-        spec, path.name, header, frame.iloc[1:].reset_index(drop=True), lines[1:], out
-    )
+            return None
+    return _rows_source(spec, path.name, table.rows, table.lines, out)
 
 
 def _excel_cell(value: Any) -> str:
@@ -255,20 +179,8 @@ def _excel_cell(value: Any) -> str:
     return cell_text(value).strip()
 
 
-def _read_xlsx(path: Path, spec: TableSpec, out: Collector) -> Source | None:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:
-        out.error(
-            path.name,
-            None,
-            None,
-            f"not a readable Excel workbook (.xlsx): {str(exc).strip()[:200]}",
-        )
-        return None
-    try:
+def _read_xlsx(path: Path, spec: TableSpec, out: Collector, limits: ReadLimits) -> Source | None:
+    with open_workbook(path, limits, data_only=False) as workbook:
         sheets = {s.strip().lower(): s for s in workbook.sheetnames}
         if spec.name not in sheets and len(sheets) == 1 and path.stem.lower() == spec.name:
             only = workbook.sheetnames[0]
@@ -283,42 +195,37 @@ def _read_xlsx(path: Path, spec: TableSpec, out: Collector) -> Source | None:
                 f"{', '.join(workbook.sheetnames) or 'no sheets'})",
             )
             return None
-        sheet = workbook[sheets[spec.name]]
         rows: list[list[str]] = []
         lines: list[int] = []
         formulas = 0
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            if number > MAX_ROWS + 1:
-                out.error(path.name, None, None, f"more than {MAX_ROWS} rows: split the program")
-                return None
-            cells = []
-            for index, cell in enumerate(row):
-                if getattr(cell, "data_type", None) == "f":
-                    formulas += 1
-                    if formulas <= 20:
-                        out.error(
-                            path.name,
-                            number,
-                            f"column {index + 1}",
-                            f"{show_value(cell.value)} is a formula: save values, not formulas "
-                            "(copy, paste special, values)",
-                        )
-                    cells.append("")
-                else:
-                    cells.append(_excel_cell(cell.value))
-            rows.append(cells)
-            lines.append(number)
-        if formulas:
+        try:
+            tally = Tally(path.name, limits)
+            for number, row in sheet_rows(workbook[sheets[spec.name]], tally):
+                cells = []
+                for index, cell in enumerate(row):
+                    if getattr(cell, "data_type", None) == "f":
+                        formulas += 1
+                        if formulas <= 20:
+                            out.error(
+                                path.name,
+                                number,
+                                f"column {index + 1}",
+                                f"{show_value(cell.value)} is a formula: save values, not "
+                                "formulas (copy, paste special, values)",
+                            )
+                        cells.append("")
+                    else:
+                        cells.append(_excel_cell(cell.value))
+                rows.append(cells)
+                lines.append(number)
+        except ScenarioError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
+            out.error(path.name, None, None, f"cannot read the sheet: {str(exc).strip()[:200]}")
             return None
-    except Exception as exc:
-        out.error(path.name, None, None, f"cannot read the sheet: {str(exc).strip()[:200]}")
+    if formulas:
         return None
-    finally:
-        workbook.close()
-    while rows and not any(rows[0]):
-        rows.pop(0)
-        lines.pop(0)
-    if not rows:
+    if _header_index(rows) is None:
         out.error(
             path.name,
             None,
@@ -326,33 +233,29 @@ def _read_xlsx(path: Path, spec: TableSpec, out: Collector) -> Source | None:
             f"sheet {spec.name!r} is empty: it needs a header row of column names",
         )
         return None
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    frame = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
-    source = make_source(spec, path.name, rows[0], frame, lines[1:], out)
-    if source is not None and lines[0] != 1:
-        logger.debug("%s: header found on row %d", path.name, lines[0])
-    return source
+    return _rows_source(spec, path.name, rows, lines, out)
 
 
-def _sheet_names(path: Path) -> list[str]:
-    import openpyxl
+def _sheet_names(path: Path, limits: ReadLimits) -> list[str]:
+    """The sheet names of the workbook at `path` ([] when it is not a readable workbook).
 
+    Raises ScenarioError when the workbook crosses a limit.
+    """
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-    except Exception:
+        with open_workbook(path, limits, data_only=False) as workbook:
+            return [s.strip().lower() for s in workbook.sheetnames]
+    except LimitCrossed:
+        raise
+    except ScenarioError:
         return []
-    try:
-        return [s.strip().lower() for s in workbook.sheetnames]
-    finally:
-        workbook.close()
 
 
-def program_workbook(folder: Path, table: str) -> Path | None:
+def program_workbook(folder: Path, table: str, limits: ReadLimits) -> Path | None:
     """The one workbook in `folder` (not named after a table) holding a sheet named `table`.
 
     A program workbook holds several tables as sheets (``program.xlsx`` with ``families`` and
-    ``staff``). None when there is no such workbook, or more than one.
+    ``staff``). None when there is no such workbook, or more than one. Raises ScenarioError when
+    a workbook in `folder` crosses a limit.
     """
     found = [
         path
@@ -360,15 +263,26 @@ def program_workbook(folder: Path, table: str) -> Path | None:
         if path.is_file()
         and not path.name.startswith(("~$", "."))
         and path.stem.lower() not in TABLE_NAMES
-        and table in _sheet_names(path)
+        and table in _sheet_names(path, limits)
     ]
     return found[0] if len(found) == 1 else None
 
 
 def read_table(
-    folder: Path, spec: TableSpec, required: bool, out: Collector
+    folder: Path, spec: TableSpec, required: bool, out: Collector, limits: ReadLimits
 ) -> tuple[Source | None, bool]:
-    """(source, readable). A missing optional table is (None, True)."""
+    """(source, readable). A missing optional table is (None, True); a file that cannot be read
+    or crosses a limit of `limits` is (None, False) with its problem in `out`."""
+    try:
+        return _read_table(folder, spec, required, out, limits)
+    except ScenarioError as exc:
+        out.problems.extend(p for p in exc.problems if isinstance(p, LocatedProblem))
+        return None, False
+
+
+def _read_table(
+    folder: Path, spec: TableSpec, required: bool, out: Collector, limits: ReadLimits
+) -> tuple[Source | None, bool]:
     csv_path, xlsx_path = folder / f"{spec.name}.csv", folder / f"{spec.name}.xlsx"
     for path in (csv_path, xlsx_path):
         if path.is_dir():
@@ -384,11 +298,9 @@ def read_table(
         )
         return None, False
     if not have_csv and not have_xlsx:
-        workbook = program_workbook(folder, spec.name)
+        workbook = program_workbook(folder, spec.name, limits)
         if workbook is not None:
-            if file_too_big(workbook, MAX_FILE_BYTES, out):
-                return None, False
-            source = _read_xlsx(workbook, spec, out)
+            source = _read_xlsx(workbook, spec, out, limits)
             return source, source is not None
         if required:
             out.error(
@@ -399,8 +311,8 @@ def read_table(
             )
             return None, False
         return None, True
-    path = csv_path if have_csv else xlsx_path
-    if file_too_big(path, MAX_FILE_BYTES, out):
-        return None, False
-    source = _read_csv(path, spec, out) if have_csv else _read_xlsx(path, spec, out)
+    if have_csv:
+        source = _read_csv(csv_path, spec, out, limits)
+    else:
+        source = _read_xlsx(xlsx_path, spec, out, limits)
     return source, source is not None

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from famassign.models import loading
+from famassign.models.files import ReadLimits
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.models.scenario import Scenario
@@ -41,13 +42,15 @@ def check_variants(loaded: LoadedScenario) -> LoadedScenario:
     return loaded
 
 
-def read_scenario(folder: str | Path) -> LoadedScenario:
+def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> LoadedScenario:
     """Read and check a scenario folder, its variants included.
 
     Parameters
     ----------
     folder
         The scenario folder (or the path of its scenario.yaml).
+    limits
+        What one file may hold (None: the defaults, as the environment sets them).
 
     Returns
     -------
@@ -59,7 +62,7 @@ def read_scenario(folder: str | Path) -> LoadedScenario:
     ScenarioError
         Every problem found, as ``FILE:ROW:COLUMN: message``.
     """
-    return check_variants(loading.read_scenario(folder))
+    return check_variants(loading.read_scenario(folder, limits))
 
 
 def scenario_from_frames(
@@ -68,6 +71,8 @@ def scenario_from_frames(
     exceptions: pd.DataFrame | None = None,
     conflicts: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    *,
+    limits: ReadLimits | None = None,
 ) -> Scenario:
     """The checked :class:`Scenario` of :func:`famassign.models.loading.read_frames` (warnings
     are logged, not returned), its variants and uncertainty block checked (:func:`check_variants`).
@@ -78,7 +83,7 @@ def scenario_from_frames(
         Every problem found.
     """
     return check_variants(
-        loading.read_frames(families, staff, exceptions, conflicts, config)
+        loading.read_frames(families, staff, exceptions, conflicts, config, limits=limits)
     ).scenario
 
 

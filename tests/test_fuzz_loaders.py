@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.models import ScenarioError
-from famassign.models.loading import MAX_CELL_CHARS, read_scenario
+from famassign.models.loading import ReadLimits, read_scenario
+
+MAX_CELL_CHARS = ReadLimits().max_cell_chars
 
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

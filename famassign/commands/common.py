@@ -33,6 +33,7 @@ from famassign.history import PlanFolderError
 from famassign.models import Scenario
 from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
 from famassign.models.errors import FamassignError
+from famassign.models.files import LimitsError
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
@@ -60,6 +61,7 @@ EXIT_INTERRUPTED = 130
 P = ParamSpec("P")
 
 USER_ERRORS: tuple[type[Exception], ...] = (
+    LimitsError,
     OptionsError,
     PlanFolderError,
     ProblemTooLarge,

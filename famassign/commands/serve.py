@@ -15,6 +15,7 @@ from famassign.commands.common import (
     guarded,
     require_server_extra,
 )
+from famassign.models.files import ReadLimits
 
 log = logging.getLogger("famassign.server")
 
@@ -111,6 +112,7 @@ def serve(
             f"the database URL (--database, --database-file or {DATABASE_ENV}) must be a "
             "sqlite:/// or postgresql:// URL"
         )
+    ReadLimits.from_env()  # a bad FAMASSIGN_MAX_* stops the start, not every upload
     extra = {} if job_processes is None else {"job_processes": job_processes}
     settings = Settings(
         workspace=(workspace or default_workspace()).expanduser().absolute(),

@@ -24,7 +24,7 @@ MAX_QUEUED_JOBS = 64
 REQUEST_TIMEOUT_S = 60.0
 """Longest a request computing an answer itself (recommend, staffing) may take; then 504."""
 CHECK_TIMEOUT_S = 600.0
-"""Longest the check of an uploaded scenario may take (the loader reads up to 1,000,000 rows)."""
+"""Longest the check of an uploaded scenario may take (the loader's read limits bound each file)."""
 MAX_TIME_LIMIT_S = 3600.0
 """Largest time limit a plan may ask for (a server's ``max_time_limit_s`` may be lower)."""
 MAX_WORKERS = 64

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.parsers import expat
 
+from famassign.models.errors import FamassignError
 from famassign.models.problems import LocatedProblem, ScenarioError
 
 ENV_PREFIX = "FAMASSIGN_"
@@ -51,7 +52,7 @@ _CHUNK = 1024 * 1024
 _NUL = "contains NUL bytes: not a text file (save it as CSV UTF-8)"
 
 
-class LimitsError(ValueError):
+class LimitsError(FamassignError, ValueError):
     """A limit that cannot be used (not a whole number of at least 1, or out of range)."""
 
 

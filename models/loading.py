@@ -31,9 +31,12 @@ names. Variants are not applied here (see :mod:`famassign.scenarios.reading`).
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
+from famassign.models.absence import read_absences
 from famassign.models.assembly import LoadedScenario, assemble
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES
@@ -44,12 +47,17 @@ from famassign.models.rows import MAX_CELL_CHARS
 from famassign.models.scenario import Scenario
 from famassign.models.sources import MAX_FILE_BYTES, Source, read_table
 
+logger = logging.getLogger(__name__)
+
 
 def read_scenario(folder: str | Path) -> LoadedScenario:
     """Read and check a scenario folder; return the scenario with its warnings and notes.
 
-    `folder` may also be the path of its scenario.yaml. Raises :class:`ScenarioError` listing
-    every problem found (files missing or unreadable, bad cells, bad keys, cross-record problems).
+    `folder` may also be the path of its scenario.yaml. A plan folder is a scenario folder (the
+    plan's own files, assignments.csv and the rest, are not read). absences.csv, when present,
+    is read and checked against the scenario (:func:`famassign.models.absence.read_absences`).
+    Raises :class:`ScenarioError` listing every problem found (files missing or unreadable, bad
+    cells, bad keys, cross-record problems, absences.csv).
     """
     path = Path(folder)
     if path.is_file() and path.name == CONFIG_FILE:
@@ -84,7 +92,18 @@ def read_scenario(folder: str | Path) -> LoadedScenario:
     )
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)
-    return assemble(sources, unreadable, parsed_config, out, path)
+    assembled = assemble(sources, unreadable, parsed_config, out, path)
+    scenario = assembled.scenario
+    absences = read_absences(path, scenario.staff_by_id, (f.family_id for f in scenario.families))
+    if absences.problems:
+        raise ScenarioError(list(absences.problems))
+    for warning in absences.warnings:
+        logger.warning("%s", warning)
+    if absences.absences:
+        scenario = scenario.rebuilt(absences=absences.absences)
+    return dataclasses.replace(
+        assembled, scenario=scenario, warnings=assembled.warnings + absences.warnings
+    )
 
 
 def load_scenario(folder: str | Path) -> Scenario:

@@ -5,8 +5,9 @@ notes: one for the receiving staff member (``side`` ``joins``) and one for the s
 hands the family over (``side`` ``leaves``), when that staff member is active (a departed or
 absent one gets none). Each note carries the family id, from whom, to whom, why, urgency,
 intensity, needs and interests as PFCE outcome titles (1302.52(b)), language, the other agency's
-plan if any (1302.52(e)), and the date the move takes effect. These notes carry family data by design (they are written for the
-staff member who takes the family over); logs still name identifiers only.
+plan if any (1302.52(e)), and the date the move takes effect. These notes carry family data by
+design (they are written for the staff members who hand over and take over the family); logs
+still name identifiers only.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Handover documents: one self-contained HTML page per receiving staff member.
+"""Handover documents: one self-contained HTML page per staff member with a note.
 
 The notes themselves are made by :func:`famassign.solver.handover_notes.handover_notes`; this module
-renders them as ``handover/<staff_id>.html`` (one page per staff member with a note: the
-families joining their caseload, then those leaving it, a card per family) for the plan's output folder, and as the ``handover.csv`` frame that also becomes a sheet
-of the plan workbook. Every value is HTML-escaped. The pages carry family data by design.
+renders them as ``handover/<staff_id>.html`` (one page per staff member with a note: the families
+joining their caseload, then those leaving it, a card per family) for the plan's output folder,
+and as the ``handover.csv`` frame that also becomes a sheet of the plan workbook. Every value is
+HTML-escaped. The pages carry family data by design.
 """
 
 from __future__ import annotations

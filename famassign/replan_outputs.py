@@ -9,9 +9,8 @@ server's workers and the library.
   family over and for the one who hands it over (:mod:`famassign.report.handover_pages`);
 - the next scenario of the re-plan (its ``next_scenario()``: the exceptions it created, the
   statuses and the absences), so the folder is the next command's scenario;
-- the re-plan's summary.json keys (:func:`reassign_summary`, :func:`update_summary`) and its
-  section of compliance.md and report.html (:func:`reassignment_section`,
-  :func:`update_section`).
+- the re-plan's summary.json keys (:func:`replan_summary`) and its section of compliance.md and
+  report.html (:func:`replan_section`).
 
 One count of disruption: ``moves`` (summary.json, the command line, compliance.md, report.html,
 the workbook, the plan store) is every family taken from an active current staff member, placed
@@ -21,12 +20,12 @@ with someone else or left unplaced (``result.terms.moves``); families back from 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from famassign.models import Scenario
+from famassign.models.errors import check_argument
 from famassign.outputs import write_plan
 from famassign.report import ReportSection
 from famassign.report.handover_pages import handover_outputs
@@ -229,12 +228,33 @@ def update_line(outcome: UpdateResult) -> str:
     )
 
 
+def replan_summary(change: ReassignResult | UpdateResult) -> dict[str, Any]:
+    """The summary.json keys of a reassignment (:func:`reassign_summary`) or an update
+    (:func:`update_summary`)."""
+    if isinstance(change, ReassignResult):
+        return reassign_summary(change)
+    return update_summary(change)
+
+
+def replan_section(change: ReassignResult | UpdateResult) -> ReportSection:
+    """The compliance.md and report.html section of a reassignment
+    (:func:`reassignment_section`) or an update (:func:`update_section`)."""
+    if isinstance(change, ReassignResult):
+        return reassignment_section(change)
+    return update_section(change)
+
+
+def replan_line(change: ReassignResult | UpdateResult) -> str:
+    """The command line's one-line account of a reassignment or an update."""
+    if isinstance(change, ReassignResult):
+        return reassign_line(change)
+    return update_line(change)
+
+
 def write_replan(
-    change: PlanChange,
+    change: ReassignResult | UpdateResult,
     out_dir: Path | str,
     *,
-    extra: Mapping[str, Any],
-    section: ReportSection,
     replace_foreign: bool = False,
 ) -> list[Path]:
     """Write a re-plan's outputs into `out_dir`, completely or not at all (module docstring).
@@ -245,10 +265,6 @@ def write_replan(
         The reassignment or update.
     out_dir
         The output folder (replaced as a whole, :func:`famassign.outputs.write_plan`).
-    extra
-        The re-plan's summary.json keys (:func:`reassign_summary`, :func:`update_summary`).
-    section
-        The re-plan's section of compliance.md and report.html.
     replace_foreign
         As for :func:`famassign.outputs.write_plan`.
 
@@ -256,15 +272,21 @@ def write_replan(
     -------
     list of Path
         The files written.
+
+    Raises
+    ------
+    famassign.models.errors.ArgumentTypeError
+        When `change` is neither a ReassignResult nor an UpdateResult.
     """
+    check_argument("write_replan", change, (ReassignResult, UpdateResult), "change")
     handover_files, documents = handover_outputs(change.scenario, change.moves)
     return write_plan(
         change.result,
         change.scenario,
         out_dir,
-        extra=extra,
+        extra=replan_summary(change),
         extra_files={MOVES_CSV: moves_frame(change.moves), **handover_files},
-        extra_sections=[section],
+        extra_sections=[replan_section(change)],
         extra_documents=documents,
         next_scenario=change.next_scenario(),
         replace_foreign=replace_foreign,
@@ -279,6 +301,9 @@ __all__ = [
     "reassign_line",
     "reassign_summary",
     "reassignment_section",
+    "replan_line",
+    "replan_section",
+    "replan_summary",
     "update_line",
     "update_section",
     "update_summary",

@@ -34,18 +34,17 @@ from famassign.models.errors import FamassignError
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
-from famassign.replan_outputs import PlanChange, write_replan
-from famassign.report import ReportSection
+from famassign.replan_outputs import replan_line, write_replan
 from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
 from famassign.solver import PLAN_TIME_LIMIT, OptionsError, PlanOptions, Result
 from famassign.solver.arrays import ProblemTooLarge
-from famassign.solver.reassign import ReassignError
+from famassign.solver.reassign import ReassignError, ReassignResult
 from famassign.solver.recommend import RecommendError
 from famassign.solver.solve import Progress as SolveProgress
 from famassign.solver.stop import StopSignal
-from famassign.solver.update import UpdateError
+from famassign.solver.update import UpdateError, UpdateResult
 
 logger = logging.getLogger("famassign")
 
@@ -433,20 +432,13 @@ def run_planning(out: Path, run: RunOptions, plan: Callable[[PlanOptions, SolveP
         return interruptible(lambda stop: plan(run.plan_options(stop=stop), progress))
 
 
-def finish_change(
-    change: PlanChange,
-    out: Path,
-    *,
-    extra: dict[str, Any],
-    section: ReportSection,
-    line: str,
-) -> int:
+def finish_change(change: ReassignResult | UpdateResult, out: Path) -> int:
     """:func:`finish` for a re-plan (reassign, update): its outputs written by
     :func:`famassign.replan_outputs.write_replan` (the writer of every face), the summary line
-    and the command's own `line` printed; returns the exit code (:func:`exit_code`)."""
-    write_replan(change, out, extra=extra, section=section)
+    and the re-plan's own line printed; returns the exit code (:func:`exit_code`)."""
+    write_replan(change, out)
     echo_summary(change.result, out)
-    typer.echo(line)
+    typer.echo(replan_line(change))
     return exit_code(change.result)
 
 

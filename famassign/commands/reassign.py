@@ -30,7 +30,6 @@ from famassign.commands.common import (
     run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
-from famassign.replan_outputs import reassign_line, reassign_summary, reassignment_section
 from famassign.solver.reassign import check_leave_request
 from famassign.solver.reassign import reassign as reassign_plan
 
@@ -94,13 +93,7 @@ def reassign(
             progress=progress,
         ),
     )
-    code = finish_change(
-        outcome,
-        out,
-        extra=reassign_summary(outcome),
-        section=reassignment_section(outcome),
-        line=reassign_line(outcome),
-    )
+    code = finish_change(outcome, out)
     record_plan(
         store,
         out,

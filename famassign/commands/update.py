@@ -31,7 +31,6 @@ from famassign.commands.common import (
     run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
-from famassign.replan_outputs import update_line, update_section, update_summary
 from famassign.solver.update import update as update_plan
 
 
@@ -75,13 +74,7 @@ def update(
             progress=progress,
         ),
     )
-    code = finish_change(
-        outcome,
-        out,
-        extra=update_summary(outcome),
-        section=update_section(outcome),
-        line=update_line(outcome),
-    )
+    code = finish_change(outcome, out)
     record_plan(
         store,
         out,

@@ -298,7 +298,7 @@ def _plan(
     from famassign.outputs import summary_dict, write_plan
 
     if job.kind == "reassign":
-        from famassign.replan_outputs import reassign_summary, reassignment_section, write_replan
+        from famassign.replan_outputs import replan_summary, write_replan
         from famassign.solver.reassign import reassign
 
         outcome = reassign(
@@ -313,8 +313,8 @@ def _plan(
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
         result, planned = outcome.result, outcome.scenario
-        extra = reassign_summary(outcome)
-        write_replan(outcome, spec.plan_dir, extra=extra, section=reassignment_section(outcome))
+        extra = replan_summary(outcome)
+        write_replan(outcome, spec.plan_dir)
     else:
         from famassign.solver import solve
 

@@ -662,7 +662,7 @@ def test_store_records_plans_history_lists_them_and_diff_reads_ids(tmp_path: Pat
     res = _run("history", "--store", db, "--out", tmp_path / "h")
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()  # stdout and the log on stderr, mixed
-    header = lines.index("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
+    header = lines.index("id\tas_of\tkind\tstatus\tplaced\tmoves\tcreated\tfolder")
     assert lines[header + 1].startswith(f"{first}\t{AS_OF.isoformat()}\tsolve\t")
     assert lines[header + 2].startswith(f"{second}\t2026-09-01\treassign\t")
     periods = pd.read_csv(tmp_path / "h" / "assignment_periods.csv", dtype=str)

@@ -317,13 +317,19 @@ def _plan(
         write_replan(outcome, spec.plan_dir)
     else:
         from famassign.solver import solve
+        from famassign.solver.continuation import away_on_leave, next_scenario
 
-        result = solve(pinned(scenario, job.pin_for_solve), options, progress=progress)
+        planned, extra = away_on_leave(scenario), None  # staff on a running absence kept away
+        result = solve(pinned(planned, job.pin_for_solve), options, progress=progress)
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
-        planned, extra = scenario, None
-        write_plan(result, planned, spec.plan_dir)
-    _write_readback(Path(spec.plan_dir), result, planned if job.kind == "reassign" else None)
+        write_plan(
+            result,
+            planned,
+            spec.plan_dir,
+            next_scenario=next_scenario(planned, result, staff=scenario.staff),
+        )
+    _write_readback(Path(spec.plan_dir), result, planned if planned is not scenario else None)
     return {
         "status": result.status.value,
         "seed": result.seed,
@@ -356,9 +362,10 @@ def pinned(scenario: Scenario, family_ids: Iterable[str]) -> Scenario:
 
 def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:
     """Beside the plan's files: :data:`RESULT_FILE` and, when the plan changed the scenario
-    (a reassign), the scenario as planned in :data:`PLANNED_SCENARIO` (the planner's page reads
-    both back). The server records the plan only once this returned: a plan folder without them
-    is never recorded, and is removed at the next start."""
+    (a reassign, or staff kept away by a running absence), the scenario as planned in
+    :data:`PLANNED_SCENARIO` (the planner's page reads both back). The server records the plan
+    only once this returned: a plan folder without them is never recorded, and is removed at the
+    next start."""
     from famassign.models.writing import write_scenario
 
     if planned is not None:

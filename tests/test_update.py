@@ -772,3 +772,20 @@ def test_diff_names_no_staff_member_as_a_dash(tmp_path: Path) -> None:
     res = _run("diff", *folders)
     assert res.exit_code == 0, res.output
     assert "F1: unplaced S1 -> -" in res.output and "nan" not in res.output
+
+
+def test_solve_keeps_a_staff_member_on_a_running_absence_away(tmp_path: Path) -> None:
+    """An absence running on as_of (written by hand: a planned leave) keeps X away in solve as in
+    update; the plan folder keeps X active in staff.csv and carries the absence."""
+    folder = write_scenario(leave_scenario(), tmp_path / "prog")
+    (folder / "absences.csv").write_text(
+        "staff_id,starts,until,family_id,moved_to_staff_id\nX,2026-08-01,2026-09-30,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    res = _run("solve", folder, "--out", out, "--time-limit", "1")
+    assert res.exit_code == 0, res.output
+    assert "X" not in set(read_plan(out).staff_of.values())
+    nxt = load_scenario(out)
+    assert nxt.staff_by_id["X"].status.value == "active"
+    assert [(a.staff_id, a.until) for a in nxt.absences] == [("X", date(2026, 9, 30))]

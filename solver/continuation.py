@@ -77,7 +77,9 @@ def next_scenario(
     staff
         The staff as the next scenario has them (default: `scenario`'s).
     absences
-        The absences not yet ended (default: `scenario`'s).
+        The absences of the next scenario (default: `scenario`'s). An update passes those not
+        yet ended, having brought back the families of the others; every other plan keeps an
+        ended absence, so that the next update brings its families back.
 
     Returns
     -------
@@ -93,7 +95,6 @@ def next_scenario(
     kept = tuple(
         a.model_copy(update={"families": tuple(f for f in a.families if f.family_id in enrolled)})
         for a in (scenario.absences if absences is None else absences)
-        if not a.ended(scenario.as_of)
     )
     return scenario.rebuilt(
         families=next_families(scenario, plan),

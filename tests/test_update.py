@@ -789,3 +789,21 @@ def test_solve_keeps_a_staff_member_on_a_running_absence_away(tmp_path: Path) ->
     nxt = load_scenario(out)
     assert nxt.staff_by_id["X"].status.value == "active"
     assert [(a.staff_id, a.until) for a in nxt.absences] == [("X", date(2026, 9, 30))]
+
+
+def test_a_reassign_after_the_absence_ended_keeps_it_for_the_next_update() -> None:
+    """X's absence ends; a departure is planned before any update: its folder keeps the
+    absence, and the next update still brings X's families back."""
+    sc = leave_scenario()
+    away = reassign(sc, absent="X", until=UNTIL, options=PlanOptions(time_limit=2))
+    after = reassign(
+        away.next_scenario(),
+        departed="Z",
+        as_of=UNTIL + timedelta(days=2),
+        options=PlanOptions(time_limit=2),
+    )
+    assert [a.staff_id for a in after.next_scenario().absences] == ["X"]
+    back = update(after.next_scenario(), as_of=UNTIL + timedelta(days=3))
+    assert back.returned_staff == ("X",)
+    assert set(back.returned_families) == listed(after.next_scenario().absences)
+    assert back.next_scenario().absences == ()

@@ -12,8 +12,10 @@ is planned three ways, all from the same scenario:
 - ``solve`` from scratch, without current assignments.
 
 Families moved = families whose current staff member is active and who end up with someone else
-(the evaluator's ``moves``). Every plan is re-checked with the independent evaluator; the next
-month starts from the update's ``next_families``. Prints one row per month and the totals, and
+or unplaced (the evaluator's and summary.json's ``moves``). Every plan is re-checked with the
+independent evaluator; the next month starts from the update's next scenario
+(:meth:`famassign.UpdateResult.next_scenario`, what the plan folder holds as scenario files), as
+the cycle of docs/through-the-year.md does. Prints one row per month and the totals, and
 writes them as CSV with ``--out FILE``; each row carries the 1-minute load average when the month
 ended (the wall times are only comparable with it).
 """
@@ -33,7 +35,6 @@ import pandas as pd
 import famassign as fa
 from famassign.models import Family, Intensity, Scenario
 from famassign.scenarios import GeneratorConfig, generate
-from famassign.solver.update import next_families
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def run(
             }
         )
         print(rows[-1], flush=True)
-        scenario = sc.rebuilt(families=next_families(sc, updated.result.plan()))
+        scenario = updated.next_scenario()
     return pd.DataFrame(rows)
 
 

@@ -44,6 +44,7 @@ from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
 from famassign.models.writing import ScenarioWriteError, write_scenario
 from famassign.outputs import PlanOutputError, write_plan
+from famassign.replan_outputs import write_replan
 from famassign.scenarios import example_path, generate
 from famassign.scenarios.reading import read_scenario, scenario_from_frames
 from famassign.scenarios.staffing import StaffingAnswer, staffing
@@ -56,6 +57,7 @@ from famassign.solver import (
     evaluate,
     solve,
 )
+from famassign.solver.continuation import next_scenario
 from famassign.solver.reassign import ReassignError, ReassignResult, reassign
 from famassign.solver.recommend import Recommendation, RecommendError, recommend
 from famassign.solver.stop import StopSignal
@@ -115,6 +117,7 @@ __all__ = [
     "generate",
     "import_exports",
     "infer_mapping",
+    "next_scenario",
     "read_scenario",
     "reassign",
     "recommend",
@@ -124,5 +127,6 @@ __all__ = [
     "sweep",
     "update",
     "write_plan",
+    "write_replan",
     "write_scenario",
 ]

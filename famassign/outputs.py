@@ -13,8 +13,12 @@
   staff member, and one per extra file);
 - ``assignments_import.csv``: ``family_id, staff_id, staff_name, effective_date`` for every
   placed family, the load-back file for a data system;
-- ``next_families.csv``: the input families with ``current_staff_id`` set to the plan's
-  assignment (the families.csv of the next ``famassign update``);
+- the next scenario (:data:`famassign.models.writing.SCENARIO_FILES`: scenario.yaml,
+  families.csv with ``current_staff_id`` set to the plan, staff.csv, exceptions.csv,
+  conflicts.csv, absences.csv; :func:`famassign.solver.continuation.next_scenario`), so the
+  folder is the scenario of the next ``famassign update`` or ``reassign``. These files are
+  written exactly as the scenario format has them (they are the next plan's input), not
+  neutralised;
 - any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign) and
   `extra_documents` (e.g. ``handover/<staff_id>.html``).
 
@@ -40,11 +44,12 @@ import pandas as pd
 from famassign.models.domain import StaffStatus
 from famassign.models.errors import ArgumentTypeError, FamassignError, check_argument
 from famassign.models.scenario import Scenario
-from famassign.models.writing import families_frame
+from famassign.models.writing import SCENARIO_FILES, write_scenario
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
 from famassign.safe_io import atomic_output_dir, write_csv
+from famassign.solver.continuation import next_scenario as next_scenario_of
+from famassign.solver.continuation import plan_fingerprint
 from famassign.solver.result import Result
-from famassign.solver.update import next_families as next_families_of
 from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
@@ -56,7 +61,6 @@ COMPLIANCE_MD = "compliance.md"
 REPORT_HTML = "report.html"
 PLAN_XLSX = "plan.xlsx"
 ASSIGNMENTS_IMPORT_CSV = "assignments_import.csv"
-NEXT_FAMILIES_CSV = "next_families.csv"
 PLAN_FILES = (
     ASSIGNMENTS_CSV,
     CASELOADS_CSV,
@@ -65,9 +69,8 @@ PLAN_FILES = (
     REPORT_HTML,
     PLAN_XLSX,
     ASSIGNMENTS_IMPORT_CSV,
-    NEXT_FAMILIES_CSV,
 )
-"""The files of a plan, in the order written."""
+"""The plan's own files, in the order written (the next scenario's files follow them)."""
 
 SUMMARY_REQUIRED_KEYS = (
     "status",
@@ -182,6 +185,8 @@ def summary_dict(
         "seed": result.seed,
         "version": result.version,
         "exceptions_used": list(result.exceptions_used),
+        "plan_fingerprint": plan_fingerprint(result.plan()),
+        "continues": scenario.continues,
         "placed": terms.placed,
         "urgency_unplaced": terms.urgency_unplaced,
         "over_cap": terms.over_cap,
@@ -226,7 +231,7 @@ def _check_extra_files(extra_files: Mapping[str, pd.DataFrame]) -> None:
                 f"extra file name {name!r} must be a plain file name ending in .csv "
                 "(letters, digits, '_', '-', '.'; no folders)"
             )
-        if name in PLAN_FILES:
+        if name in PLAN_FILES or name in SCENARIO_FILES:
             raise PlanOutputError(f"extra file {name!r} would replace a plan file")
 
 
@@ -237,7 +242,7 @@ def _check_extra_documents(documents: Mapping[str, str]) -> None:
                 f"extra document name {name!r} must be FILE or FOLDER/FILE ending in .html, .md "
                 "or .txt (letters, digits, '_', '-', '.')"
             )
-        if name in PLAN_FILES:
+        if name in PLAN_FILES or name in SCENARIO_FILES:
             raise PlanOutputError(f"extra document {name!r} would replace a plan file")
 
 
@@ -275,11 +280,15 @@ def write_plan(
     extra_files: Mapping[str, pd.DataFrame] | None = None,
     extra_sections: Sequence[Section] | None = None,
     extra_documents: Mapping[str, str] | None = None,
+    next_scenario: Scenario | None = None,
     replace_foreign: bool = False,
 ) -> list[Path]:
     """Write the plan into `out_dir`, completely or not at all; return the paths written.
 
-    Writes :data:`PLAN_FILES` and then `extra_files` (each a CSV named by its key, neutralised);
+    Writes :data:`PLAN_FILES`, the next scenario's files (`next_scenario`, by default
+    :func:`famassign.solver.continuation.next_scenario` of `scenario` and `result`; a re-plan
+    passes its own, with the exceptions it created, the statuses and the absences) and then
+    `extra_files` (each a CSV named by its key, neutralised);
     `extra` keys are merged into summary.json; `extra_documents` (relative name -> text, one
     folder level at most, e.g. ``handover/S1.html``) are written as UTF-8 text;
     `extra_sections` (markdown strings or :class:`famassign.report.ReportSection`) are appended
@@ -298,7 +307,8 @@ def write_plan(
     _check_extra_files(extra_files)
     documents = dict(extra_documents or {})
     _check_extra_documents(documents)
-    next_families = families_frame(next_families_of(scenario, result.plan()))
+    following = next_scenario_of(scenario, result) if next_scenario is None else next_scenario
+    check_argument("write_plan", following, Scenario, "next_scenario")
     sections = list(extra_sections or ())
     summary = summary_dict(result, scenario, extra=extra)
     summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -327,8 +337,9 @@ def write_plan(
         _write_text(tmp / REPORT_HTML, report)
         write_workbook(sheets, tmp / PLAN_XLSX)
         write_csv(load_back, tmp / ASSIGNMENTS_IMPORT_CSV)
-        write_csv(next_families, tmp / NEXT_FAMILIES_CSV)
         names.extend(PLAN_FILES)
+        write_scenario(following, tmp)
+        names.extend(SCENARIO_FILES)
         for name, frame in extra_files.items():
             write_csv(frame, tmp / name)
             names.append(name)
@@ -345,7 +356,6 @@ __all__ = [
     "ASSIGNMENTS_IMPORT_CSV",
     "CASELOADS_CSV",
     "COMPLIANCE_MD",
-    "NEXT_FAMILIES_CSV",
     "PLAN_FILES",
     "PLAN_XLSX",
     "REPORT_HTML",

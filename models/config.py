@@ -34,7 +34,20 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_DEPTH = 64
 """Deepest YAML nesting accepted."""
 
-CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants", "uncertainty")
+CONTINUES_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
+"""A plan fingerprint (``continues:``), as
+:func:`famassign.solver.continuation.plan_fingerprint` makes it."""
+
+CONFIG_KEYS = (
+    "name",
+    "as_of",
+    "continues",
+    "policy",
+    "weights",
+    "exceptions",
+    "variants",
+    "uncertainty",
+)
 
 YamlLines = dict[tuple[str | int, ...], int]
 """Key path -> 1-based line in scenario.yaml."""
@@ -231,6 +244,18 @@ def parse_config(config: Any, lines: YamlLines, out: Collector, limits: ReadLimi
             fields["as_of"] = convert_scalar("date", col, text)
         except ValueError as exc:
             out.error(CONFIG_FILE, lines.get(("as_of",)), "as_of", str(exc))
+    continues = config.get("continues")
+    if continues is not None:
+        if isinstance(continues, str) and CONTINUES_PATTERN.fullmatch(continues.strip()):
+            fields["continues"] = continues.strip()
+        else:
+            out.error(
+                CONFIG_FILE,
+                lines.get(("continues",)),
+                "continues",
+                f"{show_value(continues)} is not a plan fingerprint (sha256: and 64 hex digits, "
+                "as a plan folder's scenario.yaml has it)",
+            )
     for key, model in (("policy", Policy), ("weights", Weights)):
         if config.get(key) is not None:
             section = _validate_section(model, config[key], key, lines, out)

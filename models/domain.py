@@ -225,6 +225,9 @@ class CapException(_Record):
     ends: date
     reference: str | None = None
     note: str | None = None
+    created_by: str | None = None
+    """The re-plan that created the exception (``reassign --temporary-cap``), e.g.
+    ``reassign 2026-10-01: S09 departed``; blank for one the program recorded itself."""
 
     @model_validator(mode="after")
     def _check(self) -> CapException:

@@ -31,9 +31,12 @@ names. Variants are not applied here (see :mod:`famassign.scenarios.reading`).
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
+from famassign.models.absence import read_absences
 from famassign.models.assembly import LoadedScenario, assemble
 from famassign.models.collector import Collector
 from famassign.models.columns import CONFIG_FILE, TABLES
@@ -44,14 +47,18 @@ from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.scenario import Scenario
 from famassign.models.sources import Source, read_table
 
+logger = logging.getLogger(__name__)
+
 
 def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> LoadedScenario:
     """Read and check a scenario folder; return the scenario with its warnings and notes.
 
     `folder` may also be the path of its scenario.yaml; `limits` bound every file read (None:
-    the defaults, as the environment sets them). Raises :class:`ScenarioError` listing every
-    problem found (files missing, unreadable or crossing a limit, bad cells, bad keys,
-    cross-record problems).
+    the defaults, as the environment sets them). A plan folder is a scenario folder (the plan's
+    own files, assignments.csv and the rest, are not read). absences.csv, when present, is read
+    and checked against the scenario (:func:`famassign.models.absence.read_absences`). Raises
+    :class:`ScenarioError` listing every problem found (files missing, unreadable or crossing a
+    limit, bad cells, bad keys, cross-record problems, absences.csv).
     """
     limits = given_or_env(limits)
     path = Path(folder)
@@ -89,7 +96,20 @@ def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Loade
     )
     if parsed_config.exceptions is not None:
         sources.setdefault("exceptions", []).append(parsed_config.exceptions)
-    return assemble(sources, unreadable, parsed_config, out, path)
+    assembled = assemble(sources, unreadable, parsed_config, out, path)
+    scenario = assembled.scenario
+    absences = read_absences(
+        path, scenario.staff_by_id, (f.family_id for f in scenario.families), limits
+    )
+    if absences.problems:
+        raise ScenarioError(list(absences.problems))
+    for warning in absences.warnings:
+        logger.warning("%s", warning)
+    if absences.absences:
+        scenario = scenario.rebuilt(absences=absences.absences)
+    return dataclasses.replace(
+        assembled, scenario=scenario, warnings=assembled.warnings + absences.warnings
+    )
 
 
 def load_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Scenario:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from famassign.models.absence import Absence
 from famassign.models.domain import (
     CapException,
     Conflict,
@@ -46,6 +47,12 @@ class Scenario(BaseModel):
     conflicts: tuple[Conflict, ...] = ()
     variants: tuple[dict[str, Any], ...] = ()
     uncertainty: dict[str, Any] = Field(default_factory=dict)
+    absences: tuple[Absence, ...] = ()
+    """Absences with a return date (absences.csv): who is away when, and the families to
+    return to them afterwards."""
+    continues: str | None = None
+    """The fingerprint of the plan this scenario carries forward (``continues:`` in a plan
+    folder's scenario.yaml; None for a scenario that is not a plan)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -202,6 +209,31 @@ def cross_record_problems(scenario: Scenario) -> list[Problem]:
             problems.append(
                 Problem("exceptions", i, "staff_id", f"unknown staff_id {exc.staff_id!r}")
             )
+    absent: set[str] = set()
+    for i, absence in enumerate(scenario.absences):
+        if absence.staff_id not in staff_by_id:
+            problems.append(
+                Problem("absences", i, "staff_id", f"unknown staff_id {absence.staff_id!r}")
+            )
+        elif absence.staff_id in absent:
+            problems.append(
+                Problem("absences", i, "staff_id", f"a second absence of {absence.staff_id!r}")
+            )
+        absent.add(absence.staff_id)
+        for listed in absence.families:
+            if listed.family_id not in fam_set:
+                problems.append(
+                    Problem("absences", i, "family_id", f"unknown family_id {listed.family_id!r}")
+                )
+            if listed.moved_to_staff_id not in staff_by_id:
+                problems.append(
+                    Problem(
+                        "absences",
+                        i,
+                        "moved_to_staff_id",
+                        f"unknown staff_id {listed.moved_to_staff_id!r}",
+                    )
+                )
     in_force = [e for e in scenario.exceptions if e.in_force(scenario.as_of)]
     for staff_id, count in sorted(pinned_count.items()):
         staff = staff_by_id[staff_id]

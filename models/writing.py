@@ -1,8 +1,9 @@
 """Write a :class:`Scenario` as a scenario folder that loads back into an equal Scenario.
 
-The folder gets ``scenario.yaml`` (name, as_of, policy, weights, variants), ``families.csv``,
-``staff.csv``, ``exceptions.csv`` and ``conflicts.csv`` (the last two with a header only when
-empty, so that stale files never survive). Every file is written to a temporary name first and
+The folder gets ``scenario.yaml`` (name, as_of, continues, policy, weights, variants,
+uncertainty), ``families.csv``, ``staff.csv``, ``exceptions.csv``, ``conflicts.csv`` and
+``absences.csv`` (the last three with a header only when empty, so that stale files never
+survive). Every file is written to a temporary name first and
 renamed into place once all are written.
 """
 
@@ -21,6 +22,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel
 
+from famassign.models.absence import ABSENCE_COLUMNS, ABSENCES_CSV, absence_rows
 from famassign.models.domain import CapException, Conflict, Family, Staff
 from famassign.models.errors import FamassignError
 from famassign.models.scenario import Scenario
@@ -30,6 +32,16 @@ class ScenarioWriteError(FamassignError, ValueError):
     """A value the scenario format cannot hold (a `;` inside a list item); the message names the
     file, row and column."""
 
+
+SCENARIO_FILES = (
+    "scenario.yaml",
+    "families.csv",
+    "staff.csv",
+    "exceptions.csv",
+    "conflicts.csv",
+    ABSENCES_CSV,
+)
+"""The files :func:`write_scenario` writes."""
 
 _TABLES: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("families.csv", Family, "families"),
@@ -104,6 +116,7 @@ def _config(scenario: Scenario) -> dict[str, Any]:
     config: dict[str, Any] = {
         "name": scenario.name,
         "as_of": scenario.as_of.isoformat(),
+        **({"continues": scenario.continues} if scenario.continues else {}),
         "policy": scenario.policy.model_dump(mode="json"),
         "weights": scenario.weights.model_dump(mode="json"),
         "variants": [dict(v) for v in scenario.variants],
@@ -118,7 +131,7 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
 
     Loading the folder with :func:`models.loading.load_scenario` gives a Scenario equal to
     `scenario`, except that blank free text (e.g. a note of only spaces) reads back as not given.
-    Overwrites the five files it writes and nothing else. Raises :class:`ScenarioWriteError` (a
+    Overwrites the six files it writes and nothing else. Raises :class:`ScenarioWriteError` (a
     ValueError) when a value cannot be written in the format (a `;` inside a list item) and
     FileExistsError when the folder holds a ``families.xlsx`` or ``staff.xlsx`` that would shadow
     the CSV files.
@@ -133,6 +146,10 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
     }
     for file, model, attribute in _TABLES:
         texts[file] = _table_text(getattr(scenario, attribute), model, file)
+    absences = io.StringIO()
+    writer = csv.writer(absences, lineterminator="\n")
+    writer.writerows([ABSENCE_COLUMNS, *absence_rows(scenario.absences)])
+    texts[ABSENCES_CSV] = absences.getvalue()
     temporary: list[tuple[Path, Path]] = []
     try:
         for file, text in texts.items():
@@ -147,4 +164,11 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
     return target
 
 
-__all__ = ["ScenarioWriteError", "families_frame", "records_frame", "staff_frame", "write_scenario"]
+__all__ = [
+    "SCENARIO_FILES",
+    "ScenarioWriteError",
+    "families_frame",
+    "records_frame",
+    "staff_frame",
+    "write_scenario",
+]

@@ -123,13 +123,36 @@ class ProblemArrays:
         return self.terms.total
 
     @cached_property
+    def family_served(self) -> BoolArray:
+        """True for a family whose current staff member is active: leaving it unplaced or
+        placing it with anyone else is a move."""
+        current = self.family_current
+        served = current >= 0
+        served[served] = self.staff_active[current[served]]
+        return served
+
+    @cached_property
     def pair_move(self) -> IntArray:
         """1 where the pair takes a family away from a current staff member who is active."""
+        served = self.family_served[self.pair_family]
         current = self.family_current[self.pair_family]
-        has_active_current = current >= 0
-        has_active_current[has_active_current] = self.staff_active[current[has_active_current]]
-        moved: IntArray = (has_active_current & (current != self.pair_staff)).astype(np.int64)
+        moved: IntArray = (served & (current != self.pair_staff)).astype(np.int64)
         return moved
+
+    @cached_property
+    def pair_stay(self) -> IntArray:
+        """1 where the pair keeps a family with its current staff member, who is active. The
+        moves of a plan are the served families (:attr:`family_served`) minus its stays, so
+        "no more moves" is "no fewer stays" whatever is placed."""
+        served = self.family_served[self.pair_family]
+        current = self.family_current[self.pair_family]
+        stay: IntArray = (served & (current == self.pair_staff)).astype(np.int64)
+        return stay
+
+    def moves_of(self, staff_of: IntArray) -> int:
+        """The moves of the plan `staff_of` (staff index per family, -1 unplaced): families
+        taken from an active current staff member, placed with someone else or unplaced."""
+        return int((self.family_served & (staff_of != self.family_current)).sum())
 
 
 def _index(values: list[str]) -> dict[str, int]:

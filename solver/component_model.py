@@ -67,9 +67,9 @@ class ComponentModel:
                 model.add_exactly_one([self.x[k] for k in ks])
         self._caps(by_staff, current)
         if minimize_moves:
-            move = a.pair_move[comp.pairs]
+            stay = a.pair_stay[comp.pairs]  # no more moves: no fewer stays (unplaced count)
             model.add(
-                cp_model.LinearExpr.weighted_sum(self.x, move.tolist()) <= int(move[chosen].sum())
+                cp_model.LinearExpr.weighted_sum(self.x, stay.tolist()) >= int(stay[chosen].sum())
             )
         match = a.pair_match[comp.pairs]
         self.match_now = int(match[chosen].sum())

@@ -128,7 +128,8 @@ def bounded_plan(arrays: ProblemArrays, bound: int, *, time_limit: float) -> tup
     levels = [
         ("placed", np.concatenate([-(big + urgency), zeros_m])),
         ("over_cap", np.concatenate([zeros_p, np.ones(m)])),
-        ("moves", np.concatenate([arrays.pair_move.astype(float), zeros_m])),
+        # fewest moves (placed elsewhere or unplaced) = most families kept where they are
+        ("moves", np.concatenate([-arrays.pair_stay.astype(float), zeros_m])),
         ("match", np.concatenate([-arrays.pair_match.astype(float), zeros_m])),
     ]
     proven = True
@@ -164,7 +165,7 @@ def bounded_plan(arrays: ProblemArrays, bound: int, *, time_limit: float) -> tup
         placed=int(placed.sum()),
         urgency_unplaced=int(arrays.family_urgency[~placed].sum()),
         over_cap=int(np.maximum(counts - arrays.staff_cap, 0).sum()),
-        moves=int(arrays.pair_move[chosen].sum()),
+        moves=arrays.moves_of(staff_of),
         match=int(arrays.pair_match[chosen].sum()),
     )
     log.info(

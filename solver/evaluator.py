@@ -97,6 +97,7 @@ def evaluate(
         current_active = current is not None and current.status.value == "active"
         if staff_id is None:
             urgency_unplaced += fam.urgency
+            moves += 1 if current_active else 0  # taken from an active staff member, unplaced
             if fam.pinned and current_active:
                 violations.append(f"{fam.family_id}: pinned but not placed")
             continue

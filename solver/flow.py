@@ -4,7 +4,8 @@ Family nodes (supply 1) reach the sink through an eligible staff member (a pair 
 "unplaced" arc; each staff member reaches the sink by a policy-cap arc and, when an exception is in
 force, an exception arc. With count caps the LP of this network is integral, so the min-cost flow
 is the exact optimum of, in strict priority: families placed, urgency of the unplaced, exception
-places, moves (optional), match score.
+places, moves (optional: families taken from an active current staff member, placed elsewhere
+or left unplaced; the unplaced arc of such a family carries a move), match score.
 
 Strict priority from one weighted cost: two flows differ by a set of simple cycles, and a simple
 cycle passes the sink once, so it changes the placed count and the exception places by at most
@@ -132,7 +133,7 @@ def flow_network(
     costs = np.concatenate(
         [
             mult.moves * move - (match if with_match else 0),
-            mult.placed + mult.urgency * arrays.family_urgency,
+            mult.placed + mult.urgency * arrays.family_urgency + mult.moves * arrays.family_served,
             np.zeros(m, np.int64),
             np.full(len(with_extra), mult.over_cap, np.int64),
         ]
@@ -161,7 +162,6 @@ def solve_flow(
     """
     n, m = arrays.n_families, arrays.n_staff
     match = arrays.pair_match
-    move = arrays.pair_move
     net = flow_network(arrays, minimize_moves=minimize_moves, limit=limit)
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -182,7 +182,7 @@ def solve_flow(
         placed=int((~unplaced).sum()),
         urgency_unplaced=int(arrays.family_urgency[unplaced].sum()),
         over_cap=int(np.maximum(counts - arrays.staff_cap, 0).sum()),
-        moves=int(move[pair_flow].sum()),
+        moves=arrays.moves_of(staff_of),
         match=int(match[pair_flow].sum()),
     )
     log.debug("flow plan: placed %d of %d, match %d", plan.placed, n, plan.match)

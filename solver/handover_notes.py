@@ -1,10 +1,13 @@
-"""Handover notes: what the receiving staff member needs to know about a family that moves.
+"""Handover notes: what each staff member needs to know about a family that changes staff.
 
-One note per family whose staff member changes (update, reassign, a manual move), for the
-receiving staff member: the family id, from whom, why, urgency, intensity, needs and interests as
-PFCE outcome titles (1302.52(b)), language, the other agency's plan if any (1302.52(e)), and the
-date the move takes effect. These notes carry family data by design (they are written for the
-staff member who takes the family over); logs still name identifiers only.
+For every family whose staff member changes (update, reassign, a manual move) there are two
+notes: one for the receiving staff member (``side`` ``joins``) and one for the staff member who
+hands the family over (``side`` ``leaves``), when that staff member is active (a departed or
+absent one gets none). Each note carries the family id, from whom, to whom, why, urgency,
+intensity, needs and interests as PFCE outcome titles (1302.52(b)), language, the other agency's
+plan if any (1302.52(e)), and the date the move takes effect. These notes carry family data by
+design (they are written for the staff members who hand over and take over the family); logs
+still name identifiers only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from famassign.models import OUTCOME_TITLES, Outcome, Scenario
+from famassign.models import OUTCOME_TITLES, Outcome, Scenario, StaffStatus
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,17 @@ HANDOVER_COLUMNS = [
     "language",
     "external_plan_agency",
     "effective",
+    "for_staff_id",
+    "side",
 ]
-"""Columns of handover.csv (one row per family that changes staff and is placed)."""
+"""Columns of handover.csv, one row per note: ``for_staff_id`` is whose note it is, ``side``
+``joins`` (the family joins their caseload) or ``leaves`` (it leaves it; ``to_staff_id`` blank:
+left unplaced)."""
+
+JOINS = "joins"
+"""The side of the receiving staff member's note."""
+LEAVES = "leaves"
+"""The side of the note of the staff member who hands the family over."""
 
 URGENCY_WORDS = {
     5: "urgent need",
@@ -64,9 +76,12 @@ class StaffChange(Protocol):
 
 @dataclass(frozen=True)
 class HandoverNote:
-    """The note for `to_staff_id` about `family_id`, who comes from `from_staff_id`."""
+    """The note for `for_staff_id` about `family_id`, who goes from `from_staff_id` to
+    `to_staff_id` (None: left unplaced); `side` is :data:`JOINS` or :data:`LEAVES`."""
 
-    to_staff_id: str
+    for_staff_id: str
+    side: str
+    to_staff_id: str | None
     family_id: str
     from_staff_id: str | None
     why: str
@@ -91,23 +106,25 @@ def _titles(outcomes: Iterable[Outcome]) -> tuple[str, ...]:
 def handover_notes(
     scenario: Scenario, changes: Iterable[StaffChange], effective: date
 ) -> tuple[HandoverNote, ...]:
-    """A note for every change whose family is placed with a new staff member.
+    """The notes of every change of staff: for the receiving and for the handing-over side.
 
     Parameters
     ----------
     scenario
-        The scenario the families are read from (the one the plan was made for).
+        The scenario the families are read from (the one the plan was made for); its staff
+        statuses decide who hands over: only an active staff member gets a :data:`LEAVES` note.
     changes
         The families that change staff (``Move`` of reassign and update, or a manual move):
-        those with no receiving staff member (unplaced) get no note, nor does a "change" to the
-        same staff member.
+        a family placed with a new staff member gets a :data:`JOINS` note for them; a family
+        taken from an active staff member (placed elsewhere or left unplaced) a :data:`LEAVES`
+        note for that staff member. A "change" to the same staff member gets none.
     effective
         The day the move takes effect (the plan's ``as_of``).
 
     Returns
     -------
     tuple of HandoverNote
-        Sorted by receiving staff member, then family id.
+        Sorted by the staff member whose note it is, then side, then family id.
 
     Raises
     ------
@@ -116,29 +133,36 @@ def handover_notes(
     """
     notes = []
     for change in changes:
-        if change.to_staff_id is None or change.to_staff_id == change.from_staff_id:
+        if change.to_staff_id == change.from_staff_id:
             continue
         fam = scenario.family_by_id[change.family_id]
-        notes.append(
-            HandoverNote(
-                to_staff_id=change.to_staff_id,
-                family_id=fam.family_id,
-                from_staff_id=change.from_staff_id,
-                why=change.reason,
-                urgency=fam.urgency,
-                intensity=fam.intensity.value,
-                needs=_titles(fam.needs),
-                interests=_titles(fam.interests),
-                language=fam.language,
-                external_plan_agency=fam.external_plan_agency,
-                effective=effective,
+        handing = scenario.staff_by_id.get(change.from_staff_id or "")
+        sides = [(change.to_staff_id, JOINS)] if change.to_staff_id is not None else []
+        if handing is not None and handing.status is StaffStatus.active:
+            sides.append((handing.staff_id, LEAVES))
+        for staff_id, side in sides:
+            notes.append(
+                HandoverNote(
+                    for_staff_id=staff_id,
+                    side=side,
+                    to_staff_id=change.to_staff_id,
+                    family_id=fam.family_id,
+                    from_staff_id=change.from_staff_id,
+                    why=change.reason,
+                    urgency=fam.urgency,
+                    intensity=fam.intensity.value,
+                    needs=_titles(fam.needs),
+                    interests=_titles(fam.interests),
+                    language=fam.language,
+                    external_plan_agency=fam.external_plan_agency,
+                    effective=effective,
+                )
             )
-        )
-    notes.sort(key=lambda n: (n.to_staff_id, n.family_id))
+    notes.sort(key=lambda n: (n.for_staff_id, n.side, n.family_id))
     log.info(
-        "handover: %d notes for %d receiving staff",
+        "handover: %d notes for %d staff members",
         len(notes),
-        len({n.to_staff_id for n in notes}),
+        len({n.for_staff_id for n in notes}),
     )
     return tuple(notes)
 
@@ -159,6 +183,8 @@ def handover_frame(notes: Iterable[HandoverNote]) -> pd.DataFrame:
                 n.language,
                 n.external_plan_agency,
                 n.effective.isoformat(),
+                n.for_staff_id,
+                n.side,
             ]
             for n in notes
         ],
@@ -168,6 +194,8 @@ def handover_frame(notes: Iterable[HandoverNote]) -> pd.DataFrame:
 
 __all__ = [
     "HANDOVER_COLUMNS",
+    "JOINS",
+    "LEAVES",
     "URGENCY_WORDS",
     "HandoverNote",
     "StaffChange",

@@ -233,10 +233,10 @@ class LoadLevels:
             lower.append(np.full(k + 1, -_INF))
             upper.append(np.concatenate([a.staff_cap[staff][over_staff].astype(float), [over_now]]))
         if minimize_moves:
-            move = a.pair_move[pairs]
-            blocks.append(rows(np.zeros(n_pairs, np.int64), pair_cols, move, 1))
-            lower.append(np.array([-_INF]))
-            upper.append(np.array([float(move[chosen].sum())]))
+            stay = a.pair_stay[pairs]  # no more moves: no fewer stays (unplaced ones count)
+            blocks.append(rows(np.zeros(n_pairs, np.int64), pair_cols, stay, 1))
+            lower.append(np.array([float(stay[chosen].sum())]))
+            upper.append(np.array([_INF]))
         matrix = vstack(blocks).tocsr()
 
         model = highspy.HighsLp()

@@ -275,9 +275,10 @@ def kept_caseload_bound(arrays: ProblemArrays, comp: Component, plan: IntArray) 
     a staff member keeps all its current families but the few it gives away, and the moves
     given away in total stay within that number. The smallest T for which each staff member
     can shed down to T x FTE within that total (pinned families never leave), found by
-    bisection. A family left unplaced is no move, but every plan as good leaves exactly as many
-    of the component's families unplaced as `plan` (placement ranks first): so a staff member
-    may also shed families to "unplaced", at most that many in all."""
+    bisection. Every plan as good leaves exactly as many of the component's families unplaced as
+    `plan` (placement ranks first), and a family taken from its staff member and left unplaced
+    is one of the moves: so the total shed is at most the families `plan` places elsewhere plus
+    those it leaves unplaced (an allowance at least the moves of any plan as good)."""
     a = arrays
     families = comp.families
     current = a.family_current[families]

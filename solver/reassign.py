@@ -17,7 +17,13 @@ The contract (scenario-format.md, `famassign reassign`):
 - ``temporary_cap`` (needs ``until``) adds a :class:`models.CapException` of kind
   ``staff_attrition`` (any departed) or ``staff_absence`` (absent only), in force from
   ``as_of`` to ``until``, covering every staff member (``staff_id`` blank), ``max_families`` =
-  ``temporary_cap`` (> 40). Without it, families that do not fit stay unplaced and
+  ``temporary_cap`` (> 40), ``created_by`` naming this reassignment; it stays in the next
+  scenario (:meth:`ReassignResult.next_scenario`) until it ends;
+- staff whose absence (``scenario.absences``) runs on ``as_of`` are kept away; an absence with
+  ``until`` is recorded as an :class:`models.absence.Absence` listing the families moved to a
+  colleague for it (a family left unplaced is not listed: it is not "returned" later);
+- ``as_of`` earlier than the scenario's (the plan it continues) is refused unless
+  ``allow_backdate``. Without it, families that do not fit stay unplaced and
   ``result.unplaced[i].would_place`` says which exception would place them.
 
 Every family whose staff member changes is listed in :attr:`ReassignResult.moves` (the
@@ -42,11 +48,13 @@ from famassign.models import (
     CapException,
     ExceptionKind,
     Scenario,
+    Staff,
     StaffStatus,
     rule_breaks,
 )
-from famassign.models.absence import AbsenceMove
+from famassign.models.absence import Absence, AbsentFamily
 from famassign.models.errors import FamassignError, check_argument
+from famassign.solver.continuation import away_on_leave, next_scenario
 from famassign.solver.explain import move_cause
 from famassign.solver.options import PlanOptions
 from famassign.solver.result import Result
@@ -97,9 +105,12 @@ class Move:
 class ReassignResult:
     """The plan after the change, the changed scenario it was made for, and the moves.
 
-    `scenario` is the input with the leaving staff's status changed and the temporary exception
-    (if any) added: write outputs against it. `temporary_until` is set for ``absent`` with
-    ``until``: the moves of the absent staff's families are temporary and they go back after it.
+    `scenario` is the input on `as_of` with the leaving staff's status changed (and staff on a
+    running absence kept away) and the temporary exception (if any) added: write outputs against
+    it. `temporary_until` is set for ``absent`` with ``until``: the moves of the absent staff's
+    families are temporary and they go back after it. `staff_before` is the staff as the input
+    had them (the next scenario keeps an absent staff member with a return date as they were:
+    the absence keeps them away).
     """
 
     result: Result
@@ -109,28 +120,38 @@ class ReassignResult:
     until: date | None
     temporary_exception: CapException | None
     moves: tuple[Move, ...] = field(default_factory=tuple)
-    carried_absences: tuple[AbsenceMove, ...] = ()
+    staff_before: tuple[Staff, ...] = ()
 
     @property
-    def absences(self) -> tuple[AbsenceMove, ...]:
-        """absences.csv: the temporary moves of this reassignment (absent staff with an end
-        date), then the earlier ones carried forward (families still enrolled, not moved now)."""
+    def absences(self) -> tuple[Absence, ...]:
+        """The absences of the next scenario: one per staff member absent now with a return
+        date, listing the families moved to a colleague for it; then the earlier ones, without
+        the families this reassignment moved again."""
         back = self.temporary_until
-        new = [
-            AbsenceMove(
-                family_id=m.family_id,
-                staff_id=str(m.from_staff_id),
+        new = tuple(
+            Absence(
+                staff_id=staff_id,
+                starts=self.scenario.as_of,
                 until=back,
-                moved_to_staff_id=m.to_staff_id,
+                families=tuple(
+                    AbsentFamily(family_id=m.family_id, moved_to_staff_id=m.to_staff_id)
+                    for m in self.moves
+                    if m.kind is MoveKind.leaving
+                    and m.from_staff_id == staff_id
+                    and m.to_staff_id is not None
+                ),
             )
-            for m in self.moves
-            if back is not None and m.kind is MoveKind.leaving and m.from_staff_id in self.absent
-        ]
-        taken = {a.family_id for a in new}
-        families = self.scenario.family_by_id
-        kept = [
-            a for a in self.carried_absences if a.family_id in families and a.family_id not in taken
-        ]
+            for staff_id in (self.absent if back is not None else ())
+        )
+        moved = {m.family_id for m in self.moves}
+        renewed = {a.staff_id for a in new}
+        kept = tuple(
+            a.model_copy(
+                update={"families": tuple(f for f in a.families if f.family_id not in moved)}
+            )
+            for a in self.scenario.absences
+            if a.staff_id not in renewed
+        )
         return (*new, *kept)
 
     @property
@@ -144,8 +165,8 @@ class ReassignResult:
         return self.departed + self.absent
 
     def count(self, kind: MoveKind) -> int:
-        """How many moves are of `kind`."""
-        return sum(1 for m in self.moves if m.kind is kind and m.to_staff_id is not None)
+        """How many families moved for `kind`, placed with someone else or left unplaced."""
+        return sum(1 for m in self.moves if m.kind is kind)
 
     @property
     def unplaced_from_leaving(self) -> tuple[str, ...]:
@@ -158,6 +179,19 @@ class ReassignResult:
         """moves.csv: family_id, from_staff_id, to_staff_id, reason (one row per change)."""
         return moves_frame(self.moves)
 
+    def next_scenario(self) -> Scenario:
+        """The scenario of the next plan (:func:`famassign.solver.continuation.next_scenario`):
+        families on this plan, departed staff marked departed, an absent staff member with a
+        return date as before (:attr:`absences` keeps them away until then), the temporary
+        exception until it ends."""
+        back = self.temporary_until
+        before = {s.staff_id: s for s in self.staff_before}
+        staff = tuple(
+            before.get(s.staff_id, s) if back is not None and s.staff_id in self.absent else s
+            for s in self.scenario.staff
+        )
+        return next_scenario(self.scenario, self.result, staff=staff, absences=self.absences)
+
 
 def moves_frame(moves: Collection[Move]) -> pd.DataFrame:
     """moves.csv: family_id, from_staff_id, to_staff_id, reason (one row per move)."""
@@ -165,6 +199,23 @@ def moves_frame(moves: Collection[Move]) -> pd.DataFrame:
         [[m.family_id, m.from_staff_id, m.to_staff_id, m.reason] for m in moves],
         columns=MOVE_COLUMNS,
     )
+
+
+def check_not_backdated(
+    scenario: Scenario,
+    as_of: date | None,
+    allow_backdate: bool,
+    error: type[FamassignError],
+) -> None:
+    """Refuse an `as_of` earlier than the scenario's own (the date of the plan it continues)
+    unless `allow_backdate`: a re-plan dated before its plan would enter the history out of
+    order. The same date is allowed. Raises `error` naming both dates."""
+    if as_of is not None and as_of < scenario.as_of and not allow_backdate:
+        raise error(
+            f"--as-of {as_of.isoformat()} is before {scenario.as_of.isoformat()}, the date of "
+            "the plan this scenario continues (as_of in scenario.yaml); give a later date, or "
+            "--allow-backdate to plan on an earlier day"
+        )
 
 
 def _split_ids(ids: Collection[str] | str) -> tuple[str, ...]:
@@ -272,8 +323,15 @@ def leave_scenario(
             max_families=temporary_cap,
             starts=scenario.as_of,
             ends=until,
-            note=f"added by famassign reassign: {', '.join(gone + away)} "
-            f"{'departed' if gone else 'absent'}",
+            created_by=f"reassign {scenario.as_of.isoformat()}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"{', '.join(gone)} departed" if gone else "",
+                    f"{', '.join(away)} absent" if away else "",
+                )
+                if part
+            ),
         )
         exceptions = (*exceptions, exception)
     changed = scenario.rebuilt(staff=staff, exceptions=exceptions)
@@ -286,7 +344,7 @@ def plan_moves(
     result: Result,
     leaving: Mapping[str, StaffStatus],
     until: date | None,
-    returning: Mapping[str, AbsenceMove] | None = None,
+    returning: Mapping[str, Absence] | None = None,
 ) -> tuple[Move, ...]:
     """Every family whose staff member changes (from `previous_staff_id`), with the reason.
 
@@ -362,7 +420,7 @@ def reassign(
     until: date | None = None,
     temporary_cap: int | None = None,
     as_of: date | None = None,
-    absences: Collection[AbsenceMove] = (),
+    allow_backdate: bool = False,
     options: PlanOptions | None = None,
     match_tolerance: float | None = 0.0,
     progress: Progress | None = None,
@@ -375,14 +433,17 @@ def reassign(
     `match_tolerance` replaces ``weights.balance_match_tolerance`` (0: balance never gives up
     match; None: keep the scenario's). `options` are as for :func:`famassign.solve` (moves are
     always minimised). `as_of` is the day the change takes effect (default: the scenario's).
-    Departures and absences may be given together. `absences` are the earlier absences
-    (absences.csv), carried forward in :attr:`ReassignResult.absences`. Raises
+    Departures and absences may be given together. The scenario's absences (absences.csv) keep
+    their staff away while they run and are carried forward in :attr:`ReassignResult.absences`.
+    `as_of` earlier than the scenario's is refused unless `allow_backdate`. Raises
     :class:`ReassignError` for an invalid request and
     :class:`famassign.models.ScenarioError` when the scenario fails its checks on `as_of`.
     """
     check_argument("reassign", scenario, Scenario)
     start = time.monotonic()
-    scenario = scenario.on(as_of)
+    check_not_backdated(scenario, as_of, allow_backdate, ReassignError)
+    staff_before = scenario.staff
+    scenario = away_on_leave(scenario.on(as_of))
     changed, exception = leave_scenario(
         scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
     )
@@ -413,7 +474,7 @@ def reassign(
         until=until,
         temporary_exception=exception,
         moves=moves,
-        carried_absences=tuple(absences),
+        staff_before=staff_before,
     )
     log.info(
         "reassign: %d families of leaving staff moved, %d other moves, %d unplaced",
@@ -431,6 +492,7 @@ __all__ = [
     "ReassignError",
     "ReassignResult",
     "check_leave_request",
+    "check_not_backdated",
     "leave_scenario",
     "moves_frame",
     "plan_moves",

@@ -249,8 +249,6 @@ def _result(
     pos = np.searchsorted(pair_key, fam_idx * m + staff_of[placed])
     score = np.zeros(n, dtype=np.int64)
     score[fam_idx] = arrays.pair_match[pos]
-    move = np.zeros(n, dtype=np.int64)
-    move[fam_idx] = arrays.pair_move[pos]
     reasons = unplaced_reasons(scenario, arrays, staff_of)
     assignments = []
     for i, fam in enumerate(scenario.families):
@@ -296,7 +294,7 @@ def _result(
         placed=int(placed.sum()),
         urgency_unplaced=int(arrays.family_urgency[~placed].sum()),
         over_cap=int(np.maximum(counts - arrays.staff_cap, 0).sum()),
-        moves=int(move.sum()),
+        moves=arrays.moves_of(staff_of),
         match=match,
         max_load_per_fte=round(max_load, 4),
     )

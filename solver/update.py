@@ -1,8 +1,9 @@
 """`update(scenario) -> UpdateResult`: the plan in force, brought up to date mid-year.
 
-families.csv carries ``current_staff_id`` from the plan in force (``next_families.csv`` of the
-last plan): new families have none, withdrawn families are simply gone, re-assessed families
-carry their new urgency and intensity. The update:
+The scenario is the plan in force: a plan folder read as a scenario (families.csv with
+``current_staff_id`` set to the plan), with the month's changes applied by hand: new families have
+no ``current_staff_id``, withdrawn families are simply gone, re-assessed families carry their new
+urgency and intensity. The update:
 
 - places the new families and plans with the re-assessed urgency and intensity (the flow and the
   weighted loads use the values in the file);
@@ -13,11 +14,13 @@ carry their new urgency and intensity. The update:
   someone else or unplaced; a staff member who must shed more sheds only what it must:
   :mod:`famassign.solver.disruption`); when the bound costs a placement or an exception place,
   :attr:`UpdateResult.bound_cost` says how many and which families;
-- keeps away the staff members whose absence (``absences.csv``, written by
-  ``reassign --absent ID --until DATE``) has not ended on ``as_of``, and brings back to a staff
-  member whose absence has ended (``as_of`` after ``until``) the families moved away for it,
+- keeps away the staff members whose absence (``scenario.absences``, absences.csv, written by
+  ``reassign --absent ID --until DATE``) runs on ``as_of``, and brings back to a staff
+  member whose absence has ended (``as_of`` after ``until``) the families listed under it,
   unless they have been reassigned since, are pinned elsewhere, or returning breaks a rule
-  (:attr:`UpdateResult.not_returned` says which and why).
+  (:attr:`UpdateResult.not_returned` says which and why); going back is a return, not a move;
+- refuses an ``as_of`` earlier than the scenario's (the plan it continues) unless
+  ``allow_backdate``.
 
 Logging names identifiers and counts only.
 """
@@ -27,20 +30,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from famassign.models import Family, Scenario, StaffStatus, pin_breaks_rule
-from famassign.models.absence import AbsenceMove
+from famassign.models import Scenario, Staff, StaffStatus, pin_breaks_rule
+from famassign.models.absence import Absence
 from famassign.models.errors import FamassignError, check_argument
 from famassign.solver.arrays import IntArray, build_arrays
+from famassign.solver.continuation import away_on_leave, next_scenario
 from famassign.solver.disruption import bounded_plan, keeps_bound, moved_away, staff_bounds
 from famassign.solver.flow import solve_flow
 from famassign.solver.options import PlanOptions
-from famassign.solver.reassign import Move, MoveKind, plan_moves
+from famassign.solver.reassign import Move, MoveKind, check_not_backdated, plan_moves
 from famassign.solver.result import Assignment, Result
 from famassign.solver.solve import Progress, plan_result, solve
 
@@ -48,7 +52,8 @@ log = logging.getLogger(__name__)
 
 
 class UpdateError(FamassignError, ValueError):
-    """The update request is invalid (a negative bound); the message says what to change."""
+    """The update request is invalid (a negative bound, a backdated ``as_of``); the message
+    says what to change."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,10 @@ class UpdateResult:
     """The updated plan and what it did.
 
     `scenario` is what the plan was made for (write outputs against it): the input on `as_of`,
-    staff with an ongoing absence marked absent, and each returning family's current staff member
+    staff with a running absence marked absent, and each returning family's current staff member
     set to the staff member it returns to. `result.assignments` give the input's
-    ``current_staff_id`` as ``previous_staff_id``.
+    ``current_staff_id`` as ``previous_staff_id``. `staff_before` is the staff as the input had
+    them, `absences` the absences not yet ended.
     """
 
     result: Result
@@ -90,102 +96,82 @@ class UpdateResult:
     returned_staff: tuple[str, ...]
     not_returned: tuple[NotReturned, ...]
     still_absent: tuple[str, ...]
-    absences: tuple[AbsenceMove, ...]
+    absences: tuple[Absence, ...]
     max_moves_per_staff: int | None
     bound_cost: BoundCost | None
+    staff_before: tuple[Staff, ...] = ()
 
     def count(self, kind: MoveKind) -> int:
-        """How many placed families moved for `kind`."""
-        return sum(1 for m in self.moves if m.kind is kind and m.to_staff_id is not None)
+        """How many families moved for `kind`, placed with someone else or left unplaced."""
+        return sum(1 for m in self.moves if m.kind is kind)
 
     @property
     def returned_families(self) -> tuple[str, ...]:
         """Families back with their staff member after leave."""
         return tuple(m.family_id for m in self.moves if m.kind is MoveKind.returned)
 
-
-def next_families(scenario: Scenario, plan: Mapping[str, str | None]) -> tuple[Family, ...]:
-    """The families with ``current_staff_id`` set to `plan` (next_families.csv).
-
-    A pin is kept only where the family stays with the staff member it was pinned to (a released
-    pin does not follow the family to someone new).
-    """
-    out = []
-    for fam in scenario.families:
-        staff_id = plan.get(fam.family_id)
-        pinned = fam.pinned and staff_id is not None and staff_id == fam.current_staff_id
-        if staff_id != fam.current_staff_id or pinned != fam.pinned:
-            fam = fam.model_copy(update={"current_staff_id": staff_id, "pinned": pinned})
-        out.append(fam)
-    return tuple(out)
+    def next_scenario(self) -> Scenario:
+        """The scenario of the next plan (:func:`famassign.solver.continuation.next_scenario`):
+        families on this plan, staff as the input had them (the absences not yet ended keep
+        theirs away), the exceptions that have not ended."""
+        return next_scenario(
+            self.scenario, self.result, staff=self.staff_before, absences=self.absences
+        )
 
 
 @dataclass(frozen=True)
 class _Returns:
     scenario: Scenario
-    returning: dict[str, AbsenceMove]
+    returning: dict[str, Absence]
     not_returned: list[NotReturned]
     ended_staff: list[str]
     still_absent: list[str]
-    ongoing: list[AbsenceMove]
+    ongoing: list[Absence]
 
 
-def _plan_returns(scenario: Scenario, absences: Collection[AbsenceMove]) -> _Returns:
+def _plan_returns(scenario: Scenario) -> _Returns:
     """Who is still away, and which families go back to whom (before planning)."""
     conflicts = {(c.family_id, c.staff_id) for c in scenario.conflicts}
-    returning: dict[str, AbsenceMove] = {}
+    returning: dict[str, Absence] = {}
     not_returned: list[NotReturned] = []
-    ended: dict[str, None] = {}
-    away: dict[str, None] = {}
-    ongoing: list[AbsenceMove] = []
-    for absence in absences:
-        staff = scenario.staff_by_id.get(absence.staff_id)
-        fam = scenario.family_by_id.get(absence.family_id)
+    ended: list[str] = []
+    ongoing: list[Absence] = []
+    for absence in scenario.absences:
         if not absence.ended(scenario.as_of):
-            if staff is not None:
-                away[absence.staff_id] = None
-            if fam is not None:
-                ongoing.append(absence)
+            ongoing.append(absence)
             continue
-        ended[absence.staff_id] = None
-        if fam is None:
-            continue  # withdrawn since
-        reason: str | None = None
-        if staff is None:
-            reason = f"{absence.staff_id} is not in staff.csv"
-        elif staff.status is not StaffStatus.active:
-            reason = f"{absence.staff_id} is marked {staff.status.value} in staff.csv"
-        elif absence.moved_to_staff_id is not None and (
-            fam.current_staff_id != absence.moved_to_staff_id
-        ):
-            reason = (
-                f"reassigned since (now with {fam.current_staff_id or 'no staff member'}, "
-                f"moved to {absence.moved_to_staff_id} for the absence)"
-            )
-        elif fam.pinned and fam.current_staff_id is not None:
-            reason = f"pinned to {fam.current_staff_id}"
-        elif (fam.family_id, absence.staff_id) in conflicts:
-            reason = f"a conflict with {absence.staff_id} is listed"
-        else:
-            reason = pin_breaks_rule(fam, staff, scenario.policy)
-        if reason is None:
-            returning[fam.family_id] = absence
-        else:
-            not_returned.append(NotReturned(fam.family_id, absence.staff_id, reason))
-    staff_now = tuple(
-        s.model_copy(update={"status": StaffStatus.absent})
-        if s.staff_id in away and s.status is StaffStatus.active
-        else s
-        for s in scenario.staff
-    )
+        ended.append(absence.staff_id)
+        staff = scenario.staff_by_id[absence.staff_id]
+        for listed in absence.families:
+            fam = scenario.family_by_id[listed.family_id]
+            reason: str | None = None
+            if staff.status is not StaffStatus.active:
+                reason = f"{absence.staff_id} is marked {staff.status.value} in staff.csv"
+            elif fam.current_staff_id != listed.moved_to_staff_id:
+                reason = (
+                    f"reassigned since (now with {fam.current_staff_id or 'no staff member'}, "
+                    f"moved to {listed.moved_to_staff_id} for the absence)"
+                )
+            elif fam.pinned:
+                reason = f"pinned to {fam.current_staff_id}"
+            elif (fam.family_id, absence.staff_id) in conflicts:
+                reason = f"a conflict with {absence.staff_id} is listed"
+            else:
+                reason = pin_breaks_rule(fam, staff, scenario.policy)
+            if reason is None:
+                returning[fam.family_id] = absence
+            else:
+                not_returned.append(NotReturned(fam.family_id, absence.staff_id, reason))
+    away = away_on_leave(scenario)
+    still_absent = [a.staff_id for a in ongoing if a.runs_on(scenario.as_of)]
     families = tuple(
         f.model_copy(update={"current_staff_id": returning[f.family_id].staff_id})
         if f.family_id in returning
         else f
         for f in scenario.families
     )
-    planning = scenario.rebuilt(staff=staff_now, families=families)
-    return _Returns(planning, returning, not_returned, list(ended), list(away), ongoing)
+    planning = away.rebuilt(families=families)
+    return _Returns(planning, returning, not_returned, ended, still_absent, ongoing)
 
 
 def _with_input_previous(result: Result, scenario: Scenario) -> Result:
@@ -205,7 +191,7 @@ def update(
     scenario: Scenario,
     *,
     as_of: date | None = None,
-    absences: Collection[AbsenceMove] = (),
+    allow_backdate: bool = False,
     max_moves_per_staff: int | None = None,
     options: PlanOptions | None = None,
     match_tolerance: float | None = 0.0,
@@ -216,12 +202,13 @@ def update(
     Parameters
     ----------
     scenario
-        The program now: families.csv from the last plan's next_families.csv, with enrolments,
-        withdrawals and re-assessments applied.
+        The program now: the last plan's next scenario (a plan folder read as a scenario, or
+        :meth:`UpdateResult.next_scenario`) with enrolments, withdrawals and re-assessments
+        applied; its absences say who is away and which families go back.
     as_of
         The day the update takes effect (default: the scenario's ``as_of``).
-    absences
-        The absences remembered from earlier plans (absences.csv).
+    allow_backdate
+        Allow an `as_of` earlier than the scenario's (the plan it continues).
     max_moves_per_staff
         K: at most K of a staff member's families moved away (None: no bound).
     options
@@ -241,7 +228,8 @@ def update(
     Raises
     ------
     UpdateError
-        When `max_moves_per_staff` is negative.
+        When `max_moves_per_staff` is negative, or `as_of` is earlier than the scenario's and
+        `allow_backdate` is not given.
     ScenarioError
         When the scenario fails its checks on `as_of`.
     """
@@ -250,9 +238,10 @@ def update(
         raise UpdateError(
             f"max moves per staff member must be 0 or more, got {max_moves_per_staff}"
         )
+    check_not_backdated(scenario, as_of, allow_backdate, UpdateError)
     start = time.monotonic()
     scenario = scenario.on(as_of)
-    back = _plan_returns(scenario, absences)
+    back = _plan_returns(scenario)
     planning = back.scenario
     if match_tolerance is not None:
         weights = planning.weights.model_copy(update={"balance_match_tolerance": match_tolerance})
@@ -358,6 +347,7 @@ def update(
         absences=tuple(back.ongoing),
         max_moves_per_staff=max_moves_per_staff,
         bound_cost=cost,
+        staff_before=scenario.staff,
     )
     log.info(
         "update: %d new families placed, %d moved to make room, %d returned, %d unplaced",
@@ -382,6 +372,5 @@ __all__ = [
     "NotReturned",
     "UpdateError",
     "UpdateResult",
-    "next_families",
     "update",
 ]

@@ -46,7 +46,8 @@ def independent_levels(
 
     Written from scenario-format.md, sharing nothing with solver/: eligible pairs by language,
     site, option, status, conflicts and pins; caps by FTE proration, personal cap and exceptions
-    in force; a move is a family whose current staff member is active and is not its new one.
+    in force; a move is a family whose current staff member is active and is not its new one
+    (placed with someone else or left unplaced).
     """
     active = {s.staff_id: s for s in sc.staff if s.status is StaffStatus.active}
     conflicts = {(c.family_id, c.staff_id) for c in sc.conflicts}
@@ -132,11 +133,14 @@ def independent_levels(
     bounds = Bounds(lb, ub)
     integrality = np.ones(nv)
     urg = np.array([sc.families[i].urgency for i, _ in pairs], dtype=float)
+    # moves = families with an active current staff member not kept there (placed elsewhere
+    # or unplaced) = served - kept: minimised as -kept, the count added back below
+    served = sum(1 for f in sc.families if f.current_staff_id in active)
     mv = np.array(
         [
-            1.0
+            -1.0
             if sc.families[i].current_staff_id in active
-            and sc.families[i].current_staff_id != staff_list[j].staff_id
+            and sc.families[i].current_staff_id == staff_list[j].staff_id
             else 0.0
             for i, j in pairs
         ]
@@ -165,6 +169,6 @@ def independent_levels(
         placed=-values[0],
         urgency_unplaced=total_urgency + values[1],
         over_cap=values[2],
-        moves=values[3],
+        moves=served + values[3],
         match=-values[4] if with_match else -1,
     )

@@ -169,3 +169,14 @@ def test_each_layer_imports_only_downwards(layer: str) -> None:
         if not any(target == ok or target.startswith(f"{ok}.") for ok in ALLOWED[layer])
     }
     assert sorted(wrong) == []
+
+
+def test_the_server_never_imports_the_command_line_layer() -> None:
+    """The server's pages and workers share the library and outputs layer with the command line
+    (one loader, one re-plan writer: famassign.replan_outputs), never famassign.commands."""
+    for name in MODULES:
+        if name == "famassign.server" or name.startswith("famassign.server."):
+            wrong = sorted(
+                t for t in GRAPH[name] if t == "famassign.cli" or t.startswith("famassign.commands")
+            )
+            assert wrong == [], f"{name} imports {wrong}"

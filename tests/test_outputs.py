@@ -21,6 +21,7 @@ from builders import assignment, waiver
 import famassign.outputs as outputs
 import famassign.safe_io as safe_io
 from famassign.models import CapException, Family, Policy, Scenario, Staff
+from famassign.models.writing import SCENARIO_FILES
 from famassign.outputs import PLAN_FILES, SUMMARY_REQUIRED_KEYS, write_plan
 from famassign.report import ReportSection
 from famassign.safe_io import (
@@ -158,8 +159,8 @@ def test_plan_files_and_columns(tmp_path: Path) -> None:
     result, scenario = tiny_plan()
     out = tmp_path / "plan"
     written = write_plan(result, scenario, out)
-    assert [p.name for p in written] == list(PLAN_FILES)
-    assert sorted(os.listdir(out)) == sorted([*PLAN_FILES, MARKER])
+    assert [p.name for p in written] == [*PLAN_FILES, *SCENARIO_FILES]
+    assert sorted(os.listdir(out)) == sorted([*PLAN_FILES, *SCENARIO_FILES, MARKER])
 
     with open(out / "assignments.csv", encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))

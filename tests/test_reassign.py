@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.models import Family, Scenario, Staff, StaffStatus
+from famassign.models.loading import load_scenario
 from famassign.models.writing import write_scenario
 from famassign.scenarios import GeneratorConfig, generate
-from famassign.solver import evaluate
+from famassign.solver import evaluate, solve
+from famassign.solver.continuation import next_scenario
 from famassign.solver.options import PlanOptions
 from famassign.solver.reassign import MoveKind, ReassignError, ReassignResult, reassign
 
@@ -311,6 +313,12 @@ def test_cli_short_room_exit_3_then_temporary_cap_exit_0(tmp_path: Path) -> None
     assert (over["exception_id"] == exc_id).all() and len(over) == 90
     compliance = (out2 / "compliance.md").read_text()
     assert exc_id in compliance and "2026-12-31" in compliance and "staff_attrition" in compliance
+    # the plan folder is the next scenario: C departed, the exception kept, naming its re-plan
+    nxt = load_scenario(out2)
+    assert nxt.staff_by_id["C"].status.value == "departed"
+    (exc,) = nxt.exceptions
+    assert (exc.exception_id, exc.max_families, exc.ends) == (exc_id, 45, date(2026, 12, 31))
+    assert exc.created_by == f"reassign {AS_OF.isoformat()}: C departed" and exc.reference is None
 
 
 def test_cli_absent_until_says_the_moves_are_temporary(tmp_path: Path) -> None:
@@ -397,3 +405,25 @@ def test_a_pinned_family_keeps_its_place_even_against_a_more_urgent_family() -> 
     check_valid(out)
     assert out.result.plan() == {"P": "A", "U": None}
     assert_optimal(out)
+
+
+def test_a_solved_plan_carried_into_the_scenario_counts_moves_from_it() -> None:
+    """solve, then next_scenario, then reassign: the families have the plan as their current
+    staff member, so none is "newly placed" and the departing advocate's families are the ones
+    that leave."""
+    cfg = GeneratorConfig(n_families=150, n_sites=2, with_current_assignments=False, slack=0.3)
+    sc = generate(cfg, seed=5)
+    first = solve(sc, PlanOptions(time_limit=2, seed=5))
+    nxt = next_scenario(sc, first)
+    assert {f.family_id: f.current_staff_id for f in nxt.families} == first.plan()
+    leaving = max(first.caseloads, key=lambda c: c.families).staff_id
+    out = reassign(nxt, departed=[leaving], options=PlanOptions(time_limit=2, seed=5))
+    check_valid(out)
+    assert out.count(MoveKind.new) == 0
+    theirs = {f for f, s in first.plan().items() if s == leaving}
+    assert {m.family_id for m in out.moves if m.kind is MoveKind.leaving} == theirs
+    assert out.result.terms.moves == assert_optimal(out).moves
+    following = out.next_scenario()
+    assert following.continues is not None and following.staff_by_id[leaving].status.value == (
+        "departed"
+    )

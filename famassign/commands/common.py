@@ -22,33 +22,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from famassign.history import PlanFolderError
 from famassign.models import Scenario
-from famassign.models.absence import ABSENCES_CSV, AbsenceMove, absences_frame
 from famassign.models.errors import FamassignError
 from famassign.models.files import LimitsError
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
-from famassign.report import ReportSection
-from famassign.report.handover_pages import handover_outputs
+from famassign.replan_outputs import replan_line, write_replan
 from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
 from famassign.solver import PLAN_TIME_LIMIT, OptionsError, PlanOptions, Result
 from famassign.solver.arrays import ProblemTooLarge
-from famassign.solver.reassign import Move, ReassignError, moves_frame
+from famassign.solver.reassign import ReassignError, ReassignResult
 from famassign.solver.recommend import RecommendError
 from famassign.solver.solve import Progress as SolveProgress
 from famassign.solver.stop import StopSignal
-from famassign.solver.update import UpdateError
+from famassign.solver.update import UpdateError, UpdateResult
 
 logger = logging.getLogger("famassign")
 
@@ -302,6 +299,11 @@ AS_OF = typer.Option(
     "--as-of",
     help="Day the change takes effect (YYYY-MM-DD; default: the scenario's as_of).",
 )
+ALLOW_BACKDATE = typer.Option(
+    False,
+    "--allow-backdate",
+    help="Allow an --as-of earlier than the scenario's own (the date of the plan it continues).",
+)
 TIME_LIMIT = typer.Option(
     PLAN_TIME_LIMIT,
     "--time-limit",
@@ -432,71 +434,14 @@ def run_planning(out: Path, run: RunOptions, plan: Callable[[PlanOptions, SolveP
         return interruptible(lambda stop: plan(run.plan_options(stop=stop), progress))
 
 
-class PlanChange(Protocol):
-    """A re-plan that moves families between staff: a reassignment or an update."""
-
-    @property
-    def result(self) -> Result:
-        """The new plan."""
-
-    @property
-    def scenario(self) -> Scenario:
-        """The scenario the new plan was made for (write the outputs against it)."""
-
-    @property
-    def moves(self) -> tuple[Move, ...]:
-        """Every family whose staff member changes."""
-
-    @property
-    def absences(self) -> tuple[AbsenceMove, ...]:
-        """absences.csv: the absences still running, with the families moved away meanwhile."""
-
-
-def finish_change(
-    change: PlanChange,
-    out: Path,
-    *,
-    extra: dict[str, Any],
-    section: ReportSection,
-    files: dict[str, pd.DataFrame] | None = None,
-) -> int:
-    """:func:`finish` for a re-plan (reassign, update): the plan's outputs with moves.csv,
-    handover.csv and a handover note per staff member, absences.csv, and the command's own keys,
-    section and files.
-
-    Parameters
-    ----------
-    change
-        The reassignment or update.
-    out
-        The output folder.
-    extra
-        The command's own summary.json keys.
-    section
-        The command's section of compliance.md and report.html.
-    files
-        The command's own extra files, written after the shared ones.
-
-    Returns
-    -------
-    int
-        The exit code (:func:`exit_code`).
-    """
-    handover_files, documents = handover_outputs(change.scenario, change.moves)
-    return finish(
-        change.result,
-        change.scenario,
-        out,
-        extra=extra,
-        extra_files={
-            "moves.csv": moves_frame(change.moves),
-            **handover_files,
-            ABSENCES_CSV: absences_frame(change.absences),
-            **(files or {}),
-        },
-        extra_sections=[section],
-        extra_documents=documents,
-    )
+def finish_change(change: ReassignResult | UpdateResult, out: Path) -> int:
+    """:func:`finish` for a re-plan (reassign, update): its outputs written by
+    :func:`famassign.replan_outputs.write_replan` (the writer of every face), the summary line
+    and the re-plan's own line printed; returns the exit code (:func:`exit_code`)."""
+    write_replan(change, out)
+    echo_summary(change.result, out)
+    typer.echo(replan_line(change))
+    return exit_code(change.result)
 
 
 def exit_code(result: Result) -> int:
@@ -504,18 +449,23 @@ def exit_code(result: Result) -> int:
     return EXIT_OK if not result.unplaced else EXIT_UNPLACED
 
 
-def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
-    """Write the plan into `out`, print a short summary line, return the exit code."""
-    write_plan(result, scenario, out, **write)
-    line = (
+def echo_summary(result: Result, out: Path) -> None:
+    """Print the plan's one-line summary: status, exceptions used, the folder."""
+    typer.echo(
         f"{result.status_text()}; exceptions used: "
         f"{', '.join(result.exceptions_used) or 'none'}; outputs in {out}"
     )
-    typer.echo(line)
+
+
+def finish(result: Result, scenario: Scenario, out: Path, **write: Any) -> int:
+    """Write the plan into `out`, print a short summary line, return the exit code."""
+    write_plan(result, scenario, out, **write)
+    echo_summary(result, out)
     return exit_code(result)
 
 
 __all__ = [
+    "ALLOW_BACKDATE",
     "AS_OF",
     "DETERMINISTIC",
     "EXIT_INTERNAL",
@@ -531,11 +481,11 @@ __all__ = [
     "TIME_MARGIN_SHARE",
     "USER_ERRORS",
     "WORKERS",
-    "PlanChange",
     "RunOptions",
     "UsageError",
     "command_started",
     "count_from_process_start",
+    "echo_summary",
     "error_line",
     "exit_code",
     "finish",

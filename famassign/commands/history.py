@@ -99,12 +99,12 @@ def history(
         plans = _plans(opened)
     finally:
         opened.close()
-    typer.echo("id\tas_of\tkind\tstatus\tplaced\tcreated\tfolder")
+    typer.echo("id\tas_of\tkind\tstatus\tplaced\tmoves\tcreated\tfolder")
     for p in plans:
         s = p.summary
         typer.echo(
             f"{p.id}\t{s.get('as_of', '')}\t{p.kind}\t{p.status}\t"
-            f"{s.get('assigned', '')}/{s.get('families', '')}\t"
+            f"{s.get('assigned', '')}/{s.get('families', '')}\t{s.get('moves', '')}\t"
             f"{p.created_at.isoformat(timespec='seconds')}\t{p.folder}"
         )
     if out is not None:

@@ -24,6 +24,7 @@ from famassign.models import Scenario
 from famassign.scenarios.example import example_path
 from famassign.scenarios.variants import apply_variant, variants_of
 from famassign.solver import solve as solve_plan
+from famassign.solver.continuation import away_on_leave, next_scenario
 
 
 def variant_scenario(scenario: Scenario, name: str, seed: int) -> Scenario:
@@ -53,12 +54,19 @@ def _solve_folder(
     if variant is not None:
         scenario = variant_scenario(scenario, variant, run.seed)
         extra = {"variant": variant}
+    planning = away_on_leave(scenario)  # staff on a running absence (absences.csv) kept away
     result = run_planning(
         out,
-        run.within_limit(scenario),
-        lambda options, progress: solve_plan(scenario, options, progress=progress),
+        run.within_limit(planning),
+        lambda options, progress: solve_plan(planning, options, progress=progress),
     )
-    code = finish(result, scenario, out, extra=extra)
+    code = finish(
+        result,
+        planning,
+        out,
+        extra=extra,
+        next_scenario=next_scenario(planning, result, staff=scenario.staff),
+    )
     record_plan(
         store, out, result, "solve", time_limit=run.time_limit, seed=run.seed, variant=variant
     )

@@ -1,9 +1,10 @@
-"""Handover documents: one self-contained HTML page per receiving staff member.
+"""Handover documents: one self-contained HTML page per staff member with a note.
 
 The notes themselves are made by :func:`famassign.solver.handover_notes.handover_notes`; this module
-renders them as ``handover/<staff_id>.html`` (one page per receiving staff member, a card per
-family) for the plan's output folder, and as the ``handover.csv`` frame that also becomes a sheet
-of the plan workbook. Every value is HTML-escaped. The pages carry family data by design.
+renders them as ``handover/<staff_id>.html`` (one page per staff member with a note: the families
+joining their caseload, then those leaving it, a card per family) for the plan's output folder,
+and as the ``handover.csv`` frame that also becomes a sheet of the plan workbook. Every value is
+HTML-escaped. The pages carry family data by design.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from famassign.models import Scenario
 from famassign.report.page import html_page
 from famassign.solver.handover_notes import (
+    JOINS,
     HandoverNote,
     StaffChange,
     handover_frame,
@@ -44,7 +46,9 @@ def _file_stem(staff_id: str, used: set[str]) -> str:
 
 def _card(note: HandoverNote) -> str:
     rows: list[tuple[str, str]] = [
-        ("From", note.from_staff_id or "no staff member (newly placed)"),
+        ("From", note.from_staff_id or "no staff member (newly placed)")
+        if note.side == JOINS
+        else ("To", note.to_staff_id or "nobody: left unplaced"),
         ("Why", note.why),
         ("Effective", note.effective.isoformat()),
         ("Urgency", note.urgency_text),
@@ -58,28 +62,43 @@ def _card(note: HandoverNote) -> str:
         ),
     ]
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f"<h2>Family {html.escape(note.family_id)}</h2><table>{body}</table>"
+    return f"<h3>Family {html.escape(note.family_id)}</h3><table>{body}</table>"
 
 
 def handover_page(staff_id: str, staff_name: str | None, notes: Sequence[HandoverNote]) -> str:
-    """The handover page for one receiving staff member."""
+    """The handover page of one staff member: the families joining their caseload, then those
+    leaving it."""
     who = f"{staff_name} ({staff_id})" if staff_name else staff_id
+    joining = [n for n in notes if n.side == JOINS]
+    leaving = [n for n in notes if n.side != JOINS]
+
+    def families(count: int) -> str:
+        return f"{count} famil{'y' if count == 1 else 'ies'}"
+
     intro = (
         f"<h1>Handover for {html.escape(who)}</h1>"
-        f'<p class="sub">{len(notes)} famil{"y" if len(notes) == 1 else "ies"} join your '
-        "caseload. Read each note before the first contact; the family's partnership agreement "
-        "and goals continue with you.</p>"
+        f'<p class="sub">{families(len(joining))} join your caseload and '
+        f"{families(len(leaving))} leave it. Read each note before the first contact; the "
+        "family's partnership agreement and goals continue with its new staff member.</p>"
         '<p class="note">These notes carry family information: keep them as you keep family '
         "records.</p>"
     )
-    return html_page(f"Handover: {who}", intro + "".join(_card(n) for n in notes))
+    body = "".join(
+        f"<h2>{title}</h2>" + "".join(_card(n) for n in group)
+        for title, group in (
+            ("Joining your caseload", joining),
+            ("Leaving your caseload", leaving),
+        )
+        if group
+    )
+    return html_page(f"Handover: {who}", intro + body)
 
 
 def handover_documents(scenario: Scenario, notes: Iterable[HandoverNote]) -> dict[str, str]:
-    """``handover/<staff>.html`` -> page, one per receiving staff member (sorted by staff id)."""
+    """``handover/<staff>.html`` -> page, one per staff member with a note (sorted by staff id)."""
     by_staff: dict[str, list[HandoverNote]] = {}
     for note in notes:
-        by_staff.setdefault(note.to_staff_id, []).append(note)
+        by_staff.setdefault(note.for_staff_id, []).append(note)
     used: set[str] = set()
     documents = {}
     for staff_id in sorted(by_staff):

@@ -78,8 +78,9 @@ def _quality_sentence(result: Result) -> str:
         f"How well staff strengths fit family needs and interests, weighted by urgency "
         f"(match score): {fmt_number(result.objective)}, {match}. Largest intensity-weighted "
         f"workload per FTE: {fmt_number(result.terms.max_load_per_fte)}; no plan can go below "
-        f"{fmt_number(result.max_load_bound)}. Families moved off a current staff member who is "
-        f"still active: {fmt_number(result.terms.moves)}."
+        f"{fmt_number(result.max_load_bound)}. Families taken from a current staff member who is "
+        f"still active (placed with someone else or left unplaced): "
+        f"{fmt_number(result.terms.moves)}."
     )
 
 

@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from famassign.models import Scenario
-from famassign.models.loading import LoadedScenario, read_scenario
+from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
 from famassign.models.writing import write_scenario
 from famassign.outputs import summary_dict, with_staff_names
+from famassign.scenarios.reading import read_scenario
 from famassign.server.service import Service
 from famassign.server.worker import PLANNED_SCENARIO, RESULT_FILE
 from famassign.solver import Result

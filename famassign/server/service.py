@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from famassign.models.absence import ABSENCES_CSV
 from famassign.models.columns import CONFIG_FILE, TABLES
 from famassign.models.errors import FamassignError
 from famassign.models.problems import LocatedProblem
@@ -43,10 +44,11 @@ from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Stor
 log = logging.getLogger(__name__)
 
 SCENARIO_FILES = frozenset(
-    [CONFIG_FILE] + [f"{name}.{ext}" for name in TABLES for ext in ("csv", "xlsx")]
+    [CONFIG_FILE, ABSENCES_CSV] + [f"{name}.{ext}" for name in TABLES for ext in ("csv", "xlsx")]
 )
-"""The file names an upload may hold (the scenario folder's files); besides these, one program
-workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by the loader."""
+"""The file names an upload may hold (the scenario folder's files, absences.csv included);
+besides these, one program workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by
+the loader."""
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
 
 

@@ -3,10 +3,13 @@
 The server never solves in its own process: :class:`famassign.server.jobs.JobRunner` sends a
 :class:`JobSpec` to a worker of its process pool, which calls :func:`run_job`. The worker
 
-- reads the uploaded scenario with the same loader as the command line,
+- reads the uploaded scenario with the same public loader as the command line and the library
+  (:func:`famassign.scenarios.reading.read_scenario`),
 - reports progress into ``<control>/progress.json`` (replaced atomically, read by the server),
 - stops the search when ``<control>/cancel`` appears (the best plan so far is then dropped),
-- writes the plan with :func:`famassign.outputs.write_plan` into its folder, atomically
+- writes the plan with :func:`famassign.outputs.write_plan` (a reassignment with
+  :func:`famassign.replan_outputs.write_replan`, the command line's writer: moves, handover
+  notes, the next scenario) into its folder, atomically
   (:func:`famassign.safe_io.atomic_output_dir`): the folder is complete or absent,
 - returns a small JSON-safe dict the server records in the store.
 
@@ -31,10 +34,10 @@ from typing import Any
 import pandas as pd
 
 from famassign.models.errors import FamassignError
-from famassign.models.loading import read_scenario
 from famassign.models.problems import LocatedProblem, ScenarioError
 from famassign.models.scenario import Scenario
 from famassign.safe_io import MARKER
+from famassign.scenarios.reading import read_scenario
 from famassign.server.job_options import (
     CompareJob,
     JobKind,
@@ -295,7 +298,7 @@ def _plan(
     from famassign.outputs import summary_dict, write_plan
 
     if job.kind == "reassign":
-        from famassign.commands.reassign import reassignment_section, summary_extra
+        from famassign.replan_outputs import replan_summary, write_replan
         from famassign.solver.reassign import reassign
 
         outcome = reassign(
@@ -310,24 +313,23 @@ def _plan(
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
         result, planned = outcome.result, outcome.scenario
-        extra = summary_extra(outcome)
+        extra = replan_summary(outcome)
+        write_replan(outcome, spec.plan_dir)
+    else:
+        from famassign.solver import solve
+        from famassign.solver.continuation import away_on_leave, next_scenario
+
+        planned, extra = away_on_leave(scenario), None  # staff on a running absence kept away
+        result = solve(pinned(planned, job.pin_for_solve), options, progress=progress)
+        if options.stop is not None and options.stop.stopped:
+            raise JobCancelled(spec.job_id)
         write_plan(
             result,
             planned,
             spec.plan_dir,
-            extra=extra,
-            extra_files={"moves.csv": outcome.moves_frame()},
-            extra_sections=[reassignment_section(outcome)],
+            next_scenario=next_scenario(planned, result, staff=scenario.staff),
         )
-    else:
-        from famassign.solver import solve
-
-        result = solve(pinned(scenario, job.pin_for_solve), options, progress=progress)
-        if options.stop is not None and options.stop.stopped:
-            raise JobCancelled(spec.job_id)
-        planned, extra = scenario, None
-        write_plan(result, planned, spec.plan_dir)
-    _write_readback(Path(spec.plan_dir), result, planned if job.kind == "reassign" else None)
+    _write_readback(Path(spec.plan_dir), result, planned if planned is not scenario else None)
     return {
         "status": result.status.value,
         "seed": result.seed,
@@ -360,9 +362,10 @@ def pinned(scenario: Scenario, family_ids: Iterable[str]) -> Scenario:
 
 def _write_readback(plan_dir: Path, result: Any, planned: Any | None) -> None:
     """Beside the plan's files: :data:`RESULT_FILE` and, when the plan changed the scenario
-    (a reassign), the scenario as planned in :data:`PLANNED_SCENARIO` (the planner's page reads
-    both back). The server records the plan only once this returned: a plan folder without them
-    is never recorded, and is removed at the next start."""
+    (a reassign, or staff kept away by a running absence), the scenario as planned in
+    :data:`PLANNED_SCENARIO` (the planner's page reads both back). The server records the plan
+    only once this returned: a plan folder without them is never recorded, and is removed at the
+    next start."""
     from famassign.models.writing import write_scenario
 
     if planned is not None:

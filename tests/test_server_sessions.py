@@ -2,8 +2,8 @@
 import lifetimes): the security headers of every kind of answer, server-side sessions (renewed
 at sign-in, ended at sign-out, expired when idle), the CSRF check of the page's forms and of API
 calls made with a session, upload names that would escape their folder, staged imports that
-expire, and form and query values out of bounds. The sessions' absolute expiry and the start-up
-cleaning are tested on the app with a real SQLite file."""
+expire, and form and query values out of bounds. The sessions' absolute expiry, the start-up
+cleaning and the Secure cookie over https are tested on the app with a real SQLite file."""
 
 from __future__ import annotations
 
@@ -382,7 +382,7 @@ def test_a_staged_import_expires_and_is_deleted(server: ServerProcess) -> None:
         assert answer.status_code == 404 and not folder.exists()
 
 
-def test_staged_imports_and_sessions_expired_are_cleaned_at_start(tmp_path: Path) -> None:
+def test_the_app_cleans_at_start_and_marks_its_cookie_secure_over_https(tmp_path: Path) -> None:
     workspace = tmp_path / "workspace"
     stale = workspace / "imports" / "iold"
     fresh = workspace / "imports" / "inew"
@@ -399,7 +399,7 @@ def test_staged_imports_and_sessions_expired_are_cleaned_at_start(tmp_path: Path
         workspace=workspace, token=TOKEN, job_processes=1, import_ttl_s=600, session_idle_s=0.5
     )
     time.sleep(0.6)  # the session is idle longer than the server started below allows
-    with TestClient(create_app(settings)):
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
         assert not stale.exists() and fresh.is_dir()
         store = Store(settings.store_url)
         try:
@@ -408,6 +408,8 @@ def test_staged_imports_and_sessions_expired_are_cleaned_at_start(tmp_path: Path
         finally:
             store.close()
         assert count == 0
+        signed = client.get("/", params={"token": TOKEN}, follow_redirects=False)
+        assert signed.status_code == 303 and "Secure" in signed.headers["set-cookie"]
 
 
 # ---------------------------------------------------------------------- bounds

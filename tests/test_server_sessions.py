@@ -191,6 +191,8 @@ def test_sign_out_ends_the_session_and_the_old_cookie_is_refused(server: ServerP
         old.cookies.set(SESSION_COOKIE, cookie)
         assert old.get("/").status_code == 401
         assert old.post("/upload", data={"csrf_token": csrf}).status_code == 401
+        again = old.post("/signout", follow_redirects=False)  # nothing left to end
+        assert again.status_code == 303 and "Max-Age=0" in again.headers["set-cookie"]
 
 
 def test_an_idle_session_expires_and_is_deleted(server: ServerProcess) -> None:

@@ -54,8 +54,8 @@ def home(request: Request, token: str | None = None) -> Response:
 
 @router.post("/signout")
 def signout(request: Request) -> Response:
-    """End the browser's session and delete its cookie; off to the signed-out page."""
-    guard(request)
+    """End the browser's session and delete its cookie; off to the signed-out page. A browser
+    whose session has already ended is signed out as well (its cookie deleted)."""
     response = RedirectResponse("/signed-out", status_code=303)
     sign_out(request, response)
     return response

@@ -7,8 +7,8 @@ Every answer (pages, API, files, errors, redirects) carries:
   download (an answer with ``Content-Disposition``: a plan's files) gets :data:`FILE_POLICY`
   (a sandbox: no script at all, the report's own inline styles allowed); the interactive API
   description under ``/api/v1/docs`` gets :data:`DOCS_POLICY` (FastAPI's Swagger UI: its
-  scripts and styles from cdn.jsdelivr.net and its inline start-up script). An answer that set
-  its own policy keeps it.
+  scripts and styles from cdn.jsdelivr.net, its inline start-up script and inline styles). An
+  answer that set its own policy keeps it.
 - ``X-Frame-Options: DENY`` (with ``frame-ancestors 'none'``), ``X-Content-Type-Options:
   nosniff`` and ``Referrer-Policy: same-origin`` (the page's forms still send ``Origin``, which
   the CSRF check reads).
@@ -33,7 +33,8 @@ FILE_POLICY = (
 """The policy of a download (a plan's report.html opened in the browser runs no script)."""
 DOCS_POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 """The policy of the interactive API description (no families' data there)."""

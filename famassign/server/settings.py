@@ -2,7 +2,8 @@
 
 The **workspace** folder holds everything the server keeps on disk: ``famassign.db`` (the SQLite
 store, unless a database URL is given), ``scenarios/<id>/`` (uploaded files), ``plans/<id>/``
-(each plan's output files) and ``jobs/<id>/`` (a running job's progress and cancel flag). Its
+(each plan's output files), ``jobs/<id>/`` (a running job's progress and cancel flag) and
+``imports/<id>/`` (the page's export files waiting for their mapping, for ``import_ttl_s``). Its
 default is ``$FAMASSIGN_WORKSPACE`` when set, otherwise ``$XDG_DATA_HOME/famassign`` (usually
 ``~/.local/share/famassign``).
 """

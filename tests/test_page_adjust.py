@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_process import csrf_of
 from starlette.testclient import TestClient
 
 import famassign as fa
@@ -37,10 +38,14 @@ class Page:
 
     client: TestClient
     reader: PlanReader
+    csrf: str
+    """The session's CSRF token (the client sends the page's Origin with every request)."""
 
     def post(self, path: str, data: dict[str, Any]) -> str:
         """POST a form; the address the page sends the browser to."""
-        answer = self.client.post(path, data=data, follow_redirects=False)
+        answer = self.client.post(
+            path, data={**data, "csrf_token": self.csrf}, follow_redirects=False
+        )
         assert answer.status_code == 303, answer.text[:2000]
         return str(answer.headers["location"])
 
@@ -69,7 +74,9 @@ class Page:
         files = [
             ("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir()) if p.is_file()
         ]
-        answer = self.client.post("/upload", files=files, follow_redirects=False)
+        answer = self.client.post(
+            "/upload", files=files, data={"csrf_token": self.csrf}, follow_redirects=False
+        )
         assert answer.status_code == 303, answer.text[:2000]
         return str(answer.headers["location"]).rsplit("/", 1)[-1]
 
@@ -78,9 +85,10 @@ class Page:
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     workspace = tmp_path_factory.mktemp("server")
     app = create_app(Settings(workspace=workspace, token=TOKEN, job_processes=1))
-    with TestClient(app) as client:
-        assert client.get(f"/?token={TOKEN}").status_code == 200
-        yield Page(client, app.state.plans)
+    with TestClient(app, headers={"Origin": "http://testserver"}) as client:
+        signed = client.get(f"/?token={TOKEN}")
+        assert signed.status_code == 200
+        yield Page(client, app.state.plans, csrf_of(signed.text))
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +225,8 @@ def test_a_refused_move_starts_no_job(page: Page, planned: PlanRecord) -> None:
     other = next(s for s in scenario.staff if family.language not in s.languages)
     jobs = len(page.reader.service.list_jobs())
     answer = page.client.post(
-        f"/p/{planned.id}/move", data={"family_id": family.family_id, "staff_id": other.staff_id}
+        f"/p/{planned.id}/move",
+        data={"family_id": family.family_id, "staff_id": other.staff_id, "csrf_token": page.csrf},
     )
     assert answer.status_code == 200 and "Refused" in answer.text and "language" in answer.text
     assert len(page.reader.service.list_jobs()) == jobs
@@ -273,7 +282,7 @@ def test_uploads_are_checked_as_the_api_checks_them(page: Page, tmp_path: Path) 
     (folder / "families.csv").write_text("family_id\nF1\n", encoding="utf-8")
     (folder / "staff.csv").write_text("staff_id\nS1\n", encoding="utf-8")
     parts = [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
-    shown = page.client.post("/upload", files=parts)
+    shown = page.client.post("/upload", files=parts, data={"csrf_token": page.csrf})
     api = page.client.post(
         "/api/v1/scenarios", files=parts, headers={"Authorization": f"Bearer {TOKEN}"}
     )

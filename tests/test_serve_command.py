@@ -12,8 +12,9 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from famassign.cli import app
-from famassign.server.auth import session_value, token_matches
+from famassign.server.auth import token_matches
 from famassign.server.logs import OneLineFormatter
+from famassign.server.sessions import session_key
 from famassign.server.settings import Settings, is_loopback
 
 runner = CliRunner()
@@ -165,4 +166,4 @@ def test_loopback_and_token_helpers() -> None:
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "host.example"))
     assert token_matches("same-token", "same-token")
     assert not token_matches("same-token", "same-tokeN") and not token_matches("", "x")
-    assert session_value("t1") != session_value("t2") and "t1" not in session_value("t1")
+    assert session_key("c1") != session_key("c2") and "c1" not in session_key("c1")

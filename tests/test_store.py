@@ -3,7 +3,9 @@ job, plans, publication, deletion and the audit log."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,28 @@ def test_plan_versions_derived_scenarios_and_the_last_mapping(store: Store) -> N
     store.save_mapping("files: []\n")
     store.save_mapping("files: [second]\n")
     assert store.last_mapping() == "files: [second]\n"
+
+
+def test_sessions_are_kept_touched_and_deleted_when_expired(store: Store) -> None:
+    assert "sessions" in set(inspect(store.engine).get_table_names())
+    made = store.create_session("a" * 64, subject="admin", csrf_token="c1")
+    assert made.subject == "admin" and made.created_at.tzinfo is not None
+    assert store.get_session("a" * 64) == made
+    other = store.create_session("b" * 64, subject=None, csrf_token="c2")
+    assert store.get_session("b" * 64).subject is None
+    time.sleep(0.01)
+    store.touch_session("a" * 64)
+    store.touch_session("z" * 64)  # gone meanwhile: nothing to do
+    touched = store.get_session("a" * 64)
+    assert touched.last_seen_at > made.last_seen_at and touched.created_at == made.created_at
+    cutoff = other.last_seen_at + timedelta(microseconds=1)
+    assert store.delete_sessions(last_seen_before=cutoff, created_before=made.created_at) == 1
+    with pytest.raises(NotFoundError):
+        store.get_session("b" * 64)
+    assert store.delete_sessions(last_seen_before=cutoff, created_before=cutoff) == 1
+    assert not store.delete_session("a" * 64)
+    again = store.create_session("c" * 64, subject="admin", csrf_token="c3")
+    assert store.delete_session(again.id) and not store.delete_session(again.id)
 
 
 def test_scenarios_are_kept_with_their_hashes(store: Store) -> None:

@@ -79,6 +79,24 @@ def serve(
     job_processes: int | None = typer.Option(
         None, "--job-processes", min=1, help="Worker processes (default: the cores)."
     ),
+    session_idle_minutes: float = typer.Option(
+        30.0,
+        "--session-idle-minutes",
+        min=0.01,
+        help="A browser's session ends after this long unused.",
+    ),
+    session_max_hours: float = typer.Option(
+        12.0,
+        "--session-max-hours",
+        min=0.001,
+        help="A browser's session ends this long after its sign-in.",
+    ),
+    import_hours: float = typer.Option(
+        24.0,
+        "--import-hours",
+        min=0.0001,
+        help="Uploads waiting for their import mapping are deleted this long after upload.",
+    ),
 ) -> int:
     """Serve the HTTP API under /api/v1 (token needed) and the planner's page at /."""
     require_server_extra("famassign serve", SERVER_MODULES)
@@ -121,6 +139,9 @@ def serve(
         token_generated=given is None,
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         max_queued_jobs=max_queued_jobs,
+        session_idle_s=session_idle_minutes * 60,
+        session_max_s=session_max_hours * 3600,
+        import_ttl_s=import_hours * 3600,
         **extra,
     )
     _log_config()

@@ -287,9 +287,15 @@ def scroll_box(inner_html: str, *, max_height: int = 560) -> str:
 
 
 def legend_html(states: Sequence[BarState] = ("ok", "over", "breach", "inactive")) -> str:
-    """The colour legend of :func:`svg_bar_chart` bars, plus the cap and limit ticks."""
+    """The colour legend of :func:`svg_bar_chart` bars, plus the cap and limit ticks.
+
+    Each colour is an SVG swatch (a presentation attribute, not a ``style``), so the legend
+    shows under a Content-Security-Policy without inline styles (the planner's page).
+    """
     items = "".join(
-        f'<span><i style="background:{COLOURS[s]}"></i>{_esc(STATE_WORDS[s])}</span>'
+        '<span><svg class="swatch" width="12" height="10" aria-hidden="true" focusable="false">'
+        f'<rect x=".5" y=".5" width="11" height="9" fill="{COLOURS[s]}" stroke="#444"/></svg>'
+        f"{_esc(STATE_WORDS[s])}</span>"
         for s in states
     )
     return (

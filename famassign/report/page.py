@@ -61,7 +61,7 @@ th{background:#f4f4f4}
 .scroll{overflow-y:auto;border:1px solid #eee}
 .row{display:flex;flex-wrap:wrap;gap:16px}
 .legend span{display:inline-block;margin-right:14px;font-size:.85em}
-.legend i{display:inline-block;width:12px;height:10px;margin-right:4px}
+.legend .swatch{vertical-align:middle;margin-right:4px}
 .note{color:#666;font-size:.85em}
 pre.extra{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:8px}
 """

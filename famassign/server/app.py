@@ -2,9 +2,11 @@
 :class:`~famassign.server.settings.Settings`.
 
 At start (the app's lifespan) the workspace is created, the store opened (Alembic migrations
-applied), jobs an earlier server left running marked failed (interrupted) and the worker pools
-started. Middleware: a request-body limit (413), and an access log of method, path, status and
-time only (never a query string: ``/?token=`` would otherwise be logged).
+applied), jobs an earlier server left running marked failed (interrupted), the worker pools
+started, and expired page sessions and staged imports deleted (then periodically:
+:mod:`famassign.server.housekeeping`). Middleware: the security headers of every answer
+(:mod:`famassign.server.headers`), a request-body limit (413), and an access log of method,
+path, status and time only (never a query string: ``/?token=`` would otherwise be logged).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from famassign import __version__
 from famassign.server import api
+from famassign.server.headers import SecurityHeaders
+from famassign.server.housekeeping import housekeeping, pause_s
 from famassign.server.jobs import JobRunner, QueueFull
 from famassign.server.pages import mount_pages
 from famassign.server.planner import PlanReader
 from famassign.server.service import InvalidRequest, InvalidScenario, Service, problem_dict
+from famassign.server.sessions import Sessions
 from famassign.server.settings import Settings
 from famassign.store import ConflictError, NotFoundError, Store, redacted
 
@@ -158,7 +163,8 @@ def create_app(settings: Settings) -> FastAPI:
     -------
     fastapi.FastAPI
         The app; ``app.state.service`` is its :class:`~famassign.server.service.Service` once
-        started, ``app.state.settings`` its settings.
+        started (``app.state.sessions`` its page sessions), ``app.state.settings`` its
+        settings.
     """
 
     @asynccontextmanager
@@ -171,6 +177,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.runner = runner
         app.state.service = Service(settings, store, runner)
         app.state.plans = PlanReader(app.state.service)
+        app.state.sessions = Sessions(
+            store, idle_s=settings.session_idle_s, max_s=settings.session_max_s
+        )
         log.info(
             "famassign %s serving workspace %s, store %s, %d job process(es)",
             __version__,
@@ -178,8 +187,10 @@ def create_app(settings: Settings) -> FastAPI:
             redacted(settings.store_url),
             settings.job_processes,
         )
+        chores = (app.state.sessions.clean, app.state.plans.clean_imports)
         try:
-            yield
+            async with housekeeping(chores, pause_s(settings)):
+                yield
         finally:
             await runner.stop()
             store.close()
@@ -199,6 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders, docs_prefix=app.docs_url)
 
     # the planner's page at / (it signs a browser in with /?token=TOKEN)
     mount_pages(app)

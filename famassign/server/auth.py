@@ -1,28 +1,52 @@
-"""Who may call the server: a bearer token, or the session cookie a browser gets from ``/?token=``.
+"""Who may call the server: a bearer token, or a browser's session; and the CSRF checks.
 
-Every endpoint except ``GET /api/v1/health`` depends on :func:`require_token`. It accepts
-``Authorization: Bearer TOKEN`` or the cookie :data:`SESSION_COOKIE` that :func:`sign_in` sets.
-The cookie holds an HMAC of the token (never the token itself), so it is only valid for this
-token. Every comparison is constant-time (:func:`hmac.compare_digest`).
+Every endpoint except ``GET /api/v1/health`` needs a caller (:func:`caller`): either
+``Authorization: Bearer TOKEN`` (scripts and other tools) or the cookie :data:`SESSION_COOKIE`
+holding the id of a live server-side session (:mod:`famassign.server.sessions`), which a browser
+gets by opening ``/?token=TOKEN`` (:func:`sign_in`) and loses at sign-out (:func:`sign_out`) or
+when the session expires. The cookie is HttpOnly, SameSite=Strict, and Secure when the page is
+served over https.
+
+A request that changes something (any method but GET, HEAD, OPTIONS) made with a session must
+come from this server's own page (its ``Origin``, else its ``Referer``, is this server's
+origin) and carry the session's CSRF token: the page's forms send it as the field
+:data:`CSRF_FIELD` (checked by :func:`famassign.server.pages.frame.check_form`), an API call
+made with the session as the header :data:`CSRF_HEADER` (checked by :func:`require_token`).
+Otherwise the answer is 403. Calls with a bearer token are not checked: a browser never sends
+one by itself. Every comparison of secrets is constant-time (:func:`hmac.compare_digest`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response, status
 
+from famassign.server.sessions import Sessions
 from famassign.server.settings import Settings
+from famassign.store import SessionInfo
 
 SESSION_COOKIE = "famassign_session"
-"""Name of the browser's session cookie (HttpOnly, SameSite=Strict)."""
-_SESSION_LABEL = b"famassign-session-v1"
+"""Name of the browser's session cookie (its value is the session's random id)."""
+CSRF_FIELD = "csrf_token"
+"""The hidden field holding the session's CSRF token in every form of the page."""
+CSRF_HEADER = "X-CSRF-Token"
+"""The header holding the session's CSRF token in an API call made with a session."""
+ADMIN = "admin"
+"""The subject of a session signed in with the server's token (which may do everything)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: not checked for CSRF."""
 
 
-def session_value(token: str) -> str:
-    """The session cookie's value for `token` (an HMAC, not the token)."""
-    return hmac.new(token.encode("utf-8"), _SESSION_LABEL, hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request: `subject` (:data:`ADMIN` today), and the `session` it came with
+    (None: the bearer token)."""
+
+    subject: str | None
+    session: SessionInfo | None
 
 
 def token_matches(given: str, token: str) -> bool:
@@ -36,24 +60,102 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def is_signed_in(request: Request) -> bool:
-    """True when the request carries the bearer token or a valid session cookie."""
-    token = settings_of(request).token
+def sessions_of(request: Request) -> Sessions:
+    """The server's sessions (kept on the app's state once it has started)."""
+    sessions: Sessions = request.app.state.sessions
+    return sessions
+
+
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() == "bearer" and given and token_matches(given.strip(), token):
-        return True
-    cookie = request.cookies.get(SESSION_COOKIE)
-    return bool(cookie) and token_matches(cookie or "", session_value(token))
+    return given.strip() if scheme.lower() == "bearer" and given.strip() else None
 
 
-def require_token(request: Request) -> None:
-    """FastAPI dependency: 401 unless :func:`is_signed_in`.
+def caller(request: Request) -> Caller | None:
+    """Who makes `request`: the bearer token's holder, a live session's, or None.
+
+    A bearer header decides alone (a wrong one is not rescued by a cookie). The answer is kept
+    on the request, so the store is asked once per request. Blocking: the store is read.
+    """
+    if hasattr(request.state, "caller"):
+        known: Caller | None = request.state.caller
+        return known
+    found: Caller | None = None
+    given = _bearer(request)
+    if given is not None:
+        if token_matches(given, settings_of(request).token):
+            found = Caller(ADMIN, None)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        session = sessions_of(request).find(cookie) if cookie else None
+        if session is not None:
+            found = Caller(session.subject, session)
+    request.state.caller = found
+    return found
+
+
+def is_signed_in(request: Request) -> bool:
+    """True when the request carries the bearer token or a live session's cookie."""
+    return caller(request) is not None
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of the request's session ("" without a session)."""
+    who = caller(request)
+    return who.session.csrf_token if who is not None and who.session is not None else ""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def same_origin(request: Request) -> bool:
+    """True when the request's ``Origin`` (else its ``Referer``) is this server's own origin
+    (scheme, host and port the request was addressed to). Neither header: False."""
+    own = f"{request.url.scheme}://{request.url.netloc}".lower()
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.strip().lower() == own
+    referer = request.headers.get("referer")
+    return referer is not None and _origin(referer) == own
+
+
+def check_csrf(request: Request, given: str | None) -> None:
+    """Refuse (403) a change made with a session unless it comes from this server's page and
+    `given` is the session's CSRF token; a bearer call or a safe method passes.
 
     Raises
     ------
     fastapi.HTTPException
-        401 with ``WWW-Authenticate: Bearer``.
+        403 saying which check failed.
+    """
+    who = caller(request)
+    if request.method in SAFE_METHODS or who is None or who.session is None:
+        return
+    if not same_origin(request):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "This form was not sent from this server's page (its Origin or Referer is another "
+            "site's, or missing). Open the page from famassign's address and send it again.",
+        )
+    if not given or not hmac.compare_digest(given.encode(), who.session.csrf_token.encode()):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "This form is out of date or was not made by this server's page (its security "
+            "token is missing or wrong). Reload the page and send the form again.",
+        )
+
+
+def require_token(request: Request) -> None:
+    """FastAPI dependency of the API: 401 without a caller; a change made with a session
+    (not a bearer token) needs the same origin and the :data:`CSRF_HEADER` (403).
+
+    Raises
+    ------
+    fastapi.HTTPException
+        401 with ``WWW-Authenticate: Bearer``, or 403.
     """
     if not is_signed_in(request):
         raise HTTPException(
@@ -62,33 +164,69 @@ def require_token(request: Request) -> None:
             "(the token printed by famassign serve, or FAMASSIGN_TOKEN)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    check_csrf(request, request.headers.get(CSRF_HEADER))
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
 
 
 def sign_in(request: Request, response: Response, given: str) -> bool:
-    """Set the session cookie on `response` when `given` is the token; return whether it was.
+    """Open a new session and set its cookie on `response` when `given` is the token; return
+    whether it was. Blocking: the store is written.
 
-    The page's ``/?token=TOKEN`` calls this, then redirects to ``/`` so the token leaves the
+    The browser's earlier session, if any, is closed: every sign-in has a new session id. The
+    page's ``/?token=TOKEN`` calls this, then redirects to ``/`` so the token leaves the
     address bar and the history.
     """
     if not token_matches(given, settings_of(request).token):
         return False
+    sessions = sessions_of(request)
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        sessions.close(earlier)
+    cookie, session = sessions.open(ADMIN)
+    request.state.caller = Caller(session.subject, session)
     response.set_cookie(
         SESSION_COOKIE,
-        session_value(settings_of(request).token),
+        cookie,
+        max_age=int(settings_of(request).session_max_s),
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
     )
     return True
 
 
+def sign_out(request: Request, response: Response) -> None:
+    """End the request's session and delete its cookie on `response`. Blocking: the store is
+    written."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        sessions_of(request).close(cookie)
+    request.state.caller = None
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request)
+    )
+
+
 __all__ = [
+    "ADMIN",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SAFE_METHODS",
     "SESSION_COOKIE",
+    "Caller",
+    "caller",
+    "check_csrf",
+    "csrf_token",
     "is_signed_in",
     "require_token",
-    "session_value",
+    "same_origin",
+    "sessions_of",
     "settings_of",
     "sign_in",
+    "sign_out",
     "token_matches",
 ]

@@ -9,7 +9,10 @@ records the scenarios the page derives (a plan version's starting point, a what-
 weights, an import) through the service.
 
 Export files waiting for the planner to confirm their mapping are staged under
-``<workspace>/imports/<id>/``; the confirmed mapping is kept in the store.
+``<workspace>/imports/<id>/``, each under the plain name it was uploaded with (a name that is not
+plain is refused before anything is written); they are deleted ``import_ttl_s`` seconds after
+their upload (:meth:`PlanReader.clean_imports`, and when an expired import is asked for). The
+confirmed mapping is kept in the store.
 
 Logs carry identifiers only.
 """
@@ -22,6 +25,8 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from famassign.models import Scenario
+from famassign.models.errors import FamassignError
 from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
 from famassign.models.writing import write_scenario
@@ -43,8 +49,43 @@ from famassign.workbook import plan_sheets, staff_names, write_workbook
 log = logging.getLogger(__name__)
 
 STAFF_LISTS = "staff_lists.xlsx"
+STAGED_MARK = ".staged"
+"""The file whose time is a staged import's upload time (names starting with a dot are the
+page's own)."""
+MAX_NAME_BYTES = 200
+"""Longest uploaded file name kept (in UTF-8 bytes); file systems refuse 256."""
 CACHED = 32
 """Scenarios and plans kept in memory (the least recently used go first)."""
+
+
+class UploadNamesRefused(FamassignError):
+    """Uploaded files whose names cannot be kept: `problems` holds ``(name, why)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{name!r}: {why}" for name, why in problems))
+
+
+def upload_name_problem(name: str) -> str | None:
+    """Why an uploaded file cannot be kept under `name`, or None when it can.
+
+    Refused: an empty name, ``.`` and ``..``, a name starting with a dot (the page's own
+    files), a path separator (``/``, ``\\``), a control or format character or a lone
+    surrogate, more than :data:`MAX_NAME_BYTES` bytes.
+    """
+    if not name.strip():
+        return "an empty file name"
+    if name in (".", ".."):
+        return "not a file name"
+    if "/" in name or "\\" in name:
+        return "a file name with a folder in it (/ or \\)"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in name):
+        return "a file name with a control or invalid character"
+    if name.startswith("."):
+        return "a file name starting with a dot"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"a file name longer than {MAX_NAME_BYTES} bytes"
+    return None
 
 
 @dataclass(frozen=True)
@@ -164,20 +205,65 @@ class PlanReader:
     # ------------------------------------------------------------------ imports
 
     def stage_import(self, files: Sequence[tuple[str, bytes]]) -> str:
-        """Keep export files that need a mapping until the planner has checked it; their id."""
+        """Keep export files that need a mapping until the planner has checked it (at most
+        ``import_ttl_s`` seconds); their id.
+
+        Raises
+        ------
+        UploadNamesRefused
+            When a name is not plain (:func:`upload_name_problem`) or comes twice; nothing is
+            written then.
+        """
+        problems = [(n, why) for n, _ in files if (why := upload_name_problem(n)) is not None]
+        names = [n for n, _ in files]
+        problems += [(n, "uploaded twice") for n in sorted(set(names)) if names.count(n) > 1]
+        if problems:
+            raise UploadNamesRefused(problems)
         import_id = f"i{secrets.token_hex(8)}"
         folder = self.imports / import_id
         folder.mkdir(parents=True)
-        for name, content in files:
-            (folder / Path(name).name).write_bytes(content)
+        try:
+            (folder / STAGED_MARK).touch()
+            for name, content in files:
+                (folder / name).write_bytes(content)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return import_id
 
+    def _expired(self, folder: Path) -> bool:
+        """True when the staged import in `folder` is older than ``import_ttl_s``."""
+        mark = folder / STAGED_MARK
+        try:
+            staged = (mark if mark.exists() else folder).stat().st_mtime
+        except FileNotFoundError:  # deleted meanwhile
+            return True
+        return time.time() - staged >= self.service.settings.import_ttl_s
+
     def import_paths(self, import_id: str) -> list[Path]:
-        """The staged export files of an import (raises NotFoundError)."""
+        """The staged export files of an import.
+
+        Raises NotFoundError when there is none, or when it has expired (it is deleted then).
+        """
         folder = self.imports / import_id
         if not import_id.isalnum() or not folder.is_dir():
             raise NotFoundError(f"no import with id {import_id!r}")
+        if self._expired(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("import %s expired", import_id)
+            raise NotFoundError(f"import {import_id!r} has expired")
         return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def clean_imports(self) -> int:
+        """Delete every staged import older than ``import_ttl_s``; return how many."""
+        if not self.imports.is_dir():
+            return 0
+        expired = [f for f in self.imports.iterdir() if f.is_dir() and self._expired(f)]
+        for folder in expired:
+            shutil.rmtree(folder, ignore_errors=True)
+        if expired:
+            log.info("%d expired import(s) deleted", len(expired))
+        return len(expired)
 
     def last_mapping(self) -> ImportMapping | None:
         """The mapping the planner confirmed last (kept in the store), or None."""
@@ -288,4 +374,13 @@ def write_staff_lists(result: Result, scenario: Scenario, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-__all__ = ["STAFF_LISTS", "PlanReader", "PlanRecord", "write_staff_lists"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "STAFF_LISTS",
+    "STAGED_MARK",
+    "PlanReader",
+    "PlanRecord",
+    "UploadNamesRefused",
+    "upload_name_problem",
+    "write_staff_lists",
+]

@@ -2,7 +2,8 @@
 
 The **workspace** folder holds everything the server keeps on disk: ``famassign.db`` (the SQLite
 store, unless a database URL is given), ``scenarios/<id>/`` (uploaded files), ``plans/<id>/``
-(each plan's output files) and ``jobs/<id>/`` (a running job's progress and cancel flag). Its
+(each plan's output files), ``jobs/<id>/`` (a running job's progress and cancel flag) and
+``imports/<id>/`` (the page's export files waiting for their mapping, for ``import_ttl_s``). Its
 default is ``$FAMASSIGN_WORKSPACE`` when set, otherwise ``$XDG_DATA_HOME/famassign`` (usually
 ``~/.local/share/famassign``).
 """
@@ -29,6 +30,12 @@ MAX_TIME_LIMIT_S = 3600.0
 """Largest time limit a plan may ask for (a server's ``max_time_limit_s`` may be lower)."""
 MAX_WORKERS = 64
 """Most solver threads a plan may ask for."""
+SESSION_IDLE_S = 30 * 60.0
+"""A browser's session ends after this long unused (the page's sign-in must be repeated)."""
+SESSION_MAX_S = 12 * 3600.0
+"""A browser's session ends this long after its sign-in, however busy."""
+IMPORT_TTL_S = 24 * 3600.0
+"""Export files waiting for their import mapping are deleted this long after their upload."""
 TOKEN_ENV = "FAMASSIGN_TOKEN"
 DATABASE_ENV = "FAMASSIGN_DATABASE_URL"
 """The database URL when ``--database`` and ``--database-file`` are not given."""
@@ -83,6 +90,11 @@ class Settings:
         True when the token was made at start (it is then printed once with the URL).
     max_upload_bytes, max_queued_jobs, request_timeout_s, check_timeout_s, max_time_limit_s
         The limits (see the module constants).
+    session_idle_s, session_max_s
+        A page session's idle and absolute lifetime in seconds (:data:`SESSION_IDLE_S`,
+        :data:`SESSION_MAX_S`).
+    import_ttl_s
+        How long staged export files wait for their mapping, in seconds (:data:`IMPORT_TTL_S`).
     job_processes
         Worker processes solving jobs side by side (default: the cores available).
     solver_threads
@@ -98,6 +110,9 @@ class Settings:
     request_timeout_s: float = REQUEST_TIMEOUT_S
     check_timeout_s: float = CHECK_TIMEOUT_S
     max_time_limit_s: float = MAX_TIME_LIMIT_S
+    session_idle_s: float = SESSION_IDLE_S
+    session_max_s: float = SESSION_MAX_S
+    import_ttl_s: float = IMPORT_TTL_S
     job_processes: int = field(default_factory=_cores)
     solver_threads: int | None = None
 
@@ -117,11 +132,14 @@ __all__ = [
     "DATABASE_ENV",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "IMPORT_TTL_S",
     "MAX_QUEUED_JOBS",
     "MAX_TIME_LIMIT_S",
     "MAX_UPLOAD_BYTES",
     "MAX_WORKERS",
     "REQUEST_TIMEOUT_S",
+    "SESSION_IDLE_S",
+    "SESSION_MAX_S",
     "TOKEN_ENV",
     "WORKSPACE_ENV",
     "Settings",

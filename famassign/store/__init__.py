@@ -2,7 +2,8 @@
 
 Used by the HTTP server (``famassign serve``) and the command line's plan history. See
 :class:`famassign.store.store.Store` for the operations: ``record_scenario``, ``create_job``,
-``record_plan``, ``list_plans``, ``get_plan``, ``publish``, ``delete_plan``, ``audit_log``, ...
+``record_plan``, ``list_plans``, ``get_plan``, ``publish``, ``delete_plan``, ``audit_log``, the
+page's sessions (``create_session``, ``get_session``, ``delete_sessions``), ...
 """
 
 from famassign.store.store import (
@@ -15,6 +16,7 @@ from famassign.store.store import (
     NotFoundError,
     PlanInfo,
     ScenarioInfo,
+    SessionInfo,
     Store,
     StoreError,
     database_url,
@@ -33,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "PlanInfo",
     "ScenarioInfo",
+    "SessionInfo",
     "Store",
     "StoreError",
     "database_url",

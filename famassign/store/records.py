@@ -1,12 +1,12 @@
 """The store's tables as SQLAlchemy 2 ORM classes (the schema Alembic migrations create).
 
-Five tables: ``scenarios`` (uploaded scenario folders, content-hashed, or derived from a plan by
-the planner's page), ``jobs`` (a plan or a
-comparison being computed), ``plans`` (a finished plan's record: options, solver version, seed,
-runtime, the folder of its output files, and its publication) and ``audit_log`` (every publish,
-cancellation and deletion: who, when, why) and ``import_mappings`` (the column and value
-mappings the planner confirmed, the last one proposed again). A plan made from another plan
-(a version or a what-if) names its parent. Times are stored in UTC.
+Six tables: ``scenarios`` (uploaded scenario folders, content-hashed, or derived from a plan by
+the planner's page), ``jobs`` (a plan or a comparison being computed), ``plans`` (a finished
+plan's record: options, solver version, seed, runtime, the folder of its output files, and its
+publication), ``audit_log`` (every publish, cancellation and deletion: who, when, why),
+``import_mappings`` (the column and value mappings the planner confirmed, the last one proposed
+again) and ``sessions`` (the signed-in browsers of the planner's page). A plan made from another
+plan (a version or a what-if) names its parent. Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -110,4 +110,30 @@ class MappingRecord(Base):
     mapping: Mapped[str] = mapped_column(Text)
 
 
-__all__ = ["AuditRecord", "Base", "JobRecord", "MappingRecord", "PlanRecord", "ScenarioRecord"]
+class SessionRecord(Base):
+    """A signed-in browser: `id` is the SHA-256 of its session cookie (never the cookie itself).
+
+    `subject` says who signed in: ``admin`` for the holder of the server's token (a user's id
+    once the server has user accounts; None is allowed for that change). `csrf_token` is the
+    token every form of the session carries. The server's idle and absolute expiry are counted
+    from `last_seen_at` and `created_at`.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+__all__ = [
+    "AuditRecord",
+    "Base",
+    "JobRecord",
+    "MappingRecord",
+    "PlanRecord",
+    "ScenarioRecord",
+    "SessionRecord",
+]

@@ -1,10 +1,11 @@
-"""The store: scenarios, jobs, plans and the audit log, in SQLite or PostgreSQL.
+"""The store: scenarios, jobs, plans, the audit log and the page's sessions, in SQLite or
+PostgreSQL.
 
 One :class:`Store` wraps a SQLAlchemy engine. ``Store(url)`` opens the database and applies the
 Alembic migrations (``famassign/store/migrations``), so a new or older database is brought to the
 current schema first. Every method runs in its own transaction and returns plain frozen
-dataclasses (:class:`ScenarioInfo`, :class:`JobInfo`, :class:`PlanInfo`, :class:`AuditEntry`),
-never live ORM objects, so callers may keep them across threads.
+dataclasses (:class:`ScenarioInfo`, :class:`JobInfo`, :class:`PlanInfo`, :class:`AuditEntry`,
+:class:`SessionInfo`), never live ORM objects, so callers may keep them across threads.
 
 URLs: ``sqlite:///path/to/famassign.db`` (the server's default, inside its workspace) or
 ``postgresql://user:password@host:port/db`` (the psycopg 3 driver is used; ``postgresql+psycopg://``
@@ -29,7 +30,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, delete, event, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from famassign.models.errors import FamassignError
@@ -39,6 +40,7 @@ from famassign.store.records import (
     MappingRecord,
     PlanRecord,
     ScenarioRecord,
+    SessionRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -182,6 +184,29 @@ class AuditEntry:
     job_id: str | None
     by: str
     reason: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A signed-in browser: `id` is the key the server gave (the SHA-256 of its cookie),
+    `subject` who signed in, `csrf_token` the token its forms carry, and when it was made and
+    last used."""
+
+    id: str
+    subject: str | None
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def _session_info(r: SessionRecord) -> SessionInfo:
+    return SessionInfo(
+        r.id,
+        r.subject,
+        r.csrf_token,
+        _utc(r.created_at) or r.created_at,
+        _utc(r.last_seen_at) or r.last_seen_at,
+    )
 
 
 def _scenario(r: ScenarioRecord) -> ScenarioInfo:
@@ -668,6 +693,56 @@ class Store:
         with self._session() as session:
             row = session.scalars(query.limit(1)).first()
             return row.mapping if row is not None else None
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self, session_id: str, *, subject: str | None, csrf_token: str
+    ) -> SessionInfo:
+        """Record a new session under the key `session_id` (the caller's digest of its cookie),
+        made and last used now."""
+        now = utc_now()
+        row = SessionRecord(
+            id=session_id,
+            subject=subject[:200] if subject else None,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+        )
+        with self._session() as session:
+            session.add(row)
+            session.flush()
+            return _session_info(row)
+
+    def get_session(self, session_id: str) -> SessionInfo:
+        """The session with that key; raises :class:`NotFoundError`."""
+        with self._session() as session:
+            return _session_info(self._get(session, SessionRecord, session_id, "session"))
+
+    def touch_session(self, session_id: str) -> None:
+        """Record that the session was used now (a session no longer there is left alone)."""
+        with self._session() as session:
+            row = session.get(SessionRecord, session_id)
+            if row is not None:
+                row.last_seen_at = utc_now()
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete the session with that key; False when there was none."""
+        with self._session() as session:
+            deleted = session.execute(delete(SessionRecord).where(SessionRecord.id == session_id))
+            return bool(deleted.rowcount)  # type: ignore[attr-defined]
+
+    def delete_sessions(self, *, last_seen_before: datetime, created_before: datetime) -> int:
+        """Delete every session last used before `last_seen_before` or made before
+        `created_before` (the expired ones); return how many."""
+        query = delete(SessionRecord).where(
+            or_(
+                SessionRecord.last_seen_at < last_seen_before,
+                SessionRecord.created_at < created_before,
+            )
+        )
+        with self._session() as session:
+            return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ audit log
 

@@ -2,11 +2,14 @@
 
 1 bring the data, 2 check, 3 plan, 4 read the plan, 5 adjust, 6 what if, 7 publish and hand out.
 Every page is a Jinja2 template rendered here; the only scripts are two small modules in
-``static/`` (file drop, progress poll). Every asset is served by famassign itself. The token
-guards every page: ``/?token=TOKEN`` signs the browser in with the session cookie of
-:mod:`famassign.server.auth`. Logs carry identifiers only.
+``static/`` (file drop, progress poll): no inline script, style or event handler, so the page
+lives under the strict Content-Security-Policy of :mod:`famassign.server.headers`. Every asset
+is served by famassign itself. The token guards every page: ``/?token=TOKEN`` opens a
+server-side session (:mod:`famassign.server.auth`, :mod:`famassign.server.sessions`), the page's
+sign-out button ends it, and every form carries the session's CSRF token. Logs carry
+identifiers only.
 
-One router per step: :mod:`~.data` (sign-in, upload, import mapping), :mod:`~.check`,
+One router per step: :mod:`~.data` (sign-in and out, upload, import mapping), :mod:`~.check`,
 :mod:`~.plan` (first plan, job progress, cancel), :mod:`~.read` (the plan page, its families
 table and files), :mod:`~.adjust`, :mod:`~.whatif` (variant, side-by-side comparison) and
 :mod:`~.publish`. What they share: :mod:`~.frame` (steps, templates, token guard, the store's
@@ -16,13 +19,13 @@ started as jobs) and :mod:`~.refusal` (a request refused on the plan page with w
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from famassign.server.pages import adjust, check, data, plan, publish, read, whatif
-from famassign.server.pages.frame import SERVER_FOLDER, render
+from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
 
 ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish))
 """The steps' routers, in the page's order."""
@@ -39,13 +42,16 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 def mount_pages(app: FastAPI) -> None:
     """Add the planner's page and its static assets to `app`.
 
+    Every route of the page depends on :func:`~.frame.check_form`: each form a browser's
+    session posts carries the session's CSRF token and comes from this server's page (403
+    otherwise).
     `app.state.settings` (:class:`famassign.server.settings.Settings`) holds the token that
     guards every page (:mod:`famassign.server.auth`); `app.state.service` (set when the app
     starts) is what the page reads and writes through.
     """
     app.mount("/static", StaticFiles(directory=str(SERVER_FOLDER / "static")), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(check_form)])
     app.add_exception_handler(HTTPException, _page_error)
 
 

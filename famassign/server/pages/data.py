@@ -1,5 +1,5 @@
-"""Step 1, bring the data: sign in, upload the exported files, and check and correct the column
-and value mapping the importer proposes for files not in the scenario format."""
+"""Step 1, bring the data: sign in (and out), upload the exported files, and check and correct
+the column and value mapping the importer proposes for files not in the scenario format."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from famassign.models import ScenarioError
 from famassign.models.columns import TABLES
 from famassign.models.importing import apply_mapping, infer_mapping, read_exports
 from famassign.models.mapping import ImportMapping
-from famassign.server.auth import sign_in
+from famassign.server.auth import sign_in, sign_out
 from famassign.server.pages.forms import mapping_from_form
 from famassign.server.pages.frame import guard, reader, render
 from famassign.server.pages.views import problem_rows
-from famassign.server.planner import PlanReader
+from famassign.server.planner import PlanReader, UploadNamesRefused
 from famassign.server.service import SCENARIO_FILES, InvalidScenario
 from famassign.store import NotFoundError
 
@@ -28,9 +28,17 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
+NO_IMPORT = (
+    "No such import: files waiting for their mapping are deleted after a while. "
+    "Bring the files again."
+)
+"""The answer (404) for an import that never was or has expired."""
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, token: str | None = None) -> Response:
-    """Step 1: bring the data. ``?token=`` signs the browser in and redirects here."""
+    """Step 1: bring the data. ``?token=`` signs the browser in (a new session) and redirects
+    here, so the token leaves the address bar."""
     if token is not None:
         response = RedirectResponse("/", status_code=303)
         if not sign_in(request, response, token):
@@ -42,6 +50,21 @@ def home(request: Request, token: str | None = None) -> Response:
         for s in reader(request).uploaded()
     ]
     return render(request, "upload.html", {"step": "data", "scenarios": scenarios})
+
+
+@router.post("/signout")
+def signout(request: Request) -> Response:
+    """End the browser's session and delete its cookie; off to the signed-out page. A browser
+    whose session has already ended is signed out as well (its cookie deleted)."""
+    response = RedirectResponse("/signed-out", status_code=303)
+    sign_out(request, response)
+    return response
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+def signed_out(request: Request) -> Response:
+    """The page after signing out (open to all: it shows nothing of the program's)."""
+    return render(request, "signed_out.html", {"step": ""})
 
 
 @router.post("/upload", response_class=HTMLResponse)
@@ -61,7 +84,15 @@ async def upload(request: Request) -> Response:
         )
     plans = reader(request)
     if not all(name.lower() in SCENARIO_FILES for name, _ in files):
-        iid = await run_in_threadpool(plans.stage_import, files)
+        try:
+            iid = await run_in_threadpool(plans.stage_import, files)
+        except UploadNamesRefused as exc:
+            refused = {
+                "step": "data",
+                "problems": [(name, "", "", why) for name, why in exc.problems],
+                "scenarios": [],
+            }
+            return render(request, "upload.html", refused, 422)
         log.info("upload %s needs a mapping (%d files)", iid, len(files))
         return RedirectResponse(f"/import/{iid}", status_code=303)
     try:
@@ -145,7 +176,7 @@ def import_page(request: Request, iid: str) -> Response:
         paths = plans.import_paths(iid)
         mapping, notes = _proposal(plans, paths)
     except NotFoundError:
-        raise HTTPException(404, "No such import.") from None
+        raise HTTPException(404, NO_IMPORT) from None
     except ScenarioError as exc:
         context = {"step": "data", "problems": problem_rows(exc), "scenarios": []}
         return render(request, "upload.html", context)
@@ -162,7 +193,7 @@ async def import_confirm(request: Request, iid: str) -> Response:
         paths = plans.import_paths(iid)
         proposal, _ = _proposal(plans, paths)
     except NotFoundError:
-        raise HTTPException(404, "No such import.") from None
+        raise HTTPException(404, NO_IMPORT) from None
     try:
         mapping = mapping_from_form(proposal, dict(form))
     except ValidationError as exc:

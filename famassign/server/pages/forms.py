@@ -118,13 +118,21 @@ def changed_weights(weights: Mapping[str, float], form: Mapping[str, Any]) -> di
     Raises
     ------
     ValueError
-        When a weight filled in is not a number.
+        When a weight filled in is not a number (naming it); the weights' bounds are checked
+        where they are applied (:func:`famassign.server.adjustments.with_weights`).
     """
     changed = {}
     for key, default in weights.items():
         raw = form.get(f"w_{key}")
-        if isinstance(raw, str) and raw.strip() and float(raw) != default:
-            changed[key] = raw.strip()
+        text = raw.strip() if isinstance(raw, str) else ""
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"the weight {key} must be a number, not {text[:40]!r}") from None
+        if value != default:
+            changed[key] = text
     return changed
 
 

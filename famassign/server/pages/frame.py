@@ -1,5 +1,5 @@
-"""What every step of the planner's page shares: the steps, the templates, the token guard and
-the page's reading of the server's store."""
+"""What every step of the planner's page shares: the steps, the templates, the token guard, the
+CSRF check of its forms and the page's reading of the server's store."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from famassign.report import fmt_number
-from famassign.server.auth import is_signed_in
+from famassign.server.auth import (
+    CSRF_FIELD,
+    SAFE_METHODS,
+    caller,
+    check_csrf,
+    csrf_token,
+    is_signed_in,
+    same_origin,
+)
 from famassign.server.planner import PlanReader, PlanRecord
 from famassign.server.service import Service
 from famassign.solver.options import PAGE_TIME_LIMIT
@@ -31,13 +40,32 @@ STEPS = (
 )
 
 templates = Jinja2Templates(directory=str(SERVER_FOLDER / "templates"))
-templates.env.globals.update(steps=STEPS, fmt=fmt_number, page_time_limit=PAGE_TIME_LIMIT)
+templates.env.globals.update(
+    steps=STEPS, fmt=fmt_number, page_time_limit=PAGE_TIME_LIMIT, csrf_field=CSRF_FIELD
+)
 
 
 def guard(request: Request) -> None:
     """Refuse (401) a browser that is not signed in."""
     if not is_signed_in(request):
         raise HTTPException(401, "Sign in by opening the address famassign serve printed.")
+
+
+async def check_form(request: Request) -> None:
+    """FastAPI dependency of every page route: a POST made with a browser's session must come
+    from this server's page and carry the session's CSRF token in its :data:`CSRF_FIELD`
+    (:func:`famassign.server.auth.check_csrf`), else 403. The origin is checked before the
+    form is read; the route reads the same parsed form. A request without a session (the route
+    answers 401) or with the bearer token passes."""
+    if request.method in SAFE_METHODS:
+        return
+    who = await run_in_threadpool(caller, request)
+    if who is None or who.session is None:
+        return
+    given: object = None
+    if same_origin(request):
+        given = (await request.form()).get(CSRF_FIELD)
+    check_csrf(request, given if isinstance(given, str) else None)
 
 
 def reader(request: Request) -> PlanReader:
@@ -65,13 +93,25 @@ def render(
     request: Request, name: str, context: Mapping[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """Render a page. A refused form is answered 200 with the refusal on the page (the
-    browser would log a 4xx document as a console error; the API answers 422 instead)."""
-    return templates.TemplateResponse(request, name, dict(context), status_code=status_code)
+    browser would log a 4xx document as a console error; the API answers 422 instead).
+
+    Every template gets ``csrf_token`` (the session's, for the hidden :data:`CSRF_FIELD` of
+    each form; "" without a session) and ``session`` (True when a browser's session is signed
+    in: the page then offers to sign out).
+    """
+    who = caller(request)
+    page = {
+        "csrf_token": csrf_token(request),
+        "session": who is not None and who.session is not None,
+        **context,
+    }
+    return templates.TemplateResponse(request, name, page, status_code=status_code)
 
 
 __all__ = [
     "SERVER_FOLDER",
     "STEPS",
+    "check_form",
     "guard",
     "plan_record",
     "reader",

@@ -33,7 +33,16 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_DEPTH = 64
 """Deepest YAML nesting accepted."""
 
-CONFIG_KEYS = ("name", "as_of", "policy", "weights", "exceptions", "variants", "uncertainty")
+CONFIG_KEYS = (
+    "name",
+    "as_of",
+    "policy",
+    "weights",
+    "exceptions",
+    "variants",
+    "uncertainty",
+    "hiring",
+)
 
 YamlLines = dict[tuple[str | int, ...], int]
 """Key path -> 1-based line in scenario.yaml."""
@@ -247,6 +256,17 @@ def parse_config(config: Any, lines: YamlLines, out: Collector) -> ParsedConfig:
                 lines.get(("uncertainty",)),
                 "uncertainty",
                 "uncertainty must be a mapping with text keys (see docs/sweep.md)",
+            )
+    hiring = config.get("hiring")
+    if hiring is not None:
+        if isinstance(hiring, dict) and all(isinstance(k, str) for k in hiring):
+            fields["hiring"] = hiring
+        else:
+            out.error(
+                CONFIG_FILE,
+                lines.get(("hiring",)),
+                "hiring",
+                "hiring must be a mapping with text keys (see docs/variants.md)",
             )
     exceptions = _exceptions_source(config.get("exceptions"), lines, out)
     return ParsedConfig(fields, exceptions, len(out.problems) == before, lines)

@@ -174,20 +174,11 @@ def test_hiring_profiles_and_site_groups_equal_an_independent_mip() -> None:
     # sites close enough to share an advocate: the default profiles plus one per site group
     shared = program.rebuilt(hiring={"site_groups": [sites]})
     answer = staffing(shared)
-    grouped = [
-        {**p, "sites": set(sites), "options": options}
-        for p in _default_profiles(program)
-        if p["sites"] == {sites[0]}
+    others = [{"en", lang} for lang in sorted(set(languages) - {"en"})]
+    by_site = _default_profiles(program) + [
+        {"languages": spoken, "sites": set(sites), "options": options, "fte": 1.0, "cost": 1}
+        for spoken in [{"en"}, *others]
     ]
-    by_site = (
-        _default_profiles(program)
-        + [
-            {**p, "languages": {"en", lang}}
-            for p in grouped[:1]
-            for lang in sorted(set(languages) - {"en"})
-        ]
-        + grouped[:1]
-    )
     assert (answer.people.people, answer.people.cost) == independent_fewest_people(shared, by_site)
 
 

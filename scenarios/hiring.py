@@ -331,21 +331,22 @@ def _serves(policy: Policy, keys: Sequence[GroupKey], profiles: Sequence[Profile
 
 def fewest_people(
     policy: Policy,
-    demand: Demand,
+    demands: Sequence[Demand],
     profiles: Sequence[Profile],
     *,
     time_limit: float | None = None,
 ) -> PeopleAnswer:
     """The fewest people, then the least cost, drawn from `profiles`, that with the existing
-    staff's spare places (`demand.room`) place every family of `demand` that any allowed profile
-    or existing staff member may serve; exact (see the module docstring).
+    staff's spare places place every family of each of `demands` that any allowed profile or
+    existing staff member may serve; exact (see the module docstring).
 
     Parameters
     ----------
     policy
         The program's policy: the cap of a hire of FTE f is ``floor(cap x f)``.
-    demand
-        The families to place (:func:`demand_of`, or :meth:`Demand.of_counts`).
+    demands
+        The families to place: one :class:`Demand` (:func:`demand_of`), or several (samples of
+        a year) that the same people must each place.
     profiles
         The allowed profiles (:func:`candidate_profiles`).
     time_limit
@@ -357,75 +358,48 @@ def fewest_people(
         The hires (ids ``HIRE-001``... ordered by site, language), whether proven, the bound, and
         the families no allowed hire can place with why.
     """
-    n_g, n_p, n_s = len(demand.keys), len(profiles), len(demand.room)
-    serves = _serves(policy, demand.keys, profiles)
+    n_p = len(profiles)
     cap = np.array([p.staff("probe").cap(policy) for p in profiles], dtype=np.float64)
-    zg, zp = np.nonzero(serves & (cap > 0)[None, :])
-    xg, xs = np.nonzero(demand.eligible & (demand.room > 0)[None, :])
-    n_z, n_x = len(zg), len(xg)
-    n_var = n_p + n_z + n_x + n_g
-    z0, x0, u0 = n_p, n_p + n_z, n_p + n_z + n_x
-    rows = [
-        # families of each group: to hires, to existing staff, or unplaced (u)
-        sp.coo_matrix(
-            (
-                np.ones(n_z + n_x + n_g),
-                (
-                    np.concatenate([zg, xg, np.arange(n_g)]),
-                    np.concatenate([z0 + np.arange(n_z), x0 + np.arange(n_x), u0 + np.arange(n_g)]),
-                ),
-            ),
-            shape=(n_g, n_var),
-        ),
-        # existing staff: at most their spare places
-        sp.coo_matrix((np.ones(n_x), (xs, x0 + np.arange(n_x))), shape=(n_s, n_var)),
-        # hires of a profile: at most cap x count
-        sp.coo_matrix(
-            (
-                np.concatenate([np.ones(n_z), -cap]),
-                (
-                    np.concatenate([zp, np.arange(n_p)]),
-                    np.concatenate([z0 + np.arange(n_z), np.arange(n_p)]),
-                ),
-            ),
-            shape=(n_p, n_var),
-        ),
-    ]
-    fam = demand.families.astype(np.float64)
-    constraints = [
-        LinearConstraint(rows[0].tocsr(), fam, fam),
-        LinearConstraint(rows[1].tocsr(), -np.inf, demand.room.astype(np.float64)),
-        LinearConstraint(rows[2].tocsr(), -np.inf, 0.0),
-    ]
-    served = np.bincount(zp, weights=fam[zg], minlength=n_p)
-    upper = np.concatenate([np.ceil(served / np.maximum(cap, 1)), np.full(n_z + n_x + n_g, np.inf)])
-    bounds = Bounds(np.zeros(n_var), upper)
+    blocks = [_block(policy, d, profiles, cap) for d in demands]
+    n_var = n_p + sum(b.n_var for b in blocks)
+    offsets = np.cumsum([n_p] + [b.n_var for b in blocks])
+    a = sp.hstack(
+        [sp.vstack([b.hires for b in blocks]), sp.block_diag([b.matrix for b in blocks])],
+        format="csr",
+    )
+    lower = np.concatenate([b.lower for b in blocks])
+    upper_rows = np.concatenate([b.upper for b in blocks])
+    constraints = [LinearConstraint(a, lower, upper_rows)]
+    upper_y = np.max([b.most for b in blocks], axis=0) if blocks else np.zeros(n_p)
+    bounds = Bounds(np.zeros(n_var), np.concatenate([upper_y, np.full(n_var - n_p, np.inf)]))
     integer = np.concatenate([np.ones(n_p), np.zeros(n_var - n_p)])
     options = {} if time_limit is None else {"time_limit": max(time_limit, 0.1)}
+    unplaced_vars = np.concatenate(
+        [o + b.unplaced for o, b in zip(offsets[:-1], blocks, strict=True)]
+    ).astype(np.int64)
 
-    def objective(part: slice, weights: np.ndarray | float = 1.0) -> np.ndarray:
+    def vector(columns: IntArray | slice, weights: np.ndarray | float = 1.0) -> np.ndarray:
         c = np.zeros(n_var)
-        c[part] = weights
+        c[columns] = weights
         return c
 
-    def row(part: slice, upper_bound: float, weights: np.ndarray | float = 1.0) -> LinearConstraint:
-        return LinearConstraint(objective(part, weights)[None, :], -np.inf, upper_bound)
+    def at_most(c: np.ndarray, bound: float) -> LinearConstraint:
+        return LinearConstraint(c[None, :], -np.inf, bound + 1e-6)
 
-    ys, us = slice(0, n_p), slice(u0, n_var)
-    stage0 = milp(objective(us), constraints=constraints, bounds=bounds)  # an LP: y continuous
-    unplaced = math.ceil(float(stage0.fun) - 1e-6)
-    constraints.append(row(us, unplaced + 1e-6))
+    ys = slice(0, n_p)
+    stage0 = milp(vector(unplaced_vars), constraints=constraints, bounds=bounds)  # LP
+    constraints.append(at_most(vector(unplaced_vars), math.ceil(float(stage0.fun) - 1e-6)))
     stage1 = milp(
-        objective(ys), constraints=constraints, bounds=bounds, integrality=integer, options=options
+        vector(ys), constraints=constraints, bounds=bounds, integrality=integer, options=options
     )
     if stage1.x is None:  # pragma: no cover - every group has its unplaced slack
         raise RuntimeError(f"hiring: no hires found ({stage1.message})")
     people = round(float(stage1.fun))
     bound = math.ceil(float(getattr(stage1, "mip_dual_bound", people) or 0) - 1e-6)
-    constraints.append(row(ys, people + 1e-6))
+    constraints.append(at_most(vector(ys), people))
     costs = np.array([p.cost for p in profiles])
     stage2 = milp(
-        objective(ys, costs),
+        vector(ys, costs),
         constraints=constraints,
         bounds=bounds,
         integrality=integer,
@@ -442,22 +416,70 @@ def fewest_people(
     for p in order:
         for _ in range(int(counts[p])):
             hires.append(Hire(f"{HIRE_PREFIX}{len(hires) + 1:03d}", profiles[p]))
-    left = np.round(best.x[u0:]).astype(np.int64)
+    unplaceable: list[Unplaceable] = []
+    for o, block, demand in zip(offsets[:-1], blocks, demands, strict=True):
+        left = np.round(best.x[o + block.unplaced]).astype(np.int64)
+        unplaceable += _unplaceable(demand, left, block.serves)
     answer = PeopleAnswer(
         hires=tuple(hires),
         people_bound=people if proven else min(bound, people),
         proven=proven,
-        unplaceable=_unplaceable(demand, left, serves),
+        unplaceable=tuple(unplaceable),
         profiles=n_p,
     )
     log.info(
-        "hiring: %d people over %d profiles (%s), %d unplaceable",
+        "hiring: %d people over %d profiles and %d demands (%s), %d unplaceable",
         answer.people,
         n_p,
+        len(demands),
         answer.proof,
         len(answer.unplaceable),
     )
     return answer
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One demand's part of the MIP: its columns (families to hires, to existing staff, left
+    unplaced), its rows (groups, existing staff, profiles) and the hire-count columns' part."""
+
+    n_var: int
+    matrix: sp.csr_matrix
+    hires: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+    unplaced: IntArray
+    most: np.ndarray
+    serves: BoolArray
+
+
+def _block(policy: Policy, demand: Demand, profiles: Sequence[Profile], cap: np.ndarray) -> _Block:
+    n_g, n_p, n_s = len(demand.keys), len(profiles), len(demand.room)
+    serves = _serves(policy, demand.keys, profiles)
+    zg, zp = np.nonzero(serves & (cap > 0)[None, :])
+    xg, xs = np.nonzero(demand.eligible & (demand.room > 0)[None, :])
+    n_z, n_x = len(zg), len(xg)
+    x0, u0 = n_z, n_z + n_x
+    n_var = n_z + n_x + n_g
+    rows = np.concatenate([zg, xg, np.arange(n_g), n_g + xs, n_g + n_s + zp])
+    z, x = np.arange(n_z), x0 + np.arange(n_x)
+    cols = np.concatenate([z, x, u0 + np.arange(n_g), x, z])
+    n_rows = n_g + n_s + n_p
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_rows, n_var))
+    # profile rows: families on hires of profile p - cap[p] x count[p] <= 0
+    hires = sp.csr_matrix((-cap, (n_g + n_s + np.arange(n_p), np.arange(n_p))), shape=(n_rows, n_p))
+    fam = demand.families.astype(np.float64)
+    served = np.bincount(zp, weights=fam[zg], minlength=n_p)
+    return _Block(
+        n_var=n_var,
+        matrix=matrix,
+        hires=hires,
+        lower=np.concatenate([fam, np.full(n_s + n_p, -np.inf)]),
+        upper=np.concatenate([fam, demand.room.astype(np.float64), np.zeros(n_p)]),
+        unplaced=u0 + np.arange(n_g),
+        most=np.ceil(served / np.maximum(cap, 1)),
+        serves=serves,
+    )
 
 
 def _unplaceable(demand: Demand, left: IntArray, serves: BoolArray) -> tuple[Unplaceable, ...]:

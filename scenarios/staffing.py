@@ -32,6 +32,7 @@ import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,16 +40,19 @@ import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
 from famassign.models.errors import FamassignError, check_argument
-from famassign.scenarios.hiring import PeopleAnswer, candidate_profiles, demand_of, fewest_people
+from famassign.scenarios.hiring import (
+    Demand,
+    GroupKey,
+    PeopleAnswer,
+    candidate_profiles,
+    demand_of,
+    fewest_people,
+)
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
 from famassign.solver.flow import FlowPlan, max_placed, solve_flow
 from famassign.solver.solve import Progress
 
 log = logging.getLogger(__name__)
-
-
-GroupKey = tuple[str, str, ProgramOption]
-"""(language, site, program option) of a family."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ class StaffingAnswer:
     not_placeable: tuple[str, ...]
     exceptions: tuple[ExceptionCarriage, ...]
     people: PeopleAnswer
+    demand: Demand
+    """The unpinned families by group and the existing staff's spare places (what the people
+    MIP solved)."""
     minimal: bool = True
     """False when the time limit ended the search for a hire that can be dropped: the staff
     named still place every family, but one of them might be spared."""
@@ -313,25 +320,22 @@ class _Clock:
             self._progress(stage, done, total)
 
 
-def groups_of(scenario: Scenario) -> tuple[list[GroupKey], IntArray]:
-    """The (language, site, option) groups in order of first family, and each family's group."""
-    return _groups(scenario)
-
-
-def with_group_staff(arrays: ProblemArrays, group: IntArray, n_groups: int) -> ProblemArrays:
-    """`arrays` plus one virtual staff member per group, eligible for its unpinned families."""
-    return _with_group_staff(arrays, group, n_groups)
-
-
 def new_staff_cap(scenario: Scenario) -> int:
     """The cap of one new staff member: full-time, no personal cap (the policy cap)."""
     return Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
 
 
-def placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
+def _placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
     """Families placed under the policy caps alone (no exception) with `room[g]` places of new
-    staff for group g (`augmented` is :func:`with_group_staff` of `arrays`): a maximum flow."""
+    staff for group g (`augmented` is :func:`_with_group_staff` of `arrays`): a maximum flow."""
     return max_placed(augmented, limit=np.concatenate([_caps_only(arrays), room]))
+
+
+def places_everyone_with(scenario: Scenario, hires: Sequence[Staff]) -> bool:
+    """True when `scenario` with `hires` added to its staff and every exception withdrawn places
+    every family under the policy caps alone (a maximum flow)."""
+    arrays = build_arrays(scenario.rebuilt(staff=(*scenario.staff, *hires), exceptions=()))
+    return max_placed(arrays, limit=_caps_only(arrays)) == arrays.n_families
 
 
 def staffing(
@@ -401,7 +405,7 @@ def staffing(
     counts = np.array([math.ceil(int(x) / cap_new) for x in on_new], dtype=np.int64)
 
     def places_all(trial: IntArray) -> bool:
-        return placed_with_hires(arrays, augmented, trial * cap_new) >= target
+        return _placed_with_hires(arrays, augmented, trial * cap_new) >= target
 
     if counts.any() and not places_all(counts):  # pragma: no cover - the flow says it fits
         raise RuntimeError("staffing: the hired staff do not place the families they should")
@@ -422,9 +426,10 @@ def staffing(
                 changed = True
             clock.report("hires", n + 1, len(order))
     clock.report("flows", 4, 4)
+    demand = demand_of(scenario, arrays, caps_only)
     people = fewest_people(
         scenario.policy,
-        demand_of(scenario, arrays, caps_only),
+        [demand],
         candidate_profiles(scenario.hiring, keys),
         time_limit=None if clock.deadline is None else max(clock.deadline - time.monotonic(), 0),
     )
@@ -450,6 +455,7 @@ def staffing(
         not_placeable=not_placeable,
         exceptions=tuple(_exception_carriage(scenario, arrays, full, clock)),
         people=people,
+        demand=demand,
         minimal=minimal,
     )
     log.info(
@@ -479,10 +485,8 @@ __all__ = [
     "StaffNeed",
     "StaffingAnswer",
     "StaffingError",
-    "groups_of",
     "new_staff_cap",
-    "placed_with_hires",
+    "places_everyone_with",
     "staffing",
-    "with_group_staff",
     "with_new_staff",
 ]

@@ -338,8 +338,9 @@ def sweep(
     seed
         Seed of the sweep; sample i is drawn from ``sample_seed(seed, i)``.
     scheduler
-        None: a local Dask cluster; ``"tcp://host:port"``: an existing one; ``"inline"``: this
-        process, without Dask.
+        None: :func:`~famassign.task_runners.default_scheduler` (this process on a machine of
+        2 cores or fewer, else a local Dask cluster); ``"local"``: a local Dask cluster;
+        ``"tcp://host:port"``: an existing one; ``"inline"``: this process, without Dask.
     workers
         Worker processes of the local cluster (default: the cores).
     balance

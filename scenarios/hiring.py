@@ -268,7 +268,7 @@ def candidate_profiles(hiring: Mapping[str, Any], groups: Sequence[GroupKey]) ->
 # Demand and the MIP
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Demand:
     """Families to place, grouped: `keys[g]` (language, site, option), `families[g]` their
     number, `eligible[g, j]` whether existing staff member j may serve them, `room[j]` its spare
@@ -279,6 +279,20 @@ class Demand:
     eligible: BoolArray
     room: IntArray
     members: list[list[str]] = field(default_factory=list)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal keys, counts, eligibility, room and members."""
+        return (
+            isinstance(other, Demand)
+            and self.keys == other.keys
+            and self.members == other.members
+            and all(
+                np.array_equal(getattr(self, name), getattr(other, name))
+                for name in ("families", "eligible", "room")
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def of_counts(cls, counts: Mapping[GroupKey, int]) -> Demand:

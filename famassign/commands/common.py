@@ -27,7 +27,13 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from famassign.history import PlanFolderError
 from famassign.models import Scenario
@@ -344,24 +350,39 @@ class RunOptions:
 
 
 @contextmanager
-def progress_display() -> Iterator[SolveProgress]:
-    """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
+def progress_display(*, lines: bool = False) -> Iterator[SolveProgress]:
+    """A progress callback drawing a bar on stderr: done/total, time elapsed and time left.
+
+    When stderr is not a terminal the bar is silent; with `lines` a plain line is written
+    instead at every tenth of each stage (``samples 30/60, about 12 s left``), for long runs
+    whose output goes to a log.
+    """
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
     ) as bar:
         tasks: dict[str, Any] = {}
+        started: dict[str, float] = {}
+        plain = lines and not console.is_terminal
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(f"{stage:>8}", total=max(total, 1))
+                started[stage] = time.monotonic()
             bar.update(tasks[stage], completed=done, total=max(total, 1))
+            step = max(total // 10, 1)
+            if plain and done > 0 and (done % step == 0 or done == total):
+                elapsed = time.monotonic() - started[stage]
+                left = elapsed / done * (total - done)
+                sys.stderr.write(f"{stage} {done}/{total}, about {left:.0f} s left\n")
 
         yield update
 

@@ -195,7 +195,7 @@ def _offered(groups: Sequence[GroupKey], sites: Sequence[str]) -> tuple[ProgramO
 
 
 def _site_units(hiring: Mapping[str, Any], sites: Sequence[str]) -> list[tuple[str, ...]]:
-    units = [(s,) for s in sites]
+    units: list[tuple[str, ...]] = [(s,) for s in sites]
     groups = hiring.get("site_groups", [])
     if not isinstance(groups, list):
         raise HiringError(f"hiring.site_groups: expected a list of site lists, got {groups!r}")

@@ -147,7 +147,7 @@ def test_hiring_profiles_and_site_groups_equal_an_independent_mip() -> None:
     program = grown(GeneratorConfig(n_families=120, n_sites=2), 1, 1.6)
     sites = sorted({f.site for f in program.families})
     languages = sorted({f.language for f in program.families})
-    own = [
+    own: list[dict[str, Any]] = [
         {"name": "all-both", "languages": languages, "sites": sites, "fte": [0.5, 1.0], "cost": 3},
         {"name": "en-es", "languages": ["en", "es"], "sites": sites[:1], "fte": [0.5, 1.0]},
         {"name": "en", "languages": ["en"], "sites": sites, "fte": 1.0, "cost": 1.5},

@@ -242,3 +242,6 @@ def test_staffing_exits_3_naming_families_no_allowed_profile_places(tmp_path: Pa
     assert result.exit_code == 3, result.output
     assert result.output.count("not placeable:") == 3
     assert "no allowed hiring profile serves language es" in result.output
+    bad = write_scenario(example.rebuilt(hiring={"profiles": [{"sites": ["x"]}]}), tmp_path / "b")
+    result = CliRunner().invoke(app, ["staffing", str(bad)])
+    assert result.exit_code == 2 and "hiring.profiles[0]" in result.output

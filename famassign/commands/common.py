@@ -45,6 +45,7 @@ from famassign.outputs import write_plan, write_seconds
 from famassign.report import ReportSection
 from famassign.report.handover_pages import handover_outputs
 from famassign.safe_io import OutputDirError, check_output_dir
+from famassign.scenarios.hiring import HiringError
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
 from famassign.solver import PLAN_TIME_LIMIT, OptionsError, PlanOptions, Result
@@ -66,6 +67,7 @@ EXIT_INTERRUPTED = 130
 P = ParamSpec("P")
 
 USER_ERRORS: tuple[type[Exception], ...] = (
+    HiringError,
     OptionsError,
     PlanFolderError,
     ProblemTooLarge,

@@ -433,7 +433,7 @@ def fewest_people(
     unplaceable: list[Unplaceable] = []
     for o, block, demand in zip(offsets[:-1], blocks, demands, strict=True):
         left = np.round(best.x[o + block.unplaced]).astype(np.int64)
-        unplaceable += _unplaceable(demand, left, block.serves)
+        unplaceable += _unplaceable(demand, left)
     answer = PeopleAnswer(
         hires=tuple(hires),
         people_bound=people if proven else min(bound, people),
@@ -464,7 +464,6 @@ class _Block:
     upper: np.ndarray
     unplaced: IntArray
     most: np.ndarray
-    serves: BoolArray
 
 
 def _block(policy: Policy, demand: Demand, profiles: Sequence[Profile], cap: np.ndarray) -> _Block:
@@ -492,19 +491,19 @@ def _block(policy: Policy, demand: Demand, profiles: Sequence[Profile], cap: np.
         upper=np.concatenate([fam, demand.room.astype(np.float64), np.zeros(n_p)]),
         unplaced=u0 + np.arange(n_g),
         most=np.ceil(served / np.maximum(cap, 1)),
-        serves=serves,
     )
 
 
-def _unplaceable(demand: Demand, left: IntArray, serves: BoolArray) -> tuple[Unplaceable, ...]:
+def _unplaceable(demand: Demand, left: IntArray) -> tuple[Unplaceable, ...]:
+    """Families left unplaced by the MIP: only groups no allowed profile serves (with places)
+    leave any, since the number of hires is unbounded."""
     found = []
     for g in np.flatnonzero(left > 0):
         language, site, option = demand.keys[g]
         why = (
-            f"no allowed hiring profile serves language {language} at site {site} ({option.value})"
-            if not serves[g].any()
-            else "the allowed hires cannot reach them"  # pragma: no cover - hires are unbounded
-        ) + ", and the staff who may serve them are full"
+            f"no allowed hiring profile serves language {language} at site {site} "
+            f"({option.value}), and the staff who may serve them are full"
+        )
         names = demand.members[g][-int(left[g]) :] if demand.members else []
         found += [Unplaceable(name, why) for name in names]
     return tuple(found)

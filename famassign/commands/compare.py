@@ -59,7 +59,8 @@ def compare_command(
     deterministic: bool = DETERMINISTIC,
     processes: int = PROCESSES,
 ) -> int:
-    """Solve the base and every variant; write comparison.csv, staffing.csv and report.html.
+    """Solve the base and every variant; write comparison.csv, hires.csv, staffing.csv and
+    report.html.
 
     Exit 0 when the base places every family, 3 when it does not, 2 invalid input.
     """
@@ -79,6 +80,7 @@ def compare_command(
     with atomic_output_dir(out) as tmp:
         write_csv(comparison.frame, tmp / COMPARISON_CSV)
         if answer is not None:
+            write_csv(answer.people.frame(), tmp / HIRES_CSV)
             write_csv(answer.needs_frame(), tmp / STAFFING_CSV)
             write_csv(answer.exceptions_frame(), tmp / EXCEPTIONS_CSV)
         (tmp / REPORT_HTML).write_text(report, encoding="utf-8")

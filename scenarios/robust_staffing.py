@@ -28,10 +28,10 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from famassign.models import Policy
 from famassign.scenarios.hiring import (
@@ -74,7 +74,7 @@ class Validation:
         """Validation samples an interval of +- `half_width` needs at :attr:`level` (normal
         approximation with the share measured, 0.5 when it is 0 or 1)."""
         p = self.share if 0 < self.placed < self.samples else 0.5
-        z = float(norm.ppf(0.5 + self.level / 2))
+        z = NormalDist().inv_cdf(0.5 + self.level / 2)
         return math.ceil(z * z * p * (1 - p) / half_width**2)
 
 
@@ -85,7 +85,7 @@ def wilson_interval(successes: int, n: int, level: float = INTERVAL_LEVEL) -> tu
     """
     if n < 1 or not 0 <= successes <= n:
         raise ValueError(f"need 0 <= successes <= n and n >= 1, got {successes}, {n}")
-    z = float(norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))

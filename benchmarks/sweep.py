@@ -48,11 +48,13 @@ def _program(preset: str) -> Any:
 
 
 def _per_task(preset: str, samples: int) -> dict[str, float]:
+    from famassign.models import Staff
     from famassign.scenarios.sampling import SampleTask, check_hires, plan_sample, sample_seed
     from famassign.scenarios.uncertainty import uncertainty_of
 
     scenario = _program(preset)
     block = uncertainty_of(scenario)
+    advocate = Staff(staff_id="HIRE-001", languages=("en",), sites=("*",))
     plan_s, check_s, result_bytes = [], [], []
     for i in range(samples):
         task = SampleTask(i, sample_seed(0, i))
@@ -61,7 +63,7 @@ def _per_task(preset: str, samples: int) -> dict[str, float]:
         plan_s.append(time.perf_counter() - start)
         result_bytes.append(len(pickle.dumps(outcome)))
         start = time.perf_counter()
-        check_hires(scenario, block, task, [outcome.needs, {}])
+        check_hires(scenario, block, task.seed, [[], [advocate]])
         check_s.append(time.perf_counter() - start)
     return {
         "families": len(scenario.families),
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     per = _per_task(args.preset, 2)
     print(
         f"per task ({per['families']:.0f} families, in process): plan_sample {per['plan_s']:.2f} s,"
-        f" check_hires (2 vectors) {per['check_s']:.2f} s; task {per['task_bytes']:.0f} B, "
+        f" check_hires (2 teams) {per['check_s']:.2f} s; task {per['task_bytes']:.0f} B, "
         f"result {per['result_bytes']:.0f} B, scenario scattered once "
         f"{per['scenario_bytes'] / 1e6:.2f} MB"
     )

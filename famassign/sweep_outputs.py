@@ -1,8 +1,10 @@
 """Writing a sweep's outputs to their folder, all or none.
 
-For one program: ``sweep.csv`` (one row per sample), ``robust_staffing.csv`` (the robust hires and
-the exceptions' probabilities) and ``report.html`` (:mod:`famassign.report.sweep_page`); for
-several: ``programs.csv`` (one row per program) and one such folder per program.
+For one program: ``sweep.csv`` (one row per training sample), ``hires.csv`` (one row per person to
+hire, as ``famassign staffing --out``), ``robust_staffing.csv`` (the people, their training and
+validated shares, the exceptions' probabilities) and ``report.html``
+(:mod:`famassign.report.sweep_page`); for several: ``programs.csv`` (one row per program) and one
+such folder per program.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from famassign.sweep_runner import SweepResult
 
 SWEEP_CSV = "sweep.csv"
 ROBUST_CSV = "robust_staffing.csv"
+HIRES_CSV = "hires.csv"
 PROGRAMS_CSV = "programs.csv"
 REPORT_HTML = "report.html"
 
@@ -26,12 +29,14 @@ def _write_one(result: SweepResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(result.samples, folder / SWEEP_CSV)
     write_csv(result.robust, folder / ROBUST_CSV)
+    write_csv(result.hires_frame(), folder / HIRES_CSV)
     (folder / REPORT_HTML).write_text(render_sweep(result), encoding="utf-8")
 
 
 def write_sweep(results: Sequence[SweepResult], out: Path | str, names: Sequence[str] = ()) -> Path:
-    """Write the outputs into `out`, atomically: for one program sweep.csv, robust_staffing.csv
-    and report.html; for several, programs.csv and one such folder per program (`names`)."""
+    """Write the outputs into `out`, atomically: for one program sweep.csv, hires.csv,
+    robust_staffing.csv and report.html; for several, programs.csv and one such folder per
+    program (`names`)."""
     target = Path(out)
     with atomic_output_dir(target) as tmp:
         if len(results) == 1:
@@ -47,4 +52,4 @@ def write_sweep(results: Sequence[SweepResult], out: Path | str, names: Sequence
     return target
 
 
-__all__ = ["PROGRAMS_CSV", "REPORT_HTML", "ROBUST_CSV", "SWEEP_CSV", "write_sweep"]
+__all__ = ["HIRES_CSV", "PROGRAMS_CSV", "REPORT_HTML", "ROBUST_CSV", "SWEEP_CSV", "write_sweep"]

@@ -2,7 +2,11 @@
 
 :func:`runner_for` picks the :class:`Runner`:
 
-- ``scheduler=None`` (default): a local Dask cluster of worker processes on this machine;
+- ``scheduler=None`` (default): the fastest measured on a machine of this size
+  (:func:`default_scheduler`): this process on a machine of 2 cores or fewer, where a local Dask
+  cluster's start-up and transfers cost more than the second core gains (docs/sweep.md); a local
+  Dask cluster of one worker process per core otherwise;
+- ``scheduler="local"``: a local Dask cluster of worker processes on this machine;
 - ``scheduler="tcp://host:8786"``: an existing Dask cluster (``dask scheduler`` / ``dask worker``,
   dask-jobqueue, Kubernetes); the workers need famassign installed;
 - ``scheduler="inline"``: in this process, one task after another, without Dask.
@@ -26,6 +30,29 @@ from famassign.models.errors import FamassignError
 
 INLINE = "inline"
 """`scheduler` value that runs every task in this process, without Dask."""
+
+LOCAL = "local"
+"""`scheduler` value that starts a local Dask cluster of worker processes."""
+
+SMALL_MACHINE_CORES = 2
+"""At most this many usable cores, the default runner is this process (:func:`default_scheduler`).
+"""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def default_scheduler(cores: int | None = None) -> str:
+    """The runner a sweep uses when none is named: :data:`INLINE` on a machine of
+    :data:`SMALL_MACHINE_CORES` usable cores or fewer (default :func:`usable_cores`), else
+    :data:`LOCAL`."""
+    return INLINE if (cores or usable_cores()) <= SMALL_MACHINE_CORES else LOCAL
+
+
+log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
@@ -119,11 +146,15 @@ def _quiet_dask() -> Iterator[None]:
 
 @contextmanager
 def runner_for(scheduler: str | None, workers: int | None) -> Iterator[Runner]:
-    """The runner for `scheduler` (None: a local cluster of `workers` processes, default the
-    cores; ``"inline"``: this process; else the address of a Dask scheduler).
+    """The runner for `scheduler` (None: :func:`default_scheduler`; ``"local"``: a local cluster
+    of `workers` processes, default the usable cores; ``"inline"``: this process; else the address
+    of a Dask scheduler).
 
     Raises :class:`SweepDependencyError` when Dask is needed and not installed.
     """
+    if scheduler is None:
+        scheduler = default_scheduler()
+        log.info("sweep: runner %s (%d usable cores)", scheduler, usable_cores())
     if scheduler == INLINE:
         yield InlineRunner()
         return
@@ -135,9 +166,9 @@ def runner_for(scheduler: str | None, workers: int | None) -> Iterator[Runner]:
             "pip install 'famassign[sweep]' (or use --scheduler inline to run in this process)"
         ) from exc
     with _quiet_dask():
-        if scheduler is None:
+        if scheduler == LOCAL:
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers or os.cpu_count() or 1,
+                n_workers=workers or usable_cores(),
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
@@ -155,9 +186,13 @@ def runner_for(scheduler: str | None, workers: int | None) -> Iterator[Runner]:
 
 __all__ = [
     "INLINE",
+    "LOCAL",
+    "SMALL_MACHINE_CORES",
     "DaskRunner",
     "InlineRunner",
     "Runner",
     "SweepDependencyError",
+    "default_scheduler",
     "runner_for",
+    "usable_cores",
 ]

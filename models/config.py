@@ -47,6 +47,7 @@ CONFIG_KEYS = (
     "exceptions",
     "variants",
     "uncertainty",
+    "hiring",
 )
 
 YamlLines = dict[tuple[str | int, ...], int]
@@ -284,6 +285,17 @@ def parse_config(config: Any, lines: YamlLines, out: Collector, limits: ReadLimi
                 lines.get(("uncertainty",)),
                 "uncertainty",
                 "uncertainty must be a mapping with text keys (see docs/sweep.md)",
+            )
+    hiring = config.get("hiring")
+    if hiring is not None:
+        if isinstance(hiring, dict) and all(isinstance(k, str) for k in hiring):
+            fields["hiring"] = hiring
+        else:
+            out.error(
+                CONFIG_FILE,
+                lines.get(("hiring",)),
+                "hiring",
+                "hiring must be a mapping with text keys (see docs/variants.md)",
             )
     exceptions = _exceptions_source(config.get("exceptions"), lines, out, limits)
     return ParsedConfig(fields, exceptions, len(out.problems) == before, lines)

@@ -16,6 +16,7 @@ from famassign.models.domain import (
     Family,
     LanguagePolicy,
     Policy,
+    ProgramOption,
     Staff,
     StaffStatus,
     Weights,
@@ -53,6 +54,7 @@ class Scenario(BaseModel):
     continues: str | None = None
     """The fingerprint of the plan this scenario carries forward (``continues:`` in a plan
     folder's scenario.yaml; None for a scenario that is not a plan)."""
+    hiring: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -256,13 +258,21 @@ def rule_breaks(family: Family, staff: Staff, policy: Policy) -> tuple[str, ...]
     """Every rule of language, site and program option that keeps `staff` from serving `family`
     ("does not speak ar", "does not serve site North", "does not serve option home_based");
     empty when none does. Status, conflicts, pins and caps are judged by the caller."""
+    return group_rule_breaks(family.language, family.site, family.program_option, staff, policy)
+
+
+def group_rule_breaks(
+    language: str, site: str, option: ProgramOption, staff: Staff, policy: Policy
+) -> tuple[str, ...]:
+    """:func:`rule_breaks` for any family of `language` at `site` in `option` (the rules of
+    language, site and option depend on nothing else of the family)."""
     breaks: list[str] = []
-    if policy.language is LanguagePolicy.required and family.language not in staff.languages:
-        breaks.append(f"does not speak {family.language}")
-    if not staff.serves_site(family.site):
-        breaks.append(f"does not serve site {family.site}")
-    if family.program_option not in staff.program_options:
-        breaks.append(f"does not serve option {family.program_option.value}")
+    if policy.language is LanguagePolicy.required and language not in staff.languages:
+        breaks.append(f"does not speak {language}")
+    if not staff.serves_site(site):
+        breaks.append(f"does not serve site {site}")
+    if option not in staff.program_options:
+        breaks.append(f"does not serve option {option.value}")
     return tuple(breaks)
 
 
@@ -276,6 +286,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "cross_record_problems",
+    "group_rule_breaks",
     "pin_breaks_rule",
     "rule_breaks",
 ]

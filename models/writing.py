@@ -123,6 +123,8 @@ def _config(scenario: Scenario) -> dict[str, Any]:
     }
     if scenario.uncertainty:
         config["uncertainty"] = dict(scenario.uncertainty)
+    if scenario.hiring:
+        config["hiring"] = dict(scenario.hiring)
     return config
 
 

@@ -6,8 +6,8 @@ A sweep's runner (:mod:`famassign.sweep_runner`) only maps these functions over 
   :class:`SampleTask`, plans it (placement and exceptions by the exact flow; workload balance only
   when the task asks) and analyses its staffing (:func:`staffing`): one row of sweep.csv plus
   the per-group shortfall and the exceptions it needed;
-- :func:`check_hires` tells, for one sample, which of several hire vectors (additional staff per
-  (language, site, option) group) place every family with no exception.
+- :func:`check_hires` tells, for one sample, which of several teams of hires (people, as Staff
+  records) place every family with no exception.
 
 The hires robust over many samples are chosen in :mod:`famassign.scenarios.robust_staffing`.
 """
@@ -19,15 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from famassign.models import Scenario
-from famassign.scenarios.staffing import (
-    GroupKey,
-    groups_of,
-    new_staff_cap,
-    placed_with_hires,
-    staffing,
-    with_group_staff,
-)
+from famassign.models import Scenario, Staff
+from famassign.scenarios.hiring import Demand, GroupKey
+from famassign.scenarios.staffing import places_everyone_with, staffing
 from famassign.scenarios.uncertainty import Uncertainty, sample_scenario
 from famassign.solver import SWEEP_TIME_LIMIT, PlanOptions
 from famassign.solver import solve as solve_plan
@@ -35,8 +29,8 @@ from famassign.solver.arrays import build_arrays
 from famassign.solver.components import load_per_fte
 from famassign.solver.flow import solve_flow
 
-Hires = dict[GroupKey, int]
-"""Additional full-time staff per (language, site, program option) group."""
+Team = Sequence[Staff]
+"""People to hire, as Staff records."""
 
 SAMPLE_COLUMNS = [
     "sample",
@@ -65,6 +59,12 @@ def sample_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint32)[0])
 
 
+def validation_seed(seed: int, index: int) -> int:
+    """The seed of validation sample `index` of a sweep seeded `seed`: a stream apart from every
+    :func:`sample_seed` (the hires are measured on samples they were not chosen on)."""
+    return int(np.random.SeedSequence([seed, index, 1]).generate_state(1, dtype=np.uint32)[0])
+
+
 @dataclass(frozen=True)
 class SampleTask:
     """What one task of a sweep carries: the sample's number and seed, and how to plan it."""
@@ -77,10 +77,13 @@ class SampleTask:
 
 @dataclass(frozen=True)
 class SampleOutcome:
-    """One planned sample: its sweep.csv `row`, the hires it needs and the exceptions it needs."""
+    """One planned sample: its sweep.csv `row`, its families and existing staff's spare places
+    (`demand`), the fewest full-time staff of one group each it needs (`needs`), the proven
+    lower bound on the people it needs, and the exceptions it needs."""
 
     row: dict[str, object]
-    needs: Hires
+    demand: Demand
+    needs: dict[GroupKey, int]
     lower_bound: int
     placeable: bool
     exceptions_needed: tuple[str, ...]
@@ -119,7 +122,7 @@ def plan_sample(scenario: Scenario, uncertainty: Uncertainty, task: SampleTask) 
         )
     answer = staffing(sample, arrays=arrays)
     needed = tuple(e.exception_id for e in answer.exceptions if (e.needed_by or 0) > 0)
-    needs: Hires = {(n.language, n.site, n.program_option): n.staff for n in answer.needs}
+    needs = {(n.language, n.site, n.program_option): n.staff for n in answer.needs}
     active = sum(1 for s in sample.staff if s.status.value == "active")
     row: dict[str, object] = {
         "sample": task.index,
@@ -138,47 +141,39 @@ def plan_sample(scenario: Scenario, uncertainty: Uncertainty, task: SampleTask) 
         "largest_caseload": largest,
         "largest_load_per_fte": round(largest_load, 4),
         "all_placed_without_exceptions": answer.unplaced_without_exceptions == 0,
-        "additional_staff": answer.total_staff,
-        "additional_staff_lower_bound": answer.lower_bound,
-        "not_placeable": len(answer.not_placeable),
+        "additional_staff": answer.people.people,
+        "additional_staff_lower_bound": answer.people.people_bound,
+        "not_placeable": len(answer.not_placeable) + len(answer.people.unplaceable),
         "exceptions_needed": ";".join(needed),
         "shortfall": ";".join(f"{group_label(k)}={v}" for k, v in sorted(needs.items())),
     }
     return SampleOutcome(
         row=row,
+        demand=answer.demand,
         needs=needs,
-        lower_bound=answer.lower_bound,
-        placeable=not answer.not_placeable,
+        lower_bound=answer.people.people_bound,
+        placeable=answer.places_everyone,
         exceptions_needed=needed,
     )
 
 
 def check_hires(
-    scenario: Scenario, uncertainty: Uncertainty, task: SampleTask, vectors: Sequence[Hires]
+    scenario: Scenario, uncertainty: Uncertainty, seed: int, teams: Sequence[Team]
 ) -> list[bool]:
-    """For sample `task.seed`: does each hire vector place every family with no exception?
-
-    Hires for a group the sample does not have are ignored (they have no family to serve).
-    """
-    sample = sample_scenario(scenario, uncertainty, task.seed)
-    arrays = build_arrays(sample)
-    keys, group = groups_of(sample)
-    augmented = with_group_staff(arrays, group, len(keys))
-    cap = new_staff_cap(sample)
-    answers = []
-    for hires in vectors:
-        room = np.array([hires.get(k, 0) * cap for k in keys], dtype=np.int64)
-        answers.append(placed_with_hires(arrays, augmented, room) == arrays.n_families)
-    return answers
+    """For the sample drawn with `seed`: does each team of hires place every family with no
+    exception (:func:`~famassign.scenarios.staffing.places_everyone_with`)?"""
+    sample = sample_scenario(scenario, uncertainty, seed)
+    return [places_everyone_with(sample, team) for team in teams]
 
 
 __all__ = [
     "SAMPLE_COLUMNS",
-    "Hires",
     "SampleOutcome",
     "SampleTask",
+    "Team",
     "check_hires",
     "group_label",
     "plan_sample",
     "sample_seed",
+    "validation_seed",
 ]

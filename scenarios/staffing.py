@@ -1,9 +1,13 @@
 """The staffing question: which staff does a program lack to serve every family within 40:1?
 
-:func:`staffing` answers two things from exact min-cost flows (:func:`solver.flow.solve_flow`):
+:func:`staffing` answers three things:
 
-- the fewest additional full-time staff, each serving exactly one (language, site, program option)
-  group, that place every family under the policy caps alone, with **no** exception;
+- the people to hire: the fewest persons (then the least cost), drawn from the candidate profiles
+  of :mod:`famassign.scenarios.hiring`, that with the existing staff's spare places place every
+  family under the policy caps alone, with **no** exception (an exact MIP, :attr:`people`);
+- where the families lack places: the fewest additional full-time staff if each served exactly one
+  (language, site, program option) group (exact min-cost flows, :func:`solver.flow.solve_flow`),
+  the shortfall a sweep records per sample;
 - how many families each exception in force actually carries: its places above the policy cap in
   the best plan, and how many families would be unplaced without it.
 
@@ -28,6 +32,7 @@ import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,17 +40,19 @@ import pandas as pd
 
 from famassign.models import CapException, ProgramOption, Scenario, Staff, most_allowed
 from famassign.models.errors import FamassignError, check_argument
+from famassign.scenarios.hiring import (
+    Demand,
+    GroupKey,
+    PeopleAnswer,
+    candidate_profiles,
+    demand_of,
+    fewest_people,
+)
 from famassign.solver.arrays import IntArray, MatchTerms, ProblemArrays, build_arrays
 from famassign.solver.flow import FlowPlan, max_placed, solve_flow
 from famassign.solver.solve import Progress
 
 log = logging.getLogger(__name__)
-
-NEW_STAFF_PREFIX = "HIRE-"
-"""Staff ids of :meth:`StaffingAnswer.new_staff`: ``HIRE-001``, ``HIRE-002``, ..."""
-
-GroupKey = tuple[str, str, ProgramOption]
-"""(language, site, program option) of a family."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,10 @@ class StaffingAnswer:
     lower_bound: int
     not_placeable: tuple[str, ...]
     exceptions: tuple[ExceptionCarriage, ...]
+    people: PeopleAnswer
+    demand: Demand
+    """The unpinned families by group and the existing staff's spare places (what the people
+    MIP solved)."""
     minimal: bool = True
     """False when the time limit ended the search for a hire that can be dropped: the staff
     named still place every family, but one of them might be spared."""
@@ -120,20 +131,10 @@ class StaffingAnswer:
             f"{self.lower_bound}"
         )
 
-    def new_staff(self, prefix: str = NEW_STAFF_PREFIX) -> list[Staff]:
-        """The named staff as Staff records (full-time, one language, one site, one option)."""
-        staff: list[Staff] = []
-        for need in self.needs:
-            for _ in range(need.staff):
-                staff.append(
-                    Staff(
-                        staff_id=f"{prefix}{len(staff) + 1:03d}",
-                        languages=(need.language,),
-                        sites=(need.site,),
-                        program_options=(need.program_option,),
-                    )
-                )
-        return staff
+    @property
+    def places_everyone(self) -> bool:
+        """True when the people to hire place every family with no exception."""
+        return not self.not_placeable and not self.people.unplaceable
 
     def needs_frame(self) -> pd.DataFrame:
         """One row per group that needs staff."""
@@ -171,13 +172,22 @@ class StaffingAnswer:
             f"{self.placed_with_exceptions} placed with the exceptions in force; "
             f"{self.unplaced_without_exceptions} unplaced under the policy caps alone.",
         ]
-        if not self.needs:
-            lines.append("No additional staff are needed to place every family without exceptions.")
+        people = self.people
+        if not people.hires:
+            lines.append("No one needs to be hired to place every family without exceptions.")
         else:
-            proof = self.proof
             lines.append(
-                f"Fewest additional full-time staff (cap {self.cap_per_new_staff}) to place every "
-                f"family with no exception: {self.total_staff} ({proof})"
+                f"Fewest people to hire to place every family with no exception: {people.people} "
+                f"(cost {people.cost:g}; {people.proof}; from {people.profiles} candidate "
+                "profiles):"
+            )
+            lines += people.lines()
+        for family in people.unplaceable:
+            lines.append(f"  not placeable: {family.family_id}: {family.why}")
+        if self.needs:
+            lines.append(
+                f"Where places lack, as full-time staff of one group each (cap "
+                f"{self.cap_per_new_staff}): {self.total_staff} ({self.proof})"
             )
             for n in self.needs:
                 lines.append(
@@ -310,25 +320,22 @@ class _Clock:
             self._progress(stage, done, total)
 
 
-def groups_of(scenario: Scenario) -> tuple[list[GroupKey], IntArray]:
-    """The (language, site, option) groups in order of first family, and each family's group."""
-    return _groups(scenario)
-
-
-def with_group_staff(arrays: ProblemArrays, group: IntArray, n_groups: int) -> ProblemArrays:
-    """`arrays` plus one virtual staff member per group, eligible for its unpinned families."""
-    return _with_group_staff(arrays, group, n_groups)
-
-
 def new_staff_cap(scenario: Scenario) -> int:
     """The cap of one new staff member: full-time, no personal cap (the policy cap)."""
     return Staff(staff_id="new", languages=("en",), sites=("*",)).cap(scenario.policy)
 
 
-def placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
+def _placed_with_hires(arrays: ProblemArrays, augmented: ProblemArrays, room: IntArray) -> int:
     """Families placed under the policy caps alone (no exception) with `room[g]` places of new
-    staff for group g (`augmented` is :func:`with_group_staff` of `arrays`): a maximum flow."""
+    staff for group g (`augmented` is :func:`_with_group_staff` of `arrays`): a maximum flow."""
     return max_placed(augmented, limit=np.concatenate([_caps_only(arrays), room]))
+
+
+def places_everyone_with(scenario: Scenario, hires: Sequence[Staff]) -> bool:
+    """True when `scenario` with `hires` added to its staff and every exception withdrawn places
+    every family under the policy caps alone (a maximum flow)."""
+    arrays = build_arrays(scenario.rebuilt(staff=(*scenario.staff, *hires), exceptions=()))
+    return max_placed(arrays, limit=_caps_only(arrays)) == arrays.n_families
 
 
 def staffing(
@@ -398,7 +405,7 @@ def staffing(
     counts = np.array([math.ceil(int(x) / cap_new) for x in on_new], dtype=np.int64)
 
     def places_all(trial: IntArray) -> bool:
-        return placed_with_hires(arrays, augmented, trial * cap_new) >= target
+        return _placed_with_hires(arrays, augmented, trial * cap_new) >= target
 
     if counts.any() and not places_all(counts):  # pragma: no cover - the flow says it fits
         raise RuntimeError("staffing: the hired staff do not place the families they should")
@@ -419,6 +426,13 @@ def staffing(
                 changed = True
             clock.report("hires", n + 1, len(order))
     clock.report("flows", 4, 4)
+    demand = demand_of(scenario, arrays, caps_only)
+    people = fewest_people(
+        scenario.policy,
+        [demand],
+        candidate_profiles(scenario.hiring, keys),
+        time_limit=None if clock.deadline is None else max(clock.deadline - time.monotonic(), 0),
+    )
     not_placeable = tuple(arrays.family_ids[i] for i in np.flatnonzero(relaxed.staff_of < 0))
     needs = tuple(
         StaffNeed(
@@ -440,10 +454,13 @@ def staffing(
         lower_bound=math.ceil(int(on_new.sum()) / cap_new),
         not_placeable=not_placeable,
         exceptions=tuple(_exception_carriage(scenario, arrays, full, clock)),
+        people=people,
+        demand=demand,
         minimal=minimal,
     )
     log.info(
-        "staffing: %d additional staff (lower bound %d), %d exceptions analysed",
+        "staffing: %d people to hire, %d by group (lower bound %d), %d exceptions analysed",
+        people.people,
         answer.total_staff,
         answer.lower_bound,
         len(answer.exceptions),
@@ -454,9 +471,9 @@ def staffing(
 def with_new_staff(
     scenario: Scenario, answer: StaffingAnswer, *, drop: int | None = None
 ) -> Scenario:
-    """`scenario` with the answer's new staff added and every exception removed (for checking);
-    `drop` leaves out the new staff member at that index."""
-    hires = answer.new_staff()
+    """`scenario` with the answer's people to hire added and every exception removed (for
+    checking); `drop` leaves out the hire at that index."""
+    hires = answer.people.staff()
     if drop is not None:
         hires = hires[:drop] + hires[drop + 1 :]
     return scenario.rebuilt(staff=(*scenario.staff, *hires), exceptions=())
@@ -468,10 +485,8 @@ __all__ = [
     "StaffNeed",
     "StaffingAnswer",
     "StaffingError",
-    "groups_of",
     "new_staff_cap",
-    "placed_with_hires",
+    "places_everyone_with",
     "staffing",
-    "with_group_staff",
     "with_new_staff",
 ]

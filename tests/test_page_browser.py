@@ -381,6 +381,17 @@ def test_steps_1_to_7_on_the_bundled_example(
     assert page.locator("svg.bar-chart").count() == 2
     axe(page, watch, "compare")
     shot(page, "6-compare")
+    # 6 the staffing question: the people to hire, each with FTE, languages, sites, options
+    page.goto(f"{server.url}/p/{with_exception}")
+    page.get_by_role("button", name="Who to hire?").click()
+    page.wait_for_url(re.compile(rf"/p/{with_exception}/staffing"))
+    answer = api_get(server, f"/api/v1/scenarios/{final.scenario_id}/staffing")
+    rows = page.locator("#hires tbody tr")
+    assert rows.count() == answer["people"] >= 1
+    first_hire = rows.first.inner_text()
+    assert "HIRE-001" in first_hire and "en" in first_hire
+    axe(page, watch, "staffing")
+    shot(page, "6-staffing")
 
     # 7 publish with a reason; download the workbook and check it against the plan
     page.goto(f"{server.url}/p/{with_exception}")

@@ -24,19 +24,26 @@ from typer.testing import CliRunner
 import famassign as fa
 from famassign.cli import app
 from famassign.models import Family, ProgramOption, Scenario, Staff
+from famassign.scenarios.robust_staffing import wilson_interval
 from famassign.scenarios.sampling import (
     SAMPLE_COLUMNS,
-    Hires,
     SampleTask,
     plan_sample,
     sample_seed,
+    validation_seed,
 )
-from famassign.scenarios.staffing import new_staff_cap
 from famassign.scenarios.uncertainty import sample_scenario, uncertainty_of
 from famassign.solver.arrays import build_arrays
 from famassign.solver.flow import max_placed, solve_flow
 from famassign.sweep_runner import ROBUST_COLUMNS, sweep
-from famassign.task_runners import INLINE, SweepDependencyError
+from famassign.task_runners import (
+    INLINE,
+    LOCAL,
+    InlineRunner,
+    SweepDependencyError,
+    default_scheduler,
+    runner_for,
+)
 
 SAMPLES = 12
 """Samples of the bundled example in the cluster tests (tens at most: keep the tests quick)."""
@@ -149,17 +156,10 @@ def _controlled() -> Scenario:
     )
 
 
-def _share_placed(scenario: Scenario, hires: Hires, seed: int, samples: int) -> float:
+def _share_placed(scenario: Scenario, new_staff: list[Staff], seed: int, samples: int) -> float:
     """Share of fresh samples where the hires, added as staff records, place every family with
     no exception: fa.solve plus the evaluator (not the sweep's own flow check)."""
     block = uncertainty_of(scenario)
-    cap = new_staff_cap(scenario)
-    assert cap == 40
-    new_staff = [
-        Staff(staff_id=f"HIRE-{k}-{n}", languages=(lang,), sites=(site,), program_options=(opt,))
-        for k, ((lang, site, opt), count) in enumerate(sorted(hires.items()))
-        for n in range(count)
-    ]
     placed_all = 0
     for i in range(samples):
         sample = sample_scenario(scenario, block, sample_seed(seed, i))
@@ -178,23 +178,43 @@ def _share_placed(scenario: Scenario, hires: Hires, seed: int, samples: int) -> 
 def test_robust_hires_hold_on_fresh_samples_and_each_one_is_needed() -> None:
     scenario = _controlled()
     confidence = 0.9
-    result = sweep(scenario, samples=40, confidence=confidence, seed=11, scheduler=INLINE)
+    result = sweep(
+        scenario,
+        samples=40,
+        confidence=confidence,
+        seed=11,
+        scheduler=INLINE,
+        validation_samples=100,
+    )
     answer = result.answer
-    assert answer.hires == {("en", A, CB): 1, ("es", A, CB): 1}
+    assert answer.hires is not None and len(answer.hires) == 2
+    for hire in answer.hires:  # people of the default profiles: English, maybe Spanish
+        assert hire.profile.languages in {("en",), ("en", "es")} and hire.profile.sites == (A,)
+    assert ("en", "es") in {h.profile.languages for h in answer.hires}
     assert answer.share >= confidence
     assert all(share < confidence for share in answer.share_without_one.values())
     # Fresh samples (another seed), 100 of them: with both hires a sample fails only when
     # Spanish enrollment exceeds 120 (z = 3: about 0.1%), so the share is far above 0.9; without
     # one of them about half fail (binomial sd 5%: 0.9 is 8 sd away). Fixed seeds, wide margins.
     fresh = 100
-    assert _share_placed(scenario, answer.hires, seed=99, samples=fresh) >= confidence
-    for group in answer.hires:
-        fewer = {g: c - (g == group) for g, c in answer.hires.items()}
+    team = [h.staff() for h in answer.hires]
+    assert _share_placed(scenario, team, seed=99, samples=fresh) >= confidence
+    for k in range(len(team)):
+        fewer = team[:k] + team[k + 1 :]
         assert _share_placed(scenario, fewer, seed=99, samples=fresh) < confidence
     frame = result.robust
     assert list(frame.columns) == ROBUST_COLUMNS
     total = frame[frame["kind"] == "total"].iloc[0]
     assert total["additional_staff"] == 2 and total["lower_bound"] <= 2
+    # the validated share: 100 fresh samples, apart from the 40 of sweep.csv, with its interval
+    check = answer.validation
+    assert check is not None and check.samples == 100 and answer.target_met
+    assert total["validation_samples"] == 100 and len(result.samples) == 40
+    assert total["validated_share"] == pytest.approx(check.share, abs=1e-4)
+    low, high = wilson_interval(check.placed, 100)
+    assert low <= check.share <= high
+    assert (total["validated_low"], total["validated_high"]) == pytest.approx((low, high), abs=1e-4)
+    assert {validation_seed(11, i) for i in range(100)}.isdisjoint(result.samples["seed"])
 
 
 def test_robust_answer_on_the_example_is_minimal_on_its_samples(example: Scenario) -> None:
@@ -212,8 +232,44 @@ def test_robust_answer_on_the_example_is_minimal_on_its_samples(example: Scenari
     assert probabilities["probability_needed"].iloc[0] == pytest.approx(needed)
 
 
+def test_wilson_interval_matches_scipy_and_samples_needed() -> None:
+    from scipy.stats import binomtest
+
+    for k, n in ((58, 60), (283, 300), (0, 20), (20, 20), (7, 13)):
+        expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson_interval(k, n) == pytest.approx((expected.low, expected.high))
+    from famassign.scenarios.robust_staffing import Validation
+
+    # 1.96^2 x 0.95 x 0.05 / 0.02^2 = 456.2
+    assert Validation(samples=100, placed=95).samples_for(0.02) == 457
+
+
+def test_a_validated_share_under_the_target_is_said_in_words(example: Scenario) -> None:
+    result = sweep(
+        example, samples=20, confidence=0.9, seed=3, scheduler=INLINE, validation_samples=40
+    )
+    answer = result.answer
+    assert answer.validation is not None and answer.validation.samples == 40
+    assert ("is NOT met" in answer.verdict()) == (answer.validation.share < 0.9)
+    assert f"On 40 fresh samples: {answer.validation.share:.1%}" in answer.verdict()
+
+
+def test_default_runner_is_inline_on_a_small_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_scheduler(1) == default_scheduler(2) == INLINE
+    assert default_scheduler(3) == default_scheduler(16) == LOCAL
+    monkeypatch.setattr("famassign.task_runners.usable_cores", lambda: 2)
+    with runner_for(None, None) as runner:
+        assert isinstance(runner, InlineRunner)
+
+
 def test_arguments_are_checked(example: Scenario) -> None:
-    for kwargs in ({"samples": 0}, {"confidence": 0.0}, {"confidence": 1.5}, {"seed": -1}):
+    for kwargs in (
+        {"samples": 0},
+        {"confidence": 0.0},
+        {"confidence": 1.5},
+        {"seed": -1},
+        {"validation_samples": -1},
+    ):
         with pytest.raises(ValueError):
             sweep(example, scheduler=INLINE, **kwargs)
 
@@ -227,13 +283,19 @@ def test_sweep_command_writes_the_outputs(tmp_path: Path) -> None:
     args = ["sweep", str(fa.example_path()), "--out", str(out), "--samples", "6"]
     result = CliRunner().invoke(app, [*args, "--scheduler", "inline", "--seed", "4"])
     assert result.exit_code == 0, result.output
-    assert {"sweep.csv", "robust_staffing.csv", "report.html"} <= {p.name for p in out.iterdir()}
+    files = {"sweep.csv", "hires.csv", "robust_staffing.csv", "report.html"}
+    assert files <= {p.name for p in out.iterdir()}
+    hires = pd.read_csv(out / "hires.csv")
+    assert {"hire", "fte", "languages", "sites", "program_options"} <= set(hires.columns)
     frame = pd.read_csv(out / "sweep.csv")
     assert len(frame) == 6 and list(frame.columns) == SAMPLE_COLUMNS
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count('class="chart histogram"') == 5 and page.count('class="chart ecdf"') == 5
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    assert "robust at 95%" in result.output
+    assert "fresh samples" in result.output and "HIRE-001" in result.output
+    # progress without a terminal: plain lines on stderr, each stage to its end
+    assert "samples 6/6" in result.stderr and "validation 200/200" in result.stderr
+    assert "s left" in result.stderr
 
 
 def test_several_programs_give_one_table(tmp_path: Path) -> None:
@@ -280,9 +342,10 @@ def test_without_dask_a_clear_message(
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(SweepDependencyError, match=r"famassign\[sweep\]"):
-        sweep(example, samples=1)
+        sweep(example, samples=1, scheduler=LOCAL)
     out = tmp_path / "o"
-    result = CliRunner().invoke(app, ["sweep", str(fa.example_path()), "--out", str(out)])
+    args = ["sweep", str(fa.example_path()), "--out", str(out), "--scheduler", LOCAL]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "pip install 'famassign[sweep]'" in result.output
     assert not out.exists()
 
@@ -363,8 +426,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 @pytest.fixture(scope="module")
 def local_sweep(example: Scenario) -> pd.DataFrame:
-    """The bundled example on the default: a local cluster of two worker processes."""
-    return sweep(example, samples=SAMPLES, confidence=0.9, seed=21, workers=2).samples
+    """The bundled example on a local cluster of two worker processes."""
+    return sweep(
+        example, samples=SAMPLES, confidence=0.9, seed=21, scheduler=LOCAL, workers=2
+    ).samples
 
 
 def test_local_cluster_and_inline_agree(example: Scenario, local_sweep: pd.DataFrame) -> None:

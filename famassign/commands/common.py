@@ -26,7 +26,13 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from famassign.history import PlanFolderError
 from famassign.models import Scenario
@@ -37,6 +43,7 @@ from famassign.models.problems import ScenarioError
 from famassign.outputs import write_plan, write_seconds
 from famassign.replan_outputs import replan_line, write_replan
 from famassign.safe_io import OutputDirError, check_output_dir
+from famassign.scenarios.hiring import HiringError
 from famassign.scenarios.reading import read_scenario
 from famassign.scenarios.staffing import StaffingError
 from famassign.solver import PLAN_TIME_LIMIT, OptionsError, PlanOptions, Result
@@ -58,6 +65,7 @@ EXIT_INTERRUPTED = 130
 P = ParamSpec("P")
 
 USER_ERRORS: tuple[type[Exception], ...] = (
+    HiringError,
     LimitsError,
     OptionsError,
     PlanFolderError,
@@ -348,24 +356,39 @@ class RunOptions:
 
 
 @contextmanager
-def progress_display() -> Iterator[SolveProgress]:
-    """A progress callback drawing a bar on stderr (silent when stderr is not a terminal)."""
+def progress_display(*, lines: bool = False) -> Iterator[SolveProgress]:
+    """A progress callback drawing a bar on stderr: done/total, time elapsed and time left.
+
+    When stderr is not a terminal the bar is silent; with `lines` a plain line is written
+    instead at every tenth of each stage (``samples 30/60, about 12 s left``), for long runs
+    whose output goes to a log.
+    """
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
     ) as bar:
         tasks: dict[str, Any] = {}
+        started: dict[str, float] = {}
+        plain = lines and not console.is_terminal
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(f"{stage:>8}", total=max(total, 1))
+                started[stage] = time.monotonic()
             bar.update(tasks[stage], completed=done, total=max(total, 1))
+            step = max(total // 10, 1)
+            if plain and done > 0 and (done % step == 0 or done == total):
+                elapsed = time.monotonic() - started[stage]
+                left = elapsed / done * (total - done)
+                sys.stderr.write(f"{stage} {done}/{total}, about {left:.0f} s left\n")
 
         yield update
 

@@ -1,9 +1,10 @@
 """`famassign compare` (the base and every what-if variant side by side) and `famassign staffing`.
 
-Exit codes of both: 0 when the base scenario places every family (with its exceptions in force),
-3 when it does not (the outputs say which variants would), 2 invalid input (a bad variant
-included), 1 internal error. A variant that leaves families unplaced does not change the exit code:
-finding such variants is what a comparison is for.
+Exit codes of compare: 0 when the base scenario places every family (with its exceptions in
+force), 3 when it does not (the outputs say which variants would), 2 invalid input (a bad variant
+included), 1 internal error. Of staffing: 0 when the people to hire place every family with no
+exception, 3 when no allowed profile can place some families. A variant that leaves families
+unplaced does not change compare's exit code: finding such variants is what a comparison is for.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 COMPARISON_CSV = "comparison.csv"
 STAFFING_CSV = "staffing.csv"
+HIRES_CSV = "hires.csv"
 EXCEPTIONS_CSV = "exceptions_carried.csv"
 REPORT_HTML = "report.html"
 PROCESSES = typer.Option(2, "--processes", min=1, max=2, help="Plans solved at once (1 or 2).")
@@ -57,7 +59,8 @@ def compare_command(
     deterministic: bool = DETERMINISTIC,
     processes: int = PROCESSES,
 ) -> int:
-    """Solve the base and every variant; write comparison.csv, staffing.csv and report.html.
+    """Solve the base and every variant; write comparison.csv, hires.csv, staffing.csv and
+    report.html.
 
     Exit 0 when the base places every family, 3 when it does not, 2 invalid input.
     """
@@ -77,6 +80,7 @@ def compare_command(
     with atomic_output_dir(out) as tmp:
         write_csv(comparison.frame, tmp / COMPARISON_CSV)
         if answer is not None:
+            write_csv(answer.people.frame(), tmp / HIRES_CSV)
             write_csv(answer.needs_frame(), tmp / STAFFING_CSV)
             write_csv(answer.exceptions_frame(), tmp / EXCEPTIONS_CSV)
         (tmp / REPORT_HTML).write_text(report, encoding="utf-8")
@@ -93,16 +97,25 @@ def compare_command(
 
 @guarded
 def staffing_command(
-    scenario: Path = typer.Argument(..., help="Scenario folder."),
+    scenario: Path = typer.Argument(..., help="Scenario folder (hiring: profiles optional)."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write hires.csv (one row per person), staffing.csv and "
+        "exceptions_carried.csv into this folder.",
+    ),
     time_limit: float = TIME_LIMIT,
 ) -> int:
-    """Print the fewest additional staff (language x site x option) that would place every family
-    without exceptions, and what each exception in force carries. Exit 0 when the base places
-    every family (with its exceptions), 3 when it does not.
+    """Print the fewest people to hire (from the candidate profiles) that would place every family
+    with no exception, where places lack by language x site x option, and what each exception in
+    force carries. Exit 0 when the hires place every family with no exception, 3 when no allowed
+    profile can place some families (named, with why).
 
-    --time-limit bounds the search for hires that can be spared and the withdrawal of each
-    exception; the answer says when the limit ended either."""
+    --time-limit bounds the MIP, the search for group hires that can be spared and the withdrawal
+    of each exception; the answer says when the limit ended any of them."""
     loaded = load_for_command(scenario)
+    if out is not None:
+        check_output_dir(out)
     with progress_display() as progress:
         answer = interruptible(
             lambda stop: staffing(
@@ -111,8 +124,15 @@ def staffing_command(
                 progress=progress,
             )
         )
+    if out is not None:
+        with atomic_output_dir(out) as tmp:
+            write_csv(answer.people.frame(), tmp / HIRES_CSV)
+            write_csv(answer.needs_frame(), tmp / STAFFING_CSV)
+            write_csv(answer.exceptions_frame(), tmp / EXCEPTIONS_CSV)
     typer.echo(answer.text())
-    return _code(answer.placed_with_exceptions, answer.families)
+    if out is not None:
+        typer.echo(f"outputs in {out}")
+    return EXIT_OK if answer.places_everyone else EXIT_UNPLACED
 
 
 __all__ = ["BASE", "render_comparison"]

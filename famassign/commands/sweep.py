@@ -15,9 +15,10 @@ from famassign.commands.common import (
     progress_display,
 )
 from famassign.safe_io import check_output_dir
+from famassign.scenarios.hiring import describe
 from famassign.solver.options import SWEEP_TIME_LIMIT
 from famassign.sweep_outputs import write_sweep
-from famassign.sweep_runner import sweep_programs
+from famassign.sweep_runner import VALIDATION_SAMPLES, sweep_programs
 from famassign.task_runners import SweepDependencyError
 
 
@@ -46,12 +47,19 @@ def sweep(
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
-        help="Dask scheduler address (tcp://host:8786); default a local cluster; 'inline' runs "
-        "in this process without Dask.",
+        help="Where samples run: 'inline' (this process), 'local' (a local Dask cluster) or a "
+        "Dask scheduler address (tcp://host:8786); default: inline on a machine of 2 cores or "
+        "fewer, else local.",
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sweep (sample i: seed, i)."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Worker processes of the local cluster (default: cores)."
+    ),
+    validation_samples: int = typer.Option(
+        VALIDATION_SAMPLES,
+        "--validation-samples",
+        min=0,
+        help="Fresh samples (another seed, not rows of sweep.csv) the hires are measured on.",
     ),
     balance: bool = typer.Option(False, "--balance", help="Also balance each sample's workload."),
     time_limit: float = typer.Option(
@@ -61,7 +69,8 @@ def sweep(
         help="Seconds of workload balance per sample (--balance).",
     ),
 ) -> int:
-    """Sample the scenario's uncertainty: block, plan every sample, and write sweep.csv,
+    """Sample the scenario's uncertainty: block, plan every sample, choose the people to hire on
+    those samples and measure them on fresh ones; write sweep.csv, hires.csv,
     robust_staffing.csv and report.html (with several scenarios: programs.csv and one folder
     each). Exit 0 on success, 2 on invalid input."""
     if confidence <= 0:
@@ -75,7 +84,7 @@ def sweep(
             )
     check_output_dir(out)
     try:
-        with progress_display() as progress:
+        with progress_display(lines=True) as progress:
             results = sweep_programs(
                 [s.scenario for s in loaded],
                 samples=samples,
@@ -85,17 +94,15 @@ def sweep(
                 workers=workers,
                 balance=balance,
                 time_limit=time_limit,
+                validation_samples=validation_samples,
                 progress=progress,
             )
     except SweepDependencyError as exc:
         raise UsageError(str(exc)) from None
     write_sweep(results, out, _folder_names(scenarios))
     for result in results:
-        answer = result.answer
-        staff = "not achievable" if answer.hires is None else f"{answer.total} additional staff"
-        typer.echo(
-            f"{result.name}: {len(result.samples)} samples; robust at {answer.confidence:.0%}: "
-            f"{staff} (share {answer.share:.1%}, lower bound {answer.lower_bound})"
-        )
+        typer.echo(f"{result.name}: {result.answer.verdict()}")
+        for hire in result.answer.hires or ():
+            typer.echo(f"  {hire.hire}  {describe(hire.profile)}")
     typer.echo(f"outputs in {out}")
     return EXIT_OK

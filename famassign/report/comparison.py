@@ -45,11 +45,16 @@ def _staffing_html(answer: StaffingAnswer) -> str:
     parts = ["<h2>Staffing: what would serve every family within 40:1</h2>"]
     if answer.needs:
         proof = answer.proof
+        people = answer.people
         parts.append(
             f"<p>Under the policy caps alone (no exception) {answer.unplaced_without_exceptions} "
-            f"of {answer.families} families cannot be placed. The fewest additional full-time "
-            f"staff (cap {answer.cap_per_new_staff} each) that would place every family: "
-            f"<b>{answer.total_staff}</b> ({_esc(proof)}).</p>"
+            f"of {answer.families} families cannot be placed. The fewest people to hire that "
+            f"would place every family: <b>{people.people}</b> ({_esc(people.proof)}):</p>"
+        )
+        parts.append(frame_table(people.frame()))
+        parts.append(
+            f"<p>Where places lack, as full-time staff of one language, site and option each "
+            f"(cap {answer.cap_per_new_staff}): {answer.total_staff} ({_esc(proof)}).</p>"
         )
         parts.append(frame_table(answer.needs_frame()))
     else:

@@ -1,4 +1,5 @@
-"""report.html of a sweep: the robust staffing, then a histogram and empirical CDF per measure."""
+"""report.html of a sweep: the people to hire and their validated share, then a histogram and
+empirical CDF per measure."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ _DISTRIBUTIONS = (
     ("exception_places", "exception places used"),
     ("largest_caseload", "largest caseload (families)"),
     ("largest_load_per_fte", "largest weighted load per FTE"),
-    ("additional_staff", "additional staff this sample needs"),
+    ("additional_staff", "people to hire this sample needs"),
 )
 
 
-_STAFF_SHOWN = ["language", "site", "program_option", "additional_staff", "share_without_one"]
+_STAFF_SHOWN = ["hire", "fte", "languages", "sites", "program_options", "share_without_one"]
 
 
 def _rows_of(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.DataFrame:
@@ -28,26 +29,15 @@ def _rows_of(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.DataFrame
 def render_sweep(result: SweepResult) -> str:
     """report.html of a sweep: the answer, then a histogram and empirical CDF per measure."""
     answer, frame = result.answer, result.samples
-    if answer.hires is None:
-        verdict = (
-            f"Not achievable: only {answer.share:.0%} of samples can be placed completely by "
-            "hiring (pinned families no hire can place)."
-        )
-    else:
-        verdict = (
-            f"{answer.total} additional full-time staff place every family with no exception in "
-            f"{answer.share:.1%} of {answer.samples} samples (confidence {answer.confidence:.0%}; "
-            f"lower bound {answer.lower_bound}; removing any one of them drops the share below "
-            "the confidence)."
-        )
+    verdict = answer.verdict()
     body = [
         f"<h1>Sweep: {_esc(result.name)}</h1>",
         f'<p class="sub">{len(frame)} samples of the uncertainty block</p>',
         f"<p>{_esc(verdict)}</p>",
-        "<h2>Robust staffing</h2>",
-        frame_table(_rows_of(result.robust, "staff", _STAFF_SHOWN)),
-        '<p class="note">share_without_one: the share of samples placed completely with one '
-        "hire fewer in that group.</p>",
+        "<h2>People to hire</h2>",
+        frame_table(_rows_of(result.robust, "hire", _STAFF_SHOWN)),
+        '<p class="note">share_without_one: the share of the training samples placed completely '
+        "without that person.</p>",
         "<h2>Exceptions in force: probability each is needed</h2>",
         frame_table(_rows_of(result.robust, "exception", ["exception_id", "probability_needed"])),
         "<h2>Distributions over samples</h2>",

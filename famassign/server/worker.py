@@ -400,10 +400,14 @@ _STAFFING_TOTALS = (
 
 
 def staffing_dict(answer: Any) -> dict[str, Any]:
-    """A StaffingAnswer as JSON: totals, the needs per group and what each exception carries."""
+    """A StaffingAnswer as JSON: totals, the people to hire, the needs per group and what each
+    exception carries."""
     return {
         **{name: getattr(answer, name) for name in _STAFFING_TOTALS},
         "additional_staff": answer.total_staff,
+        "people": answer.people.people,
+        "people_proven": answer.people.proven,
+        "hires": _records(answer.people.frame()),
         "needs": _records(answer.needs_frame()),
         "exceptions": _records(answer.exceptions_frame()),
         "not_placeable": list(answer.not_placeable),

@@ -1,18 +1,18 @@
-"""Step 6, what if: plan a variant of the plan (one change of docs/variants.md) and compare two
-plans side by side."""
+"""Step 6, what if: plan a variant of the plan (one change of docs/variants.md), compare two
+plans side by side, and ask the staffing question (the people to hire, computed in a worker)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from famassign.report import caseload_bars, legend_html, plan_facts, svg_bar_chart
 from famassign.server.adjustments import Replan, plan_diff, whatif_replan
 from famassign.server.pages.forms import WHATIF_FIELDS, filled, plan_options
-from famassign.server.pages.frame import guard, plan_record, render
+from famassign.server.pages.frame import guard, plan_record, render, service
 from famassign.server.pages.replan import start_replan
 from famassign.server.planner import PlanRecord
 
@@ -31,6 +31,18 @@ def _whatif(record: PlanRecord, form: Mapping[str, Any]) -> Replan:
 async def whatif(request: Request, pid: str) -> Response:
     """Plan a variant (one change of docs/variants.md) and compare it with this plan."""
     return await start_replan(request, pid, _whatif)
+
+
+@router.post("/p/{pid}/staffing", response_class=HTMLResponse)
+def staffing_page(request: Request, pid: str) -> Response:
+    """The fewest people to hire that place every family of the plan's scenario with no
+    exception (``famassign staffing``, run in a worker), shown as people."""
+    guard(request)
+    record = plan_record(request, pid)
+    if record.scenario_id is None:
+        raise HTTPException(404, "This plan has no scenario to ask about.")
+    answer = service(request).staffing(record.scenario_id)
+    return render(request, "staffing.html", {"step": "whatif", "record": record, "answer": answer})
 
 
 @router.get("/compare/{left}/{right}", response_class=HTMLResponse)

@@ -287,7 +287,7 @@ def test_unmappable_value_is_reported_once_with_its_count(tmp_path: Path) -> Non
     lines = [ln for ln in result.output.splitlines() if "Elvish" in ln]
     assert lines == [
         "families_export.csv:3:Primary Language: 'Elvish' has no language code (2 rows, the "
-        "first here): add it under values.language in the mapping"
+        "first here; nearest: en, cy, pl): add it under values.language in the mapping"
     ]
 
 

@@ -983,11 +983,28 @@ def write_import(result: ImportResult, out: str | Path) -> list[Path]:
     return [folder / n for n in names] + [mapping_path]
 
 
+def merge_new_labels(given: ImportMapping, inference: Inference) -> tuple[ImportMapping, list[str]]:
+    """`given` with the labels it lacks that `inference` could read (a new language in this
+    year's export), and one note per label added; the labels `given` maps are kept as they are.
+    """
+    values = {vocabulary: dict(labels) for vocabulary, labels in given.values.items()}
+    notes = []
+    for reading in inference.readings:
+        known = values.setdefault(reading.vocabulary, {})
+        if reading.code is None or reading.how == "exact" or reading.label in known:
+            continue
+        known[reading.label] = reading.code
+        notes.append(f"not in the mapping: {reading}")
+    return given.model_copy(update={"values": values}), notes
+
+
 def import_exports(
     paths: Sequence[str | Path],
     out: str | Path | None = None,
     mapping: ImportMapping | None = None,
     *,
+    name: str | None = None,
+    as_of: Any = None,
     limits: ReadLimits | None = None,
 ) -> tuple[ImportResult, tuple[str, ...]]:
     """Import export files: infer a mapping unless one is given, apply it, write when `out`.
@@ -999,38 +1016,54 @@ def import_exports(
     out
         The scenario folder to write (with ``mapping.yaml``); None writes nothing.
     mapping
-        The mapping to apply; None infers one (see :func:`infer_mapping`).
+        The mapping to apply; None infers one (see :func:`infer_mapping`). A label the mapping
+        lacks but that can be read (a new language) is added, and said
+        (:func:`merge_new_labels`).
+    name, as_of
+        Scenario name and planning date, over the mapping's (None: the mapping's).
     limits
         What one file may hold (see :func:`read_exports`).
 
     Returns
     -------
     tuple
-        The :class:`ImportResult` and the notes of what was inferred (empty with a mapping).
+        The :class:`ImportResult` and the notes of what was inferred.
 
     Raises
     ------
     ScenarioError
         Every problem found, located in the input files.
     """
-    inferred: tuple[str, ...] = ()
+    notes: list[str] = []
     if mapping is None:
         inference = infer_mapping(paths, limits=limits)
-        mapping, inferred = inference.mapping, inference.notes
+        mapping, notes = inference.mapping, list(inference.notes)
+    else:
+        try:
+            inference = infer_mapping(paths, limits=limits)
+        except ScenarioError:  # the given mapping finds what inference cannot: apply it as is
+            pass
+        else:
+            mapping, notes = merge_new_labels(mapping, inference)
+    settings = {"name": name, "as_of": as_of}
+    mapping = mapping.model_copy(update={k: v for k, v in settings.items() if v is not None})
     result = apply_mapping(paths, mapping, limits=limits)
     if out is not None:
         write_import(result, out)
-    return result, inferred + result.notes
+    return result, (*notes, *result.notes)
 
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "ImportResult",
     "Inference",
+    "LabelReading",
     "RawTable",
+    "Roster",
     "apply_mapping",
     "import_exports",
     "infer_mapping",
+    "merge_new_labels",
     "read_exports",
     "write_import",
 ]

@@ -593,9 +593,10 @@ def infer_mapping(
                 counts.update(_items(table, column, cell, separator))
             for label in [x for x in counts if _means_all(table, column, x)]:
                 every = "site" if column == "sites" else "program option"
+                count = counts.pop(label)
                 notes.append(
                     f"{raw.label}: {label!r} in column {head!r} means every {every} "
-                    f"({counts.pop(label)} rows)"
+                    f"({count} row{'s' if count != 1 else ''})"
                 )
             flag = (table, column) == ("families", "external_plan_agency") and all(
                 read_label("bool", x) is not None for x in counts
@@ -618,7 +619,7 @@ def infer_mapping(
                     + "; a guess: confirm it, or map the numbers under values.urgency"
                 )
             scale = urgency_scale_of(list(counts)) if vocabulary == "urgency" else None
-            if scale is not None and scale != "famassign":
+            if scale in URGENCY_SCALES and scale != "famassign":
                 steps = " / ".join(URGENCY_SCALES[scale])
                 notes.append(
                     f"{raw.label}: column {head!r} read on the {scale} scale ({steps}), most "
@@ -1050,7 +1051,7 @@ def import_exports(
     result = apply_mapping(paths, mapping, limits=limits)
     if out is not None:
         write_import(result, out)
-    return result, (*notes, *result.notes)
+    return result, tuple(dict.fromkeys([*notes, *result.notes]))
 
 
 __all__ = [

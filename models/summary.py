@@ -89,8 +89,9 @@ class NoEligibleStaff:
     def __str__(self) -> str:
         shown = ", ".join(self.family_ids[:_TOP])
         more = len(self.family_ids) - _TOP
+        count = len(self.family_ids)
         return (
-            f"{len(self.family_ids)} families: {self.cause} ({shown}"
+            f"{count} famil{'y' if count == 1 else 'ies'}: {self.cause} ({shown}"
             + (f", and {more} more" if more > 0 else "")
             + ")"
         )

@@ -329,8 +329,16 @@ INTENSITY_STEPS = _scale_steps(INTENSITY_SCALES, ("high", "medium", "low"))
 """Normalised label -> intensity code, over every scale of :data:`INTENSITY_SCALES`."""
 
 
+NUMERIC_URGENCY_SCALE = "1-10"
+"""The name :func:`urgency_scale_of` gives a column of numbers above 5 (none above 10)."""
+
+
 def urgency_scale_of(labels: list[str]) -> str | None:
-    """The name of the scale in :data:`URGENCY_SCALES` holding the most of `labels` (None: none)."""
+    """The name of the scale in :data:`URGENCY_SCALES` holding the most of `labels`, or
+    :data:`NUMERIC_URGENCY_SCALE` for whole numbers up to 10, some above 5 (None: neither)."""
+    if labels and all(x.strip().isdigit() for x in labels):
+        top = max(int(x) for x in labels)
+        return NUMERIC_URGENCY_SCALE if 5 < top <= 10 else None
     keys = {normalise_label(label) for label in labels}
     best = max(
         URGENCY_SCALES.items(),
@@ -604,7 +612,8 @@ def read_label(vocabulary: str, text: str, scale: str | None = None) -> LabelMat
     text
         The label as written.
     scale
-        The scale the column was found to use (:func:`urgency_scale_of`), named in the reason.
+        The scale the column was found to use (:func:`urgency_scale_of`), named in the reason;
+        :data:`NUMERIC_URGENCY_SCALE` bins every number of the column, 1-5 included.
 
     Returns
     -------
@@ -613,10 +622,11 @@ def read_label(vocabulary: str, text: str, scale: str | None = None) -> LabelMat
         urgency scale, a program-option keyword (:data:`OPTION_KEYWORDS`) and a near miss are
         marked to be confirmed.
     """
-    if is_code(vocabulary, text):
-        return LabelMatch(text.strip().lower(), "exact")
     key = normalise_label(text)
-    if vocabulary == "urgency" and re.fullmatch(r"([1-9]|10)(\.0+)?", key.replace("_", ".")):
+    ten = scale == NUMERIC_URGENCY_SCALE and vocabulary == "urgency"
+    if is_code(vocabulary, text) and not ten:
+        return LabelMatch(text.strip().lower(), "exact")
+    if ten and re.fullmatch(r"([1-9]|10)(\.0+)?", key.replace("_", ".")):
         number = int(key.split("_")[0])
         return LabelMatch(
             str((number + 1) // 2), "guess", f"{number} of 1-10, {NUMERIC_URGENCY_DIRECTION}"
@@ -728,6 +738,7 @@ __all__ = [
     "LIST_SEPARATORS",
     "NEED_CATEGORIES",
     "NUMERIC_URGENCY_DIRECTION",
+    "NUMERIC_URGENCY_SCALE",
     "OPTION_KEYWORDS",
     "URGENCY_SCALES",
     "URGENCY_STEPS",

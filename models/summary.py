@@ -139,6 +139,28 @@ def families_without_staff(scenario: Scenario) -> list[NoEligibleStaff]:
     return sorted(found, key=lambda n: -len(n.family_ids))
 
 
+@dataclass(frozen=True)
+class Unplaceable:
+    """The families with no eligible staff member at all, by cause, and whether planning on the
+    page asks the manager to confirm (their share reaches :data:`CONFIRM_SHARE`)."""
+
+    causes: tuple[NoEligibleStaff, ...]
+    families: int
+    share: float
+
+    @property
+    def confirm(self) -> bool:
+        """Whether the page asks the manager to confirm before planning."""
+        return self.share >= CONFIRM_SHARE
+
+
+def unplaceable(scenario: Scenario) -> Unplaceable:
+    """The families no staff member may serve (:func:`families_without_staff`) and their share."""
+    causes = tuple(families_without_staff(scenario))
+    count = sum(len(c.family_ids) for c in causes)
+    return Unplaceable(causes, count, count / max(len(scenario.families), 1))
+
+
 def plausibility_lines(scenario: Scenario) -> list[str]:
     """The plausibility check before any plan, as lines: groups with more families than the caps
     of the staff who could serve them, and the families no staff member may serve at all, by
@@ -150,17 +172,16 @@ def plausibility_lines(scenario: Scenario) -> list[str]:
         lines += [f"  {s}" for s in shortfalls[:_TOP]]
         if len(shortfalls) > _TOP:
             lines.append(f"  and {len(shortfalls) - _TOP} more")
-    without = families_without_staff(scenario)
-    if without:
-        count = sum(len(n.family_ids) for n in without)
-        share = count / max(len(scenario.families), 1)
+    without = unplaceable(scenario)
+    if without.causes:
         lines += [
-            f"warning: {count} of {len(scenario.families)} families ({share:.0%}) have no "
-            "eligible staff member at all; a plan leaves them unplaced:"
+            f"warning: {without.families} of {len(scenario.families)} families "
+            f"({without.share:.0%}) have no eligible staff member at all; a plan leaves them "
+            "unplaced:"
         ]
-        lines += [f"  {n}" for n in without[:_TOP]]
-        if len(without) > _TOP:
-            lines.append(f"  and {len(without) - _TOP} more causes")
+        lines += [f"  {n}" for n in without.causes[:_TOP]]
+        if len(without.causes) > _TOP:
+            lines.append(f"  and {len(without.causes) - _TOP} more causes")
     return lines
 
 
@@ -268,10 +289,12 @@ __all__ = [
     "CONFIRM_SHARE",
     "CapacityShortfall",
     "NoEligibleStaff",
+    "Unplaceable",
     "capacity_shortfalls",
     "families_without_staff",
     "most_allowed",
     "plausibility_lines",
     "stranded_families",
     "summary_text",
+    "unplaceable",
 ]

@@ -41,6 +41,9 @@ from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
+STAGED_MAPPING = ".proposal.yaml"
+"""The file, beside an import's staged exports, holding its mapping as the planner left it."""
+
 STAFF_LISTS = "staff_lists.xlsx"
 CACHED = 32
 """Scenarios and plans kept in memory (the least recently used go first)."""
@@ -177,6 +180,15 @@ class PlanReader:
         if not import_id.isalnum() or not folder.is_dir():
             raise NotFoundError(f"no import with id {import_id!r}")
         return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def keep_mapping(self, paths: list[Path], mapping: ImportMapping) -> None:
+        """Keep the mapping of the import holding `paths` as it now stands: staged with the
+        import (:data:`STAGED_MAPPING`) and in the store, so an edit outlives a failed check and
+        the staged upload's expiry."""
+        text = mapping.to_yaml()
+        (paths[0].parent / STAGED_MAPPING).write_text(text, encoding="utf-8")
+        if self.service.store.last_mapping() != text:
+            self.service.store.save_mapping(text)
 
     def last_mapping(self) -> ImportMapping | None:
         """The mapping the planner confirmed last (kept in the store), or None."""

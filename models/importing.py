@@ -52,7 +52,7 @@ from famassign.models.mapping import (
     FileMapping,
     ImportMapping,
 )
-from famassign.models.problems import LocatedProblem, ScenarioError
+from famassign.models.problems import LocatedProblem, Problem, ScenarioError
 from famassign.models.scenario import Scenario
 from famassign.models.vocabularies import (
     ALL_WORDS,
@@ -984,6 +984,14 @@ def write_import(result: ImportResult, out: str | Path) -> list[Path]:
     return [folder / n for n in names] + [mapping_path]
 
 
+class ImportRefused(ScenarioError):
+    """An import refused: every problem, and the notes of what was read before (said too)."""
+
+    def __init__(self, problems: Sequence[Problem | LocatedProblem], notes: tuple[str, ...]):
+        super().__init__(list(problems))
+        self.notes = notes
+
+
 def merge_new_labels(given: ImportMapping, inference: Inference) -> tuple[ImportMapping, list[str]]:
     """`given` with the labels it lacks that `inference` could read (a new language in this
     year's export), and one note per label added; the labels `given` maps are kept as they are.
@@ -1033,7 +1041,10 @@ def import_exports(
     Raises
     ------
     ScenarioError
-        Every problem found, located in the input files.
+        A file cannot be read (nothing could be inferred).
+    ImportRefused
+        Every problem found applying the mapping, located in the input files, with the notes of
+        what was read (unknown labels with their suggestions among the problems).
     """
     notes: list[str] = []
     if mapping is None:
@@ -1048,7 +1059,10 @@ def import_exports(
             mapping, notes = merge_new_labels(mapping, inference)
     settings = {"name": name, "as_of": as_of}
     mapping = mapping.model_copy(update={k: v for k, v in settings.items() if v is not None})
-    result = apply_mapping(paths, mapping, limits=limits)
+    try:
+        result = apply_mapping(paths, mapping, limits=limits)
+    except ScenarioError as exc:
+        raise ImportRefused(exc.problems, tuple(notes)) from None
     if out is not None:
         write_import(result, out)
     return result, tuple(dict.fromkeys([*notes, *result.notes]))
@@ -1056,6 +1070,7 @@ def import_exports(
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
+    "ImportRefused",
     "ImportResult",
     "Inference",
     "LabelReading",

@@ -49,7 +49,7 @@ class LocatedProblem:
 class ScenarioError(FamassignError):
     """Raised when a scenario is invalid; carries every problem found, not just the first."""
 
-    def __init__(self, problems: list[Problem] | list[LocatedProblem]) -> None:
+    def __init__(self, problems: Sequence[Problem | LocatedProblem]) -> None:
         self.problems: list[Problem | LocatedProblem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems[:20]))
 

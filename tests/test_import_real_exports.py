@@ -7,19 +7,28 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 import famassign as fa
 from famassign.cli import app
 from famassign.models.importing import infer_mapping
 from famassign.models.mapping import OTHER_AGENCY, ImportMapping
+from famassign.models.problems import ProblemGroup
+from famassign.server.app import create_app
+from famassign.server.settings import Settings
 
 runner = CliRunner()
+PAGE_TOKEN = "import-page-token-0123456789"
 
 SITES = ("Eastside Center", "Riverside Center")
 
@@ -401,3 +410,112 @@ def test_plausibility_is_said_and_keeps_exit_codes(tmp_path: Path) -> None:
     validate = runner.invoke(app, ["validate", str(tmp_path / "out")])
     assert validate.exit_code == 0
     assert "have no eligible staff member at all" in validate.output
+
+
+@pytest.fixture(scope="module")
+def planner_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A signed-in client of the planner's page."""
+    workspace = tmp_path_factory.mktemp("server")
+    app = create_app(Settings(workspace=workspace, token=PAGE_TOKEN, job_processes=1))
+    with TestClient(app) as client:
+        assert client.get(f"/?token={PAGE_TOKEN}").status_code == 200
+        yield client
+
+
+def _page_text(html: str) -> str:
+    """The page's text, its tags dropped and its entities read, on one line per cell."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.mark.parametrize("shape_name", ["issue_24_export", "numeric_one_to_ten_slash_lists"])
+def test_the_command_line_and_the_page_say_the_same(
+    shape_name: str, planner_page: TestClient, tmp_path: Path
+) -> None:
+    files = write_export(SHAPES[shape_name], tmp_path / "in")
+    # an empty required column and an unknown label: the same grouped problems on both
+    text = files[0].read_bytes().decode(SHAPES[shape_name].encoding)
+    rows = list(csv.reader(io.StringIO(text)))
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "Family ID")
+    site = rows[header_at].index("Site Name")
+    for row in rows[header_at + 1 :]:
+        if len(row) > site:
+            row[site] = ""
+    rows[header_at + 1][rows[header_at].index("Primary Language")] = "Elvish"
+    files[0].write_bytes(_csv(rows).encode(SHAPES[shape_name].encoding))
+    inference = infer_mapping(files)
+    code, output = _import(files, tmp_path / "out")
+    assert code == 2
+    upload = [("files", (p.name, p.read_bytes())) for p in files]
+    answer = planner_page.post("/upload", files=upload, follow_redirects=True)
+    assert answer.status_code == 200 and "/import/" in str(answer.url)
+    shown = _page_text(answer.text)
+    for reading in inference.readings:  # every label, its code and how it was found
+        assert f"{reading.label} {reading.header}" in shown or reading.label in shown
+        assert reading.how in shown and reading.reason in shown
+        if reading.code is None:
+            assert f"nearest {', '.join(reading.suggestions)}" in shown
+    for note in inference.notes:
+        assert note in output
+    form = {**form_fields(answer.text, "mapping-form"), "action": "check"}
+    checked = planner_page.post(str(answer.url), data=form, follow_redirects=True)
+    assert checked.status_code == 200
+    assert page_problems(checked.text) == [
+        ln for ln in output.splitlines() if ln.startswith(files[0].name)
+    ]
+
+
+class _Form(HTMLParser):
+    """The fields of one form as a browser submits them untouched."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, False, ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        elif not self.inside:
+            return
+        elif tag == "input" and a.get("type") not in ("checkbox", "file"):
+            self.fields[a["name"]] = a.get("value", "")
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.fields[a["name"]] = a.get("value", "on")
+        elif tag == "select":
+            self.select = a["name"]
+            self.fields.setdefault(self.select, "")
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields[self.select] = a.get("value", "\0text")
+
+    def handle_data(self, data: str) -> None:
+        if self.select and self.fields.get(self.select) == "\0text":
+            self.fields[self.select] = data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self.select = ""
+        elif tag == "form":
+            self.inside = False
+
+
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The fields of form `form_id` of the page, as submitted without a change."""
+    parser = _Form(form_id)
+    parser.feed(html)
+    return parser.fields
+
+
+def page_problems(html: str) -> list[str]:
+    """The page's grouped problems (first row, the rest behind a disclosure, the count), each
+    written as the command line writes a group."""
+    body = html[html.index('<table class="problems">') :]
+    body = body[: body.index("</table>")]
+    found = []
+    for cells in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", body):
+        file, line, column, message = (unescape(c) for c in cells)
+        rest = re.search(r"<details><summary>.*?</summary>(.*?)</details>", message)
+        lines = [int(line)] + ([int(n) for n in rest.group(1).split(", ")] if rest else [])
+        message = re.sub(r"<details>.*</details>", "", message)
+        found.append(str(ProblemGroup(file, column or None, message, tuple(lines))))
+    return [f for f in found if f.startswith("family_export.csv")]

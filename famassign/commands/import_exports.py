@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from famassign.commands.common import EXIT_OK, UsageError, guarded, parse_date
-from famassign.models.importing import import_exports, write_import
+from famassign.models.importing import ImportRefused, import_exports, write_import
 from famassign.models.mapping import MAPPING_FILE, ImportMapping
 from famassign.models.summary import plausibility_lines
 
@@ -31,17 +31,18 @@ def import_command(
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     given = ImportMapping.read(mapping) if mapping is not None else None
-    result, notes = import_exports(
-        files, None, given, name=name, as_of=parse_date("--as-of", as_of)
-    )
+    try:
+        result, notes = import_exports(
+            files, None, given, name=name, as_of=parse_date("--as-of", as_of)
+        )
+    except ImportRefused as exc:
+        _say(exc.notes)
+        raise
     try:
         write_import(result, out)
     except (OSError, ValueError) as exc:
         raise UsageError(f"--out {out}: cannot write the scenario: {exc}") from None
-    if notes:
-        typer.echo("Read (check it; correct mapping.yaml and re-run with --mapping):")
-    for note in notes:
-        typer.echo(f"  {note}")
+    _say(notes)
     for warning in result.loaded.warnings:
         typer.echo(f"  warning: {warning}")
     scenario = result.scenario
@@ -57,3 +58,11 @@ def import_command(
         f"and {out / MAPPING_FILE}"
     )
     return EXIT_OK
+
+
+def _say(notes: tuple[str, ...]) -> None:
+    """What was read, each guess marked to confirm."""
+    if notes:
+        typer.echo("Read (check it; correct mapping.yaml and re-run with --mapping):")
+    for note in notes:
+        typer.echo(f"  {note}")

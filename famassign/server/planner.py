@@ -181,13 +181,14 @@ class PlanReader:
             raise NotFoundError(f"no import with id {import_id!r}")
         return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
-    def keep_mapping(self, paths: list[Path], mapping: ImportMapping) -> None:
-        """Keep the mapping of the import holding `paths` as it now stands: staged with the
-        import (:data:`STAGED_MAPPING`) and in the store, so an edit outlives a failed check and
-        the staged upload's expiry."""
+    def keep_mapping(self, paths: list[Path], mapping: ImportMapping, *, edited: bool) -> None:
+        """Keep the mapping of the import holding `paths` as it now stands, staged with the
+        import (:data:`STAGED_MAPPING`); when `edited` (the planner's edit), in the store too,
+        so the edit outlives a failed check and the staged upload's expiry, and is proposed
+        for the program's next export."""
         text = mapping.to_yaml()
         (paths[0].parent / STAGED_MAPPING).write_text(text, encoding="utf-8")
-        if self.service.store.last_mapping() != text:
+        if edited and self.service.store.last_mapping() != text:
             self.service.store.save_mapping(text)
 
     def last_mapping(self) -> ImportMapping | None:

@@ -127,14 +127,24 @@ def _proposal(plans: PlanReader, paths: list[Path]) -> Proposal:
         mapping = ImportMapping.from_yaml(staged.read_text(encoding="utf-8"))
         return Proposal(mapping, list(inference.notes), _readings(inference, mapping))
     kept = plans.last_mapping()
-    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
-    if kept is not None and all(kept.file_mapping(p.name, None) for p in csv_files):
+    if kept is not None and _fits(kept, paths):
         mapping, new = merge_new_labels(kept, inference)
         notes = ["The mapping you confirmed last time fits these files; check it below.", *new]
     else:
         mapping, notes = inference.mapping, list(inference.notes)
-    plans.keep_mapping(paths, mapping)
+    plans.keep_mapping(paths, mapping, edited=False)
     return Proposal(mapping, notes, _readings(inference, mapping))
+
+
+def _fits(kept: ImportMapping, paths: list[Path]) -> bool:
+    """Whether `kept` names every CSV file of `paths` and finds each header it maps."""
+    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
+    if not all(kept.file_mapping(p.name, None) for p in csv_files):
+        return False
+    headers = _headers(paths, kept)
+    return all(
+        set(entry.columns) <= set(row) for entry, row in zip(kept.files, headers, strict=True)
+    )
 
 
 def _headers(paths: list[Path], mapping: ImportMapping) -> list[list[str]]:
@@ -240,7 +250,7 @@ def _take_mapping(request: Request, iid: str, text: str) -> Response:
         mapping = ImportMapping.from_yaml(text)
     except ScenarioError as exc:
         return _mapping_page(request, iid, _proposal(plans, paths), problem_groups(exc))
-    plans.keep_mapping(paths, mapping)
+    plans.keep_mapping(paths, mapping, edited=True)
     log.info("import %s: mapping uploaded", iid)
     return RedirectResponse(f"/import/{iid}", status_code=303)
 
@@ -264,7 +274,7 @@ def _confirm(request: Request, iid: str, form: dict[str, Any]) -> Response:
         problems = [{"file": "mapping", "line": "", "column": "", "message": str(exc),
                      "count": 1, "rest": []}]  # fmt: skip
         return _mapping_page(request, iid, proposal, problems)
-    plans.keep_mapping(paths, mapping)  # kept before the check: a failed check loses nothing
+    plans.keep_mapping(paths, mapping, edited=True)  # a failed check loses no correction
     proposal = _proposal(plans, paths)
     if form.get("action") == "save":
         return RedirectResponse(f"/import/{iid}", status_code=303)

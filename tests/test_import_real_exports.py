@@ -378,6 +378,19 @@ def test_an_ambiguous_or_unknown_advocate_is_listed(tmp_path: Path) -> None:
     assert "'Anna Pena' has no staff code (2 rows, the first here; nearest: S2)" in output
 
 
+def test_a_name_two_staff_members_share_is_listed_with_both(tmp_path: Path) -> None:
+    shape = SHAPES["four_steps_cp1252_grand_total"]
+    files = write_export(shape, tmp_path / "in")
+    roster = files[1].read_bytes().decode("cp1252").replace("Lan Tran", "Ana Peña")
+    files[1].write_bytes(roster.encode("cp1252"))
+    readings = {r.label: r for r in infer_mapping(files).readings if r.vocabulary == "staff"}
+    assert (readings["Ana Peña"].code, readings["Ana Peña"].suggestions) == (None, ("S2", "S3"))
+    assert readings["Ana Peña"].reason == "ambiguous: 2 staff members have this name"
+    code, output = _import(files, tmp_path / "out")
+    assert code == 2
+    assert "'Ana Peña' has no staff code (1 row, the first here; nearest: S2, S3)" in output
+
+
 def test_problems_come_in_one_round_grouped(tmp_path: Path) -> None:
     shape = replace(SHAPES["issue_24_export"], per_child=False)
     files = write_export(shape, tmp_path / "in")

@@ -60,6 +60,7 @@ from famassign.models.vocabularies import (
     COLUMN_VOCABULARY,
     LIST_SEPARATORS,
     NUMERIC_URGENCY_DIRECTION,
+    TO_CONFIRM,
     URGENCY_SCALES,
     date_orders_fitting,
     is_code,
@@ -387,7 +388,7 @@ class LabelReading:
     @property
     def to_confirm(self) -> bool:
         """Whether the manager should confirm this reading (a near miss or a guess)."""
-        return self.how in ("near miss", "guess")
+        return self.how in TO_CONFIRM
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.header}: "

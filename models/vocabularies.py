@@ -573,6 +573,10 @@ def translate(vocabulary: str, text: str) -> str | None:
     return found
 
 
+TO_CONFIRM = ("near miss", "guess")
+"""The ways of reading a label (``how``) that the manager is asked to confirm."""
+
+
 @dataclass(frozen=True)
 class LabelMatch:
     """How a label was read: its code, how it was found and why.
@@ -590,7 +594,7 @@ class LabelMatch:
     @property
     def to_confirm(self) -> bool:
         """Whether the manager should confirm this reading (a near miss or a guess)."""
-        return self.how in ("near miss", "guess")
+        return self.how in TO_CONFIRM
 
 
 def _scale_reason(scales: dict[str, tuple[str, ...]], key: str, scale: str | None) -> str:
@@ -740,6 +744,7 @@ __all__ = [
     "NUMERIC_URGENCY_DIRECTION",
     "NUMERIC_URGENCY_SCALE",
     "OPTION_KEYWORDS",
+    "TO_CONFIRM",
     "URGENCY_SCALES",
     "URGENCY_STEPS",
     "VOCABULARIES",

@@ -4,7 +4,7 @@ and value mapping the importer proposes for files not in the scenario format."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,12 @@ class Proposal:
 
     mapping: ImportMapping
     notes: list[str]
-    readings: list[dict[str, Any]]
+    inference: Inference
+
+    @property
+    def readings(self) -> list[dict[str, Any]]:
+        """Every label as read, with the code `mapping` gives it (see :func:`_readings`)."""
+        return _readings(self.inference, self.mapping)
 
 
 def _readings(inference: Inference, mapping: ImportMapping) -> list[dict[str, Any]]:
@@ -125,7 +130,7 @@ def _proposal(plans: PlanReader, paths: list[Path]) -> Proposal:
     staged = paths[0].parent / STAGED_MAPPING
     if staged.is_file():
         mapping = ImportMapping.from_yaml(staged.read_text(encoding="utf-8"))
-        return Proposal(mapping, list(inference.notes), _readings(inference, mapping))
+        return Proposal(mapping, list(inference.notes), inference)
     kept = plans.last_mapping()
     if kept is not None and _fits(kept, paths):
         mapping, new = merge_new_labels(kept, inference)
@@ -133,7 +138,7 @@ def _proposal(plans: PlanReader, paths: list[Path]) -> Proposal:
     else:
         mapping, notes = inference.mapping, list(inference.notes)
     plans.keep_mapping(paths, mapping, edited=False)
-    return Proposal(mapping, notes, _readings(inference, mapping))
+    return Proposal(mapping, notes, inference)
 
 
 def _fits(kept: ImportMapping, paths: list[Path]) -> bool:
@@ -275,7 +280,7 @@ def _confirm(request: Request, iid: str, form: dict[str, Any]) -> Response:
                      "count": 1, "rest": []}]  # fmt: skip
         return _mapping_page(request, iid, proposal, problems)
     plans.keep_mapping(paths, mapping, edited=True)  # a failed check loses no correction
-    proposal = _proposal(plans, paths)
+    proposal = replace(proposal, mapping=mapping)
     if form.get("action") == "save":
         return RedirectResponse(f"/import/{iid}", status_code=303)
     try:

@@ -669,7 +669,11 @@ def test_an_export_with_unknown_labels_is_mapped_entirely_on_the_page(
     axe(page, watch, "mapping with unknown labels")
     shot(page, "1-mapping-labels")
     # checked as it stands: the unknown labels come back grouped, with their suggestions
-    page.get_by_label("Elvish", exact=True).fill("en")  # a correction, kept through the failure
+    page.get_by_label("Elvish", exact=True).fill("en")  # a correction, kept as soon as made
+    page.get_by_label("Elvish", exact=True).press("Tab")
+    expect(page.get_by_role("status").filter(has_text="Kept.")).to_be_visible()
+    page.reload()
+    assert page.get_by_label("Elvish", exact=True).input_value() == "en"
     page.get_by_role("button", name="Use this mapping and check").click()
     problems = page.get_by_role("region", name="Problems found").inner_text()
     assert "'Hybrid Pods' has no program_option code" in problems and "nearest" in problems

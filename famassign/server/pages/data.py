@@ -271,7 +271,12 @@ async def import_confirm(request: Request, iid: str) -> Response:
 
 def _confirm(request: Request, iid: str, form: dict[str, Any]) -> Response:
     plans = reader(request)
-    paths = _paths(request, iid)
+    try:
+        paths = plans.import_paths(iid)
+    except NotFoundError:
+        if form.get("quiet"):  # a change kept while the check made the scenario: nothing to keep
+            return Response(status_code=204)
+        raise HTTPException(404, "No such import.") from None
     proposal = _proposal(plans, paths)
     try:
         mapping = mapping_from_form(proposal.mapping, form)
@@ -281,8 +286,12 @@ def _confirm(request: Request, iid: str, form: dict[str, Any]) -> Response:
         return _mapping_page(request, iid, proposal, problems)
     plans.keep_mapping(paths, mapping, edited=True)  # a failed check loses no correction
     proposal = replace(proposal, mapping=mapping)
-    if form.get("action") == "save":
-        return RedirectResponse(f"/import/{iid}", status_code=303)
+    if form.get("action") == "save":  # kept on each change by page.js (quiet), or by the button
+        return (
+            Response(status_code=204)
+            if form.get("quiet")
+            else RedirectResponse(f"/import/{iid}", status_code=303)
+        )
     try:
         result = apply_mapping(paths, mapping)
         sid = plans.add_imported(iid, result.scenario, mapping)

@@ -65,7 +65,7 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
     form
         ``table|i``, ``per_child|i``, ``colname|i|j`` with ``col|i|j`` (header -> column,
         blank: not used), ``vlabel|vocabulary|k`` with ``val|vocabulary|k`` (the code of a
-        label; blank: none set), ``date_order``, ``name`` and ``as_of`` (blank: none).
+        label; blank or the label itself: none set), ``date_order``, ``name`` and ``as_of`` (blank: none).
 
     Returns
     -------
@@ -99,9 +99,9 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
         vocabulary = key.split("|")[1]
         code = str(form.get("val|" + key.removeprefix("vlabel|"), "")).strip()
         labels = values.setdefault(vocabulary, {})
-        if code:
+        if code and code != label:
             labels[str(label)] = code
-        else:
+        else:  # blank, or a code standing for itself: nothing to map
             labels.pop(str(label), None)
     data = proposal.model_dump(mode="json")
     data.update(

@@ -65,7 +65,8 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
     form
         ``table|i``, ``per_child|i``, ``colname|i|j`` with ``col|i|j`` (header -> column,
         blank: not used), ``vlabel|vocabulary|k`` with ``val|vocabulary|k`` (the code of a
-        label; blank or the label itself: none set), ``date_order``, ``name`` and ``as_of`` (blank: none).
+        label; blank or the label itself: none set), ``date_order``, ``name`` and ``as_of``
+        (blank: none).
 
     Returns
     -------

@@ -532,3 +532,22 @@ def page_problems(html: str) -> list[str]:
         message = re.sub(r"<details>.*</details>", "", message)
         found.append(str(ProblemGroup(file, column or None, message, tuple(lines))))
     return [f for f in found if f.startswith("family_export.csv")]
+
+
+def test_staff_strengths_written_as_needs_match_the_needs(tmp_path: Path) -> None:
+    families = tmp_path / "families.csv"
+    families.write_text(
+        "Family ID,Language,Site,Urgency,Intensity,Identified Needs\n"
+        "F1,English,North,Crisis,High,Housing; Parenting\n",
+        encoding="utf-8",
+    )
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "Staff ID,Languages,Sites,Specialties\nS1,English,North,Family Well-being; Parenting\n",
+        encoding="utf-8",
+    )
+    code, output = _import([families, staff], tmp_path / "out")
+    assert code == 0, output
+    scenario = fa.read_scenario(tmp_path / "out").scenario
+    needs = {n.value for n in scenario.families[0].needs}
+    assert needs == {s.value for s in scenario.staff[0].strengths} == {"well_being", "parent_child"}

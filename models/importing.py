@@ -20,6 +20,7 @@ Two steps, each usable alone (the planner's page shows the first and lets people
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections import Counter
@@ -33,6 +34,7 @@ import pandas as pd
 
 from famassign.models.cells import cell_text, show_value
 from famassign.models.columns import TABLES
+from famassign.models.domain import ALL_SITES
 from famassign.models.files import (
     ENCODING_NAMES,
     ReadLimits,
@@ -43,18 +45,31 @@ from famassign.models.files import (
     sheet_rows,
 )
 from famassign.models.loading import LoadedScenario, read_frames
-from famassign.models.mapping import MAPPING_FILE, FileMapping, ImportMapping
-from famassign.models.problems import LocatedProblem, ScenarioError
+from famassign.models.mapping import (
+    INTENSITY_RULES,
+    MAPPING_FILE,
+    OTHER_AGENCY,
+    FileMapping,
+    ImportMapping,
+)
+from famassign.models.problems import LocatedProblem, Problem, ScenarioError
 from famassign.models.scenario import Scenario
 from famassign.models.vocabularies import (
+    ALL_WORDS,
     CHILD_HEADERS,
     COLUMN_VOCABULARY,
+    LIST_SEPARATORS,
+    NUMERIC_URGENCY_DIRECTION,
+    TO_CONFIRM,
+    URGENCY_SCALES,
     date_orders_fitting,
     is_code,
     match_header,
     normalise_label,
     parse_date,
-    translate,
+    read_label,
+    suggest_codes,
+    urgency_scale_of,
 )
 from famassign.models.writing import write_scenario
 
@@ -94,6 +109,7 @@ class Inference:
 
     mapping: ImportMapping
     notes: tuple[str, ...]
+    readings: tuple[LabelReading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,13 +257,40 @@ def _find_header(raw: RawTable) -> tuple[int, str] | None:
     return None if best is None else (best[1], best[2])
 
 
-def _data_rows(raw: RawTable, header_index: int) -> list[tuple[int, list[str]]]:
+_FOOTER = re.compile(
+    r"(grand\s+|sub)?totals?\b|(total\s+)?(records?|rows?|count|families|children)\s*[:=]"
+    r"|page\s+\d+(\s+of\s+\d+)?$|(report\s+)?(run|printed|generated|created)\s+(on|by|at)\b"
+    r"|end\s+of\s+report|\d+\s+(records?|rows?|families|children)$",
+    re.IGNORECASE,
+)
+"""A footer, total or page line of a report-style export (``Total Records: 1013``, ``Page 3 of
+7``, ``Report run on ...``): a row holding at most two cells, one of them such a text."""
+
+
+def _is_footer(row: list[str]) -> bool:
+    filled = [cell for cell in row if cell]
+    return len(filled) <= 2 and any(_FOOTER.match(cell) for cell in filled)
+
+
+def _data_rows(raw: RawTable, header_index: int) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """The data rows below the header as (line, cells), and the lines of footer rows skipped
+    (blank rows are skipped silently)."""
     width = len(raw.rows[header_index])
     rows = []
+    footers = []
     for row, line in zip(raw.rows[header_index + 1 :], raw.lines[header_index + 1 :], strict=True):
-        if any(row):
+        if _is_footer(row):
+            footers.append(line)
+        elif any(row):
             rows.append((line, (row + [""] * width)[:width]))
-    return rows
+    return rows, footers
+
+
+def _footer_note(raw: RawTable, footers: list[int]) -> str:
+    return (
+        f"{raw.label}: {len(footers)} footer, total or page row(s) skipped "
+        f"(row {', '.join(str(n) for n in footers[:5])})"
+    )
 
 
 _LIST_COLUMNS = {
@@ -258,11 +301,201 @@ _LIST_COLUMNS = {
 }
 
 
-def _items(vocabulary: str, table: str, column: str, text: str) -> list[str]:
-    """The labels of one cell: list columns split on ``;``, ``,``, ``|`` or new lines."""
+def _items(table: str, column: str, text: str, separator: str | None) -> list[str]:
+    """The labels of one cell: a list column split on its `separator` (None: on any of ``;``,
+    ``,``, ``|`` or new lines)."""
     if (table, column) in _LIST_COLUMNS:
-        return [t.strip() for t in _LIST_SPLIT.split(text) if t.strip()]
+        parts = text.split(separator) if separator else _LIST_SPLIT.split(text)
+        return [t.strip() for t in parts if t.strip()]
     return [text.strip()] if text.strip() else []
+
+
+def _separator(cells: list[str]) -> str | None:
+    """The separator of :data:`LIST_SEPARATORS` found in the most cells (None: no cell holds
+    more than one item)."""
+    counts = {sep: sum(sep in cell for cell in cells) for sep in LIST_SEPARATORS}
+    best = max(LIST_SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] else None
+
+
+def _means_all(table: str, column: str, item: str) -> bool:
+    """Whether `item` in a staff member's sites or program options means every one."""
+    return (
+        table == "staff"
+        and column in ("sites", "program_options")
+        and normalise_label(item) in ALL_WORDS
+    )
+
+
+def _name_key(name: str) -> str:
+    """A staff name as a key: normalised, its words in any order (``Núñez, José`` = ``Jose
+    Nunez``)."""
+    return "_".join(sorted(normalise_label(name).split("_")))
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The staff ids of the staff table and the ids each name (see :func:`_name_key`) stands for."""
+
+    ids: frozenset[str]
+    by_name: dict[str, tuple[str, ...]]
+
+    def read(self, text: str) -> tuple[str | None, tuple[str, ...], str]:
+        """(staff id, (), why) for an id or a name standing for one staff member; (None,
+        candidates, why) for a name standing for several, or for none (the nearest ids)."""
+        if text in self.ids:
+            return text, (), ""
+        found = self.by_name.get(_name_key(text), ())
+        if len(found) == 1:
+            return found[0], (), "a name on the roster"
+        if found:
+            return None, found, f"ambiguous: {len(found)} staff members have this name"
+        close = difflib.get_close_matches(_name_key(text), list(self.by_name), n=3, cutoff=0.6)
+        return None, tuple(i for key in close for i in self.by_name[key]), "not on the roster"
+
+
+def _roster(rows: list[dict[str, str]]) -> Roster:
+    by_name: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("name") and row.get("staff_id"):
+            by_name.setdefault(_name_key(row["name"]), []).append(row["staff_id"])
+    return Roster(
+        frozenset(r["staff_id"] for r in rows if r.get("staff_id")),
+        {k: tuple(v) for k, v in by_name.items()},
+    )
+
+
+@dataclass(frozen=True)
+class LabelReading:
+    """One distinct label of a mapped column: its count, its code and how it was found.
+
+    `how` is ``exact``, ``synonym``, ``near miss``, ``guess`` (see
+    :class:`famassign.models.vocabularies.LabelMatch`), ``name`` (a staff member's name matched
+    against the roster) or ``unknown`` (no candidate: the import refuses it, naming
+    `suggestions`).
+    """
+
+    file: str
+    header: str
+    vocabulary: str
+    label: str
+    count: int
+    code: str | None
+    how: str
+    reason: str = ""
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def to_confirm(self) -> bool:
+        """Whether the manager should confirm this reading (a near miss or a guess)."""
+        return self.how in TO_CONFIRM
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.header}: "
+        rows = f"{self.count} row{'s' if self.count != 1 else ''}"
+        if self.code is None:
+            nearest = ", ".join(self.suggestions) or "none"
+            return (
+                f"{where}{self.label!r} has no {self.vocabulary} code ({rows}); nearest: {nearest}"
+            )
+        detail = f"{self.how}: {self.reason}" if self.reason else self.how
+        confirm = "; a guess: confirm it" if self.to_confirm else ""
+        return f"{where}{self.label!r} -> {self.code or '(blank)'} ({detail}; {rows}){confirm}"
+
+
+_SEPARATOR_NAMES = {";": "';'", ",": "','", "/": "'/'", "|": "'|'", "\n": "new lines"}
+
+
+def _cell_vocabulary(table: str, column: str, roster: Roster, yes_no: bool) -> str | None:
+    """The vocabulary a cell's labels are read through: yes/no for an agency flag, ``staff`` for
+    a family's current staff member when the roster names staff, else
+    :data:`COLUMN_VOCABULARY`'s."""
+    if yes_no:
+        return "bool"
+    if (table, column) == ("families", "current_staff_id"):
+        return "staff" if roster.by_name else None
+    return COLUMN_VOCABULARY.get((table, column))
+
+
+def _located(
+    raws: list[RawTable], notes: list[str]
+) -> tuple[list[tuple[RawTable, int, str]], list[LocatedProblem]]:
+    """Each file with its header row index and table; a file with none is a problem (a sheet
+    among others is ignored, with a note)."""
+    located = []
+    problems = []
+    for raw in raws:
+        if raw.encoding:
+            notes.append(f"{raw.label}: encoding {ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
+        found = _find_header(raw)
+        if found is None:
+            if raw.sheet is not None and len(raws) > 1:
+                notes.append(f"{raw.label}: no header row found; sheet ignored")
+                continue
+            problems.append(
+                LocatedProblem(
+                    raw.label,
+                    None,
+                    None,
+                    "no header row naming two scenario columns in the first "
+                    f"{HEADER_SEARCH_ROWS} rows (e.g. 'Family ID', 'Primary Language', 'Site')",
+                )
+            )
+            continue
+        located.append((raw, found[0], found[1]))
+    return located, problems
+
+
+def _inferred_roster(located: list[tuple[RawTable, int, str]]) -> Roster:
+    rows = []
+    for raw, index, table in located:
+        if table != "staff":
+            continue
+        matched = _match_row(raw.rows[index], table)
+        for _, cells in _data_rows(raw, index)[0]:
+            rows.append({column: cells[pos] for pos, (column, _) in matched.items()})
+    return _roster(rows)
+
+
+def _read_labels(
+    raw: RawTable,
+    header: str,
+    vocabulary: str,
+    counts: Counter[str],
+    roster: Roster,
+) -> list[LabelReading]:
+    """The reading of every distinct label of one column."""
+    readings = []
+    scale = urgency_scale_of(list(counts)) if vocabulary == "urgency" else None
+    for label, count in counts.items():
+        if vocabulary == "staff":
+            code, near, why = roster.read(label)
+            how = "exact" if code == label else "name" if code else "unknown"
+            readings.append(
+                LabelReading(raw.label, header, vocabulary, label, count, code, how, why, near)
+            )
+            continue
+        match = read_label(vocabulary, label, scale)
+        if match is None:
+            readings.append(
+                LabelReading(
+                    raw.label,
+                    header,
+                    vocabulary,
+                    label,
+                    count,
+                    None,
+                    "unknown",
+                    suggestions=suggest_codes(vocabulary, label),
+                )
+            )
+        else:
+            readings.append(
+                LabelReading(
+                    raw.label, header, vocabulary, label, count, match.code, match.how, match.reason
+                )
+            )
+    return readings
 
 
 def infer_mapping(
@@ -286,7 +519,9 @@ def infer_mapping(
     Returns
     -------
     Inference
-        The mapping (apply it with :func:`apply_mapping`) and one note per inference made.
+        The mapping (apply it with :func:`apply_mapping`), one note per inference made, and the
+        reading of every distinct label of every mapped column (known or not; an unknown label
+        has no code in the mapping, so applying it refuses the label, naming its suggestions).
 
     Raises
     ------
@@ -295,29 +530,16 @@ def infer_mapping(
     """
     raws = read_exports(paths, limits=limits)
     notes: list[str] = []
-    problems: list[LocatedProblem] = []
+    located, problems = _located(raws, notes)
+    if problems:
+        raise ScenarioError(problems)
+    roster = _inferred_roster(located)
     files: list[FileMapping] = []
     values: dict[str, dict[str, str]] = {}
+    readings: list[LabelReading] = []
     date_texts: list[str] = []
-    for raw in raws:
-        if raw.encoding:
-            notes.append(f"{raw.label}: encoding {ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
-        found = _find_header(raw)
-        if found is None:
-            if raw.sheet is not None and len(raws) > 1:
-                notes.append(f"{raw.label}: no header row found; sheet ignored")
-                continue
-            problems.append(
-                LocatedProblem(
-                    raw.label,
-                    None,
-                    None,
-                    "no header row naming two scenario columns in the first "
-                    f"{HEADER_SEARCH_ROWS} rows (e.g. 'Family ID', 'Primary Language', 'Site')",
-                )
-            )
-            continue
-        index, table = found
+    intensity_rule: Any = None
+    for raw, index, table in located:
         header = raw.rows[index]
         line = raw.lines[index]
         notes.append(f"{raw.label}: the {table} table, header on row {line}")
@@ -333,7 +555,9 @@ def infer_mapping(
                     notes.append(f"{raw.label}: column {cell!r} -> {column} ({how} match)")
             else:
                 notes.append(f"{raw.label}: column {cell!r} not used")
-        rows = _data_rows(raw, index)
+        rows, footers = _data_rows(raw, index)
+        if footers:
+            notes.append(_footer_note(raw, footers))
         by_column = {column: pos for pos, (column, _) in matched.items()}
         per_child = any(normalise_label(c) in CHILD_HEADERS for c in header if c)
         if table == "families" and "family_id" in by_column:
@@ -342,23 +566,72 @@ def infer_mapping(
                 per_child = True
         if per_child and table == "families":
             notes.append(f"{raw.label}: one row per child; rows folded into one per family")
+        if table == "families" and "intensity" not in by_column:
+            intensity_rule = "needs_and_urgency"
+            notes.append(
+                f"{raw.label}: no intensity column; intensity inferred by the rule "
+                f"needs_and_urgency ({INTENSITY_RULES['needs_and_urgency']}): an inference, "
+                "change intensity_rule or map a column"
+            )
+        separators: dict[str, str] = {}
+        yes_no: list[str] = []
         for column, pos in by_column.items():
-            vocabulary = COLUMN_VOCABULARY.get((table, column))
+            head = header[pos]
+            cells = [row[pos] for _, row in rows if row[pos]]
             if (table, column) in _DATE_COLUMNS:
-                date_texts.extend(row[pos] for _, row in rows if row[pos])
+                date_texts.extend(cells)
+            separator = None
+            if (table, column) in _LIST_COLUMNS:
+                separator = _separator(cells)
+                if separator:
+                    separators[head] = separator
+                    notes.append(
+                        f"{raw.label}: column {head!r} is a list separated by "
+                        f"{_SEPARATOR_NAMES[separator]}"
+                    )
+            counts: Counter[str] = Counter()
+            for cell in cells:
+                counts.update(_items(table, column, cell, separator))
+            for label in [x for x in counts if _means_all(table, column, x)]:
+                every = "site" if column == "sites" else "program option"
+                count = counts.pop(label)
+                notes.append(
+                    f"{raw.label}: {label!r} in column {head!r} means every {every} "
+                    f"({count} row{'s' if count != 1 else ''})"
+                )
+            flag = (table, column) == ("families", "external_plan_agency") and all(
+                read_label("bool", x) is not None for x in counts
+            )
+            if flag and counts:
+                yes_no.append(head)
+                notes.append(
+                    f"{raw.label}: column {head!r} is a yes/no flag: yes means a plan with an "
+                    f"agency it does not name ({OTHER_AGENCY})"
+                )
+            vocabulary = _cell_vocabulary(table, column, roster, flag and bool(counts))
             if vocabulary is None:
                 continue
-            counts: Counter[str] = Counter()
-            for _, row in rows:
-                counts.update(_items(vocabulary, table, column, row[pos]))
-            for label, count in counts.items():
-                if is_code(vocabulary, label) or label in values.get(vocabulary, {}):
-                    continue
-                code = translate(vocabulary, label)
-                if code is not None:
-                    values.setdefault(vocabulary, {})[label] = code
-                    plural = "s" if count != 1 else ""
-                    notes.append(f"{vocabulary}: {label!r} -> {code} ({count} row{plural})")
+            if vocabulary == "urgency" and counts and all(x.isdigit() for x in counts):
+                top = max(int(x) for x in counts)
+                notes.append(
+                    f"{raw.label}: column {head!r} holds numbers (1-{top}): read "
+                    f"{NUMERIC_URGENCY_DIRECTION}"
+                    + (", binned in pairs" if top > 5 else "")
+                    + "; a guess: confirm it, or map the numbers under values.urgency"
+                )
+            scale = urgency_scale_of(list(counts)) if vocabulary == "urgency" else None
+            if scale in URGENCY_SCALES and scale != "famassign":
+                steps = " / ".join(URGENCY_SCALES[scale])
+                notes.append(
+                    f"{raw.label}: column {head!r} read on the {scale} scale ({steps}), most "
+                    "urgent first, as urgency 5 down to 1; a guess: confirm it"
+                )
+            for reading in _read_labels(raw, head, vocabulary, counts, roster):
+                readings.append(reading)
+                if reading.code is not None and reading.how != "exact":
+                    values.setdefault(vocabulary, {}).setdefault(reading.label, reading.code)
+                if reading.how != "exact":
+                    notes.append(str(reading))
         files.append(
             FileMapping(
                 file=raw.path.name,
@@ -368,10 +641,10 @@ def infer_mapping(
                 header_row=line,
                 columns=columns,
                 per_child=per_child and table == "families",
+                separators=separators,
+                yes_no=tuple(yes_no),
             )
         )
-    if problems:
-        raise ScenarioError(problems)
     date_order = "MDY"
     non_iso = [t for t in date_texts if not re.match(r"\d{4}-", t)]
     if non_iso:
@@ -392,9 +665,10 @@ def infer_mapping(
         as_of=as_of,
         files=tuple(files),
         values=values,
+        intensity_rule=intensity_rule,
     )
     logger.debug("inferred a mapping of %d table(s)", len(files))  # no labels: they are family data
-    return Inference(mapping, tuple(notes))
+    return Inference(mapping, tuple(notes), tuple(readings))
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,8 +774,11 @@ def apply_mapping(
     notes: list[str] = []
     tables: dict[str, _Table] = {name: _Table() for name in TABLES}
     unmapped: dict[tuple[str, str, str, str], list[int]] = {}
-    for raw in raws:
-        entry = mapping.file_mapping(raw.path.name, raw.sheet)
+    refused: set[tuple[str, int, str]] = set()  # (file, line, header) of a refused label
+    roster = _roster([])
+    entries = [(raw, mapping.file_mapping(raw.path.name, raw.sheet)) for raw in raws]
+    entries.sort(key=lambda item: item[1] is None or item[1].table != "staff")  # roster first
+    for raw, entry in entries:
         if entry is None:
             if raw.sheet is None or not any(f.file == raw.path.name for f in mapping.files):
                 problems.append(
@@ -521,25 +798,35 @@ def apply_mapping(
                 )
             continue
         assert index is not None
+        if entry.table == "families" and not roster.ids:
+            roster = _roster(tables["staff"].rows)
         target = tables[entry.table]
         headers = {column: h for h, column in entry.columns.items()}
         start = len(target.rows)
-        for line, row in _data_rows(raw, index):
+        rows, footers = _data_rows(raw, index)
+        if footers:
+            notes.append(_footer_note(raw, footers))
+        for line, row in rows:
             record: dict[str, str] = {}
             for h, column in entry.columns.items():
                 text = row[positions[h]]
-                vocabulary = COLUMN_VOCABULARY.get((entry.table, column))
-                if vocabulary is not None:
+                vocabulary = _cell_vocabulary(entry.table, column, roster, h in entry.yes_no)
+                if vocabulary is not None or (entry.table, column) in _LIST_COLUMNS:
                     codes = []
-                    for item in _items(vocabulary, entry.table, column, text):
-                        if is_code(vocabulary, item):
-                            codes.append(item.lower())
-                        elif item in mapping.values.get(vocabulary, {}):
-                            codes.append(mapping.values[vocabulary][item])
-                        else:
-                            key = (raw.label, h, vocabulary, item)
-                            unmapped.setdefault(key, []).append(line)
+                    for item in _items(entry.table, column, text, entry.separators.get(h)):
+                        if _means_all(entry.table, column, item):
+                            codes += [ALL_SITES] if column == "sites" else []
+                            continue
+                        code = _code(vocabulary, item, mapping, roster)
+                        if code is None:
+                            assert vocabulary is not None
+                            unmapped.setdefault((raw.label, h, vocabulary, item), []).append(line)
+                            refused.add((raw.label, line, h))
+                        elif code:
+                            codes.append(code)
                     text = ";".join(codes)
+                    if h in entry.yes_no:
+                        text = OTHER_AGENCY if text in ("true", "yes", "1") else ""
                 elif (entry.table, column) in _DATE_COLUMNS and text:
                     day = parse_date(text, mapping.date_order)
                     if day is None:
@@ -567,22 +854,28 @@ def apply_mapping(
                 f"{raw.label}: {before} child rows folded into {len(target.rows) - start} families"
             )
     for (label, h, vocabulary, item), lines in unmapped.items():
+        nearest = roster.read(item)[1] if vocabulary == "staff" else suggest_codes(vocabulary, item)
         problems.append(
             LocatedProblem(
                 label,
                 lines[0],
                 h,
                 f"{show_value(item)} has no {vocabulary} code ({len(lines)} row"
-                f"{'s' if len(lines) != 1 else ''}, the first here): add it under "
-                f"values.{vocabulary} in the mapping",
+                f"{'s' if len(lines) != 1 else ''}, the first here; nearest: "
+                f"{', '.join(nearest) or 'none'}): add it under values.{vocabulary} in the "
+                "mapping",
             )
         )
+    if mapping.intensity_rule is not None:
+        for record in tables["families"].rows:
+            if not record.get("intensity"):
+                record["intensity"] = _intensity_by_rule(record)
     for required in ("families", "staff"):
         if not tables[required].rows and not any(f.table == required for f in mapping.files):
             problems.append(
                 LocatedProblem(required, None, None, f"no input file holds the {required} table")
             )
-    if problems:
+    if problems and not (tables["families"].rows and tables["staff"].rows):
         raise ScenarioError(problems)
     frames = {
         name: pd.DataFrame(t.rows, columns=_columns_in(t), dtype=object).fillna("")
@@ -604,10 +897,37 @@ def apply_mapping(
             limits=limits,
         )
     except ScenarioError as exc:
-        raise ScenarioError([_relocate(p, tables) for p in exc.problems]) from None
+        found = (_relocate(p, tables) for p in exc.problems)
+        problems += [p for p in found if (p.file, p.line, p.column) not in refused]
+    if problems:
+        raise ScenarioError(problems)
     warnings = tuple(_relocate(w, tables) for w in loaded.warnings)
     loaded = LoadedScenario(loaded.scenario, warnings, loaded.notes, None, loaded.config_lines)
     return ImportResult(loaded, mapping, tuple(notes), frames)
+
+
+def _code(vocabulary: str | None, item: str, mapping: ImportMapping, roster: Roster) -> str | None:
+    """The code of one label: the mapping's, else the label itself when it is a code (a staff id
+    on the roster); None when it has none. A label mapped to ``""`` stands for nothing."""
+    if vocabulary is None:
+        return item
+    if item in mapping.values.get(vocabulary, {}):
+        return mapping.values[vocabulary][item]
+    if vocabulary == "staff":
+        return item if item in roster.ids else None
+    return item.lower() if is_code(vocabulary, item) else None
+
+
+def _intensity_by_rule(record: dict[str, str]) -> str:
+    """Intensity by the rule needs_and_urgency (:data:`INTENSITY_RULES`)."""
+    urgency = record.get("urgency", "")
+    level = int(urgency) if urgency.isdigit() else 0
+    needs = len([n for n in record.get("needs", "").split(";") if n])
+    if level >= 4 or needs >= 3:
+        return "high"
+    if level == 3 or needs == 2:
+        return "medium"
+    return "low"
 
 
 def _columns_in(table: _Table) -> list[str]:
@@ -665,11 +985,36 @@ def write_import(result: ImportResult, out: str | Path) -> list[Path]:
     return [folder / n for n in names] + [mapping_path]
 
 
+class ImportRefused(ScenarioError):
+    """An import refused: every problem, and the notes of what was read before (said too)."""
+
+    def __init__(self, problems: Sequence[Problem | LocatedProblem], notes: tuple[str, ...]):
+        super().__init__(list(problems))
+        self.notes = notes
+
+
+def merge_new_labels(given: ImportMapping, inference: Inference) -> tuple[ImportMapping, list[str]]:
+    """`given` with the labels it lacks that `inference` could read (a new language in this
+    year's export), and one note per label added; the labels `given` maps are kept as they are.
+    """
+    values = {vocabulary: dict(labels) for vocabulary, labels in given.values.items()}
+    notes = []
+    for reading in inference.readings:
+        known = values.setdefault(reading.vocabulary, {})
+        if reading.code is None or reading.how == "exact" or reading.label in known:
+            continue
+        known[reading.label] = reading.code
+        notes.append(f"not in the mapping: {reading}")
+    return given.model_copy(update={"values": values}), notes
+
+
 def import_exports(
     paths: Sequence[str | Path],
     out: str | Path | None = None,
     mapping: ImportMapping | None = None,
     *,
+    name: str | None = None,
+    as_of: Any = None,
     limits: ReadLimits | None = None,
 ) -> tuple[ImportResult, tuple[str, ...]]:
     """Import export files: infer a mapping unless one is given, apply it, write when `out`.
@@ -681,38 +1026,61 @@ def import_exports(
     out
         The scenario folder to write (with ``mapping.yaml``); None writes nothing.
     mapping
-        The mapping to apply; None infers one (see :func:`infer_mapping`).
+        The mapping to apply; None infers one (see :func:`infer_mapping`). A label the mapping
+        lacks but that can be read (a new language) is added, and said
+        (:func:`merge_new_labels`).
+    name, as_of
+        Scenario name and planning date, over the mapping's (None: the mapping's).
     limits
         What one file may hold (see :func:`read_exports`).
 
     Returns
     -------
     tuple
-        The :class:`ImportResult` and the notes of what was inferred (empty with a mapping).
+        The :class:`ImportResult` and the notes of what was inferred.
 
     Raises
     ------
     ScenarioError
-        Every problem found, located in the input files.
+        A file cannot be read (nothing could be inferred).
+    ImportRefused
+        Every problem found applying the mapping, located in the input files, with the notes of
+        what was read (unknown labels with their suggestions among the problems).
     """
-    inferred: tuple[str, ...] = ()
+    notes: list[str] = []
     if mapping is None:
         inference = infer_mapping(paths, limits=limits)
-        mapping, inferred = inference.mapping, inference.notes
-    result = apply_mapping(paths, mapping, limits=limits)
+        mapping, notes = inference.mapping, list(inference.notes)
+    else:
+        try:
+            inference = infer_mapping(paths, limits=limits)
+        except ScenarioError:  # the given mapping finds what inference cannot: apply it as is
+            pass
+        else:
+            mapping, notes = merge_new_labels(mapping, inference)
+    settings = {"name": name, "as_of": as_of}
+    mapping = mapping.model_copy(update={k: v for k, v in settings.items() if v is not None})
+    try:
+        result = apply_mapping(paths, mapping, limits=limits)
+    except ScenarioError as exc:
+        raise ImportRefused(exc.problems, tuple(notes)) from None
     if out is not None:
         write_import(result, out)
-    return result, inferred + result.notes
+    return result, tuple(dict.fromkeys([*notes, *result.notes]))
 
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
+    "ImportRefused",
     "ImportResult",
     "Inference",
+    "LabelReading",
     "RawTable",
+    "Roster",
     "apply_mapping",
     "import_exports",
     "infer_mapping",
+    "merge_new_labels",
     "read_exports",
     "write_import",
 ]

@@ -25,6 +25,16 @@ MAPPING_FILE = "mapping.yaml"
 
 TableName = Literal["families", "staff", "exceptions", "conflicts"]
 DateOrder = Literal["YMD", "MDY", "DMY"]
+IntensityRule = Literal["needs_and_urgency"]
+
+OTHER_AGENCY = "other_agency"
+"""The agency a family's yes/no "plan with another agency" flag names when the export names none."""
+
+INTENSITY_RULES: dict[str, str] = {
+    "needs_and_urgency": "high when urgency is 4 or 5 or the family has 3 or more needs; medium "
+    "when urgency is 3 or it has 2 needs; otherwise low",
+}
+"""The documented rules for an export with no intensity column, and what each says."""
 
 
 class FileMapping(BaseModel):
@@ -45,6 +55,16 @@ class FileMapping(BaseModel):
     per_child: bool = Field(
         default=False, description="one row per child: rows are folded into one per family"
     )
+    separators: dict[str, str] = Field(
+        default_factory=dict,
+        description="header as written -> the separator of its list (; , / | or a new line); "
+        "a list header not named here is split on any of ; , | and new lines",
+    )
+    yes_no: tuple[str, ...] = Field(
+        default=(),
+        description="headers of external_plan_agency holding a yes/no flag: yes stands for "
+        "an unnamed other agency (OTHER_AGENCY)",
+    )
 
 
 class ImportMapping(BaseModel):
@@ -59,6 +79,11 @@ class ImportMapping(BaseModel):
     files: tuple[FileMapping, ...] = ()
     values: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="vocabulary -> label as written -> code"
+    )
+    intensity_rule: IntensityRule | None = Field(
+        default=None,
+        description="when the export has no intensity: the rule inferring it (see "
+        "INTENSITY_RULES); None: intensity comes from a column",
     )
 
     def file_mapping(self, file: str, sheet: str | None) -> FileMapping | None:
@@ -138,4 +163,13 @@ class ImportMapping(BaseModel):
         return cls.from_yaml(text, str(path))
 
 
-__all__ = ["MAPPING_FILE", "DateOrder", "FileMapping", "ImportMapping", "TableName"]
+__all__ = [
+    "INTENSITY_RULES",
+    "MAPPING_FILE",
+    "OTHER_AGENCY",
+    "DateOrder",
+    "FileMapping",
+    "ImportMapping",
+    "IntensityRule",
+    "TableName",
+]

@@ -74,6 +74,117 @@ def capacity_shortfalls(scenario: Scenario) -> list[CapacityShortfall]:
     return short
 
 
+CONFIRM_SHARE = 0.05
+"""When this share of the families (or more) has no eligible staff member at all, the planner's
+page asks the manager to confirm before planning (command lines and API callers are not asked)."""
+
+
+@dataclass(frozen=True)
+class NoEligibleStaff:
+    """Families no active staff member may serve at all, and why (the same cause for each)."""
+
+    cause: str
+    family_ids: tuple[str, ...]
+
+    def __str__(self) -> str:
+        shown = ", ".join(self.family_ids[:_TOP])
+        more = len(self.family_ids) - _TOP
+        count = len(self.family_ids)
+        return (
+            f"{count} famil{'y' if count == 1 else 'ies'}: {self.cause} ({shown}"
+            + (f", and {more} more" if more > 0 else "")
+            + ")"
+        )
+
+
+def _cause(
+    language: str | None, site: str, option: ProgramOption, active: list[Staff]
+) -> str | None:
+    at_site = [s for s in active if s.serves_site(site)]
+    if not at_site:
+        return f"no active staff member serves site {site}"
+    speaking = [s for s in at_site if language is None or language in s.languages]
+    serving = [s for s in at_site if option in s.program_options]
+    if not speaking:
+        return f"no active staff member at site {site} speaks {language}"
+    if not serving:
+        return f"no active staff member at site {site} serves option {option.value}"
+    if not any(s in serving for s in speaking):
+        return (
+            f"no active staff member at site {site} both speaks {language} and serves "
+            f"{option.value}"
+        )
+    return None
+
+
+def families_without_staff(scenario: Scenario) -> list[NoEligibleStaff]:
+    """Families no active staff member may serve under the rules of language (when required),
+    site and option, grouped by cause, the biggest cause first.
+
+    A plan cannot place these families whatever the caps; conflicts and disability-services
+    coordination are not counted here.
+    """
+    by_language = scenario.policy.language is LanguagePolicy.required
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    causes: dict[str, list[str]] = {}
+    known: dict[tuple[str | None, str, ProgramOption], str | None] = {}
+    for fam in scenario.families:
+        key = (fam.language if by_language else None, fam.site, fam.program_option)
+        if key not in known:
+            known[key] = _cause(*key, active)
+        cause = known[key]
+        if cause is not None:
+            causes.setdefault(cause, []).append(fam.family_id)
+    found = [NoEligibleStaff(c, tuple(ids)) for c, ids in causes.items()]
+    return sorted(found, key=lambda n: -len(n.family_ids))
+
+
+@dataclass(frozen=True)
+class Unplaceable:
+    """The families with no eligible staff member at all, by cause, and whether planning on the
+    page asks the manager to confirm (their share reaches :data:`CONFIRM_SHARE`)."""
+
+    causes: tuple[NoEligibleStaff, ...]
+    families: int
+    share: float
+
+    @property
+    def confirm(self) -> bool:
+        """Whether the page asks the manager to confirm before planning."""
+        return self.share >= CONFIRM_SHARE
+
+
+def unplaceable(scenario: Scenario) -> Unplaceable:
+    """The families no staff member may serve (:func:`families_without_staff`) and their share."""
+    causes = tuple(families_without_staff(scenario))
+    count = sum(len(c.family_ids) for c in causes)
+    return Unplaceable(causes, count, count / max(len(scenario.families), 1))
+
+
+def plausibility_lines(scenario: Scenario) -> list[str]:
+    """The plausibility check before any plan, as lines: groups with more families than the caps
+    of the staff who could serve them, and the families no staff member may serve at all, by
+    cause. Empty when neither is found. Warnings: they change no exit code."""
+    lines: list[str] = []
+    shortfalls = capacity_shortfalls(scenario)
+    if shortfalls:
+        lines += [f"warning: {len(shortfalls)} group(s) have more families than staff caps:"]
+        lines += [f"  {s}" for s in shortfalls[:_TOP]]
+        if len(shortfalls) > _TOP:
+            lines.append(f"  and {len(shortfalls) - _TOP} more")
+    without = unplaceable(scenario)
+    if without.causes:
+        lines += [
+            f"warning: {without.families} of {len(scenario.families)} families "
+            f"({without.share:.0%}) have no eligible staff member at all; a plan leaves them "
+            "unplaced:"
+        ]
+        lines += [f"  {n}" for n in without.causes[:_TOP]]
+        if len(without.causes) > _TOP:
+            lines.append(f"  and {len(without.causes) - _TOP} more causes")
+    return lines
+
+
 def stranded_families(scenario: Scenario) -> list[str]:
     """family_ids whose current staff member may not serve them now: not active, a rule of
     language, site or option (:func:`models.scenario.rule_breaks`), or a listed conflict."""
@@ -151,12 +262,9 @@ def summary_text(scenario: Scenario, warnings: int = 0) -> str:
     if len(in_force) > _TOP:
         lines.append(f"  and {len(in_force) - _TOP} more")
     lines += [f"  note: {n}" for n in scenario.exception_notes()[:_TOP]]
-    shortfalls = capacity_shortfalls(scenario)
-    if shortfalls:
-        lines += ["", f"warning: {len(shortfalls)} group(s) have more families than staff caps:"]
-        lines += [f"  {s}" for s in shortfalls[:_TOP]]
-        if len(shortfalls) > _TOP:
-            lines.append(f"  and {len(shortfalls) - _TOP} more")
+    plausibility = plausibility_lines(scenario)
+    if plausibility:
+        lines += ["", *plausibility]
     stranded = stranded_families(scenario)
     if stranded:
         lines += [
@@ -178,9 +286,15 @@ def summary_text(scenario: Scenario, warnings: int = 0) -> str:
 
 
 __all__ = [
+    "CONFIRM_SHARE",
     "CapacityShortfall",
+    "NoEligibleStaff",
+    "Unplaceable",
     "capacity_shortfalls",
+    "families_without_staff",
     "most_allowed",
+    "plausibility_lines",
     "stranded_families",
     "summary_text",
+    "unplaceable",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -63,9 +64,25 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "site": ("site_name", "center", "center_name", "centre", "location", "service_area"),
         "program_option": ("option", "program_type", "program_model", "enrollment_option"),
-        "urgency": ("urgency_level", "priority", "need_level", "family_assessment_level"),
+        "urgency": (
+            "urgency_level",
+            "priority",
+            "need_level",
+            "family_assessment_level",
+            "assessment_level",
+            "family_status",
+            "matrix_level",
+        ),
         "intensity": ("service_intensity", "support_intensity", "support_level"),
-        "needs": ("identified_needs", "needs_identified", "family_needs", "pfce_needs"),
+        "needs": (
+            "identified_needs",
+            "needs_identified",
+            "family_needs",
+            "pfce_needs",
+            "needs_categories",
+            "need_categories",
+            "family_need_areas",
+        ),
         "interests": ("family_interests", "goals", "family_goals", "pfce_interests"),
         "disability_services": (
             "iep",
@@ -77,7 +94,16 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "disability",
             "disability_services_needed",
         ),
-        "external_plan_agency": ("partner_agency", "community_agency", "external_agency"),
+        "external_plan_agency": (
+            "partner_agency",
+            "community_agency",
+            "external_agency",
+            "plan_with_other_agency",
+            "other_agency_plan",
+            "other_agency",
+            "plan_with_another_agency",
+            "has_other_agency_plan",
+        ),
         "current_staff_id": (
             "staff_id",
             "advocate_id",
@@ -85,6 +111,16 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "assigned_staff_id",
             "worker_id",
             "current_advocate_id",
+            "advocate",
+            "family_advocate",
+            "current_advocate",
+            "assigned_advocate",
+            "advocate_name",
+            "family_advocate_name",
+            "home_visitor",
+            "assigned_staff",
+            "caseworker",
+            "case_manager",
         ),
         "pinned": ("keep_with_staff", "locked"),
     },
@@ -93,9 +129,18 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("staff_name", "full_name", "advocate_name", "employee_name", "worker_name"),
         "fte": ("fte_share", "full_time_equivalent", "caseload_fte"),
         "languages": ("language", "languages_spoken", "spoken_languages", "staff_languages"),
-        "sites": ("site", "sites_served", "centers", "centers_served", "locations", "site_name"),
+        "sites": (
+            "site",
+            "sites_served",
+            "sites_covered",
+            "centers",
+            "centers_served",
+            "centers_covered",
+            "locations",
+            "site_name",
+        ),
         "program_options": ("options_served", "program_option", "program_types"),
-        "strengths": ("pfce_strengths", "staff_strengths"),
+        "strengths": ("pfce_strengths", "staff_strengths", "specialties", "areas_of_expertise"),
         "disability_services": ("disability_trained", "disability_services_trained"),
         "agencies": ("partner_agencies", "community_agencies"),
         "status": ("employment_status", "staff_status"),
@@ -239,6 +284,159 @@ _OUTCOME_LABELS: dict[str, str] = {
 for _outcome, _title in OUTCOME_TITLES.items():
     _OUTCOME_LABELS[normalise_label(_title)] = _outcome.value
 
+URGENCY_SCALES: dict[str, tuple[str, ...]] = {
+    "famassign": ("Urgent Need", "Support Needed", "Secure", "Self-Sufficient", "Thriving"),
+    "Family Development Matrix": ("In Crisis", "At Risk", "Safe", "Stable", "Thriving"),
+    "crisis to thriving": ("Crisis", "Vulnerable", "Safe", "Stable", "Thriving"),
+    "crisis to thriving, four steps": ("Crisis", "At Risk", "Stable", "Thriving"),
+    "high to low need": ("High Need", "Moderate Need", "Low Need"),
+}
+"""Family-assessment urgency scales as programs write them, most urgent first. A step is read by
+its position: on an n-step scale, step i (0 = most urgent) is urgency ``5 - round(4 i / (n - 1))``
+(famassign's 5 urgent need .. 1 thriving), so Stable on a five-step crisis..thriving scale is 2.
+The scales agree wherever they share a label."""
+
+INTENSITY_SCALES: dict[str, tuple[str, ...]] = {
+    "famassign": ("High", "Medium", "Low"),
+    "intensive to light": ("Intensive", "Moderate", "Light"),
+    "intensive to minimal": ("Intensive", "Moderate", "Minimal"),
+    "tiers": ("Tier 3", "Tier 2", "Tier 1"),
+    "levels": ("Level 3", "Level 2", "Level 1"),
+    "multi-tiered": ("Intensive", "Targeted", "Universal"),
+}
+"""Service-intensity scales, most intensive first; step i of n is high, medium, low by position
+(``high`` for the first third, ``low`` for the last)."""
+
+NUMERIC_URGENCY_DIRECTION = "higher is more urgent"
+"""How a numeric urgency column is read (a guess, always said): 1-5 as famassign's own codes
+(5 urgent need), 1-10 binned in pairs (9-10 -> 5, 7-8 -> 4, ... 1-2 -> 1). A program whose scale
+runs the other way maps the numbers under ``values.urgency``."""
+
+
+def _scale_steps(scales: dict[str, tuple[str, ...]], codes: tuple[str, ...]) -> dict[str, str]:
+    steps: dict[str, str] = {}
+    top = len(codes) - 1
+    for labels in scales.values():
+        for i, label in enumerate(labels):
+            code = codes[round(top * i / (len(labels) - 1))]
+            assert steps.setdefault(normalise_label(label), code) == code, label
+    return steps
+
+
+URGENCY_STEPS = _scale_steps(URGENCY_SCALES, ("5", "4", "3", "2", "1"))
+"""Normalised label -> urgency code, over every scale of :data:`URGENCY_SCALES`."""
+INTENSITY_STEPS = _scale_steps(INTENSITY_SCALES, ("high", "medium", "low"))
+"""Normalised label -> intensity code, over every scale of :data:`INTENSITY_SCALES`."""
+
+
+NUMERIC_URGENCY_SCALE = "1-10"
+"""The name :func:`urgency_scale_of` gives a column of numbers above 5 (none above 10)."""
+
+
+def urgency_scale_of(labels: list[str]) -> str | None:
+    """The name of the scale in :data:`URGENCY_SCALES` holding the most of `labels`, or
+    :data:`NUMERIC_URGENCY_SCALE` for whole numbers up to 10, some above 5 (None: neither)."""
+    if labels and all(x.strip().isdigit() for x in labels):
+        top = max(int(x) for x in labels)
+        return NUMERIC_URGENCY_SCALE if 5 < top <= 10 else None
+    keys = {normalise_label(label) for label in labels}
+    best = max(
+        URGENCY_SCALES.items(),
+        key=lambda item: len(keys & {normalise_label(x) for x in item[1]}),
+    )
+    return best[0] if keys & {normalise_label(x) for x in best[1]} else None
+
+
+NEED_CATEGORIES: dict[str, str] = {
+    "housing": "well_being",
+    "homelessness": "well_being",
+    "shelter": "well_being",
+    "employment": "well_being",
+    "job": "well_being",
+    "income": "well_being",
+    "financial": "well_being",
+    "financial_literacy": "well_being",
+    "food": "well_being",
+    "food_security": "well_being",
+    "nutrition": "well_being",
+    "health": "well_being",
+    "medical": "well_being",
+    "dental": "well_being",
+    "health_insurance": "well_being",
+    "mental_health": "well_being",
+    "substance_use": "well_being",
+    "substance_abuse": "well_being",
+    "safety": "well_being",
+    "domestic_violence": "well_being",
+    "legal": "well_being",
+    "immigration": "well_being",
+    "child_care": "well_being",
+    "childcare": "well_being",
+    "transportation": "well_being",
+    "utilities": "well_being",
+    "clothing": "well_being",
+    "education": "learners",
+    "adult_education": "learners",
+    "esl": "learners",
+    "english_classes": "learners",
+    "ged": "learners",
+    "job_training": "learners",
+    "parenting": "parent_child",
+    "parenting_skills": "parent_child",
+    "child_development": "lifelong_educators",
+    "school_readiness": "lifelong_educators",
+    "literacy": "lifelong_educators",
+    "transition_to_kindergarten": "transitions",
+    "kindergarten_transition": "transitions",
+    "transitions": "transitions",
+    "social_support": "connections",
+    "isolation": "connections",
+    "community_resources": "connections",
+    "leadership": "advocates_leaders",
+    "advocacy": "advocates_leaders",
+    "policy_council": "advocates_leaders",
+}
+"""Concrete need categories as programs record them (normalised) -> the PFCE outcome they are
+counted under by default. The label as written is kept in the mapping (``values.outcome``), where
+the manager may map it to another outcome; staff strengths written either way then match."""
+
+ALL_WORDS = frozenset(
+    {
+        "all",
+        "any",
+        "all_sites",
+        "any_site",
+        "every_site",
+        "all_centers",
+        "all_centres",
+        "all_locations",
+        "all_options",
+        "any_option",
+        "agency_wide",
+        "program_wide",
+    }
+)
+"""Words meaning "every one" in a staff member's sites or program options (normalised)."""
+
+LIST_SEPARATORS = (";", "|", "\n", "/", ",")
+"""The separators a list column may use, in the order a tie is settled."""
+
+OPTION_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("family_child_care", "family_child_care"),
+    ("fcc", "family_child_care"),
+    ("child_care_home", "family_child_care"),
+    ("home", "home_based"),
+    ("locally", "locally_designed"),
+    ("combination", "locally_designed"),
+    ("center", "center_based"),
+    ("centre", "center_based"),
+    ("classroom", "center_based"),
+    ("full_day", "center_based"),
+    ("part_day", "center_based"),
+)
+"""Words within a program-option label and the option they suggest (a guess, first match wins):
+``Center-Based Full Day`` is center_based."""
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "program_option": {
         "center": "center_based",
@@ -279,30 +477,20 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "unchecked": "false",
     },
     "intensity": {
+        **INTENSITY_STEPS,
         "l": "low",
         "lo": "low",
         "m": "medium",
         "med": "medium",
-        "moderate": "medium",
         "mid": "medium",
         "h": "high",
         "hi": "high",
-        "intensive": "high",
-        "1": "low",
-        "2": "medium",
-        "3": "high",
     },
     "urgency": {
-        "urgent_need": "5",
+        **URGENCY_STEPS,
         "urgent": "5",
-        "crisis": "5",
-        "support_needed": "4",
         "needs_support": "4",
-        "secure": "3",
-        "stable": "3",
-        "self_sufficient": "2",
         "self_sufficiency": "2",
-        "thriving": "1",
     },
     "status": {
         "on_leave": "absent",
@@ -378,9 +566,132 @@ def translate(vocabulary: str, text: str) -> str | None:
     if vocabulary == "outcome" and key.startswith("families_as_"):
         key = key.removeprefix("families_as_")
     found = VOCABULARIES.get(vocabulary, {}).get(key)
+    if found is None and vocabulary == "outcome":
+        found = NEED_CATEGORIES.get(key)
     if found is None and vocabulary == "urgency" and re.fullmatch(r"[1-5](\.0+)?", key):
         found = key[0]
     return found
+
+
+TO_CONFIRM = ("near miss", "guess")
+"""The ways of reading a label (``how``) that the manager is asked to confirm."""
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """How a label was read: its code, how it was found and why.
+
+    `how` is ``exact`` (the code itself), ``synonym`` (a known name: a vocabulary entry, a language
+    name, a need category of :data:`NEED_CATEGORIES`), ``near miss`` (a typo of a known name) or
+    ``guess`` (a rule: a step of a scale read by its position, a number binned, a word within the
+    label); near misses and guesses are for the manager to confirm.
+    """
+
+    code: str
+    how: str
+    reason: str = ""
+
+    @property
+    def to_confirm(self) -> bool:
+        """Whether the manager should confirm this reading (a near miss or a guess)."""
+        return self.how in TO_CONFIRM
+
+
+def _scale_reason(scales: dict[str, tuple[str, ...]], key: str, scale: str | None) -> str:
+    ordered = sorted(scales.items(), key=lambda item: item[0] != scale)
+    for name, labels in ordered:
+        keys = [normalise_label(x) for x in labels]
+        if key in keys and name != "famassign":
+            return f"step {keys.index(key) + 1} of {len(keys)} on the {name} scale"
+    return ""
+
+
+def read_label(vocabulary: str, text: str, scale: str | None = None) -> LabelMatch | None:
+    """The reading of a label in `vocabulary`, or None when no candidate is found at all.
+
+    Parameters
+    ----------
+    vocabulary
+        A vocabulary of :data:`COLUMN_VOCABULARY` (language, program_option, outcome, ...).
+    text
+        The label as written.
+    scale
+        The scale the column was found to use (:func:`urgency_scale_of`), named in the reason;
+        :data:`NUMERIC_URGENCY_SCALE` bins every number of the column, 1-5 included.
+
+    Returns
+    -------
+    LabelMatch or None
+        See :class:`LabelMatch`; a scale step other than famassign's own, a number of a 1-10
+        urgency scale, a program-option keyword (:data:`OPTION_KEYWORDS`) and a near miss are
+        marked to be confirmed.
+    """
+    key = normalise_label(text)
+    ten = scale == NUMERIC_URGENCY_SCALE and vocabulary == "urgency"
+    if is_code(vocabulary, text) and not ten:
+        return LabelMatch(text.strip().lower(), "exact")
+    if ten and re.fullmatch(r"([1-9]|10)(\.0+)?", key.replace("_", ".")):
+        number = int(key.split("_")[0])
+        return LabelMatch(
+            str((number + 1) // 2), "guess", f"{number} of 1-10, {NUMERIC_URGENCY_DIRECTION}"
+        )
+    code = translate(vocabulary, text)
+    if code is not None:
+        scales = {"urgency": URGENCY_SCALES, "intensity": INTENSITY_SCALES}.get(vocabulary)
+        reason = _scale_reason(scales, key, scale) if scales else ""
+        if reason:
+            return LabelMatch(code, "guess", reason)
+        if vocabulary == "outcome" and key in NEED_CATEGORIES:
+            return LabelMatch(code, "synonym", "need category (default table)")
+        return LabelMatch(code, "synonym")
+    if vocabulary == "program_option":
+        for word, option in OPTION_KEYWORDS:
+            if word in key:
+                return LabelMatch(option, "guess", f"the label holds {word!r}")
+    names = _label_names(vocabulary)
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=FUZZY_CUTOFF)
+    if close:
+        return LabelMatch(names[close[0]], "near miss", f"close to {close[0]!r}")
+    return None
+
+
+def _label_names(vocabulary: str) -> dict[str, str]:
+    """Normalised label -> code over a vocabulary's names and codes (languages: their names)."""
+    if vocabulary == "language":
+        return _language_names()
+    names = dict(VOCABULARIES.get(vocabulary, {}))
+    if vocabulary == "outcome":
+        names.update(NEED_CATEGORIES)
+    codes = _CODES.get(vocabulary)
+    names.update({c.value: c.value for c in codes or ()})
+    return names
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for a in "abcdefghijklmnopqrstuvwxyz":
+        for b in "abcdefghijklmnopqrstuvwxyz":
+            if langcodes.tag_is_valid(a + b):
+                name = langcodes.Language.get(a + b).display_name()
+                if not name.lower().startswith("unknown"):
+                    names.setdefault(normalise_label(name), a + b)
+    return names
+
+
+def suggest_codes(vocabulary: str, text: str, n: int = 3) -> tuple[str, ...]:
+    """Up to `n` likely codes for an unknown label (the nearest names first; for a language,
+    the nearest language names known to ``langcodes``); every code of a small vocabulary when
+    none is near."""
+    names = _label_names(vocabulary)
+    key = normalise_label(text)
+    found: list[str] = []
+    for close in difflib.get_close_matches(key, list(names), n=n * 3, cutoff=0.5):
+        if names[close] not in found:
+            found.append(names[close])
+    if not found and vocabulary != "language":
+        return tuple(sorted(set(names.values())))
+    return tuple(found[:n])
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,17 +732,32 @@ def date_orders_fitting(texts: list[str]) -> list[str]:
 
 
 __all__ = [
+    "ALL_WORDS",
     "CHILD_HEADERS",
     "COLUMN_VOCABULARY",
     "DATE_ORDERS",
     "HEADER_SYNONYMS",
+    "INTENSITY_SCALES",
+    "INTENSITY_STEPS",
+    "LIST_SEPARATORS",
+    "NEED_CATEGORIES",
+    "NUMERIC_URGENCY_DIRECTION",
+    "NUMERIC_URGENCY_SCALE",
+    "OPTION_KEYWORDS",
+    "TO_CONFIRM",
+    "URGENCY_SCALES",
+    "URGENCY_STEPS",
     "VOCABULARIES",
+    "LabelMatch",
     "date_orders_fitting",
     "is_code",
     "language_code",
     "match_header",
     "normalise_label",
     "parse_date",
+    "read_label",
+    "suggest_codes",
     "suggest_column",
     "translate",
+    "urgency_scale_of",
 ]

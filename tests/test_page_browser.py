@@ -638,27 +638,121 @@ def test_step_1_shows_the_mapping_takes_a_correction_and_keeps_it(
     page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
     page.get_by_role("button", name="Check the files").click()
     page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
-    # the inferred mapping is shown: headers and values, each labelled
+    # the inferred mapping is shown: headers and labels, each labelled
     assert page.get_by_label("Primary Language").input_value() == "language"
     assert page.get_by_label("Spanish", exact=True).input_value() == "es"
-    assert page.get_by_label("Advocate").input_value() == ""
+    assert page.get_by_label("Advocate").input_value() == "current_staff_id"
     axe(page, watch, "mapping")
     shot(page, "1-mapping")
-    # the planner corrects one column: Advocate is the family's current staff member
-    page.get_by_label("Advocate").select_option("current_staff_id")
+    # the planner corrects one column: Advocate is not to be used
+    page.get_by_label("Advocate").select_option("")
     page.get_by_role("button", name="Use this mapping and check").click()
     page.wait_for_url(re.compile(rf"/s/{ID}"))
     sid = page.url.rsplit("/", 1)[-1]
     scenario = server.reader.scenario(sid)
-    assert scenario.family_by_id["A-1"].current_staff_id == "S-1"
+    assert scenario.family_by_id["A-1"].current_staff_id is None
     assert scenario.family_by_id["A-1"].language == "es"
     # next time, the same exports are proposed with the corrected mapping
     page.goto(f"{server.url}/")
     page.set_input_files("#files", sorted(str(p) for p in tmp_path.glob("*.csv")))
     page.get_by_role("button", name="Check the files").click()
     page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
-    assert page.get_by_label("Advocate").input_value() == "current_staff_id"
+    assert page.get_by_label("Advocate").input_value() == ""
     assert "last time" in page.locator("main").inner_text()
+
+
+REAL_FAMILIES = """Family Services Report
+Program Year 2026-27
+Family ID,Primary Language,Site Name,Program Option,Family Status,Identified Needs,Advocate,\
+Plan With Other Agency
+B-1,Spanish,North,Hybrid Pods,Crisis,"Housing, Employment",Ana Peña,Y
+B-2,Elvish,North,Center-Based Full Day,Stable,Mental Health,,N
+B-3,English,South,Home Based,Thriving,,Ben Ode,N
+B-4,English,Westside,Center-Based Full Day,Safe,Food,,N
+Total Records: 4
+"""
+REAL_STAFF = """Staff ID,Staff Name,Languages,Sites Covered,Program Options
+S-1,Ana Peña,"English, Spanish","North, South",All
+S-2,Ben Ode,English,All Sites,Home Based
+"""
+
+
+def test_an_export_with_unknown_labels_is_mapped_entirely_on_the_page(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    page, watch = session
+    (tmp_path / "family_report.csv").write_bytes(REAL_FAMILIES.encode("cp1252"))
+    (tmp_path / "roster.csv").write_text(REAL_STAFF, encoding="utf-8")
+    page.goto(f"{server.url}/?token={TOKEN}")
+    files = [str(tmp_path / "family_report.csv"), str(tmp_path / "roster.csv")]
+    page.set_input_files("#files", files)
+    page.get_by_role("button", name="Check the files").click()
+    page.wait_for_url(re.compile(r"/import/i[0-9a-f]+"))
+    import_url = page.url
+    assert "Today" in page.locator("#as-of-help").inner_text()
+    assert "unless you change it" in page.locator("#as-of-help").inner_text()
+    labels = page.locator("#labels").inner_text()
+    assert "Hybrid Pods" in labels and "no code" in labels and "Elvish" in labels
+    assert "step 4 of 5 on the crisis to thriving scale" in labels  # Stable, a guess
+    assert page.get_by_label("Stable", exact=True).input_value() == "2"
+    assert page.get_by_label("Ana Peña", exact=True).input_value() == "S-1"
+    axe(page, watch, "mapping with unknown labels")
+    shot(page, "1-mapping-labels")
+    # checked as it stands: the unknown labels come back grouped, with their suggestions
+    page.get_by_label("Elvish", exact=True).fill("en")  # a correction, kept as soon as made
+    page.get_by_label("Elvish", exact=True).press("Tab")
+    expect(page.get_by_role("status").filter(has_text="Kept.")).to_be_visible()
+    page.reload()
+    assert page.get_by_label("Elvish", exact=True).input_value() == "en"
+    page.get_by_role("button", name="Use this mapping and check").click()
+    problems = page.get_by_role("region", name="Problems found").inner_text()
+    assert "'Hybrid Pods' has no program_option code" in problems and "nearest" in problems
+    assert page.get_by_label("Elvish", exact=True).input_value() == "en"
+    axe(page, watch, "mapping problems")
+    page.get_by_label("Hybrid Pods", exact=True).fill("locally_designed")
+    page.get_by_role("button", name="Keep these corrections").click()
+    page.wait_for_url(import_url)
+    assert page.get_by_label("Hybrid Pods", exact=True).input_value() == "locally_designed"
+    # the mapping goes out as mapping.yaml and comes back in
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download mapping.yaml").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    mapping = fa.models.mapping.ImportMapping.from_yaml(text)
+    assert mapping.values["program_option"]["Hybrid Pods"] == "locally_designed"
+    assert mapping.values["language"]["Elvish"] == "en"
+    edited = tmp_path / "mapping.yaml"
+    edited.write_text(mapping.model_copy(update={"name": "Riverside 2026"}).to_yaml(), "utf-8")
+    page.set_input_files("#mapping-file", str(edited))
+    page.get_by_role("button", name="Use this mapping file").click()
+    page.wait_for_url(import_url)
+    assert page.locator("#scenario-name").input_value() == "Riverside 2026"
+    # the planning date: set here (it was today, said, until the first corrections were kept)
+    page.fill("#as-of", "2026-09-01")
+    page.get_by_role("button", name="Use this mapping and check").click()
+    page.wait_for_url(re.compile(rf"/s/{ID}"))
+    sid = page.url.rsplit("/", 1)[-1]
+    scenario = server.reader.scenario(sid)
+    assert (scenario.name, scenario.as_of.isoformat()) == ("Riverside 2026", "2026-09-01")
+    b1, b2 = scenario.family_by_id["B-1"], scenario.family_by_id["B-2"]
+    assert (b1.program_option.value, b1.current_staff_id, b1.external_plan_agency) == (
+        "locally_designed", "S-1", "other_agency",
+    )  # fmt: skip
+    assert (b2.language, b2.urgency) == ("en", 2)
+    assert sorted(scenario.families, key=lambda f: f.family_id)[0].family_id == "B-1"
+    assert len(scenario.families) == 4  # the footer is not a family
+    # 1 of 4 families has no eligible staff: planning asks to confirm, naming the cause
+    warning = page.locator("#unplaceable").inner_text()
+    assert "no active staff member at site Westside serves option center_based" in warning
+    axe(page, watch, "check with families no staff may serve")
+    shot(page, "2-check-unplaceable")
+    page.fill("#time_limit", "2")
+    page.get_by_role("button", name="Make the plan").click()
+    assert re.search(rf"/s/{ID}$", page.url)  # not sent: the confirmation is required
+    page.get_by_label(re.compile("Plan anyway")).check()
+    page.get_by_role("button", name="Make the plan").click()
+    wait_for_plan(page)
+    assert "1 of 4 families are unplaced" in page.locator("#compliance").inner_text()
+    axe(page, watch, "plan with unplaced families")
 
 
 def test_server_log_holds_identifiers_only(server: Server) -> None:

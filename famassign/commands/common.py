@@ -39,7 +39,7 @@ from famassign.models import Scenario
 from famassign.models.errors import FamassignError
 from famassign.models.files import LimitsError
 from famassign.models.loading import LoadedScenario
-from famassign.models.problems import ScenarioError
+from famassign.models.problems import ScenarioError, group_problems
 from famassign.outputs import write_plan, write_seconds
 from famassign.replan_outputs import replan_line, write_replan
 from famassign.safe_io import OutputDirError, check_output_dir
@@ -122,7 +122,8 @@ def error_line(message: str) -> None:
 def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
     """Wrap a command with the common error policy and exit with its return code.
 
-    ScenarioError -> each problem on its own line on stderr, exit 2. UsageError,
+    ScenarioError -> each problem on its own line on stderr (the same message in one column on
+    one line, with its count and first rows: :func:`group_problems`), exit 2. UsageError,
     OutputDirError (an --out folder that cannot be replaced safely) and the library's own errors
     for a caller's mistake (:data:`USER_ERRORS`: an option out of range, a program too large, an
     invalid reassignment, update or recommendation, a folder that is not a plan) -> exit 2.
@@ -136,8 +137,8 @@ def guarded(command: Callable[P, int | None]) -> Callable[P, None]:
         try:
             code = command(*args, **kwargs)
         except ScenarioError as exc:
-            for problem in exc.problems:
-                error_line(str(problem))
+            for group in group_problems(exc.problems):
+                error_line(str(group))
             error_line(f"famassign: {len(exc.problems)} problem(s) found; nothing was written")
             code = EXIT_INVALID
         except _INVALID as exc:

@@ -48,6 +48,9 @@ from famassign.workbook import plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
+STAGED_MAPPING = ".proposal.yaml"
+"""The file, beside an import's staged exports, holding its mapping as the planner left it."""
+
 STAFF_LISTS = "staff_lists.xlsx"
 STAGED_MARK = ".staged"
 """The file whose time is a staged import's upload time (names starting with a dot are the
@@ -264,6 +267,16 @@ class PlanReader:
         if expired:
             log.info("%d expired import(s) deleted", len(expired))
         return len(expired)
+
+    def keep_mapping(self, paths: list[Path], mapping: ImportMapping, *, edited: bool) -> None:
+        """Keep the mapping of the import holding `paths` as it now stands, staged with the
+        import (:data:`STAGED_MAPPING`); when `edited` (the planner's edit), in the store too,
+        so the edit outlives a failed check and the staged upload's expiry, and is proposed
+        for the program's next export."""
+        text = mapping.to_yaml()
+        (paths[0].parent / STAGED_MAPPING).write_text(text, encoding="utf-8")
+        if edited and self.service.store.last_mapping() != text:
+            self.service.store.save_mapping(text)
 
     def last_mapping(self) -> ImportMapping | None:
         """The mapping the planner confirmed last (kept in the store), or None."""

@@ -1,5 +1,6 @@
-"""Step 2, check: the scenario's summary, capacity against demand, the exceptions in force, and
-the plan options of step 3."""
+"""Step 2, check: the scenario's summary, capacity against demand, the families no staff member
+may serve (planning then asks to confirm), the exceptions in force, and the plan options of
+step 3."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from famassign.models.summary import unplaceable
 from famassign.server.pages.frame import guard, reader, render
 from famassign.server.pages.views import demand_rows
 from famassign.store import NotFoundError
@@ -37,6 +39,7 @@ def check(request: Request, sid: str) -> Response:
         "in_force": scenario.exceptions_in_force(),
         "plans": plans.plans_of(sid),
         "weights": scenario.weights.model_dump(),
+        "unplaceable": unplaceable(scenario),
     }
     return render(request, "check.html", context)
 

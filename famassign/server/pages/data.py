@@ -4,7 +4,10 @@ the column and value mapping the importer proposes for files not in the scenario
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,13 +16,19 @@ from pydantic import ValidationError
 
 from famassign.models import ScenarioError
 from famassign.models.columns import TABLES
-from famassign.models.importing import apply_mapping, infer_mapping, read_exports
+from famassign.models.importing import (
+    Inference,
+    apply_mapping,
+    infer_mapping,
+    merge_new_labels,
+    read_exports,
+)
 from famassign.models.mapping import ImportMapping
 from famassign.server.auth import sign_in, sign_out
-from famassign.server.pages.forms import mapping_from_form
+from famassign.server.pages.forms import CODE_CHOICES, mapping_from_form
 from famassign.server.pages.frame import guard, reader, render
-from famassign.server.pages.views import problem_rows
-from famassign.server.planner import PlanReader, UploadNamesRefused
+from famassign.server.pages.views import problem_groups, problem_rows
+from famassign.server.planner import STAGED_MAPPING, PlanReader, UploadNamesRefused
 from famassign.server.service import SCENARIO_FILES, InvalidScenario
 from famassign.store import NotFoundError
 
@@ -104,24 +113,74 @@ async def upload(request: Request) -> Response:
     return RedirectResponse(f"/s/{info.id}", status_code=303)
 
 
-def _proposal(plans: PlanReader, paths: list[Path]) -> tuple[ImportMapping, list[str]]:
-    """The mapping to show: the one kept from last time when it covers these files, else
-    the importer's inference (with its notes)."""
-    staged = paths[0].parent / ".proposal.yaml"
+@dataclass(frozen=True)
+class Proposal:
+    """What the mapping page shows: the mapping (kept, or inferred), the notes of what was
+    inferred and every distinct label's reading (with the mapping's code when it has one)."""
+
+    mapping: ImportMapping
+    notes: list[str]
+    inference: Inference
+
+    @property
+    def readings(self) -> list[dict[str, Any]]:
+        """Every label as read, with the code `mapping` gives it (see :func:`_readings`)."""
+        return _readings(self.inference, self.mapping)
+
+
+def _readings(inference: Inference, mapping: ImportMapping) -> list[dict[str, Any]]:
+    """One row per vocabulary and label (counts summed over files): the code the mapping gives
+    it, how it was read, and its suggestions."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in inference.readings:
+        key = (r.vocabulary, r.label)
+        if key in rows:
+            rows[key]["count"] += r.count
+            continue
+        given = mapping.values.get(r.vocabulary, {}).get(r.label)
+        rows[key] = {
+            "vocabulary": r.vocabulary,
+            "where": f"{r.file}: {r.header}",
+            "label": r.label,
+            "count": r.count,
+            "code": given if given is not None else (r.code or ""),
+            "how": "set" if given is not None and given != r.code else r.how,
+            "reason": r.reason,
+            "suggestions": list(r.suggestions),
+            "to_confirm": given is None and r.to_confirm,
+            "unknown": given is None and r.code is None,
+        }
+    return list(rows.values())
+
+
+def _proposal(plans: PlanReader, paths: list[Path]) -> Proposal:
+    """The mapping to show: the one staged for this import (the planner's edits so far), else
+    the one kept from last time when it covers these files (with any new label it lacks read),
+    else the importer's inference; with the reading of every label."""
+    inference = infer_mapping(paths)
+    staged = paths[0].parent / STAGED_MAPPING
     if staged.is_file():
-        return ImportMapping.from_yaml(staged.read_text(encoding="utf-8")), []
-    notes: list[str] = []
-    mapping: ImportMapping | None = None
+        mapping = ImportMapping.from_yaml(staged.read_text(encoding="utf-8"))
+        return Proposal(mapping, list(inference.notes), inference)
     kept = plans.last_mapping()
-    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
-    if kept is not None and all(kept.file_mapping(p.name, None) for p in csv_files):
-        mapping = kept
-        notes.append("The mapping you confirmed last time fits these files; check it below.")
-    if mapping is None:
-        inference = infer_mapping(paths)
+    if kept is not None and _fits(kept, paths):
+        mapping, new = merge_new_labels(kept, inference)
+        notes = ["The mapping you confirmed last time fits these files; check it below.", *new]
+    else:
         mapping, notes = inference.mapping, list(inference.notes)
-    staged.write_text(mapping.to_yaml(), encoding="utf-8")
-    return mapping, notes
+    plans.keep_mapping(paths, mapping, edited=False)
+    return Proposal(mapping, notes, inference)
+
+
+def _fits(kept: ImportMapping, paths: list[Path]) -> bool:
+    """Whether `kept` names every CSV file of `paths` and finds each header it maps."""
+    csv_files = [p for p in paths if p.suffix.lower() == ".csv"]
+    if not all(kept.file_mapping(p.name, None) for p in csv_files):
+        return False
+    headers = _headers(paths, kept)
+    return all(
+        set(entry.columns) <= set(row) for entry, row in zip(kept.files, headers, strict=True)
+    )
 
 
 def _headers(paths: list[Path], mapping: ImportMapping) -> list[list[str]]:
@@ -147,65 +206,128 @@ def _headers(paths: list[Path], mapping: ImportMapping) -> list[list[str]]:
 def _mapping_page(
     request: Request,
     iid: str,
-    mapping: ImportMapping,
-    notes: list[str],
-    problems: list[tuple[str, object, str, str]] | None = None,
+    proposal: Proposal,
+    problems: list[dict[str, Any]] | None = None,
 ) -> Response:
-    """The mapping page of import `iid`: `mapping` with the importer's `notes` and the
-    `problems` of the last try."""
+    """The mapping page of import `iid`: the proposal and the grouped `problems` of the last
+    try (see :func:`famassign.server.pages.views.problem_groups`)."""
     paths = reader(request).import_paths(iid)
+    mapping = proposal.mapping
     context = {
         "step": "data",
         "iid": iid,
         "mapping": mapping,
-        "notes": notes,
+        "notes": proposal.notes,
+        "readings": proposal.readings,
+        "to_confirm": sum(r["to_confirm"] for r in proposal.readings),
+        "unknown": sum(r["unknown"] for r in proposal.readings),
         "problems": problems or [],
         "headers": _headers(paths, mapping),
         "columns": {name: list(spec.columns) for name, spec in TABLES.items()},
+        "codes": CODE_CHOICES,
         "files": [p.name for p in paths],
+        "today": date.today().isoformat(),
     }
     return render(request, "mapping.html", context)
 
 
-@router.get("/import/{iid}", response_class=HTMLResponse)
-def import_page(request: Request, iid: str) -> Response:
-    """Step 1: the column and value mapping the importer inferred, to check and correct."""
-    guard(request)
-    plans = reader(request)
+def _paths(request: Request, iid: str) -> list[Path]:
     try:
-        paths = plans.import_paths(iid)
-        mapping, notes = _proposal(plans, paths)
+        return reader(request).import_paths(iid)
     except NotFoundError:
         raise HTTPException(404, NO_IMPORT) from None
+
+
+@router.get("/import/{iid}", response_class=HTMLResponse)
+def import_page(request: Request, iid: str) -> Response:
+    """Step 1: every column and label as the importer read it, to check and correct (a sync
+    handler: FastAPI runs it off the event loop)."""
+    guard(request)
+    paths = _paths(request, iid)
+    try:
+        proposal = _proposal(reader(request), paths)
     except ScenarioError as exc:
         context = {"step": "data", "problems": problem_rows(exc), "scenarios": []}
         return render(request, "upload.html", context)
-    return _mapping_page(request, iid, mapping, notes)
+    return _mapping_page(request, iid, proposal)
+
+
+@router.get("/import/{iid}/mapping.yaml")
+def download_mapping(request: Request, iid: str) -> Response:
+    """The mapping of import `iid` as it stands (``mapping.yaml``), to keep or edit."""
+    guard(request)
+    paths = _paths(request, iid)
+    mapping = _proposal(reader(request), paths).mapping
+    return Response(
+        mapping.to_yaml(),
+        media_type="application/yaml",
+        headers={"Content-Disposition": 'attachment; filename="mapping.yaml"'},
+    )
+
+
+@router.post("/import/{iid}/mapping", response_class=HTMLResponse)
+async def upload_mapping(request: Request, iid: str) -> Response:
+    """Replace the mapping of import `iid` by an uploaded ``mapping.yaml`` (kept at once)."""
+    guard(request)
+    form = await request.form()
+    item = form.get("mapping")
+    text = (
+        (await item.read()).decode("utf-8-sig", "replace")
+        if not isinstance(item, str) and item
+        else ""
+    )
+    return await run_in_threadpool(_take_mapping, request, iid, text)
+
+
+def _take_mapping(request: Request, iid: str, text: str) -> Response:
+    plans = reader(request)
+    paths = _paths(request, iid)
+    try:
+        mapping = ImportMapping.from_yaml(text)
+    except ScenarioError as exc:
+        return _mapping_page(request, iid, _proposal(plans, paths), problem_groups(exc))
+    plans.keep_mapping(paths, mapping, edited=True)
+    log.info("import %s: mapping uploaded", iid)
+    return RedirectResponse(f"/import/{iid}", status_code=303)
 
 
 @router.post("/import/{iid}", response_class=HTMLResponse)
 async def import_confirm(request: Request, iid: str) -> Response:
-    """Step 1 -> 2: apply the mapping as corrected; keep it for next time; check."""
+    """Step 1 -> 2: keep the corrections at once, apply the mapping, check (off the event
+    loop)."""
     guard(request)
-    plans = reader(request)
     form = await request.form()
+    return await run_in_threadpool(_confirm, request, iid, dict(form))
+
+
+def _confirm(request: Request, iid: str, form: dict[str, Any]) -> Response:
+    plans = reader(request)
     try:
         paths = plans.import_paths(iid)
-        proposal, _ = _proposal(plans, paths)
     except NotFoundError:
+        if form.get("quiet"):  # a change kept while the check made the scenario: nothing to keep
+            return Response(status_code=204)
         raise HTTPException(404, NO_IMPORT) from None
+    proposal = _proposal(plans, paths)
     try:
-        mapping = mapping_from_form(proposal, dict(form))
+        mapping = mapping_from_form(proposal.mapping, form)
     except ValidationError as exc:
-        return _mapping_page(request, iid, proposal, [], [("mapping", "", "", str(exc))])
+        problems = [{"file": "mapping", "line": "", "column": "", "message": str(exc),
+                     "count": 1, "rest": []}]  # fmt: skip
+        return _mapping_page(request, iid, proposal, problems)
+    plans.keep_mapping(paths, mapping, edited=True)  # a failed check loses no correction
+    proposal = replace(proposal, mapping=mapping)
+    if form.get("action") == "save":  # kept on each change by page.js (quiet), or by the button
+        return (
+            Response(status_code=204)
+            if form.get("quiet")
+            else RedirectResponse(f"/import/{iid}", status_code=303)
+        )
     try:
         result = apply_mapping(paths, mapping)
-    except ScenarioError as exc:
-        return _mapping_page(request, iid, mapping, [], problem_rows(exc))
-    try:
-        sid = await run_in_threadpool(plans.add_imported, iid, result.scenario, mapping)
-    except InvalidScenario as exc:
-        return _mapping_page(request, iid, mapping, [], problem_rows(exc))
+        sid = plans.add_imported(iid, result.scenario, mapping)
+    except (ScenarioError, InvalidScenario) as exc:
+        return _mapping_page(request, iid, proposal, problem_groups(exc))
     return RedirectResponse(f"/s/{sid}", status_code=303)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from famassign.models.domain import ExceptionKind, Intensity, Outcome, ProgramOption, StaffStatus
 from famassign.models.mapping import ImportMapping
 from famassign.server.adjustments import AdjustmentError
 from famassign.server.job_options import PlanRequest
@@ -41,6 +42,19 @@ WHATIF_FIELDS = (
 """The fields of every what-if change kind (those of an exception included)."""
 
 
+CODE_CHOICES: dict[str, list[str]] = {
+    "program_option": [o.value for o in ProgramOption],
+    "outcome": [o.value for o in Outcome],
+    "intensity": [i.value for i in Intensity],
+    "urgency": ["5", "4", "3", "2", "1"],
+    "status": [s.value for s in StaffStatus],
+    "exception_kind": [k.value for k in ExceptionKind],
+    "bool": ["true", "false"],
+}
+"""The codes a label may be set to, per vocabulary, offered on the mapping page (languages: any
+ISO 639-1 code; staff: any staff id)."""
+
+
 def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> ImportMapping:
     """The proposed mapping with the planner's corrections from the mapping form.
 
@@ -50,17 +64,19 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
         The mapping shown (inferred, or kept from last time).
     form
         ``table|i``, ``per_child|i``, ``colname|i|j`` with ``col|i|j`` (header -> column,
-        blank: not used), ``val|vocabulary|k`` (code of the k-th label), ``date_order``.
+        blank: not used), ``vlabel|vocabulary|k`` with ``val|vocabulary|k`` (the code of a
+        label; blank or the label itself: none set), ``date_order``, ``name`` and ``as_of``
+        (blank: none).
 
     Returns
     -------
     ImportMapping
-        The corrected mapping.
+        The corrected mapping; the labels of `proposal` the form does not show are kept.
 
     Raises
     ------
     pydantic.ValidationError
-        When a table or date order is not one the importer knows.
+        When a table, date order or planning date is not one the importer takes.
     """
     files = []
     for i, entry in enumerate(proposal.files):
@@ -77,18 +93,24 @@ def mapping_from_form(proposal: ImportMapping, form: Mapping[str, Any]) -> Impor
             "per_child": bool(form.get(f"per_child|{i}")),
         }
         files.append(entry.model_copy(update=update))
-    values: dict[str, dict[str, str]] = {}
-    for vocabulary, labels in proposal.values.items():
-        values[vocabulary] = {}
-        for k, label in enumerate(labels):
-            code = str(form.get(f"val|{vocabulary}|{k}", labels[label])).strip()
-            if code:
-                values[vocabulary][label] = code
+    values = {vocabulary: dict(labels) for vocabulary, labels in proposal.values.items()}
+    for key, label in form.items():
+        if not key.startswith("vlabel|"):
+            continue
+        vocabulary = key.split("|")[1]
+        code = str(form.get("val|" + key.removeprefix("vlabel|"), "")).strip()
+        labels = values.setdefault(vocabulary, {})
+        if code and code != label:
+            labels[str(label)] = code
+        else:  # blank, or a code standing for itself: nothing to map
+            labels.pop(str(label), None)
     data = proposal.model_dump(mode="json")
     data.update(
         files=[f.model_dump(mode="json") for f in files],
-        values=values,
+        values={v: labels for v, labels in values.items() if labels},
         date_order=str(form.get("date_order", proposal.date_order)),
+        name=str(form.get("name", proposal.name or "")).strip() or None,
+        as_of=str(form.get("as_of", data["as_of"] or "")).strip() or None,
     )
     return ImportMapping.model_validate(data)
 
@@ -160,6 +182,7 @@ def filled(form: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
 
 
 __all__ = [
+    "CODE_CHOICES",
     "EXCEPTION_FIELDS",
     "WHATIF_FIELDS",
     "changed_weights",

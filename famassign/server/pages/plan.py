@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from famassign.models import ScenarioError
+from famassign.models.summary import unplaceable
 from famassign.server.adjustments import AdjustmentError, Replan, problems_text, with_weights
 from famassign.server.job_options import PlanVersion
 from famassign.server.jobs import QueueFull
@@ -37,6 +38,12 @@ def _start_plan(request: Request, sid: str, form: Mapping[str, Any]) -> Response
     plans = reader(request)
     try:
         scenario = plans.scenario(sid)
+        without = unplaceable(scenario)
+        if without.confirm and not form.get("confirm_unplaced"):
+            raise AdjustmentError(
+                f"{without.families} families have no eligible staff member at all "
+                f"({without.causes[0].cause}, ...): confirm to plan anyway"
+            )
         options = plan_options(form)
         weights = changed_weights(scenario.weights.model_dump(), form)
         planned: str | None = sid

@@ -13,6 +13,7 @@ from fastapi import HTTPException, Request
 
 from famassign.models import Scenario, ScenarioError, StaffStatus
 from famassign.models.domain import ExceptionKind, ProgramOption
+from famassign.models.problems import group_problems
 from famassign.models.summary import capacity_shortfalls, most_allowed
 from famassign.outputs import PLAN_XLSX
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
@@ -54,6 +55,23 @@ def problem_rows(exc: ScenarioError | InvalidScenario) -> list[tuple[str, object
             getattr(p, "message", str(p)),
         )
         for p in exc.problems
+    ]
+
+
+def problem_groups(exc: ScenarioError | InvalidScenario) -> list[dict[str, Any]]:
+    """Every problem of a refused scenario grouped by file, column and message (see
+    :func:`famassign.models.problems.group_problems`): the first row, the count and the other
+    rows (shown behind a disclosure)."""
+    return [
+        {
+            "file": g.file,
+            "line": g.lines[0] if g.lines[0] is not None else "",
+            "column": g.column or "",
+            "message": g.message,
+            "count": len(g.lines),
+            "rest": list(g.rest),
+        }
+        for g in group_problems(exc.problems)
     ]
 
 

@@ -87,7 +87,28 @@ function setupWhatIf(form) {
   sync();
 }
 
+// Step 1: every correction on the mapping form is kept as soon as it is made (in the store);
+// a change followed at once by a submit goes with the submit instead.
+function setupKeep(form) {
+  const said = form.querySelector("[data-kept]");
+  let pending = 0;
+  const keep = async () => {
+    const body = new FormData(form);
+    body.set("action", "save");
+    body.set("quiet", "1");
+    const url = form.getAttribute("action"); // form.action is the button named "action"
+    const answer = await fetch(url, { method: "POST", body, credentials: "same-origin" });
+    said.textContent = answer.ok ? "Kept." : "Not kept: use Keep these corrections.";
+  };
+  form.addEventListener("change", () => {
+    clearTimeout(pending);
+    pending = setTimeout(keep, 400);
+  });
+  form.addEventListener("submit", () => clearTimeout(pending));
+}
+
 document.querySelectorAll("[data-drop]").forEach(setupDrop);
 document.querySelectorAll("[data-job]").forEach(setupJob);
 document.querySelectorAll("form[data-filter]").forEach(setupFilter);
 document.querySelectorAll("form[data-whatif]").forEach(setupWhatIf);
+document.querySelectorAll("form[data-keep]").forEach(setupKeep);

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from server_process import csrf_of
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -426,13 +427,14 @@ def test_plausibility_is_said_and_keeps_exit_codes(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def planner_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """A signed-in client of the planner's page."""
+def planner_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    """A signed-in client of the planner's page (sending the page's Origin) and its CSRF token."""
     workspace = tmp_path_factory.mktemp("server")
     app = create_app(Settings(workspace=workspace, token=PAGE_TOKEN, job_processes=1))
-    with TestClient(app) as client:
-        assert client.get(f"/?token={PAGE_TOKEN}").status_code == 200
-        yield client
+    with TestClient(app, headers={"Origin": "http://testserver"}) as client:
+        signed = client.get(f"/?token={PAGE_TOKEN}")
+        assert signed.status_code == 200
+        yield client, csrf_of(signed.text)
 
 
 def _page_text(html: str) -> str:
@@ -442,8 +444,9 @@ def _page_text(html: str) -> str:
 
 @pytest.mark.parametrize("shape_name", ["issue_24_export", "numeric_one_to_ten_slash_lists"])
 def test_the_command_line_and_the_page_say_the_same(
-    shape_name: str, planner_page: TestClient, tmp_path: Path
+    shape_name: str, planner_page: tuple[TestClient, str], tmp_path: Path
 ) -> None:
+    client, csrf = planner_page
     files = write_export(SHAPES[shape_name], tmp_path / "in")
     # an empty required column and an unknown label: the same grouped problems on both
     text = files[0].read_bytes().decode(SHAPES[shape_name].encoding)
@@ -459,7 +462,7 @@ def test_the_command_line_and_the_page_say_the_same(
     code, output = _import(files, tmp_path / "out")
     assert code == 2
     upload = [("files", (p.name, p.read_bytes())) for p in files]
-    answer = planner_page.post("/upload", files=upload, follow_redirects=True)
+    answer = client.post("/upload", files=upload, data={"csrf_token": csrf}, follow_redirects=True)
     assert answer.status_code == 200 and "/import/" in str(answer.url)
     shown = _page_text(answer.text)
     for reading in inference.readings:  # every label, its code and how it was found
@@ -470,7 +473,7 @@ def test_the_command_line_and_the_page_say_the_same(
     for note in inference.notes:
         assert note in output
     form = {**form_fields(answer.text, "mapping-form"), "action": "check"}
-    checked = planner_page.post(str(answer.url), data=form, follow_redirects=True)
+    checked = client.post(str(answer.url), data=form, follow_redirects=True)
     assert checked.status_code == 200
     assert page_problems(checked.text) == [
         ln for ln in output.splitlines() if ln.startswith(files[0].name)

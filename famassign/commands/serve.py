@@ -78,6 +78,24 @@ def serve(
     job_processes: int | None = typer.Option(
         None, "--job-processes", min=1, help="Worker processes (default: the cores)."
     ),
+    check_processes: int = typer.Option(
+        2, "--check-processes", min=1, help="Worker processes for upload checks and answers."
+    ),
+    worker_memory_mb: int = typer.Option(
+        4096,
+        "--worker-memory-mb",
+        min=256,
+        help="Address space each worker process may use (MiB); over it, the input answers 422.",
+    ),
+    check_timeout: float = typer.Option(
+        600.0, "--check-timeout", min=1.0, help="Seconds an upload's check may take."
+    ),
+    request_timeout: float = typer.Option(
+        60.0, "--request-timeout", min=1.0, help="Seconds recommend and staffing may take."
+    ),
+    job_timeout: float = typer.Option(
+        5400.0, "--job-timeout", min=1.0, help="Seconds a plan or comparison job may run."
+    ),
 ) -> int:
     """Serve the HTTP API under /api/v1 (token needed) and the planner's page at /."""
     require_server_extra("famassign serve", SERVER_MODULES)
@@ -119,6 +137,11 @@ def serve(
         token_generated=given is None,
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         max_queued_jobs=max_queued_jobs,
+        check_processes=check_processes,
+        worker_memory_bytes=worker_memory_mb * 1024 * 1024,
+        check_timeout_s=check_timeout,
+        request_timeout_s=request_timeout,
+        job_timeout_s=job_timeout,
         **extra,
     )
     _log_config()

@@ -121,6 +121,58 @@ class PlanAnswer(BaseModel):
     unplaced: list[dict[str, Any]] | None = None
 
 
+class Candidate(BaseModel):
+    """A staff member who could take the family: rank, score by term, load after."""
+
+    rank: int
+    staff_id: str
+    score: int
+    terms: dict[str, int]
+    urgency: int
+    families_after: int
+    cap: int
+    limit: int
+    exception_id: str | None
+    weighted_load_after: float
+    load_per_fte_after: float
+    above_cap: bool
+
+
+class Exclusion(BaseModel):
+    """A staff member who cannot take the family, and every rule that excludes them."""
+
+    staff_id: str
+    rules: list[str]
+
+
+class Recommendation(BaseModel):
+    """Staff ranked for one family, and those excluded with their rules."""
+
+    family_id: str
+    new_family: bool
+    candidates: list[Candidate]
+    also_eligible: list[str]
+    excluded: list[Exclusion]
+
+
+class Staffing(BaseModel):
+    """The fewest additional staff that would place every family within the caps: totals,
+    the needs per group (``needs``: one row per group of new staff) and what each exception
+    carries; ``text`` says it in words."""
+
+    families: int
+    proven_fewest: bool
+    lower_bound: int
+    cap_per_new_staff: int
+    placed_with_exceptions: int
+    unplaced_without_exceptions: int
+    additional_staff: int
+    needs: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    not_placeable: list[str]
+    text: str
+
+
 class Deleted(BaseModel):
     """A plan deleted."""
 
@@ -142,14 +194,18 @@ class AuditEntry(BaseModel):
 
 __all__ = [
     "AuditEntry",
+    "Candidate",
     "Deleted",
     "ErrorAnswer",
+    "Exclusion",
     "Health",
     "JobAnswer",
     "PlanAnswer",
     "Problem",
     "Progress",
+    "Recommendation",
     "ScenarioAnswer",
+    "Staffing",
     "error_body",
     "problem",
 ]

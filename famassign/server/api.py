@@ -22,7 +22,9 @@ from famassign.server.answers import (
     Health,
     JobAnswer,
     PlanAnswer,
+    Recommendation,
     ScenarioAnswer,
+    Staffing,
 )
 from famassign.server.auth import require_token
 from famassign.server.job_options import CompareRequest, PlanRequest
@@ -69,6 +71,7 @@ def service_of(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(service_of)]
 
 _ERRORS: dict[int, str] = {
+    400: "The body cannot be parsed (malformed multipart or JSON).",
     401: "No token, or a wrong one.",
     404: "No such scenario, family, job, plan or file.",
     409: "The plan or job is not in a state that allows it (published, already ended).",
@@ -84,12 +87,19 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorAnswer, "description": _ERRORS[code]} for code in codes}
 
 
-_FILE_CONTENT: dict[str, Any] = {"content": {media: {} for media in MEDIA_TYPES.values()}}
-"""A plan file's answer: one of the media types of :data:`MEDIA_TYPES`."""
+_BINARY = {"type": "string", "format": "binary"}
+_FILE_CONTENT: dict[str, Any] = {
+    "content": {
+        media: {"schema": {"type": "object"} if media == "application/json" else _BINARY}
+        for media in MEDIA_TYPES.values()
+    }
+}
+"""A plan file's answer: one of the media types of :data:`MEDIA_TYPES` (summary.json and
+result.json are JSON objects, the others text or a workbook)."""
 
 public = APIRouter(prefix=PREFIX, tags=["health"], responses=errors(500))
 router = APIRouter(
-    prefix=PREFIX, dependencies=[Depends(require_token)], responses=errors(401, 413, 422, 500)
+    prefix=PREFIX, dependencies=[Depends(require_token)], responses=errors(400, 401, 413, 422, 500)
 )
 
 
@@ -192,7 +202,7 @@ def start_compare(
 @router.get(
     "/scenarios/{scenario_id}/staffing",
     tags=["analysis"],
-    response_model=dict[str, Any],
+    response_model=Staffing,
     responses=errors(404),
 )
 def staffing(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
@@ -203,7 +213,7 @@ def staffing(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
 @router.get(
     "/scenarios/{scenario_id}/families/{family_id}/recommendation",
     tags=["analysis"],
-    response_model=dict[str, Any],
+    response_model=Recommendation,
     responses=errors(404),
 )
 def recommend(

@@ -151,6 +151,8 @@ def test_schemathesis_finds_no_5xx_and_no_answer_outside_the_description(
         "--report-dir",
         str(tmp_path),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=400, check=False)
+    run = subprocess.run(  # in tmp_path: Schemathesis keeps its database in the current folder
+        command, capture_output=True, text=True, timeout=400, check=False, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "/api/v1/scenarios" in run.stdout

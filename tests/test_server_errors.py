@@ -6,6 +6,7 @@ description."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -156,3 +157,16 @@ def test_schemathesis_finds_no_5xx_and_no_answer_outside_the_description(
     )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "/api/v1/scenarios" in run.stdout
+
+
+def test_a_fault_of_the_server_answers_500_with_an_id_it_logged(tmp_path: Path) -> None:
+    with running_server(tmp_path / "workspace", args=("--job-processes", "1")) as server:
+        with sqlite3.connect(tmp_path / "workspace" / "famassign.db") as db:
+            db.execute("DROP TABLE audit_log")  # the store broken under the server: its fault
+        with server.client() as client:
+            answer = client.get("/api/v1/audit")
+        assert answer.status_code == 500, answer.text
+        body = answer.json()
+        assert body["problems"] and body["error_id"] in body["detail"], body
+        assert f"error {body['error_id']}: GET /api/v1/audit failed" in server.log()
+        assert "audit_log" not in answer.text  # the traceback is logged, not answered

@@ -85,6 +85,7 @@ class Worker:
                 settings.worker_memory_bytes,
             ),
         )
+        self._ended = False
         self._pool.submit(worker.warm_up)
 
     def _processes(self) -> list[multiprocessing.process.BaseProcess]:
@@ -92,13 +93,18 @@ class Worker:
 
     @property
     def usable(self) -> bool:
-        """False once its process ended (a pool that broke while idle is not given work)."""
-        return not getattr(self._pool, "_broken", False) and all(
-            p.is_alive() for p in self._processes()
+        """False once it was ended or its process ended (a worker killed while idle is not
+        given work)."""
+        return (
+            not self._ended
+            and not getattr(self._pool, "_broken", False)
+            and all(p.is_alive() for p in self._processes())
         )
 
     def end(self) -> None:
-        """Kill its process (a computation running in it stops at once)."""
+        """Kill its process (a computation running in it stops at once); it is not usable
+        after."""
+        self._ended = True
         for process in self._processes():
             with contextlib.suppress(Exception):
                 process.kill()

@@ -268,3 +268,21 @@ def test_a_worker_killed_mid_check_is_replaced_and_its_input_answers_422(
         assert running.log().count("ended its check's worker") == 1
         with running.client() as client:  # a fresh worker checks the next upload
             assert upload_files(client, _example()).status_code == 201
+
+
+def test_a_check_over_its_time_limit_answers_422_and_its_worker_is_replaced(
+    tmp_path: Path,
+) -> None:
+    files = _example() | {"families.csv": _large_families(450_000)}
+    args = ("--job-processes", "1", "--check-processes", "1", "--check-timeout", "1")
+    with running_server(tmp_path / "workspace", args=args) as running:
+        _wait_until_idle(running)
+        with running.client(timeout=120) as client:
+            answer = upload_files(client, files)
+            problems = answer.json()["problems"]
+            assert answer.status_code == 422, problems
+            assert problems[0]["message"] == (
+                "could not be read within the limits: it took longer than the time limit of 1 s"
+            )
+            # the single check worker was killed: its replacement checks the next upload
+            assert upload_files(client, _example()).status_code == 201

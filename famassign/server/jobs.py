@@ -86,7 +86,7 @@ class Worker:
             ),
         )
         self._ended = False
-        self._pool.submit(worker.warm_up)
+        self._warm = self._pool.submit(worker.warm_up)
 
     def _processes(self) -> list[multiprocessing.process.BaseProcess]:
         return list((getattr(self._pool, "_processes", None) or {}).values())
@@ -111,7 +111,8 @@ class Worker:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
-        """`fn(*args)` in this worker, at most `timeout` seconds.
+        """`fn(*args)` in this worker, at most `timeout` seconds once the worker has started
+        (a fresh worker's start, importing the solver stack, does not count).
 
         Raises
         ------
@@ -122,6 +123,8 @@ class Worker:
         """
         loop = asyncio.get_running_loop()
         memory = _mib(self.settings.worker_memory_bytes)
+        with contextlib.suppress(Exception):  # a worker that failed to start fails the call below
+            await asyncio.wrap_future(self._warm)
         try:
             return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), timeout)
         except TimeoutError:

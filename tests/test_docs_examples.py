@@ -1,13 +1,19 @@
 """The examples users copy: the README's library example and every python block of docs/api.md
-run exactly as written; every link in README.md and docs/ stays in the repository or goes to a
-public web site."""
+run exactly as written, every curl example of docs/http-api.md answers 2xx from a real server;
+every link in README.md and docs/ stays in the repository or goes to a public web site."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from server_process import running_server, upload_folder, wait_for_job
+
+import famassign as fa
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -68,6 +74,58 @@ def test_every_api_md_example_runs(
     index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_example(API_BLOCKS[index], tmp_path, monkeypatch)
+
+
+HTTP_API = DOCS / "http-api.md"
+CURL_STATUS = """set -eo pipefail
+curl() { command curl -w '\nHTTP %{http_code}\n' "$@"; }
+"""
+"""Before each example: every curl call prints its answer's status on a line of its own."""
+
+
+def shell_blocks(markdown: str) -> list[str]:
+    """The fenced ```sh blocks of `markdown`, in order."""
+    return [body for lang, body in FENCE.findall(markdown) if lang == "sh"]
+
+
+def test_every_curl_example_of_http_api_md_answers_2xx(tmp_path: Path) -> None:
+    setup, *examples = shell_blocks(HTTP_API.read_text(encoding="utf-8"))
+    assert setup.startswith("export T=your-token URL=http://127.0.0.1:8765\n"), setup
+    with running_server(tmp_path / "workspace", args=("--job-processes", "1")) as server:
+        with server.client() as client:
+            scenario = upload_folder(client, fa.example_path()).json()["id"]
+            plans = []
+            for _ in range(2):  # PLAN is published, DRAFT deleted
+                job = client.post(f"/api/v1/scenarios/{scenario}/plans", json={"time_limit": 10})
+                done = wait_for_job(client, job.json()["id"])
+                assert done["state"] == "done", done
+                plans.append(done)
+        given = {
+            "SCENARIO": scenario,
+            "JOB": plans[0]["id"],
+            "PLAN": plans[0]["plan_id"],
+            "DRAFT": plans[1]["plan_id"],
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        start = setup.replace("your-token", server.token).replace(
+            "http://127.0.0.1:8765", server.url
+        )
+        for block in examples:
+            calls = len(re.findall(r"^curl ", block, re.M))
+            assert calls, block
+            run = subprocess.run(
+                ["bash", "-c", CURL_STATUS + start + block],
+                cwd=tmp_path,
+                env=os.environ | given,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert run.returncode == 0, (block, run.stdout[-2000:], run.stderr[-2000:])
+            codes = re.findall(r"^HTTP (\d{3})$", run.stdout, re.M)
+            assert len(codes) == calls, (block, run.stdout[-2000:])
+            assert all(code.startswith("2") for code in codes), (block, run.stdout[-3000:])
 
 
 def _links(path: Path) -> list[str]:

@@ -102,13 +102,26 @@ def test_database_and_limits_reach_the_settings(
             "5",
             "--job-processes",
             "3",
+            "--check-processes",
+            "4",
+            "--worker-memory-mb",
+            "1024",
+            "--check-timeout",
+            "30",
+            "--request-timeout",
+            "20",
+            "--job-timeout",
+            "900",
         ],
     )
     assert result.exit_code == 0, result.stderr
     settings = _settings(served[0])
     assert settings.store_url == "postgresql://famassign@db.internal/famassign"
     assert settings.max_upload_bytes == 2 * 1024 * 1024 and settings.max_queued_jobs == 5
-    assert settings.job_processes == 3
+    assert settings.job_processes == 3 and settings.check_processes == 4
+    assert settings.worker_memory_bytes == 1024 * 1024 * 1024
+    assert (settings.check_timeout_s, settings.request_timeout_s) == (30, 20)
+    assert settings.job_timeout_s == 900
 
 
 def test_database_url_from_the_environment_or_a_file(

@@ -28,7 +28,7 @@ from starlette.testclient import TestClient
 import famassign as fa
 from famassign.server.app import create_app
 from famassign.server.auth import SESSION_COOKIE
-from famassign.server.headers import DOCS_POLICY, FILE_POLICY, PAGE_POLICY
+from famassign.server.headers import FILE_POLICY, PAGE_POLICY
 from famassign.server.planner import STAGED_MARK, upload_name_problem
 from famassign.server.sessions import Sessions, session_key
 from famassign.server.settings import Settings
@@ -142,7 +142,7 @@ def test_every_kind_of_answer_carries_the_security_headers(
     too_large = api.post("/api/v1/scenarios", files=[("files", ("f.csv", b"x" * 1_100_000))])
     assert too_large.status_code == 413
     _check_headers(too_large)
-    _check_headers(api.get("/api/v1/docs"), DOCS_POLICY)
+    _check_headers(api.get("/api/v1/openapi.json"))
     with server.client(token="") as anonymous:
         _check_headers(anonymous.get("/api/v1/scenarios"))  # 401
 

@@ -97,6 +97,24 @@ def serve(
         min=0.0001,
         help="Uploads waiting for their import mapping are deleted this long after upload.",
     ),
+    check_processes: int = typer.Option(
+        2, "--check-processes", min=1, help="Worker processes for upload checks and answers."
+    ),
+    worker_memory_mb: int = typer.Option(
+        4096,
+        "--worker-memory-mb",
+        min=256,
+        help="Address space each worker process may use (MiB); over it, the input answers 422.",
+    ),
+    check_timeout: float = typer.Option(
+        600.0, "--check-timeout", min=1.0, help="Seconds an upload's check may take."
+    ),
+    request_timeout: float = typer.Option(
+        60.0, "--request-timeout", min=1.0, help="Seconds recommend and staffing may take."
+    ),
+    job_timeout: float = typer.Option(
+        5400.0, "--job-timeout", min=1.0, help="Seconds a plan or comparison job may run."
+    ),
 ) -> int:
     """Serve the HTTP API under /api/v1 (token needed) and the planner's page at /."""
     require_server_extra("famassign serve", SERVER_MODULES)
@@ -142,6 +160,11 @@ def serve(
         session_idle_s=session_idle_minutes * 60,
         session_max_s=session_max_hours * 3600,
         import_ttl_s=import_hours * 3600,
+        check_processes=check_processes,
+        worker_memory_bytes=worker_memory_mb * 1024 * 1024,
+        check_timeout_s=check_timeout,
+        request_timeout_s=request_timeout,
+        job_timeout_s=job_timeout,
         **extra,
     )
     _log_config()

@@ -4,7 +4,9 @@
 - :mod:`~famassign.server.auth`: bearer token or the browser's session cookie;
 - :mod:`~famassign.server.service`: the operations the API and the page call;
 - :mod:`~famassign.server.api`: the routes under ``/api/v1``;
-- :mod:`~famassign.server.jobs` and :mod:`~famassign.server.worker`: jobs in a process pool;
+- :mod:`~famassign.server.answers`: the shapes of its answers and of every error answer;
+- :mod:`~famassign.server.jobs` and :mod:`~famassign.server.worker`: jobs and checks in worker
+  processes under a memory and a time limit;
 - :mod:`~famassign.server.job_options`: a job's options, typed (request bodies, versions, the
   options a worker is given);
 - :mod:`~famassign.server.pages` (the planner's page: one router per step, its view models and

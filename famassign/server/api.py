@@ -1,7 +1,8 @@
 """The HTTP API under ``/api/v1`` (documented in docs/http-api.md; OpenAPI at
-``/api/v1/openapi.json``). Every route but ``GET /api/v1/health`` needs the token
+``/api/v1/openapi.json``, with the token). Every route but ``GET /api/v1/health`` needs the token
 (:func:`famassign.server.auth.require_token`); every route calls
-:class:`famassign.server.service.Service`.
+:class:`famassign.server.service.Service`. Each route declares its answer's model and the error
+answers it can give (:mod:`famassign.server.answers`), so the OpenAPI description is complete.
 """
 
 from __future__ import annotations
@@ -10,10 +11,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from famassign import __version__
+from famassign.server.answers import (
+    AuditEntry,
+    Deleted,
+    ErrorAnswer,
+    Health,
+    JobAnswer,
+    PlanAnswer,
+    Recommendation,
+    ScenarioAnswer,
+    Staffing,
+)
 from famassign.server.auth import require_token
 from famassign.server.job_options import CompareRequest, PlanRequest
 from famassign.server.service import (
@@ -58,11 +70,46 @@ def service_of(request: Request) -> Service:
 
 ServiceDep = Annotated[Service, Depends(service_of)]
 
-public = APIRouter(prefix=PREFIX, tags=["health"])
-router = APIRouter(prefix=PREFIX, dependencies=[Depends(require_token)])
+_ERRORS: dict[int, str] = {
+    400: "The body cannot be parsed (malformed multipart or JSON).",
+    401: "No token, or a wrong one.",
+    404: "No such scenario, family, job, plan or file.",
+    409: "The plan or job is not in a state that allows it (published, already ended).",
+    413: "The request is larger than the server's upload limit.",
+    422: "The request or the input cannot be used: every problem found.",
+    429: "Too many jobs are waiting already (Retry-After says when to try again).",
+    500: "The server's own fault: quote its error_id.",
+}
 
 
-@public.get("/health")
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers `codes` as OpenAPI responses, each an :class:`ErrorAnswer`."""
+    return {code: {"model": ErrorAnswer, "description": _ERRORS[code]} for code in codes}
+
+
+_BINARY = {"type": "string", "format": "binary"}
+_FILE_CONTENT: dict[str, Any] = {
+    "content": {
+        media: {"schema": {"type": "object"} if media == "application/json" else _BINARY}
+        for media in MEDIA_TYPES.values()
+    }
+}
+"""A plan file's answer: one of the media types of :data:`MEDIA_TYPES` (summary.json and
+result.json are JSON objects, the others text or a workbook)."""
+
+public = APIRouter(prefix=PREFIX, tags=["health"], responses=errors(500))
+router = APIRouter(
+    prefix=PREFIX, dependencies=[Depends(require_token)], responses=errors(400, 401, 413, 422, 500)
+)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request) -> JSONResponse:
+    """This API's OpenAPI description (token needed)."""
+    return JSONResponse(request.app.openapi())
+
+
+@public.get("/health", response_model=Health)
 async def health() -> dict[str, Any]:
     """Liveness: answers at once, even while jobs solve (no token needed)."""
     return {"status": "ok", "version": __version__}
@@ -71,7 +118,12 @@ async def health() -> dict[str, Any]:
 # ---------------------------------------------------------------------- scenarios
 
 
-@router.post("/scenarios", status_code=status.HTTP_201_CREATED, tags=["scenarios"])
+@router.post(
+    "/scenarios",
+    status_code=status.HTTP_201_CREATED,
+    tags=["scenarios"],
+    response_model=ScenarioAnswer,
+)
 async def create_scenario(
     service: ServiceDep,
     files: Annotated[list[UploadFile], File(description="One part per scenario file.")],
@@ -86,19 +138,30 @@ async def create_scenario(
     return scenario_dict(info)
 
 
-@router.get("/scenarios", tags=["scenarios"])
+@router.get("/scenarios", tags=["scenarios"], response_model=list[ScenarioAnswer])
 def list_scenarios(service: ServiceDep) -> list[dict[str, Any]]:
     """Every scenario, newest first."""
     return [scenario_dict(s) for s in service.list_scenarios()]
 
 
-@router.get("/scenarios/{scenario_id}", tags=["scenarios"])
+@router.get(
+    "/scenarios/{scenario_id}",
+    tags=["scenarios"],
+    response_model=ScenarioAnswer,
+    responses=errors(404),
+)
 def get_scenario(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
     """One scenario."""
     return scenario_dict(service.get_scenario(scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/plans", status_code=status.HTTP_202_ACCEPTED, tags=["plans"])
+@router.post(
+    "/scenarios/{scenario_id}/plans",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["plans"],
+    response_model=JobAnswer,
+    responses=errors(404, 429),
+)
 def start_plan(
     service: ServiceDep, scenario_id: str, options: Annotated[PlanRequest | None, Body()] = None
 ) -> dict[str, Any]:
@@ -108,14 +171,23 @@ def start_plan(
     return job_dict(job)
 
 
-@router.get("/scenarios/{scenario_id}/plans", tags=["plans"])
+@router.get(
+    "/scenarios/{scenario_id}/plans",
+    tags=["plans"],
+    response_model=list[PlanAnswer],
+    responses=errors(404),
+)
 def list_plans(service: ServiceDep, scenario_id: str) -> list[dict[str, Any]]:
     """A scenario's plans, newest first; ``published`` marks the published ones."""
     return [PlanView(p).as_dict(details=False) for p in service.list_plans(scenario_id)]
 
 
 @router.post(
-    "/scenarios/{scenario_id}/compare", status_code=status.HTTP_202_ACCEPTED, tags=["plans"]
+    "/scenarios/{scenario_id}/compare",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["plans"],
+    response_model=JobAnswer,
+    responses=errors(404, 429),
 )
 def start_compare(
     service: ServiceDep,
@@ -127,13 +199,23 @@ def start_compare(
     return job_dict(service.start_compare(scenario_id, options or CompareRequest()))
 
 
-@router.get("/scenarios/{scenario_id}/staffing", tags=["analysis"])
+@router.get(
+    "/scenarios/{scenario_id}/staffing",
+    tags=["analysis"],
+    response_model=Staffing,
+    responses=errors(404),
+)
 def staffing(service: ServiceDep, scenario_id: str) -> dict[str, Any]:
     """The fewest additional staff that would place every family within the caps."""
     return service.staffing(scenario_id)
 
 
-@router.get("/scenarios/{scenario_id}/families/{family_id}/recommendation", tags=["analysis"])
+@router.get(
+    "/scenarios/{scenario_id}/families/{family_id}/recommendation",
+    tags=["analysis"],
+    response_model=Recommendation,
+    responses=errors(404),
+)
 def recommend(
     service: ServiceDep,
     scenario_id: str,
@@ -147,20 +229,22 @@ def recommend(
 # ---------------------------------------------------------------------- jobs
 
 
-@router.get("/jobs", tags=["jobs"])
+@router.get("/jobs", tags=["jobs"], response_model=list[JobAnswer])
 def list_jobs(service: ServiceDep, scenario_id: str | None = None) -> list[dict[str, Any]]:
     """Jobs, oldest first (of one scenario with ``?scenario_id=``)."""
     return [service.job_view(j) for j in service.list_jobs(scenario_id)]
 
 
-@router.get("/jobs/{job_id}", tags=["jobs"])
+@router.get("/jobs/{job_id}", tags=["jobs"], response_model=JobAnswer, responses=errors(404))
 def get_job(service: ServiceDep, job_id: str) -> dict[str, Any]:
     """A job: ``state`` (queued, running, done, failed, cancelled), ``progress`` (stage, done,
     total), ``plan_id`` when done, ``message`` when failed or cancelled."""
     return service.job_view(service.get_job(job_id))
 
 
-@router.delete("/jobs/{job_id}", tags=["jobs"])
+@router.delete(
+    "/jobs/{job_id}", tags=["jobs"], response_model=JobAnswer, responses=errors(404, 409)
+)
 def cancel_job(
     service: ServiceDep, job_id: str, body: Annotated[CancelRequest | None, Body()] = None
 ) -> dict[str, Any]:
@@ -172,19 +256,26 @@ def cancel_job(
 # ---------------------------------------------------------------------- plans
 
 
-@router.get("/plans/{plan_id}", tags=["plans"])
+@router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanAnswer, responses=errors(404))
 def get_plan(service: ServiceDep, plan_id: str) -> dict[str, Any]:
     """The plan as JSON: summary, caseloads, unplaced families with reasons, files, publication."""
     return PlanView(service.get_plan(plan_id)).as_dict()
 
 
-@router.get("/plans/{plan_id}/files", tags=["plans"])
+@router.get(
+    "/plans/{plan_id}/files", tags=["plans"], response_model=list[str], responses=errors(404)
+)
 def list_plan_files(service: ServiceDep, plan_id: str) -> list[str]:
     """The names of the plan's output files."""
     return service.plan_files(plan_id)
 
 
-@router.get("/plans/{plan_id}/files/{name}", tags=["plans"], response_class=FileResponse)
+@router.get(
+    "/plans/{plan_id}/files/{name}",
+    tags=["plans"],
+    response_class=FileResponse,
+    responses={200: _FILE_CONTENT, **errors(404)},
+)
 def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
     """One output file of the plan, under its contract name (assignments.csv, ...)."""
     path = service.plan_file(plan_id, name)
@@ -197,13 +288,20 @@ def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
     )
 
 
-@router.post("/plans/{plan_id}/publish", tags=["plans"])
+@router.post(
+    "/plans/{plan_id}/publish",
+    tags=["plans"],
+    response_model=PlanAnswer,
+    responses=errors(404, 409),
+)
 def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str, Any]:
     """Publish the plan as the program's plan of record (audit log). 409 when published."""
     return PlanView(service.publish(plan_id, by=body.by, reason=body.reason)).as_dict()
 
 
-@router.delete("/plans/{plan_id}", tags=["plans"])
+@router.delete(
+    "/plans/{plan_id}", tags=["plans"], response_model=Deleted, responses=errors(404, 409)
+)
 def delete_plan(
     service: ServiceDep,
     plan_id: str,
@@ -215,13 +313,18 @@ def delete_plan(
     return {"id": plan.id, "deleted": True}
 
 
-@router.get("/plans/{plan_id}/audit", tags=["plans"])
+@router.get(
+    "/plans/{plan_id}/audit",
+    tags=["plans"],
+    response_model=list[AuditEntry],
+    responses=errors(404),
+)
 def plan_audit(service: ServiceDep, plan_id: str) -> list[dict[str, Any]]:
     """The audit entries of one plan (publish, delete), oldest first."""
     return [_audit(e) for e in service.store.audit_log(plan_id=plan_id)]
 
 
-@router.get("/audit", tags=["plans"])
+@router.get("/audit", tags=["plans"], response_model=list[AuditEntry])
 def audit(service: ServiceDep) -> list[dict[str, Any]]:
     """The whole audit log (every publish, cancellation, deletion), oldest first."""
     return [_audit(e) for e in service.store.audit_log()]
@@ -239,4 +342,4 @@ def _audit(entry: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["PREFIX", "public", "router"]
+__all__ = ["PREFIX", "errors", "public", "router"]

@@ -5,10 +5,9 @@ Every answer (pages, API, files, errors, redirects) carries:
 - ``Content-Security-Policy``: :data:`PAGE_POLICY` (scripts, styles, images, fetches and form
   targets from this server only, no inline script or style, no plugins, never framed); a
   download (an answer with ``Content-Disposition``: a plan's files) gets :data:`FILE_POLICY`
-  (a sandbox: no script at all, the report's own inline styles allowed); the interactive API
-  description under ``/api/v1/docs`` gets :data:`DOCS_POLICY` (FastAPI's Swagger UI: its
-  scripts and styles from cdn.jsdelivr.net, its inline start-up script and inline styles). An
-  answer that set its own policy keeps it.
+  (a sandbox: no script at all, the report's own inline styles allowed). An answer that set its
+  own policy keeps it. (There is no interactive API page: ``/api/v1/openapi.json`` is the
+  description.)
 - ``X-Frame-Options: DENY`` (with ``frame-ancestors 'none'``), ``X-Content-Type-Options:
   nosniff`` and ``Referrer-Policy: same-origin`` (the page's forms still send ``Origin``, which
   the CSRF check reads).
@@ -31,21 +30,12 @@ FILE_POLICY = (
     "form-action 'none'; frame-ancestors 'none'; sandbox"
 )
 """The policy of a download (a plan's report.html opened in the browser runs no script)."""
-DOCS_POLICY = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-"""The policy of the interactive API description (no families' data there)."""
 STATIC_PREFIX = "/static/"
 """The page's assets: the same for everyone, so caches may keep them."""
 
 
-def policy_for(path: str, headers: MutableHeaders, docs_prefix: str | None) -> str:
-    """The Content-Security-Policy of an answer to `path` with `headers` (see the module)."""
-    if docs_prefix and path.startswith(docs_prefix):
-        return DOCS_POLICY
+def policy_for(headers: MutableHeaders) -> str:
+    """The Content-Security-Policy of an answer with `headers` (see the module)."""
     if "content-disposition" in headers:
         return FILE_POLICY
     return PAGE_POLICY
@@ -58,12 +48,10 @@ class SecurityHeaders:
     ----------
     app
         The application.
-    docs_prefix
-        Where the interactive API description is served (None: nowhere).
     """
 
-    def __init__(self, app: ASGIApp, docs_prefix: str | None) -> None:
-        self.app, self.docs_prefix = app, docs_prefix
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +63,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = policy_for(path, headers, self.docs_prefix)
+                    headers["Content-Security-Policy"] = policy_for(headers)
                 headers["X-Frame-Options"] = "DENY"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
@@ -87,7 +75,6 @@ class SecurityHeaders:
 
 
 __all__ = [
-    "DOCS_POLICY",
     "FILE_POLICY",
     "PAGE_POLICY",
     "STATIC_PREFIX",

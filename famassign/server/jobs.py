@@ -1,16 +1,21 @@
-"""Jobs beside the server: a process pool sized to the cores, never the event loop.
+"""Jobs beside the server: worker processes under a budget, never the event loop.
 
-:class:`JobRunner` owns two process pools (``spawn`` start method: no threads of the server are
-forked): one of ``settings.job_processes`` workers for plans and comparisons, one single worker
-for the short computations a request waits for (recommend, staffing). A job waits in a queue
-until a worker is free (:data:`~famassign.server.settings.MAX_QUEUED_JOBS` at most, then
-:class:`QueueFull`); its state, progress, plan and failure go to the store.
+:class:`JobRunner` owns two sets of worker processes (``spawn`` start method: no threads of the
+server are forked): ``settings.job_processes`` for plans and comparisons, and
+``settings.check_processes`` for the short computations a request waits for (the check of an
+upload, recommend, staffing). Each worker is a process of its own (:class:`Worker`) that runs one
+thing at a time, so when a worker ends, the input that ended it is known.
 
+- **Budget**: every worker runs under an address-space limit (``settings.worker_memory_bytes``,
+  ``RLIMIT_AS``) and each computation under a time limit (``check_timeout_s``,
+  ``request_timeout_s``, ``job_timeout_s``). A worker over either is ended and replaced, and the
+  computation raises :class:`WorkerLimit`: never retried, the input is the cause.
+- **Queue**: a job waits until a worker is free (``settings.max_queued_jobs`` at most, then
+  :class:`QueueFull`); its state, progress, plan and failure go to the store.
 - **Cancellation**: a queued job is dropped when its turn comes; a running one gets its cancel
   file and its worker stops the search at once, writing nothing.
-- **Crashes**: an exception in a job marks it failed with a one-line message; a worker process
-  that dies (killed, out of memory) marks its job failed and the pool is rebuilt; the server stays
-  up.
+- **Crashes**: an exception in a job marks it failed with a one-line message; a worker that ends
+  (killed, over a limit) marks only its own job failed and is replaced; the server stays up.
 - **Restarts**: :meth:`JobRunner.start` marks every job an earlier server left queued or running
   failed (interrupted) and removes its unfinished files before taking new work.
 """
@@ -23,7 +28,7 @@ import logging
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -39,11 +44,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CRASHED = "the worker process ended unexpectedly (killed or out of memory); the server is fine"
-
 
 class QueueFull(FamassignError):
     """Too many jobs are waiting already (HTTP 429)."""
+
+
+class WorkerLimit(FamassignError):
+    """A computation ended its worker: it went over the worker's memory or time limit, or the
+    worker was killed while running it. The input is the cause: it is never retried."""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -52,13 +60,140 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
+def _mib(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB"
+
+
+class Worker:
+    """One worker process (a single-process pool) that runs one computation at a time.
+
+    Parameters
+    ----------
+    settings
+        Its memory limit (``worker_memory_bytes``) and the server's log level come from here.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.init_worker,
+            initargs=(
+                os.getpid(),
+                logging.getLogger("famassign").getEffectiveLevel(),
+                settings.worker_memory_bytes,
+            ),
+        )
+        self._ended = False
+        self._warm = self._pool.submit(worker.warm_up)
+
+    def _processes(self) -> list[multiprocessing.process.BaseProcess]:
+        return list((getattr(self._pool, "_processes", None) or {}).values())
+
+    @property
+    def usable(self) -> bool:
+        """False once it was ended or its process ended (a worker killed while idle is not
+        given work)."""
+        return (
+            not self._ended
+            and not getattr(self._pool, "_broken", False)
+            and all(p.is_alive() for p in self._processes())
+        )
+
+    def end(self) -> None:
+        """Kill its process (a computation running in it stops at once); it is not usable
+        after."""
+        self._ended = True
+        for process in self._processes():
+            with contextlib.suppress(Exception):
+                process.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+        """`fn(*args)` in this worker, at most `timeout` seconds once the worker has started
+        (a fresh worker's start, importing the solver stack, does not count).
+
+        Raises
+        ------
+        WorkerLimit
+            When the process ended while running it (killed, or over the memory limit: an
+            allocation failed in native code), when it raised MemoryError, or when it took
+            longer than `timeout` (the process is then killed). The worker is not usable after.
+        """
+        loop = asyncio.get_running_loop()
+        memory = _mib(self.settings.worker_memory_bytes)
+        with contextlib.suppress(Exception):  # a worker that failed to start fails the call below
+            await asyncio.wrap_future(self._warm)
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), timeout)
+        except TimeoutError:
+            self.end()
+            raise WorkerLimit(f"it took longer than the time limit of {timeout:g} s") from None
+        except MemoryError:
+            self.end()
+            raise WorkerLimit(f"it needed more than the memory limit of {memory}") from None
+        except BrokenProcessPool:
+            codes = [p.exitcode for p in self._processes()]
+            self.end()
+            raise WorkerLimit(
+                f"its worker process ended (exit code {codes[0] if codes else None}): over the "
+                f"memory limit of {memory}, or killed"
+            ) from None
+        except asyncio.CancelledError:
+            self.end()  # its answer is no longer awaited: stop the computation
+            raise
+
+
+class Workers:
+    """`size` :class:`Worker` processes; :meth:`take` lends an idle one and replaces it when it
+    ended (over a limit, killed)."""
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self.settings = settings
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._all: set[Worker] = set()
+        for _ in range(max(1, size)):
+            self._add(Worker(settings))
+
+    def _add(self, item: Worker) -> None:
+        self._all.add(item)
+        self._idle.put_nowait(item)
+
+    @contextlib.asynccontextmanager
+    async def take(self) -> AsyncIterator[Worker]:
+        """An idle worker, waiting for one; given back (or replaced, when it ended) after."""
+        item = await self._idle.get()
+        if not item.usable:  # ended while idle (killed from outside): replace it first
+            self._all.discard(item)
+            item.end()
+            item = Worker(self.settings)
+            self._all.add(item)
+        try:
+            yield item
+        finally:
+            if item.usable:
+                self._idle.put_nowait(item)
+            else:
+                log.warning("a worker process ended; starting a fresh one")
+                self._all.discard(item)
+                item.end()
+                self._add(Worker(self.settings))
+
+    def end(self) -> None:
+        """Kill every worker (the server stops)."""
+        for item in self._all:
+            item.end()
+        self._all.clear()
+
+
 class JobRunner:
     """Runs jobs in worker processes and keeps their record in the store.
 
     Parameters
     ----------
     settings
-        Workspace, pool size and queue limit.
+        Workspace, worker counts, limits and queue limit.
     store
         Where jobs and plans are recorded.
     """
@@ -67,37 +202,22 @@ class JobRunner:
         self.settings = settings
         self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._jobs_pool: ProcessPoolExecutor | None = None
-        self._calls_pool: ProcessPoolExecutor | None = None
+        self._job_workers: Workers | None = None
+        self._call_workers: Workers | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()
         self._running: set[str] = set()
 
-    # ------------------------------------------------------------------ pools
-
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker.init_worker,
-            initargs=(os.getpid(), logging.getLogger("famassign").getEffectiveLevel()),
-        )
-        for _ in range(workers):
-            pool.submit(worker.warm_up)
-        return pool
-
     async def start(self) -> list[str]:
-        """Mark jobs of an earlier server failed (interrupted), start the pools; return those
+        """Mark jobs of an earlier server failed (interrupted), start the workers; return those
         job ids."""
         self._loop = asyncio.get_running_loop()
-        self._slots = asyncio.Semaphore(max(1, self.settings.job_processes))
         interrupted = await asyncio.to_thread(self.store.interrupt_running_jobs)
         for job_id in interrupted:
             log.warning("job %s was interrupted by a server stop; marked failed", job_id)
         await asyncio.to_thread(self._clean_workspace)
-        self._jobs_pool = self._pool(max(1, self.settings.job_processes))
-        self._calls_pool = self._pool(1)
+        self._job_workers = Workers(self.settings, self.settings.job_processes)
+        self._call_workers = Workers(self.settings, self.settings.check_processes)
         return interrupted
 
     def _clean_workspace(self) -> None:
@@ -116,24 +236,19 @@ class JobRunner:
                     log.info("removed %s left by an unfinished job", entry.name)
 
     async def stop(self) -> None:
-        """Stop the pools (running jobs end; they are marked failed, interrupted)."""
+        """Stop the workers (running jobs end; they are marked failed, interrupted)."""
         for task in list(self._tasks.values()):
             task.cancel()
-        for pool in (self._jobs_pool, self._calls_pool):
-            if pool is None:
-                continue
-            processes = dict(getattr(pool, "_processes", None) or {})
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes.values():
-                with contextlib.suppress(Exception):
-                    process.terminate()
+        for workers in (self._job_workers, self._call_workers):
+            if workers is not None:
+                workers.end()
         unfinished = self._queued | self._running
         for job_id in unfinished:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(
                     self.store.finish_job, job_id, "failed", message=INTERRUPTED
                 )
-        self._jobs_pool = self._calls_pool = None
+        self._job_workers = self._call_workers = None
 
     # ------------------------------------------------------------------ queries
 
@@ -200,37 +315,36 @@ class JobRunner:
             task.cancel()
 
     async def _run(self, spec: worker.JobSpec) -> None:
-        assert self._slots is not None
+        assert self._job_workers is not None
         try:
-            async with self._slots:
+            async with self._job_workers.take() as job_worker:
                 self._queued.discard(spec.job_id)
                 job = await asyncio.to_thread(self.store.start_job, spec.job_id)
                 if job.state != "running":  # cancelled while queued
                     return
                 self._running.add(spec.job_id)
                 try:
-                    await self._compute(spec)
+                    await self._compute(job_worker, spec)
                 finally:
                     self._running.discard(spec.job_id)
         finally:
             self._queued.discard(spec.job_id)
             shutil.rmtree(self.control_dir(spec.job_id), ignore_errors=True)
 
-    async def _compute(self, spec: worker.JobSpec) -> None:
-        pool = self._jobs_pool
-        assert pool is not None and self._loop is not None
+    async def _compute(self, job_worker: Worker, spec: worker.JobSpec) -> None:
         try:
-            outcome = await self._loop.run_in_executor(pool, worker.run_job, spec)
+            outcome = await job_worker.run(
+                worker.run_job, spec, timeout=self.settings.job_timeout_s
+            )
         except worker.JobCancelled:
             shutil.rmtree(spec.plan_dir, ignore_errors=True)
             log.info("job %s stopped after cancellation", spec.job_id)
             return
-        except BrokenProcessPool:
-            log.error("job %s: its worker process died; rebuilding the pool", spec.job_id)
-            if self._jobs_pool is pool:
-                self._jobs_pool = self._pool(max(1, self.settings.job_processes))
-                pool.shutdown(wait=False)
-            await asyncio.to_thread(self.store.finish_job, spec.job_id, "failed", message=CRASHED)
+        except WorkerLimit as exc:
+            log.error("job %s ended its worker: %s", spec.job_id, exc)
+            shutil.rmtree(spec.plan_dir, ignore_errors=True)
+            message = f"the job could not be computed within the limits: {exc}"
+            await asyncio.to_thread(self.store.finish_job, spec.job_id, "failed", message=message)
             return
         except Exception as exc:
             log.warning("job %s failed: %s", spec.job_id, type(exc).__name__)
@@ -285,32 +399,27 @@ class JobRunner:
     # ------------------------------------------------------------------ short calls
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
-        """Run `fn(*args)` in the short-calls worker and wait for it (from a request thread).
+        """Run `fn(*args)` in a short-calls worker and wait for it (from a request thread).
 
-        Raises TimeoutError after `timeout` seconds (default ``settings.request_timeout_s``);
-        `fn`'s own exceptions pass.
+        At most `timeout` seconds (default ``settings.request_timeout_s``); `fn`'s own
+        exceptions pass.
+
+        Raises
+        ------
+        WorkerLimit
+            When the computation went over the memory or time limit, or its worker was killed
+            (the worker is replaced; the computation is not tried again).
         """
         limit = self.settings.request_timeout_s if timeout is None else timeout
-        if self._loop is None or self._calls_pool is None:
+        if self._loop is None or self._call_workers is None:
             raise RuntimeError("the job runner is not started")
-        loop = self._loop
+        workers = self._call_workers
 
         async def run() -> T:
-            for attempt in (1, 2):  # a dead worker (killed, out of memory): a fresh pool, once
-                pool = self._calls_pool
-                assert pool is not None
-                try:
-                    return await asyncio.wait_for(loop.run_in_executor(pool, fn, *args), limit)
-                except BrokenProcessPool:
-                    log.error("the short-calls worker died; rebuilding its pool")
-                    if self._calls_pool is pool:
-                        self._calls_pool = self._pool(1)
-                        pool.shutdown(wait=False)
-                    if attempt == 2:
-                        raise RuntimeError(CRASHED) from None
-            raise AssertionError("unreachable")
+            async with workers.take() as call_worker:
+                return await call_worker.run(fn, *args, timeout=limit)
 
-        return asyncio.run_coroutine_threadsafe(run(), loop).result()
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
 
 
-__all__ = ["CRASHED", "JobRunner", "QueueFull"]
+__all__ = ["JobRunner", "QueueFull", "Worker", "WorkerLimit", "Workers"]

@@ -34,7 +34,7 @@ from famassign.server.job_options import (
     PlanRequest,
     PlanVersion,
 )
-from famassign.server.jobs import JobRunner
+from famassign.server.jobs import JobRunner, WorkerLimit
 from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
 from famassign.solver.options import OptionsError, PlanOptions
@@ -226,9 +226,9 @@ class Service:
         ------
         InvalidScenario
             Every problem found: bad file names (folders, unknown names, duplicates) or the
-            loader's located problems.
-        TimeoutError
-            When checking takes longer than ``settings.check_timeout_s``.
+            loader's located problems; or "could not be read within the limits" when the check
+            went over its worker's memory limit or ``settings.check_timeout_s`` (the worker is
+            replaced; the upload is not checked again).
         """
         problems = self._check_names(parts)
         if problems:
@@ -239,9 +239,14 @@ class Service:
         try:
             for name, data in parts:
                 (tmp / name).write_bytes(data)
-            checked = self.runner.call(
-                worker.check_scenario, str(tmp), timeout=self.settings.check_timeout_s
-            )
+            try:
+                checked = self.runner.call(
+                    worker.check_scenario, str(tmp), timeout=self.settings.check_timeout_s
+                )
+            except WorkerLimit as exc:
+                log.warning("an upload ended its check's worker: %s", exc)
+                message = f"could not be read within the limits: {exc}"
+                raise InvalidScenario([LocatedProblem("", None, None, message)]) from None
             if "problems" in checked:
                 raise InvalidScenario(
                     [
@@ -441,7 +446,7 @@ class Service:
     def recommend(self, scenario_id: str, family_id: str, top: int = 5) -> dict[str, Any]:
         """Staff ranked for one family of a scenario, with the reasons (computed in a worker).
 
-        Raises NotFoundError (scenario or family), TimeoutError (request time limit).
+        Raises NotFoundError (scenario or family), WorkerLimit (memory or request time limit).
         """
         from famassign.solver.recommend import RecommendError
 
@@ -456,7 +461,7 @@ class Service:
     def staffing(self, scenario_id: str) -> dict[str, Any]:
         """The staffing analysis of a scenario (computed in a worker).
 
-        Raises NotFoundError, TimeoutError (request time limit).
+        Raises NotFoundError, WorkerLimit (memory or request time limit).
         """
         scenario = self.store.get_scenario(scenario_id)
         return self.runner.call(worker.staffing_of, str(self.scenario_dir(scenario)))

@@ -23,11 +23,24 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_QUEUED_JOBS = 64
 """Most jobs waiting for a worker at once; one more answers 429."""
 REQUEST_TIMEOUT_S = 60.0
-"""Longest a request computing an answer itself (recommend, staffing) may take; then 504."""
+"""Longest a request computing an answer in a worker (recommend, staffing) may take; then its
+worker is ended and replaced, and the request answers 422."""
 CHECK_TIMEOUT_S = 600.0
-"""Longest the check of an uploaded scenario may take (the loader's read limits bound each file)."""
+"""Longest the check of an uploaded scenario may take (the loader's read limits bound each file);
+then its worker is ended and the upload answers 422."""
 MAX_TIME_LIMIT_S = 3600.0
 """Largest time limit a plan may ask for (a server's ``max_time_limit_s`` may be lower)."""
+JOB_TIMEOUT_S = MAX_TIME_LIMIT_S + 1800.0
+"""Longest a job (plan, comparison) may run in its worker, reading and writing included; then
+its worker is ended and replaced, and the job fails."""
+WORKER_MEMORY_BYTES = 4 * 1024**3
+"""Address space each worker process may use (``RLIMIT_AS``): a warmed worker holds about 0.5 GiB
+of address space; a 30,000-family plan peaks near 300 MiB resident and the largest scenario
+allowed near 800 MiB (benchmarks/RESULTS.md); with a worker per core and two for checks, 4 GiB
+each keeps a 4-core 24 GB machine safe."""
+CHECK_PROCESSES = 2
+"""Worker processes for the short computations a request waits for (upload checks, recommend,
+staffing): one slow upload leaves the other for the next request."""
 MAX_WORKERS = 64
 """Most solver threads a plan may ask for."""
 SESSION_IDLE_S = 30 * 60.0
@@ -95,8 +108,12 @@ class Settings:
         :data:`SESSION_MAX_S`).
     import_ttl_s
         How long staged export files wait for their mapping, in seconds (:data:`IMPORT_TTL_S`).
+    job_timeout_s, worker_memory_bytes
+        Each job's time limit and each worker's address-space limit (see the module constants).
     job_processes
         Worker processes solving jobs side by side (default: the cores available).
+    check_processes
+        Worker processes for checks, recommend and staffing (:data:`CHECK_PROCESSES`).
     solver_threads
         Solver threads per job (default: cores / job_processes, at least 1).
     """
@@ -113,7 +130,10 @@ class Settings:
     session_idle_s: float = SESSION_IDLE_S
     session_max_s: float = SESSION_MAX_S
     import_ttl_s: float = IMPORT_TTL_S
+    job_timeout_s: float = JOB_TIMEOUT_S
+    worker_memory_bytes: int = WORKER_MEMORY_BYTES
     job_processes: int = field(default_factory=_cores)
+    check_processes: int = CHECK_PROCESSES
     solver_threads: int | None = None
 
     @property
@@ -128,11 +148,13 @@ class Settings:
 
 
 __all__ = [
+    "CHECK_PROCESSES",
     "CHECK_TIMEOUT_S",
     "DATABASE_ENV",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "IMPORT_TTL_S",
+    "JOB_TIMEOUT_S",
     "MAX_QUEUED_JOBS",
     "MAX_TIME_LIMIT_S",
     "MAX_UPLOAD_BYTES",
@@ -141,6 +163,7 @@ __all__ = [
     "SESSION_IDLE_S",
     "SESSION_MAX_S",
     "TOKEN_ENV",
+    "WORKER_MEMORY_BYTES",
     "WORKSPACE_ENV",
     "Settings",
     "default_workspace",

@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import sys
 import threading
 import time
@@ -95,11 +96,12 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # the server is gone: stop at once, write nothing more
 
 
-def init_worker(parent: int, level: int = logging.WARNING) -> None:
+def init_worker(parent: int, level: int = logging.WARNING, memory: int | None = None) -> None:
     """Process-pool initializer: log to stderr at the server's `level` (identifiers only, a
-    record per line: :class:`~famassign.server.logs.OneLineFormatter`), lower this process's
-    CPU priority (:data:`WORKER_NICENESS`), and start a watchdog that ends this worker when the
-    server dies."""
+    record per line: :class:`~famassign.server.logs.OneLineFormatter`), limit this process's
+    address space to `memory` bytes (``RLIMIT_AS``; an allocation above it fails: MemoryError,
+    or the process ends), lower its CPU priority (:data:`WORKER_NICENESS`), and start a
+    watchdog that ends this worker when the server dies."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         OneLineFormatter("%(asctime)s %(levelname)s %(name)s[worker %(process)d]: %(message)s")
@@ -107,6 +109,8 @@ def init_worker(parent: int, level: int = logging.WARNING) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    if memory is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # solving is batch work: the server's own process (health, job status) goes first
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)

@@ -1,0 +1,211 @@
+"""The shapes of the API's answers (``/api/v1``), as pydantic models: the OpenAPI description
+lists them, so a client generator gets typed answers, and every error has one shape.
+
+Every 4xx and 5xx answer is an :class:`ErrorAnswer`: ``detail`` (one sentence), ``problems``
+(always a list; each :class:`Problem` names the file, row and column where they apply, the
+option as ``column`` for a request's fields) and, for a 500, ``error_id`` (quote it: the
+server's log has the same id with the traceback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    """One thing wrong: where (file, row, column, each null when it does not apply) and why."""
+
+    file: str | None = Field(None, description="The uploaded file, as named in the upload.")
+    row: int | None = Field(None, description="The row (1 is the header) or line.")
+    column: str | None = Field(None, description="The column, or the request's option.")
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """Every error answer: a sentence, the problems (always there), an id for a 500."""
+
+    detail: str
+    problems: list[Problem]
+    error_id: str | None = Field(
+        None, description="A 500 only: quote it; the server's log has it with the traceback."
+    )
+
+
+def problem(message: str, *, option: str | None = None) -> dict[str, Any]:
+    """A problem without a file (a request's `option`, when named) as the API's JSON."""
+    return {"file": None, "row": None, "column": option, "message": message}
+
+
+def error_body(
+    detail: str, problems: list[dict[str, Any]] | None = None, *, error_id: str | None = None
+) -> dict[str, Any]:
+    """An :class:`ErrorAnswer` as JSON; without `problems`, `detail` is the one problem."""
+    body: dict[str, Any] = {
+        "detail": detail,
+        "problems": problems if problems is not None else [problem(detail)],
+    }
+    if error_id is not None:
+        body["error_id"] = error_id
+    return body
+
+
+class Health(BaseModel):
+    """The server answers."""
+
+    status: str
+    version: str
+
+
+class ScenarioAnswer(BaseModel):
+    """An uploaded scenario: its files with their SHA-256, and the loader's summary."""
+
+    id: str
+    name: str
+    created_at: str
+    content_hash: str
+    files: dict[str, str]
+    summary: dict[str, Any]
+    derived_from: str | None
+
+
+class Progress(BaseModel):
+    """How far a job got: the stage and its steps."""
+
+    stage: str | None
+    done: int
+    total: int
+
+
+class JobAnswer(BaseModel):
+    """A job (plan or comparison): state, progress, its plan when done, why when it failed."""
+
+    id: str
+    scenario_id: str
+    kind: str
+    state: str
+    progress: Progress
+    plan_id: str | None
+    message: str | None
+    options: dict[str, Any]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    result: dict[str, Any] | None = None
+
+
+class PlanAnswer(BaseModel):
+    """A plan: its options, solver, summary, files, publication; caseloads and unplaced
+    families in ``GET /plans/{id}`` and ``publish``, not in a list."""
+
+    id: str
+    scenario_id: str | None
+    job_id: str | None
+    kind: str
+    created_at: str
+    status: str
+    options: dict[str, Any]
+    solver_version: str
+    seed: int | None
+    runtime_s: float | None
+    published: bool
+    published_at: str | None
+    published_by: str | None
+    publish_reason: str | None
+    parent_id: str | None
+    label: str | None
+    files: list[str]
+    summary: dict[str, Any]
+    caseloads: list[dict[str, Any]] | None = None
+    unplaced: list[dict[str, Any]] | None = None
+
+
+class Candidate(BaseModel):
+    """A staff member who could take the family: rank, score by term, load after."""
+
+    rank: int
+    staff_id: str
+    score: int
+    terms: dict[str, int]
+    urgency: int
+    families_after: int
+    cap: int
+    limit: int
+    exception_id: str | None
+    weighted_load_after: float
+    load_per_fte_after: float
+    above_cap: bool
+
+
+class Exclusion(BaseModel):
+    """A staff member who cannot take the family, and every rule that excludes them."""
+
+    staff_id: str
+    rules: list[str]
+
+
+class Recommendation(BaseModel):
+    """Staff ranked for one family, and those excluded with their rules."""
+
+    family_id: str
+    new_family: bool
+    candidates: list[Candidate]
+    also_eligible: list[str]
+    excluded: list[Exclusion]
+
+
+class Staffing(BaseModel):
+    """The fewest additional staff that would place every family within the caps: totals,
+    the needs per group (``needs``: one row per group of new staff) and what each exception
+    carries; ``text`` says it in words."""
+
+    families: int
+    proven_fewest: bool
+    lower_bound: int
+    cap_per_new_staff: int
+    placed_with_exceptions: int
+    unplaced_without_exceptions: int
+    additional_staff: int
+    needs: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    not_placeable: list[str]
+    text: str
+
+
+class Deleted(BaseModel):
+    """A plan deleted."""
+
+    id: str
+    deleted: bool
+
+
+class AuditEntry(BaseModel):
+    """One entry of the audit log: who did what to which plan or job, when and why."""
+
+    id: int
+    at: str
+    action: str
+    plan_id: str | None
+    job_id: str | None
+    by: str
+    reason: str
+
+
+__all__ = [
+    "AuditEntry",
+    "Candidate",
+    "Deleted",
+    "ErrorAnswer",
+    "Exclusion",
+    "Health",
+    "JobAnswer",
+    "PlanAnswer",
+    "Problem",
+    "Progress",
+    "Recommendation",
+    "ScenarioAnswer",
+    "Staffing",
+    "error_body",
+    "problem",
+]

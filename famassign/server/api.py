@@ -43,7 +43,13 @@ MEDIA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".yaml": "application/yaml; charset=utf-8",
+    ".pdf": "application/pdf",
 }
+"""The media type of each kind of plan file (a plan folder is also the next scenario: its
+scenario.yaml; printed rosters are PDFs). Any other file is answered as octet-stream, which the
+description lists too."""
+OTHER_FILE = "application/octet-stream"
 
 
 class PublishRequest(BaseModel):
@@ -91,11 +97,11 @@ _BINARY = {"type": "string", "format": "binary"}
 _FILE_CONTENT: dict[str, Any] = {
     "content": {
         media: {"schema": {"type": "object"} if media == "application/json" else _BINARY}
-        for media in MEDIA_TYPES.values()
+        for media in (*MEDIA_TYPES.values(), OTHER_FILE)
     }
 }
 """A plan file's answer: one of the media types of :data:`MEDIA_TYPES` (summary.json and
-result.json are JSON objects, the others text or a workbook)."""
+result.json are JSON objects, the others text, a workbook or a PDF), or :data:`OTHER_FILE`."""
 
 public = APIRouter(prefix=PREFIX, tags=["health"], responses=errors(500))
 router = APIRouter(
@@ -281,7 +287,7 @@ def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
     path = service.plan_file(plan_id, name)
     return FileResponse(
         path,
-        media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+        media_type=MEDIA_TYPES.get(path.suffix, OTHER_FILE),
         filename=name,
         content_disposition_type="inline" if path.suffix == ".html" else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},

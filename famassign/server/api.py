@@ -94,14 +94,17 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 _BINARY = {"type": "string", "format": "binary"}
+_STRUCTURED = {"application/json", MEDIA_TYPES[".yaml"]}
+"""Media types whose body is an object (summary.json, result.json, scenario.yaml)."""
 _FILE_CONTENT: dict[str, Any] = {
     "content": {
-        media: {"schema": {"type": "object"} if media == "application/json" else _BINARY}
+        media: {"schema": {"type": "object"} if media in _STRUCTURED else _BINARY}
         for media in (*MEDIA_TYPES.values(), OTHER_FILE)
     }
 }
-"""A plan file's answer: one of the media types of :data:`MEDIA_TYPES` (summary.json and
-result.json are JSON objects, the others text, a workbook or a PDF), or :data:`OTHER_FILE`."""
+"""A plan file's answer: one of the media types of :data:`MEDIA_TYPES` (summary.json,
+result.json and scenario.yaml are objects, the others text, a workbook or a PDF), or
+:data:`OTHER_FILE`."""
 
 public = APIRouter(prefix=PREFIX, tags=["health"], responses=errors(500))
 router = APIRouter(

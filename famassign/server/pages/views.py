@@ -3,6 +3,7 @@ plan version and the job."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -14,9 +15,12 @@ from fastapi import HTTPException, Request
 from famassign.models import Scenario, ScenarioError, StaffStatus
 from famassign.models.domain import ExceptionKind, ProgramOption
 from famassign.models.summary import capacity_shortfalls, most_allowed
-from famassign.outputs import PLAN_XLSX
+from famassign.outputs import ASSIGNMENTS_IMPORT_CSV, PLAN_XLSX
+from famassign.replan_outputs import MOVES_CSV
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
-from famassign.server.adjustments import plan_diff
+from famassign.report.charts import Bar
+from famassign.report.words import staff_people
+from famassign.server.adjustments import PlanDiff, plan_diff
 from famassign.server.pages.frame import reader, service
 from famassign.server.planner import STAFF_LISTS, PlanRecord
 from famassign.server.service import InvalidScenario
@@ -31,7 +35,14 @@ DOWNLOADS = (
     ("report.html", "Report (report.html)"),
     ("assignments.csv", "Assignments (CSV)"),
     ("caseloads.csv", "Caseloads (CSV)"),
+    (ASSIGNMENTS_IMPORT_CSV, "Assignments to load back into the data system (CSV)"),
+    (MOVES_CSV, "Families moved, with from and to (CSV)"),
+    ("handover.csv", "Handover notes (CSV)"),
+    ("rosters/all-staff.pdf", "Rosters of every staff member (PDF, for printing)"),
 )
+"""The plan's files offered for download, in this order, when the plan has them."""
+GROUPED_FILES = (("handover/", "Handover note"), ("rosters/", "Roster (PDF)"))
+"""Per-staff files among the plan's files: the folder and what each file is."""
 WHATIF_KINDS = (
     ("add_staff", "Add a staff member"),
     ("change_staff", "Change a staff member (FTE, status, languages, sites)"),
@@ -136,6 +147,49 @@ def staff_rows(record: PlanRecord) -> list[dict[str, Any]]:
     return rows
 
 
+def named_bars(bars: list[Bar], people: Mapping[str, str]) -> list[Bar]:
+    """The caseload chart's bars labelled with the staff member's name and id."""
+    return [dataclasses.replace(b, label=people.get(b.label, b.label)) for b in bars]
+
+
+def in_force(request: Request) -> PlanRecord | None:
+    """The plan in force: the program's plan published last, or None when none is."""
+    published = service(request).store.list_plans(published=True)
+    if not published:
+        return None
+    last = max(published, key=lambda p: p.published_at or p.created_at)
+    try:
+        return reader(request).plan(last.id)
+    except NotFoundError:
+        return None
+
+
+def since_in_force(request: Request, record: PlanRecord) -> dict[str, Any]:
+    """What changed from the plan in force to `record`: ``in_force`` (a plan record or None
+    when nothing is published yet), ``diff`` (:class:`PlanDiff`, None when nothing is
+    published or `record` is the plan in force) and ``moved`` (the ids of the families whose
+    staff member differs)."""
+    current = in_force(request)
+    diff: PlanDiff | None = None
+    if current is not None and current.id != record.id:
+        diff = plan_diff(current.result, record.result)
+    moved = {fid for fid, _, _ in diff.moved} if diff else set()
+    return {"in_force": current, "since": diff, "moved": moved}
+
+
+def downloads(record: PlanRecord) -> list[tuple[str, str]]:
+    """The plan's files to download, as (file name, what it is): the known files first, then
+    the per-staff handover notes and PDF rosters, each named by its staff member."""
+    files = record.info.files
+    people = staff_people(record.scenario)
+    known = [(n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in files]
+    for folder, what in GROUPED_FILES:
+        for name in sorted(f for f in files if f.startswith(folder) and f not in dict(known)):
+            sid = name[len(folder) :].rsplit(".", 1)[0]
+            known.append((name, f"{what}: {people.get(sid, sid)}"))
+    return known
+
+
 def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     """Filter and page the families on the server.
 
@@ -144,7 +198,7 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     record
         The plan version.
     query
-        ``q`` (family or staff id, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
+        ``q`` (family or staff id or name, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
         ``language``, ``urgency``, ``page`` (from 1).
 
     Returns
@@ -153,6 +207,7 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
         ``rows`` (assignment, family) of the page, ``total``, ``page``, ``pages``, ``filters``.
     """
     families = record.scenario.family_by_id
+    people = staff_people(record.scenario)
     text = query.get("q", "").strip().lower()
     staff = query.get("staff", "")
     site = query.get("site", "")
@@ -171,7 +226,10 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
             continue
         if urgency and str(fam.urgency) != urgency:
             continue
-        if text and text not in a.family_id.lower() and text not in (a.staff_id or "").lower():
+        if text and not any(
+            text in (v or "").lower()
+            for v in (a.family_id, a.staff_id, people.get(a.staff_id or ""), family_name(fam))
+        ):
             continue
         rows.append((a, fam))
     try:
@@ -196,11 +254,22 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def choices(scenario: Scenario) -> dict[str, list[str]]:
-    """The values the plan page's filters and forms offer."""
+def family_name(family: object) -> str | None:
+    """The family's display name when families.csv gives one (an optional column)."""
+    name = getattr(family, "family_name", None)
+    return str(name) if name else None
+
+
+def choices(scenario: Scenario) -> dict[str, Any]:
+    """The values the plan page's filters and forms offer; staff as (id, name and id)."""
+    people = staff_people(scenario)
     return {
-        "staff": [s.staff_id for s in scenario.staff],
-        "active_staff": [s.staff_id for s in scenario.staff if s.status is StaffStatus.active],
+        "staff": [(s.staff_id, people[s.staff_id]) for s in scenario.staff],
+        "active_staff": [
+            (s.staff_id, people[s.staff_id])
+            for s in scenario.staff
+            if s.status is StaffStatus.active
+        ],
         "sites": sorted({f.site for f in scenario.families}),
         "languages": sorted({f.language for f in scenario.families}),
         "exception_kinds": [k.value for k in ExceptionKind],
@@ -212,8 +281,11 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
     """Everything the plan page shows."""
     plans = reader(request)
     facts = plan_facts(record.result, record.scenario)
-    bars = caseload_bars(record.result, record.scenario, facts)
-    chart = svg_bar_chart(bars, title="Families per staff member", value_label="families")
+    people = staff_people(record.scenario)
+    bars = named_bars(caseload_bars(record.result, record.scenario, facts), people)
+    chart = svg_bar_chart(
+        bars, title="Families per staff member", value_label="families", label_width=180
+    )
     parent_id = record.meta.get("parent_plan_id")
     diff = None
     parent = None
@@ -222,6 +294,9 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         diff = plan_diff(parent.result, record.result)
     query = dict(request.query_params)
     return {
+        **since_in_force(request, record),
+        "whatif_origin": service(request).whatif_origin(record.id),
+        "people": people,
         "record": record,
         "facts": facts,
         "chart": chart,
@@ -234,9 +309,7 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         "diff": diff,
         "lineage": plans.lineage(record.id),
         "children": plans.children(record.id),
-        "downloads": [
-            (n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in record.info.files
-        ],
+        "downloads": downloads(record),
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
         "time_limit": fmt_number(record.meta.get("time_limit") or PAGE_TIME_LIMIT).replace(",", ""),
@@ -245,13 +318,67 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
 
 __all__ = [
     "DOWNLOADS",
+    "GROUPED_FILES",
     "PAGE_SIZE",
     "WHATIF_KINDS",
     "choices",
     "demand_rows",
+    "downloads",
+    "family_name",
     "family_page",
+    "in_force",
     "job_view",
+    "named_bars",
     "plan_context",
     "problem_rows",
+    "since_in_force",
     "staff_rows",
+    "staff_view",
 ]
+
+
+def staff_view(request: Request, record: PlanRecord, staff_id: str) -> dict[str, Any]:
+    """One staff member in the plan: who they are, their families (name when families.csv
+    gives one, what each needs), their load per FTE against the program's, the exceptions
+    covering them, and the families gained and lost since the plan in force. 404 when the
+    scenario has no such staff member."""
+    scenario = record.scenario
+    staff = scenario.staff_by_id.get(staff_id)
+    if staff is None:
+        raise HTTPException(404, "No such staff member in this plan.")
+    families = scenario.family_by_id
+    mine = [(a, families[a.family_id]) for a in record.result.assignments if a.staff_id == staff_id]
+    load = next((c for c in record.result.caseloads if c.staff_id == staff_id), None)
+    active = [s for s in scenario.staff if s.status is StaffStatus.active]
+    fte = sum(s.fte for s in active)
+    program_load = sum(
+        c.weighted_load
+        for c in record.result.caseloads
+        if c.staff_id in {s.staff_id for s in active}
+    )
+    placed = sum(1 for a in record.result.assignments if a.staff_id is not None)
+    change = since_in_force(request, record)
+    gained: list[tuple[str, str | None]] = []
+    lost: list[tuple[str, str | None]] = []
+    if change["since"] is not None:
+        for fid, old, new in change["since"].moved:
+            if new == staff_id:
+                gained.append((fid, old))
+            elif old == staff_id:
+                lost.append((fid, new))
+    return {
+        **change,
+        "staff": staff,
+        "people": staff_people(scenario),
+        "families": mine,
+        "load": load,
+        "per_fte": (load.families / staff.fte) if load else 0.0,
+        "load_per_fte": (load.weighted_load / staff.fte) if load else 0.0,
+        "program_per_fte": placed / fte if fte else None,
+        "program_load_per_fte": program_load / fte if fte else None,
+        "exceptions": [
+            (e, e.in_force(scenario.as_of)) for e in scenario.exceptions if e.covers(staff_id)
+        ],
+        "gained": gained,
+        "lost": lost,
+    }

@@ -389,6 +389,8 @@ def test_a_staff_members_view_shows_their_families_load_and_exceptions(
     mine = [a.family_id for a in planned.result.assignments if a.staff_id == load.staff_id]
     assert all(fid in answer.text for fid in mine)
     assert f"Families ({len(mine)})" in answer.text
+    plan_page = page.client.get(f"/p/{planned.id}").text
+    assert "/files/assignments_import.csv" in plan_page
     assert "families per FTE (program:" in answer.text
     assert "Nothing published yet" in answer.text
     assert page.client.get(f"/p/{planned.id}/staff/NOBODY").status_code == 404

@@ -340,7 +340,8 @@ __all__ = [
 def staff_view(request: Request, record: PlanRecord, staff_id: str) -> dict[str, Any]:
     """One staff member in the plan: who they are, their families (name when families.csv
     gives one, what each needs), their load per FTE against the program's, the exceptions
-    covering them, and the families gained and lost since the plan in force. 404 when the
+    covering them, the families gained and lost since the plan in force, and ``roster``, the
+    name of their PDF roster among the plan's files (None without one). 404 when the
     scenario has no such staff member."""
     scenario = record.scenario
     staff = scenario.staff_by_id.get(staff_id)
@@ -381,4 +382,5 @@ def staff_view(request: Request, record: PlanRecord, staff_id: str) -> dict[str,
         ],
         "gained": gained,
         "lost": lost,
+        "roster": next((n for n in record.info.files if n == f"rosters/{staff_id}.pdf"), None),
     }

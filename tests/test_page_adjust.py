@@ -388,7 +388,13 @@ def test_a_staff_members_view_shows_their_families_load_and_exceptions(
     assert answer.status_code == 200
     mine = [a.family_id for a in planned.result.assignments if a.staff_id == load.staff_id]
     assert all(fid in answer.text for fid in mine)
-    assert f"Families ({len(mine)})" in answer.text
+    name = planned.scenario.staff_by_id[load.staff_id].name
+    assert f"Families of {name} ({len(mine)})" in answer.text
+    every = page.client.get(f"/p/{planned.id}/rosters").text
+    assert every.count('<article class="roster"') == len(
+        {c.staff_id for c in planned.result.caseloads if c.families}
+        | {s.staff_id for s in planned.scenario.staff if s.status.value == "active"}
+    )
     plan_page = page.client.get(f"/p/{planned.id}").text
     assert "/files/assignments_import.csv" in plan_page
     assert "families per FTE (program:" in answer.text

@@ -436,14 +436,20 @@ def test_a_staff_members_view_prints_and_the_plans_are_listed_published_and_dele
     page.locator("#staff").get_by_role("link", name=staff.name, exact=True).click()
     page.wait_for_url(re.compile(rf"/p/{first}/staff/"))
     expect(page.locator("h1")).to_contain_text(staff.name)
-    rows = page.locator("#staff-families tbody tr")
+    rows = page.locator("table.staff-families tbody tr")
     assert rows.count() == load.families
     axe(page, watch, "staff member's view")
     shot(page, "4-staff-member")
     page.emulate_media(media="print")
     assert page.get_by_role("navigation", name="Workflow steps").is_hidden()
     assert page.get_by_role("button", name="Sign out").is_hidden()
-    assert page.locator("#roster").is_visible() and rows.last.is_visible()
+    assert page.locator("article.roster").is_visible() and rows.last.is_visible()
+    page.goto(f"{server.url}/p/{first}/rosters")
+    breaks = page.locator("article.roster").evaluate_all(
+        "rs => rs.map(r => getComputedStyle(r).breakBefore)"
+    )
+    assert len(breaks) > 1 and breaks[0] != "page" and set(breaks[1:]) == {"page"}
+    axe(page, watch, "every staff member's view, printed")
     page.goto(f"{server.url}/p/{first}")
     assert page.locator("#adjust").is_hidden() and page.locator("#staff").is_visible()
     page.emulate_media(media="screen")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from famassign.models import StaffStatus
 from famassign.report.words import staff_people
 from famassign.server.pages.frame import guard, plan_record, reader, render
 from famassign.server.pages.views import (
@@ -14,7 +15,7 @@ from famassign.server.pages.views import (
     family_page,
     plan_context,
     since_in_force,
-    staff_view,
+    staff_views,
 )
 from famassign.store import NotFoundError
 
@@ -51,7 +52,20 @@ def staff_page(request: Request, pid: str, sid: str) -> Response:
     the program's, the exceptions covering them, what changed since the plan in force."""
     guard(request)
     record = plan_record(request, pid)
-    context = {"step": "read", "record": record, **staff_view(request, record, sid)}
+    context = {"step": "read", "record": record, **staff_views(request, record, [sid])}
+    return render(request, "staff.html", context)
+
+
+@router.get("/p/{pid}/rosters", response_class=HTMLResponse)
+def rosters_page(request: Request, pid: str) -> Response:
+    """Every staff member's view of the plan who carries families or is active, one after the
+    other; printed, each on its own page."""
+    guard(request)
+    record = plan_record(request, pid)
+    carrying = {c.staff_id for c in record.result.caseloads if c.families}
+    staff = record.scenario.staff
+    ids = [s.staff_id for s in staff if s.staff_id in carrying or s.status is StaffStatus.active]
+    context = {"step": "read", "record": record, **staff_views(request, record, ids)}
     return render(request, "staff.html", context)
 
 

@@ -333,54 +333,62 @@ __all__ = [
     "problem_rows",
     "since_in_force",
     "staff_rows",
-    "staff_view",
+    "staff_views",
 ]
 
 
-def staff_view(request: Request, record: PlanRecord, staff_id: str) -> dict[str, Any]:
-    """One staff member in the plan: who they are, their families (name when families.csv
-    gives one, what each needs), their load per FTE against the program's, the exceptions
-    covering them, the families gained and lost since the plan in force, and ``roster``, the
-    name of their PDF roster among the plan's files (None without one). 404 when the
-    scenario has no such staff member."""
+def staff_views(request: Request, record: PlanRecord, staff_ids: list[str]) -> dict[str, Any]:
+    """Staff members in the plan, each printable on its own page.
+
+    Returns what all share (``in_force``, ``since``, ``moved`` as :func:`since_in_force`,
+    ``people``, the program's ``program_per_fte`` and ``program_load_per_fte``) and
+    ``rosters``, one per staff id: ``staff``, their ``families`` (assignment, family: its name,
+    children and contact when families.csv gives them, what it needs), ``load`` (their
+    caseload or None), ``per_fte`` and ``load_per_fte``, the ``exceptions`` covering them (each
+    with whether it is in force on the planning date), the families ``gained`` (id, from) and
+    ``lost`` (id, to) since the plan in force, and ``roster``, their PDF roster among the
+    plan's files (None without one). 404 when the scenario has no such staff member."""
     scenario = record.scenario
-    staff = scenario.staff_by_id.get(staff_id)
-    if staff is None:
-        raise HTTPException(404, "No such staff member in this plan.")
-    families = scenario.family_by_id
-    mine = [(a, families[a.family_id]) for a in record.result.assignments if a.staff_id == staff_id]
-    load = next((c for c in record.result.caseloads if c.staff_id == staff_id), None)
-    active = [s for s in scenario.staff if s.status is StaffStatus.active]
-    fte = sum(s.fte for s in active)
-    program_load = sum(
-        c.weighted_load
-        for c in record.result.caseloads
-        if c.staff_id in {s.staff_id for s in active}
-    )
+    active = {s.staff_id: s for s in scenario.staff if s.status is StaffStatus.active}
+    fte = sum(s.fte for s in active.values())
+    loads = {c.staff_id: c for c in record.result.caseloads}
+    program_load = sum(c.weighted_load for c in loads.values() if c.staff_id in active)
     placed = sum(1 for a in record.result.assignments if a.staff_id is not None)
     change = since_in_force(request, record)
-    gained: list[tuple[str, str | None]] = []
-    lost: list[tuple[str, str | None]] = []
-    if change["since"] is not None:
-        for fid, old, new in change["since"].moved:
-            if new == staff_id:
-                gained.append((fid, old))
-            elif old == staff_id:
-                lost.append((fid, new))
+    families: dict[str, list[tuple[Any, Any]]] = {}
+    for a in record.result.assignments:
+        if a.staff_id is not None:
+            families.setdefault(a.staff_id, []).append((a, scenario.family_by_id[a.family_id]))
+    rosters = []
+    for staff_id in staff_ids:
+        staff = scenario.staff_by_id.get(staff_id)
+        if staff is None:
+            raise HTTPException(404, "No such staff member in this plan.")
+        moved = change["since"].moved if change["since"] is not None else ()
+        load = loads.get(staff_id)
+        rosters.append(
+            {
+                "staff": staff,
+                "families": families.get(staff_id, []),
+                "load": load,
+                "per_fte": (load.families / staff.fte) if load else 0.0,
+                "load_per_fte": (load.weighted_load / staff.fte) if load else 0.0,
+                "exceptions": [
+                    (e, e.in_force(scenario.as_of))
+                    for e in scenario.exceptions
+                    if e.covers(staff_id)
+                ],
+                "gained": [(fid, old) for fid, old, new in moved if new == staff_id],
+                "lost": [(fid, new) for fid, old, new in moved if old == staff_id],
+                "roster": next(
+                    (n for n in record.info.files if n == f"rosters/{staff_id}.pdf"), None
+                ),
+            }
+        )
     return {
         **change,
-        "staff": staff,
         "people": staff_people(scenario),
-        "families": mine,
-        "load": load,
-        "per_fte": (load.families / staff.fte) if load else 0.0,
-        "load_per_fte": (load.weighted_load / staff.fte) if load else 0.0,
         "program_per_fte": placed / fte if fte else None,
         "program_load_per_fte": program_load / fte if fte else None,
-        "exceptions": [
-            (e, e.in_force(scenario.as_of)) for e in scenario.exceptions if e.covers(staff_id)
-        ],
-        "gained": gained,
-        "lost": lost,
-        "roster": next((n for n in record.info.files if n == f"rosters/{staff_id}.pdf"), None),
+        "rosters": rosters,
     }

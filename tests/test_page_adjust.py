@@ -363,3 +363,110 @@ def test_the_page_and_the_api_share_the_upload_limit_and_its_message(tmp_path: P
     api = client.post("/api/v1/scenarios", files=parts, headers=headers)
     assert page.status_code == api.status_code == 413
     assert page.json() == api.json() and "1000 bytes" in api.json()["detail"]
+
+
+def test_names_and_words_and_no_family_moved_before_anything_is_published(
+    page: Page, planned: PlanRecord
+) -> None:
+    html = page.client.get(f"/p/{planned.id}").text
+    assert "Nothing published yet" in html
+    assert '<span class="tag">moved</span>' not in html
+    staff = next(s for s in planned.scenario.staff if s.name)
+    assert f'<option value="{staff.staff_id}">{staff.name} ({staff.staff_id})</option>' in html
+    assert 'Spanish <span class="code">(es)</span>' in html
+    assert (
+        f"{staff.name} ({staff.staff_id})"
+        in page.client.get(f"/compare/{planned.id}/{planned.id}").text
+    )
+
+
+def test_a_staff_members_view_shows_their_families_load_and_exceptions(
+    page: Page, planned: PlanRecord
+) -> None:
+    load = max(planned.result.caseloads, key=lambda c: c.families)
+    answer = page.client.get(f"/p/{planned.id}/staff/{load.staff_id}")
+    assert answer.status_code == 200
+    mine = [a.family_id for a in planned.result.assignments if a.staff_id == load.staff_id]
+    assert all(fid in answer.text for fid in mine)
+    name = planned.scenario.staff_by_id[load.staff_id].name
+    assert f"Families of {name} ({len(mine)})" in answer.text
+    every = page.client.get(f"/p/{planned.id}/rosters").text
+    assert every.count('<article class="roster"') == len(
+        {c.staff_id for c in planned.result.caseloads if c.families}
+        | {s.staff_id for s in planned.scenario.staff if s.status.value == "active"}
+    )
+    plan_page = page.client.get(f"/p/{planned.id}").text
+    assert "/files/assignments_import.csv" in plan_page
+    assert "families per FTE (program:" in answer.text
+    assert "Nothing published yet" in answer.text
+    assert page.client.get(f"/p/{planned.id}/staff/NOBODY").status_code == 404
+
+
+def test_a_draft_is_renamed_and_deleted_with_audit_entries(page: Page, planned: PlanRecord) -> None:
+    staff = planned.scenario.staff[0]
+    draft = page.wait(
+        page.post(
+            f"/p/{planned.id}/leave",
+            {"staff_id": staff.staff_id, "status": "departed", "time_limit": "0"},
+        )
+    )
+    assert page.post(f"/p/{draft.id}/rename", {"label": "  plan  B "}) == f"/p/{draft.id}#plan-name"
+    assert page.reader.service.get_plan(draft.id).label == "plan B"
+    assert page.post(f"/p/{draft.id}/delete", {}) == "/plans"
+    assert page.client.get(f"/p/{draft.id}").status_code == 404
+    log = page.reader.service.store.audit_log(plan_id=draft.id)
+    assert [(e.action, e.by) for e in log] == [
+        ("rename", "planner page"),
+        ("delete", "planner page"),
+    ]
+    listed = page.client.get("/plans").text
+    assert f"plan {draft.id} (deleted)" in listed and "was “" in listed
+
+
+def test_a_whatif_is_never_published_and_a_published_plan_is_kept(
+    page: Page, planned: PlanRecord
+) -> None:
+    whatif = page.wait(
+        page.post(
+            f"/p/{planned.id}/whatif",
+            {
+                "change": "add_staff",
+                "name": "a hire",
+                "staff_id": "NEW1",
+                "languages": "en;es",
+                "sites": "*",
+                "fte": "1",
+                "time_limit": "0",
+            },
+        )
+    )
+    html = page.client.get(f"/p/{whatif.id}").text
+    assert 'id="whatif-note"' in html and 'id="publish-form"' not in html
+    refused = page.client.post(
+        f"/p/{whatif.id}/publish",
+        data={"by": "Ana", "reason": "try", "csrf_token": page.csrf},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 200 and "is a what-if" in refused.text
+    api = {"Authorization": f"Bearer {TOKEN}"}
+    body = {"by": "Ana", "reason": "try"}
+    answer = page.client.post(f"/api/v1/plans/{whatif.id}/publish", json=body, headers=api)
+    assert answer.status_code == 409
+    assert not page.reader.service.get_plan(whatif.id).published
+    assert "what-if (not publishable)" in page.client.get("/plans").text
+    # the first plan published: kept as it is, and the plan in force the pages compare with
+    assert page.post(f"/p/{planned.id}/publish", {"by": "Ana", "reason": "the year"})
+    for action, data in (("delete", {}), ("rename", {"label": "other"})):
+        kept = page.client.post(
+            f"/p/{planned.id}/{action}",
+            data={**data, "csrf_token": page.csrf},
+            follow_redirects=False,
+        )
+        assert kept.status_code == 200 and "published" in kept.text
+    assert page.reader.service.get_plan(planned.id).label == "first plan"
+    assert "This is the plan in force" in page.client.get(f"/p/{planned.id}").text
+    moved = {fid for fid, _, _ in plan_diff(planned.result, whatif.result).moved}
+    table = page.client.get(f"/p/{whatif.id}/families?staff=NEW1").text
+    assert table.count('<span class="tag">moved</span>') == len(
+        [a for a in whatif.result.assignments if a.staff_id == "NEW1" and a.family_id in moved]
+    )

@@ -36,6 +36,7 @@ from browsers import AXE_JS, chromium, needs_chromium
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 import famassign as fa
+from famassign.report.words import staff_people
 from famassign.scenarios import GeneratorConfig
 from famassign.server.auth import SESSION_COOKIE
 from famassign.server.jobs import JobRunner
@@ -305,7 +306,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     expect_count = page.locator("[data-family-count]")
     expect(expect_count).to_contain_text(f"{spanish} families match")
     languages = page.locator("table.families tbody tr td:nth-child(4)").all_inner_texts()
-    assert languages and set(languages) == {"es"}
+    assert languages and set(languages) == {"Spanish (es)"}
     axe(page, watch, "families filtered")
 
     # 5 adjust: a move that breaks the language rule is refused, naming the rule
@@ -417,6 +418,73 @@ def test_steps_1_to_7_on_the_bundled_example(
     assert {title.split()[0] for title in sheets} == carrying | active
     compliance = download(page, with_exception, "Compliance statement (compliance.md)", tmp_path)
     assert "1302.52(d)" in compliance.read_text(encoding="utf-8")
+
+
+def test_a_staff_members_view_prints_and_the_plans_are_listed_published_and_deleted(
+    session: tuple[Page, Watch], server: Server
+) -> None:
+    page, watch = session
+    upload(page, server, fa.example_path())
+    first = make_plan(page, 1)
+    record = checked(server, first)
+    assert "plan in force" in page.locator("#in-force").inner_text()  # the first test's
+
+    # a staff member's view, from the staff table: names, families, load; printable
+    load = max(record.result.caseloads, key=lambda c: c.families)
+    staff = record.scenario.staff_by_id[load.staff_id]
+    assert staff.name
+    page.locator("#staff").get_by_role("link", name=staff.name, exact=True).click()
+    page.wait_for_url(re.compile(rf"/p/{first}/staff/"))
+    expect(page.locator("h1")).to_contain_text(staff.name)
+    rows = page.locator("table.staff-families tbody tr")
+    assert rows.count() == load.families
+    axe(page, watch, "staff member's view")
+    shot(page, "4-staff-member")
+    page.emulate_media(media="print")
+    assert page.get_by_role("navigation", name="Workflow steps").is_hidden()
+    assert page.get_by_role("button", name="Sign out").is_hidden()
+    assert page.locator("article.roster").is_visible() and rows.last.is_visible()
+    page.goto(f"{server.url}/p/{first}/rosters")
+    breaks = page.locator("article.roster").evaluate_all(
+        "rs => rs.map(r => getComputedStyle(r).breakBefore)"
+    )
+    assert len(breaks) > 1 and breaks[0] != "page" and set(breaks[1:]) == {"page"}
+    axe(page, watch, "every staff member's view, printed")
+    page.goto(f"{server.url}/p/{first}")
+    assert page.locator("#adjust").is_hidden() and page.locator("#staff").is_visible()
+    page.emulate_media(media="screen")
+
+    # a what-if with a hire: marked, and it cannot be published
+    page.select_option("#wi-change", "add_staff")
+    page.fill("#wi-name", "one more bilingual advocate")
+    page.fill("#wi-as-id", "HIRE-1")
+    page.fill("#wi-as-lang", "en;es")
+    page.fill("#wi-as-sites", "*")
+    page.fill("#wi-as-fte", "1")
+    page.get_by_role("button", name="Plan the variant").click()
+    whatif = wait_for_plan(page)
+    expect(page.locator("#whatif-note")).to_contain_text("never published")
+    assert page.locator("#publish-form").count() == 0
+    assert page.locator("h1 .tag", has_text="what-if").is_visible()
+    axe(page, watch, "what-if")
+
+    # the program's plans: publish the first plan, delete the what-if draft
+    page.goto(f"{server.url}/p/{first}")
+    page.fill("#pub-by", "M. Planner")
+    page.fill("#pub-reason", "the program year")
+    page.get_by_role("button", name="Publish this plan").click()
+    expect(page.locator("#in-force")).to_contain_text("This is the plan in force")
+    assert page.locator("#delete-form").count() == 0
+    page.goto(f"{server.url}/p/{whatif}")
+    page.get_by_role("button", name="Delete this draft").click()
+    page.wait_for_url(re.compile(r"/plans$"))
+    plans = page.get_by_role("region", name="Plans").inner_text()
+    assert "published" in plans and "M. Planner" in plans and "the program year" in plans
+    assert "one more bilingual advocate" not in plans
+    audit = page.get_by_role("region", name="Audit log").inner_text()
+    assert "publish" in audit and "delete" in audit and f"plan {whatif} (deleted)" in audit
+    axe(page, watch, "the program's plans")
+    shot(page, "7-plans")
 
 
 def test_invalid_upload_lists_every_problem_with_file_row_column(
@@ -595,7 +663,8 @@ def test_the_chart_stays_legible_at_300_staff(
     # one bar per staff member, each at least 8 px high, labels of at least 10 px that never
     # overlap the next one
     bars = page.evaluate(BAR_GEOMETRY)
-    assert sorted(b["id"] for b in bars) == sorted(s.staff_id for s in scenario.staff)
+    # each labelled with the staff member's name and id
+    assert sorted(b["id"] for b in bars) == sorted(staff_people(scenario).values())
     assert len(bars) == 300
     assert min(b["bar"] for b in bars) >= 8
     assert min(b["font"] for b in bars) >= 10

@@ -342,7 +342,8 @@ def whatif_replan(
     Raises ScenarioError naming each field of the change that is not valid."""
     base = following(record.scenario, record.result)
     scenario = variant_scenario(base, name, change)
-    return Replan(scenario, options, PlanVersion(f"what if: {name}", parent_plan_id=record.id))
+    version = PlanVersion(f"what if: {name}", parent_plan_id=record.id, whatif=True)
+    return Replan(scenario, options, version)
 
 
 @dataclass(frozen=True)

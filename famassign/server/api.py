@@ -304,7 +304,8 @@ def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
     responses=errors(404, 409),
 )
 def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str, Any]:
-    """Publish the plan as the program's plan of record (audit log). 409 when published."""
+    """Publish the plan as the program's plan of record (audit log). 409 when published or
+    when it is a what-if (or made from one)."""
     return PlanView(service.publish(plan_id, by=body.by, reason=body.reason)).as_dict()
 
 

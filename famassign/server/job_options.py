@@ -86,6 +86,9 @@ class PlanVersion:
     parent_plan_id: str | None = None
     minimize_moves: bool = False
     pin_for_solve: tuple[str, ...] = ()
+    whatif: bool = False
+    """True for a what-if variant: the plan is imaginary (it may carry a hire or a closed site
+    that does not exist) and is never published; neither are versions made from it."""
 
 
 class PlanJob(PlanRequest):

@@ -39,7 +39,16 @@ from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
 from famassign.solver.options import OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
-from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
+from famassign.store import (
+    AuditEntry,
+    ConflictError,
+    JobInfo,
+    NotFoundError,
+    PlanInfo,
+    ScenarioInfo,
+    Store,
+    new_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -426,12 +435,44 @@ class Service:
             raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
         return path
 
+    def whatif_origin(self, plan_id: str) -> PlanInfo | None:
+        """The what-if plan `plan_id` is or was made from (itself or a parent), else None.
+
+        A what-if is imaginary (a hire who does not exist, a site that has not closed) and so
+        are versions adjusted from it. Making it a real change means planning from the
+        program's own data with the change in it (e.g. the hire added to staff.csv and
+        uploaded): that plan has no what-if parent. Raises NotFoundError."""
+        plan: PlanInfo | None = self.store.get_plan(plan_id)
+        while plan is not None:
+            if (plan.options.get("version") or {}).get("whatif"):
+                return plan
+            plan = self.store.get_plan(plan.parent_id) if plan.parent_id else None
+        return None
+
     def publish(self, plan_id: str, *, by: str, reason: str) -> PlanInfo:
         """Publish a plan (audit entry). Raises ValueError (blank by/reason), NotFoundError,
-        ConflictError (already published)."""
+        ConflictError (already published, or a what-if: :meth:`whatif_origin`)."""
+        origin = self.whatif_origin(plan_id)
+        if origin is not None:
+            raise ConflictError(
+                f"plan {plan_id} is a what-if (made from “{origin.label}”) and is never "
+                "published: add the change to the program's data for real (e.g. the hire to "
+                "staff.csv), upload it and plan it"
+            )
         plan = self.store.publish(plan_id, by=by, reason=reason)
         log.info("plan %s published", plan_id)
         return plan
+
+    def rename_plan(self, plan_id: str, label: str, *, by: str) -> PlanInfo:
+        """Rename an unpublished plan (audit entry). Raises ValueError (blank label),
+        NotFoundError, ConflictError (published)."""
+        plan = self.store.rename_plan(plan_id, label, by=by)
+        log.info("plan %s renamed", plan_id)
+        return plan
+
+    def audit_log(self) -> list[AuditEntry]:
+        """The store's audit log, oldest first."""
+        return self.store.audit_log()
 
     def delete_plan(self, plan_id: str, *, by: str, reason: str = "") -> PlanInfo:
         """Delete an unpublished plan and its files (audit entry). Raises NotFoundError, or

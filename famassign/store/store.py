@@ -659,6 +659,25 @@ class Store:
             )
             return _plan(row)
 
+    def rename_plan(self, plan_id: str, label: str, *, by: str) -> PlanInfo:
+        """Give an unpublished plan a new label (at most 300 characters); audit entry
+        ``rename`` with the old label as its reason. Raises ValueError for a blank label,
+        :class:`NotFoundError`, or :class:`ConflictError` for a published plan (its record
+        never changes)."""
+        label = " ".join(label.split())[:300]
+        if not label:
+            raise ValueError("a plan's name cannot be blank")
+        with self._session() as session:
+            row = self._get(session, PlanRecord, plan_id, "plan")
+            if row.published_at is not None:
+                raise ConflictError(f"plan {plan_id} is published; its name is kept")
+            old = row.label or "first plan"
+            row.label = label
+            session.add(
+                AuditRecord(at=utc_now(), action="rename", plan_id=plan_id, by=by[:200], reason=old)
+            )
+            return _plan(row)
+
     def delete_plan(self, plan_id: str, *, by: str, reason: str = "") -> PlanInfo:
         """Delete an unpublished plan's record (the caller removes its folder); audit entry.
 

@@ -11,10 +11,12 @@ identifiers only.
 
 One router per step: :mod:`~.data` (sign-in and out, upload, import mapping), :mod:`~.check`,
 :mod:`~.plan` (first plan, job progress, cancel), :mod:`~.read` (the plan page, its families
-table and files), :mod:`~.adjust`, :mod:`~.whatif` (variant, side-by-side comparison) and
-:mod:`~.publish`. What they share: :mod:`~.frame` (steps, templates, token guard, the store's
-reading), :mod:`~.views` (view models), :mod:`~.forms` (form parsing), :mod:`~.replan` (plans
-started as jobs) and :mod:`~.refusal` (a request refused on the plan page with why).
+table, a staff member's view and files), :mod:`~.adjust`, :mod:`~.whatif` (variant, side-by-side
+comparison) and :mod:`~.publish`, with :mod:`~.plans` (the program's plans, the audit log,
+renaming and deleting drafts). What they share: :mod:`~.frame` (steps, templates, token guard,
+the store's reading), :mod:`~.views` (view models), :mod:`~.forms` (form parsing),
+:mod:`~.replan` (plans started as jobs) and :mod:`~.refusal` (a request refused on the plan page
+with why).
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from famassign.server.pages import adjust, check, data, plan, publish, read, whatif
+from famassign.server.pages import adjust, check, data, plan, plans, publish, read, whatif
 from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
 
-ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish))
+ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish, plans))
 """The steps' routers, in the page's order."""
 
 

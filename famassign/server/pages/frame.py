@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from famassign.report import fmt_number
+from famassign.report.words import language_words, option_words, outcome_words, status_words
 from famassign.server.auth import (
     CSRF_FIELD,
     SAFE_METHODS,
@@ -41,7 +42,14 @@ STEPS = (
 
 templates = Jinja2Templates(directory=str(SERVER_FOLDER / "templates"))
 templates.env.globals.update(
-    steps=STEPS, fmt=fmt_number, page_time_limit=PAGE_TIME_LIMIT, csrf_field=CSRF_FIELD
+    steps=STEPS,
+    fmt=fmt_number,
+    page_time_limit=PAGE_TIME_LIMIT,
+    csrf_field=CSRF_FIELD,
+    language_words=language_words,
+    option_words=option_words,
+    outcome_words=outcome_words,
+    status_words=status_words,
 )
 
 

@@ -3,6 +3,7 @@ plan version and the job."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -15,9 +16,12 @@ from famassign.models import Scenario, ScenarioError, StaffStatus
 from famassign.models.domain import ExceptionKind, ProgramOption
 from famassign.models.problems import group_problems
 from famassign.models.summary import capacity_shortfalls, most_allowed
-from famassign.outputs import PLAN_XLSX
+from famassign.outputs import ASSIGNMENTS_IMPORT_CSV, PLAN_XLSX
+from famassign.replan_outputs import MOVES_CSV
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
-from famassign.server.adjustments import plan_diff
+from famassign.report.charts import Bar
+from famassign.report.words import staff_people
+from famassign.server.adjustments import PlanDiff, plan_diff
 from famassign.server.pages.frame import reader, service
 from famassign.server.planner import STAFF_LISTS, PlanRecord
 from famassign.server.service import InvalidScenario
@@ -32,7 +36,14 @@ DOWNLOADS = (
     ("report.html", "Report (report.html)"),
     ("assignments.csv", "Assignments (CSV)"),
     ("caseloads.csv", "Caseloads (CSV)"),
+    (ASSIGNMENTS_IMPORT_CSV, "Assignments to load back into the data system (CSV)"),
+    (MOVES_CSV, "Families moved, with from and to (CSV)"),
+    ("handover.csv", "Handover notes (CSV)"),
+    ("rosters/all-staff.pdf", "Rosters of every staff member (PDF, for printing)"),
 )
+"""The plan's files offered for download, in this order, when the plan has them."""
+GROUPED_FILES = (("handover/", "Handover note"), ("rosters/", "Roster (PDF)"))
+"""Per-staff files among the plan's files: the folder and what each file is."""
 WHATIF_KINDS = (
     ("add_staff", "Add a staff member"),
     ("change_staff", "Change a staff member (FTE, status, languages, sites)"),
@@ -154,6 +165,49 @@ def staff_rows(record: PlanRecord) -> list[dict[str, Any]]:
     return rows
 
 
+def named_bars(bars: list[Bar], people: Mapping[str, str]) -> list[Bar]:
+    """The caseload chart's bars labelled with the staff member's name and id."""
+    return [dataclasses.replace(b, label=people.get(b.label, b.label)) for b in bars]
+
+
+def in_force(request: Request) -> PlanRecord | None:
+    """The plan in force: the program's plan published last, or None when none is."""
+    published = service(request).store.list_plans(published=True)
+    if not published:
+        return None
+    last = max(published, key=lambda p: p.published_at or p.created_at)
+    try:
+        return reader(request).plan(last.id)
+    except NotFoundError:
+        return None
+
+
+def since_in_force(request: Request, record: PlanRecord) -> dict[str, Any]:
+    """What changed from the plan in force to `record`: ``in_force`` (a plan record or None
+    when nothing is published yet), ``diff`` (:class:`PlanDiff`, None when nothing is
+    published or `record` is the plan in force) and ``moved`` (the ids of the families whose
+    staff member differs)."""
+    current = in_force(request)
+    diff: PlanDiff | None = None
+    if current is not None and current.id != record.id:
+        diff = plan_diff(current.result, record.result)
+    moved = {fid for fid, _, _ in diff.moved} if diff else set()
+    return {"in_force": current, "since": diff, "moved": moved}
+
+
+def downloads(record: PlanRecord) -> list[tuple[str, str]]:
+    """The plan's files to download, as (file name, what it is): the known files first, then
+    the per-staff handover notes and PDF rosters, each named by its staff member."""
+    files = record.info.files
+    people = staff_people(record.scenario)
+    known = [(n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in files]
+    for folder, what in GROUPED_FILES:
+        for name in sorted(f for f in files if f.startswith(folder) and f not in dict(known)):
+            sid = name[len(folder) :].rsplit(".", 1)[0]
+            known.append((name, f"{what}: {people.get(sid, sid)}"))
+    return known
+
+
 def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     """Filter and page the families on the server.
 
@@ -162,7 +216,7 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     record
         The plan version.
     query
-        ``q`` (family or staff id, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
+        ``q`` (family or staff id or name, any part), ``staff`` (an id or ``(unplaced)``), ``site``,
         ``language``, ``urgency``, ``page`` (from 1).
 
     Returns
@@ -171,6 +225,7 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
         ``rows`` (assignment, family) of the page, ``total``, ``page``, ``pages``, ``filters``.
     """
     families = record.scenario.family_by_id
+    people = staff_people(record.scenario)
     text = query.get("q", "").strip().lower()
     staff = query.get("staff", "")
     site = query.get("site", "")
@@ -189,7 +244,10 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
             continue
         if urgency and str(fam.urgency) != urgency:
             continue
-        if text and text not in a.family_id.lower() and text not in (a.staff_id or "").lower():
+        if text and not any(
+            text in (v or "").lower()
+            for v in (a.family_id, a.staff_id, people.get(a.staff_id or ""), family_name(fam))
+        ):
             continue
         rows.append((a, fam))
     try:
@@ -214,11 +272,22 @@ def family_page(record: PlanRecord, query: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def choices(scenario: Scenario) -> dict[str, list[str]]:
-    """The values the plan page's filters and forms offer."""
+def family_name(family: object) -> str | None:
+    """The family's display name when families.csv gives one (an optional column)."""
+    name = getattr(family, "family_name", None)
+    return str(name) if name else None
+
+
+def choices(scenario: Scenario) -> dict[str, Any]:
+    """The values the plan page's filters and forms offer; staff as (id, name and id)."""
+    people = staff_people(scenario)
     return {
-        "staff": [s.staff_id for s in scenario.staff],
-        "active_staff": [s.staff_id for s in scenario.staff if s.status is StaffStatus.active],
+        "staff": [(s.staff_id, people[s.staff_id]) for s in scenario.staff],
+        "active_staff": [
+            (s.staff_id, people[s.staff_id])
+            for s in scenario.staff
+            if s.status is StaffStatus.active
+        ],
         "sites": sorted({f.site for f in scenario.families}),
         "languages": sorted({f.language for f in scenario.families}),
         "exception_kinds": [k.value for k in ExceptionKind],
@@ -230,8 +299,11 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
     """Everything the plan page shows."""
     plans = reader(request)
     facts = plan_facts(record.result, record.scenario)
-    bars = caseload_bars(record.result, record.scenario, facts)
-    chart = svg_bar_chart(bars, title="Families per staff member", value_label="families")
+    people = staff_people(record.scenario)
+    bars = named_bars(caseload_bars(record.result, record.scenario, facts), people)
+    chart = svg_bar_chart(
+        bars, title="Families per staff member", value_label="families", label_width=180
+    )
     parent_id = record.meta.get("parent_plan_id")
     diff = None
     parent = None
@@ -240,6 +312,9 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         diff = plan_diff(parent.result, record.result)
     query = dict(request.query_params)
     return {
+        **since_in_force(request, record),
+        "whatif_origin": service(request).whatif_origin(record.id),
+        "people": people,
         "record": record,
         "facts": facts,
         "chart": chart,
@@ -252,9 +327,7 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
         "diff": diff,
         "lineage": plans.lineage(record.id),
         "children": plans.children(record.id),
-        "downloads": [
-            (n, label) for n, label in DOWNLOADS if n == STAFF_LISTS or n in record.info.files
-        ],
+        "downloads": downloads(record),
         "whatif_kinds": WHATIF_KINDS,
         "today": record.scenario.as_of.isoformat(),
         "time_limit": fmt_number(record.meta.get("time_limit") or PAGE_TIME_LIMIT).replace(",", ""),
@@ -263,13 +336,77 @@ def plan_context(request: Request, record: PlanRecord) -> dict[str, Any]:
 
 __all__ = [
     "DOWNLOADS",
+    "GROUPED_FILES",
     "PAGE_SIZE",
     "WHATIF_KINDS",
     "choices",
     "demand_rows",
+    "downloads",
+    "family_name",
     "family_page",
+    "in_force",
     "job_view",
+    "named_bars",
     "plan_context",
     "problem_rows",
+    "since_in_force",
     "staff_rows",
+    "staff_views",
 ]
+
+
+def staff_views(request: Request, record: PlanRecord, staff_ids: list[str]) -> dict[str, Any]:
+    """Staff members in the plan, each printable on its own page.
+
+    Returns what all share (``in_force``, ``since``, ``moved`` as :func:`since_in_force`,
+    ``people``, the program's ``program_per_fte`` and ``program_load_per_fte``) and
+    ``rosters``, one per staff id: ``staff``, their ``families`` (assignment, family: its name,
+    children and contact when families.csv gives them, what it needs), ``load`` (their
+    caseload or None), ``per_fte`` and ``load_per_fte``, the ``exceptions`` covering them (each
+    with whether it is in force on the planning date), the families ``gained`` (id, from) and
+    ``lost`` (id, to) since the plan in force, and ``roster``, their PDF roster among the
+    plan's files (None without one). 404 when the scenario has no such staff member."""
+    scenario = record.scenario
+    active = {s.staff_id: s for s in scenario.staff if s.status is StaffStatus.active}
+    fte = sum(s.fte for s in active.values())
+    loads = {c.staff_id: c for c in record.result.caseloads}
+    program_load = sum(c.weighted_load for c in loads.values() if c.staff_id in active)
+    placed = sum(1 for a in record.result.assignments if a.staff_id is not None)
+    change = since_in_force(request, record)
+    families: dict[str, list[tuple[Any, Any]]] = {}
+    for a in record.result.assignments:
+        if a.staff_id is not None:
+            families.setdefault(a.staff_id, []).append((a, scenario.family_by_id[a.family_id]))
+    rosters = []
+    for staff_id in staff_ids:
+        staff = scenario.staff_by_id.get(staff_id)
+        if staff is None:
+            raise HTTPException(404, "No such staff member in this plan.")
+        moved = change["since"].moved if change["since"] is not None else ()
+        load = loads.get(staff_id)
+        rosters.append(
+            {
+                "staff": staff,
+                "families": families.get(staff_id, []),
+                "load": load,
+                "per_fte": (load.families / staff.fte) if load else 0.0,
+                "load_per_fte": (load.weighted_load / staff.fte) if load else 0.0,
+                "exceptions": [
+                    (e, e.in_force(scenario.as_of))
+                    for e in scenario.exceptions
+                    if e.covers(staff_id)
+                ],
+                "gained": [(fid, old) for fid, old, new in moved if new == staff_id],
+                "lost": [(fid, new) for fid, old, new in moved if old == staff_id],
+                "roster": next(
+                    (n for n in record.info.files if n == f"rosters/{staff_id}.pdf"), None
+                ),
+            }
+        )
+    return {
+        **change,
+        "people": staff_people(scenario),
+        "program_per_fte": placed / fte if fte else None,
+        "program_load_per_fte": program_load / fte if fte else None,
+        "rosters": rosters,
+    }

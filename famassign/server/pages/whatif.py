@@ -10,10 +10,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from famassign.report import caseload_bars, legend_html, plan_facts, svg_bar_chart
+from famassign.report.words import staff_people
 from famassign.server.adjustments import Replan, plan_diff, whatif_replan
 from famassign.server.pages.forms import WHATIF_FIELDS, filled, plan_options
 from famassign.server.pages.frame import guard, plan_record, render, service
 from famassign.server.pages.replan import start_replan
+from famassign.server.pages.views import named_bars
 from famassign.server.planner import PlanRecord
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +53,16 @@ def compare_page(request: Request, left: str, right: str) -> Response:
     guard(request)
     a, b = plan_record(request, left), plan_record(request, right)
     sides = []
+    people = {**staff_people(a.scenario), **staff_people(b.scenario)}
     top = max([1.0] + [max(c.families, c.cap) for r in (a, b) for c in r.result.caseloads])
     for record in (a, b):
         facts = plan_facts(record.result, record.scenario)
-        bars = caseload_bars(record.result, record.scenario, facts)
+        bars = named_bars(caseload_bars(record.result, record.scenario, facts), people)
         chart = svg_bar_chart(
             bars,
             title=f"Families per staff member: {record.meta['label']}",
             width=560,
-            label_width=90,
+            label_width=150,
             max_value=top,
         )
         sides.append({"record": record, "facts": facts, "chart": chart})
@@ -67,6 +70,7 @@ def compare_page(request: Request, left: str, right: str) -> Response:
         "step": "whatif",
         "sides": sides,
         "diff": plan_diff(a.result, b.result),
+        "people": people,
         "legend": legend_html(),
     }
     return render(request, "compare.html", context)

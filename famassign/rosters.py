@@ -37,7 +37,15 @@ _FONTS = (
     ("NotoSansArabic", "", "NotoSansArabic-Regular.ttf"),
     ("NotoSansCJK", "", "NotoSansCJK-Regular-subset.otf"),
 )
-_COLUMNS = (("Family", 40), ("Children", 40), ("Contact", 32), ("Language, site, option", 52))
+_COLUMNS = (
+    ("Family ID", 20),
+    ("Family", 40),
+    ("Children", 42),
+    ("Contact", 30),
+    ("Language, site, option", 58),
+)
+# The family id has a column of its own: fpdf2 2.8 sets a Latin line that follows a shaped
+# Arabic line in the same cell with the wrong glyphs.
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -61,10 +69,6 @@ def _document(title: str) -> FPDF:
     return pdf
 
 
-def _family_cell(entry: RosterEntry) -> str:
-    return f"{entry.family_name}\n{entry.family_id}" if entry.family_name else entry.family_id
-
-
 def _details(entry: RosterEntry) -> str:
     return f"{entry.language}\n{entry.site}; {entry.program_option}"
 
@@ -86,7 +90,7 @@ def _roster_pages(pdf: FPDF, scenario: Scenario, entries: Sequence[RosterEntry],
     with pdf.table(
         col_widths=(*widths, handout_width),
         text_align="LEFT",
-        wrapmode=WrapMode.CHAR,
+        wrapmode=WrapMode.WORD,
         cell_fill_color=245,
         cell_fill_mode=TableCellFillMode.ROWS,
         line_height=4.5,
@@ -96,7 +100,8 @@ def _roster_pages(pdf: FPDF, scenario: Scenario, entries: Sequence[RosterEntry],
         for entry in entries:
             table.row(
                 [
-                    _family_cell(entry),
+                    entry.family_id,
+                    entry.family_name,
                     entry.children.replace("; ", "\n"),
                     entry.contact,
                     _details(entry),

@@ -16,7 +16,7 @@ a spreadsheet would run as formulas are neutralised as in the CSVs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -252,37 +252,33 @@ def staff_rosters(
         interests = titles.get(f.interests) or titles.setdefault(
             f.interests, outcomes_words(f.interests)
         )
-        fields = {
-            "family_id": f.family_id,
-            "family_name": f.family_name or "",
-            "children": "; ".join(f.children),
-            "contact": f.contact or "",
-            "language": language,
-            "site": f.site,
-            "program_option": option_words(f.program_option),
-            "urgency": f.urgency,
-            "intensity": f.intensity.value,
-            "needs": needs,
-            "interests": interests,
-            "disability_services": "yes" if f.disability_services else "",
-            "plan_with_other_agency": "yes" if f.external_plan_agency else "",
-            "previous_staff_id": a.previous_staff_id or "",
-        }
+        entry = RosterEntry(
+            family_id=f.family_id,
+            family_name=f.family_name or "",
+            children="; ".join(f.children),
+            contact=f.contact or "",
+            handout=handout.removeprefix("; "),
+            language=language,
+            site=f.site,
+            program_option=option_words(f.program_option),
+            urgency=f.urgency,
+            intensity=f.intensity.value,
+            needs=needs,
+            interests=interests,
+            disability_services="yes" if f.disability_services else "",
+            plan_with_other_agency="yes" if f.external_plan_agency else "",
+            new_to_you="yes" if before != a.staff_id else "",
+            previous_staff_id=a.previous_staff_id or "",
+            exception_id=a.exception_id or "",
+            reasons=a.reasons,
+        )
         if a.staff_id:
-            owned.setdefault(a.staff_id, []).append(
-                RosterEntry(
-                    **fields,
-                    handout=handout.removeprefix("; "),
-                    new_to_you="yes" if before != a.staff_id else "",
-                    exception_id=a.exception_id or "",
-                    reasons=a.reasons,
-                )
-            )
+            owned.setdefault(a.staff_id, []).append(entry)
         if before and before != a.staff_id:
             why = _leaving_why(staff_by_id.get(before), unplaced.get(a.family_id))
             leaving.setdefault(before, []).append(
-                RosterEntry(
-                    **fields,
+                replace(
+                    entry,
                     handout=f"{LEAVES_YOU}: to {staff_label(a.staff_id, names)}; {why}",
                     new_to_you="",
                     exception_id="",

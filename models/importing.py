@@ -69,6 +69,9 @@ _CODED_COLUMNS = {c for (table, c) in COLUMN_VOCABULARY if table == "families"} 
 }
 """Family columns whose values a conflict message may show (codes, not free text)."""
 _LIST_SPLIT = re.compile(r"[;,|\n]")
+_DISPLAY_COLUMNS = ("family_name", "children", "contact")
+"""The family's private display columns: a family's rows are merged (each distinct value once,
+``;``-separated: a child's name per row), never compared, and never echoed in a message."""
 _DATE_COLUMNS = {("exceptions", "starts"), ("exceptions", "ends")}
 
 
@@ -434,9 +437,9 @@ def _fold(
         first_line = kept_origins[merged[family]][1]
         for column, value in row.items():
             have = target.get(column, "")
-            if column in ("needs", "interests"):
-                items = [i for i in have.split(";") if i]
-                items += [i for i in value.split(";") if i and i not in items]
+            if column in ("needs", "interests", *_DISPLAY_COLUMNS):
+                items = [i.strip() for i in have.split(";") if i.strip()]
+                items += [i.strip() for i in value.split(";") if i.strip() not in ("", *items)]
                 target[column] = ";".join(items)
             elif column == "disability_services":
                 target[column] = "true" if "true" in (have, value) else (have or value)

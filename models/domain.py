@@ -111,6 +111,10 @@ people who work with the family (plan.xlsx, staff_lists.xlsx, handover notes, pr
 and never used by the solver, nor written to logs, summary.json, the audit log or errors."""
 
 
+FAMILY_DISPLAY_FIELDS = ("family_name", "children", "contact")
+"""The fields of :class:`Family` that hold :data:`DisplayText`: never echoed in a message."""
+
+
 def _norm_code(value: str) -> str:
     return value.strip()
 

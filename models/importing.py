@@ -33,6 +33,7 @@ import pandas as pd
 
 from famassign.models.cells import cell_text, show_value
 from famassign.models.columns import TABLES
+from famassign.models.domain import FAMILY_DISPLAY_FIELDS
 from famassign.models.files import (
     ENCODING_NAMES,
     ReadLimits,
@@ -69,9 +70,6 @@ _CODED_COLUMNS = {c for (table, c) in COLUMN_VOCABULARY if table == "families"} 
 }
 """Family columns whose values a conflict message may show (codes, not free text)."""
 _LIST_SPLIT = re.compile(r"[;,|\n]")
-_DISPLAY_COLUMNS = ("family_name", "children", "contact")
-"""The family's private display columns: a family's rows are merged (each distinct value once,
-``;``-separated: a child's name per row), never compared, and never echoed in a message."""
 _DATE_COLUMNS = {("exceptions", "starts"), ("exceptions", "ends")}
 
 
@@ -437,7 +435,8 @@ def _fold(
         first_line = kept_origins[merged[family]][1]
         for column, value in row.items():
             have = target.get(column, "")
-            if column in ("needs", "interests", *_DISPLAY_COLUMNS):
+            # the private display data is merged (each distinct value once, a child per row)
+            if column in ("needs", "interests", *FAMILY_DISPLAY_FIELDS):
                 items = [i.strip() for i in have.split(";") if i.strip()]
                 items += [i.strip() for i in value.split(";") if i.strip() not in ("", *items)]
                 target[column] = ";".join(items)

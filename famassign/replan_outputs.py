@@ -32,6 +32,7 @@ from famassign.report.handover_pages import handover_outputs
 from famassign.solver.reassign import Move, MoveKind, ReassignResult, moves_frame
 from famassign.solver.result import Result
 from famassign.solver.update import UpdateResult
+from famassign.workbook import PlanInForce
 
 MOVES_CSV = "moves.csv"
 
@@ -256,6 +257,7 @@ def write_replan(
     out_dir: Path | str,
     *,
     replace_foreign: bool = False,
+    in_force: PlanInForce | None = None,
 ) -> list[Path]:
     """Write a re-plan's outputs into `out_dir`, completely or not at all (module docstring).
 
@@ -267,6 +269,10 @@ def write_replan(
         The output folder (replaced as a whole, :func:`famassign.outputs.write_plan`).
     replace_foreign
         As for :func:`famassign.outputs.write_plan`.
+    in_force
+        The plan staff last received, family_id -> staff_id, which the staff sheets and printed
+        rosters compare with (:func:`famassign.outputs.write_plan`); by default the plan the
+        re-plan continues (the families' current staff), as ``moves`` counts.
 
     Returns
     -------
@@ -290,6 +296,7 @@ def write_replan(
         extra_documents=documents,
         next_scenario=change.next_scenario(),
         replace_foreign=replace_foreign,
+        in_force=in_force,
     )
 
 

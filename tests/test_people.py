@@ -234,3 +234,59 @@ def test_rosters_print_names_per_staff_member(plans: dict[str, Path]) -> None:
             if plan == "first":
                 others = set(PEOPLE) - mine
                 assert not any(_in_pdf(PEOPLE[f][0], text) for f in others), (staff_id, others)
+
+
+def test_handout_compares_with_the_plan_in_force_not_the_draft() -> None:
+    """The server passes the last published plan as `in_force`: a draft that continues an
+    unpublished draft says "new to you" against the published plan, and says where the draft
+    it continues differs; a family leaving is listed for the staff member who loses it, with
+    to whom and why."""
+    from builders import assignment, fam, scenario, staff
+
+    from famassign.solver.result import ObjectiveTerms, Result, SolveStatus
+    from famassign.workbook import staff_rosters
+
+    plan = scenario(
+        [fam("F1", current_staff_id="S2", family_name="Nguyễn Văn An"), fam("F2"), fam("F3")],
+        [staff("S1", name="Ana Ruiz"), staff("S2", name="Bich Le"), staff("S3", status="departed")],
+    )
+    result = Result(
+        status=SolveStatus.optimal,
+        objective=0,
+        bound=0,
+        terms=ObjectiveTerms(
+            placed=2, urgency_unplaced=3, over_cap=0, moves=0, match=0, max_load_per_fte=1.0
+        ),
+        max_load_bound=1.0,
+        assignments=(
+            assignment("F1", "S2", previous_staff_id="S2", changed=False),
+            assignment("F2", "S1", previous_staff_id="S1", changed=False),
+            assignment("F3", None, previous_staff_id="S3"),
+        ),
+        caseloads=(),
+        unplaced=(),
+        exceptions_used=(),
+        notes=(),
+        runtime_s=0.0,
+        seed=0,
+        version="0",
+    )
+    published = {"F1": "S1", "F2": "S1", "F3": "S3"}
+    rosters = staff_rosters(result, plan, published)
+    s2 = {e.family_id: e for e in rosters["S2"]}
+    assert s2["F1"].family_name == "Nguyễn Văn An" and s2["F1"].new_to_you == "yes"
+    assert s2["F1"].handout == (
+        "new to you (from Ana Ruiz (S1)); the plan this one continues had it with Bich Le (S2), "
+        "not yet handed out"
+    )
+    s1 = {e.family_id: e for e in rosters["S1"]}
+    assert s1["F2"].handout == "continues with you" and not s1["F2"].new_to_you
+    assert (
+        s1["F2"].handout.endswith("you") and "the plan this one continues" not in s1["F2"].handout
+    )
+    assert s1["F1"].leaving
+    assert s1["F1"].handout == "leaves you: to Bich Le (S2); moved by the plan"
+    assert rosters["S3"][0].handout.startswith("leaves you: to nobody; you have left")
+    # Against the plan the draft continues (the command line's default), F1 continues.
+    default = {e.family_id: e for e in staff_rosters(result, plan)["S2"]}
+    assert default["F1"].handout == "continues with you" and not default["F1"].new_to_you

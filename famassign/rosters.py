@@ -3,7 +3,8 @@
 :func:`roster_pdfs` renders, for every staff member with a line in
 :func:`famassign.workbook.staff_rosters`, ``rosters/<staff_id>.pdf`` (their families, then the
 families leaving them, with the hand-out words relative to the plan in force) and
-``rosters/all-staff.pdf`` (every staff member's roster, each from a new page). The families'
+``rosters/all-staff.pdf`` (every staff member's roster, each from a new page: the staff
+members' PDFs joined with pypdf, so each roster is typeset once). The families'
 names, children and contact are printed: the rosters are for the staff who work with them.
 
 Text is set with fpdf2 and shaped by HarfBuzz (uharfbuzz) in the Noto fonts vendored in
@@ -14,6 +15,7 @@ other, so a line may mix scripts.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, WrapMode
+from pypdf import PdfReader, PdfWriter
 
 from famassign.models.scenario import Scenario
 from famassign.solver.result import Result
@@ -31,12 +34,24 @@ ROSTERS_DIR = "rosters"
 ALL_STAFF_PDF = f"{ROSTERS_DIR}/all-staff.pdf"
 """The whole staff's rosters in one PDF."""
 
-_FONTS = (
+_BASE_FONTS = (
     ("NotoSans", "", "NotoSans-Regular.ttf"),
     ("NotoSans", "B", "NotoSans-Bold.ttf"),
-    ("NotoSansArabic", "", "NotoSansArabic-Regular.ttf"),
-    ("NotoSansCJK", "", "NotoSansCJK-Regular-subset.otf"),
 )
+_SCRIPT_FONTS = (
+    # family, file, the script's characters (a document loads the font only when it has one)
+    (
+        "NotoSansArabic",
+        "NotoSansArabic-Regular.ttf",
+        re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"),
+    ),
+    (
+        "NotoSansCJK",
+        "NotoSansCJK-Regular-subset.otf",
+        re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]"),
+    ),
+)
+_ARABIC = _SCRIPT_FONTS[0][2]
 _COLUMNS = (
     ("Family ID", 20),
     ("Family", 40),
@@ -55,18 +70,32 @@ def roster_file(staff_id: str) -> str:
     return f"{ROSTERS_DIR}/{_UNSAFE_FILE_CHARS.sub('_', staff_id)}.pdf"
 
 
-def _document(title: str) -> FPDF:
+def _document(title: str, text: str) -> FPDF:
+    """An empty document with the fonts `text` needs: Noto Sans always, the Arabic and CJK
+    fonts as fallbacks only when `text` has characters of theirs, and HarfBuzz shaping only
+    for Arabic (loading, shaping and subsetting the others took most of the time)."""
     pdf = FPDF(orientation="landscape", format="letter")
     pdf.set_title(title)
     pdf.set_creator("famassign")
     pdf.set_auto_page_break(auto=True, margin=12)
     fonts = files("famassign.report").joinpath("fonts")
-    for family, style, name in _FONTS:
+    for family, style, name in _BASE_FONTS:
         pdf.add_font(family, style, str(fonts.joinpath(name)))
+    fallbacks = []
+    for family, name, script in _SCRIPT_FONTS:
+        if script.search(text):
+            pdf.add_font(family, "", str(fonts.joinpath(name)))
+            fallbacks.append(family)
     pdf.set_font("NotoSans", size=9)
-    pdf.set_fallback_fonts(["NotoSansArabic", "NotoSansCJK"], exact_match=False)
-    pdf.set_text_shaping(True)
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    if _ARABIC.search(text):
+        pdf.set_text_shaping(True)
     return pdf
+
+
+def _text(entries: Sequence[RosterEntry]) -> str:
+    return "".join(f"{e.family_name}{e.children}{e.contact}" for e in entries)
 
 
 def _details(entry: RosterEntry) -> str:
@@ -125,19 +154,26 @@ def roster_pdfs(
     """
     rosters = staff_rosters(result, scenario, in_force)
     names = staff_names(scenario)
-    order = [s.staff_id for s in scenario.staff if s.staff_id in rosters]
     out: dict[str, bytes] = {}
-    everyone = _document(f"Rosters: {scenario.name}")
-    for staff_id in order:
-        who = staff_label(staff_id, names)
-        own = _document(f"Caseload of {who}")
-        _roster_pages(own, scenario, rosters[staff_id], who)
-        out[roster_file(staff_id)] = bytes(own.output())
-        _roster_pages(everyone, scenario, rosters[staff_id], who)
-    if not order:
-        everyone.add_page()
-        everyone.cell(text="No staff member has a family in this plan.")
-    out[ALL_STAFF_PDF] = bytes(everyone.output())
+    everyone = PdfWriter()
+    for staff in scenario.staff:
+        if staff.staff_id not in rosters:
+            continue
+        who = staff_label(staff.staff_id, names)
+        entries = rosters[staff.staff_id]
+        own = _document(f"Caseload of {who}", who + _text(entries))
+        _roster_pages(own, scenario, entries, who)
+        out[roster_file(staff.staff_id)] = data = bytes(own.output())
+        everyone.append(PdfReader(io.BytesIO(data)))
+    if not out:
+        empty = _document(f"Rosters: {scenario.name}", "")
+        empty.add_page()
+        empty.cell(text="No staff member has a family in this plan.")
+        everyone.append(PdfReader(io.BytesIO(bytes(empty.output()))))
+    everyone.add_metadata({"/Title": f"Rosters: {scenario.name}", "/Creator": "famassign"})
+    buffer = io.BytesIO()
+    everyone.write(buffer)
+    out[ALL_STAFF_PDF] = buffer.getvalue()
     return out
 
 

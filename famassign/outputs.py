@@ -107,7 +107,9 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 # EPYC development machine at a load of 4.5, which gives about 200 microseconds per family and
 # 1.6 ms per staff member (a sheet each in plan.xlsx); the per-family figure is taken half as
 # large again for the extra files of reassign and update (moves, handover notes) and a busier
-# machine.
+# machine. Not yet recalibrated for the printed rosters (famassign.rosters), which take about
+# 20 ms more per family on that machine (fpdf2's line breaking): 9.5 s for the 400 families of
+# the bundled example at a load of 4.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6

@@ -109,9 +109,14 @@ def _plan(folder: Path) -> dict[str, str]:
         return {r["family_id"]: r["staff_id"] for r in csv.DictReader(fh)}
 
 
+PRINTED: list[str] = []
+"""What the fixture's commands printed (stdout and stderr, with --debug)."""
+
+
 def _run(*args: str) -> None:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, ["--debug", *args])
     assert result.exit_code == 0, result.output
+    PRINTED.append(result.output)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +135,21 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "--deterministic",
     )
     return {"program": root / "program", "first": root / "first", "after": root / "after"}
+
+
+def test_names_never_printed_nor_in_summary(plans: dict[str, Path]) -> None:
+    """import, solve and reassign with --debug print no name, child or contact, and neither
+    summary.json, compliance.md, report.html, assignments.csv nor moves.csv holds one."""
+    private = [p[0] for p in PEOPLE.values()] + [c for p in PEOPLE.values() for c in p[1]]
+    private += [p[2] for p in PEOPLE.values()]
+    printed = "\n".join(PRINTED)
+    assert printed and not [n for n in private if n in printed]
+    for plan in ("first", "after"):
+        for file in ("summary.json", "compliance.md", "report.html", "assignments.csv"):
+            text = (plans[plan] / file).read_text(encoding="utf-8")
+            assert not [n for n in private if n in text], (plan, file)
+    moves = (plans["after"] / "moves.csv").read_text(encoding="utf-8")
+    assert not [n for n in private if n in moves]
 
 
 def test_import_maps_display_headers_and_folds_children(plans: dict[str, Path]) -> None:

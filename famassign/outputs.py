@@ -19,6 +19,8 @@
   folder is the scenario of the next ``famassign update`` or ``reassign``. These files are
   written exactly as the scenario format has them (they are the next plan's input), not
   neutralised;
+- the printed rosters (:mod:`famassign.rosters`): ``rosters/<staff_id>.pdf`` per staff member
+  and ``rosters/all-staff.pdf``;
 - any `extra_files` CSVs the caller adds (e.g. ``moves.csv`` from reassign) and
   `extra_documents` (e.g. ``handover/<staff_id>.html``).
 
@@ -46,11 +48,12 @@ from famassign.models.errors import ArgumentTypeError, FamassignError, check_arg
 from famassign.models.scenario import Scenario
 from famassign.models.writing import SCENARIO_FILES, write_scenario
 from famassign.report import Section, compliance_markdown, plan_facts, render_report
+from famassign.rosters import ROSTERS_DIR, roster_pdfs, write_rosters
 from famassign.safe_io import atomic_output_dir, write_csv
 from famassign.solver.continuation import next_scenario as next_scenario_of
 from famassign.solver.continuation import plan_fingerprint
 from famassign.solver.result import Result
-from famassign.workbook import plan_sheets, staff_names, write_workbook
+from famassign.workbook import PlanInForce, plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,9 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 # EPYC development machine at a load of 4.5, which gives about 200 microseconds per family and
 # 1.6 ms per staff member (a sheet each in plan.xlsx); the per-family figure is taken half as
 # large again for the extra files of reassign and update (moves, handover notes) and a busier
-# machine.
+# machine. Not yet recalibrated for the printed rosters (famassign.rosters), which take about
+# 20 ms more per family on that machine (fpdf2's line breaking): 9.5 s for the 400 families of
+# the bundled example at a load of 4.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
@@ -242,7 +247,7 @@ def _check_extra_documents(documents: Mapping[str, str]) -> None:
                 f"extra document name {name!r} must be FILE or FOLDER/FILE ending in .html, .md "
                 "or .txt (letters, digits, '_', '-', '.')"
             )
-        if name in PLAN_FILES or name in SCENARIO_FILES:
+        if name in PLAN_FILES or name in SCENARIO_FILES or name.startswith(f"{ROSTERS_DIR}/"):
             raise PlanOutputError(f"extra document {name!r} would replace a plan file")
 
 
@@ -282,6 +287,7 @@ def write_plan(
     extra_documents: Mapping[str, str] | None = None,
     next_scenario: Scenario | None = None,
     replace_foreign: bool = False,
+    in_force: PlanInForce | None = None,
 ) -> list[Path]:
     """Write the plan into `out_dir`, completely or not at all; return the paths written.
 
@@ -292,7 +298,11 @@ def write_plan(
     `extra` keys are merged into summary.json; `extra_documents` (relative name -> text, one
     folder level at most, e.g. ``handover/S1.html``) are written as UTF-8 text;
     `extra_sections` (markdown strings or :class:`famassign.report.ReportSection`) are appended
-    to compliance.md and report.html.
+    to compliance.md and report.html. `in_force` is the plan staff last received (family_id ->
+    staff_id), which the staff sheets of plan.xlsx and the printed rosters compare with ("new to
+    you", "continues with you", "leaves you"); by default the families' current staff in
+    `scenario` (the command line: the plan the scenario continues); the server passes the last
+    published plan, never an unpublished draft.
     Everything is rendered before the folder is touched; the folder is replaced as a whole by
     :func:`famassign.safe_io.atomic_output_dir` (see there for `replace_foreign`).
 
@@ -325,7 +335,9 @@ def write_plan(
         assignments=assignments,
         caseloads=caseloads,
         extra_files=extra_files,
+        in_force=in_force,
     )
+    rosters = roster_pdfs(result, scenario, in_force)
 
     target = Path(out_dir)
     names: list[str] = []
@@ -340,6 +352,7 @@ def write_plan(
         names.extend(PLAN_FILES)
         write_scenario(following, tmp)
         names.extend(SCENARIO_FILES)
+        names.extend(write_rosters(rosters, tmp))
         for name, frame in extra_files.items():
             write_csv(frame, tmp / name)
             names.append(name)

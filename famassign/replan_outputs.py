@@ -4,7 +4,8 @@ server's workers and the library.
 :func:`write_replan` writes the plan (:func:`famassign.outputs.write_plan`) with
 
 - ``moves.csv``: ``family_id, from_staff_id, to_staff_id, reason``, every family whose staff
-  member changes (blank ``to_staff_id``: left unplaced);
+  member changes (blank ``to_staff_id``: left unplaced), then ``from_staff_name`` and
+  ``to_staff_name``;
 - ``handover.csv`` and ``handover/<staff_id>.html``: the notes for the staff member who takes a
   family over and for the one who hands it over (:mod:`famassign.report.handover_pages`);
 - the next scenario of the re-plan (its ``next_scenario()``: the exceptions it created, the
@@ -24,6 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import pandas as pd
+
 from famassign.models import Scenario
 from famassign.models.errors import check_argument
 from famassign.outputs import write_plan
@@ -32,6 +35,7 @@ from famassign.report.handover_pages import handover_outputs
 from famassign.solver.reassign import Move, MoveKind, ReassignResult, moves_frame
 from famassign.solver.result import Result
 from famassign.solver.update import UpdateResult
+from famassign.workbook import PlanInForce, staff_names
 
 MOVES_CSV = "moves.csv"
 
@@ -251,11 +255,24 @@ def replan_line(change: ReassignResult | UpdateResult) -> str:
     return update_line(change)
 
 
+def moves_with_names(change: ReassignResult | UpdateResult) -> pd.DataFrame:
+    """moves.csv: the contract's columns (:func:`famassign.solver.reassign.moves_frame`), then
+    ``from_staff_name`` and ``to_staff_name`` (blank when unnamed or nobody)."""
+    names = staff_names(change.scenario)
+    frame = moves_frame(change.moves)
+    for side in ("from", "to"):
+        frame[f"{side}_staff_name"] = [
+            names.get(s, "") if isinstance(s, str) else "" for s in frame[f"{side}_staff_id"]
+        ]
+    return frame
+
+
 def write_replan(
     change: ReassignResult | UpdateResult,
     out_dir: Path | str,
     *,
     replace_foreign: bool = False,
+    in_force: PlanInForce | None = None,
 ) -> list[Path]:
     """Write a re-plan's outputs into `out_dir`, completely or not at all (module docstring).
 
@@ -267,6 +284,10 @@ def write_replan(
         The output folder (replaced as a whole, :func:`famassign.outputs.write_plan`).
     replace_foreign
         As for :func:`famassign.outputs.write_plan`.
+    in_force
+        The plan staff last received, family_id -> staff_id, which the staff sheets and printed
+        rosters compare with (:func:`famassign.outputs.write_plan`); by default the plan the
+        re-plan continues (the families' current staff), as ``moves`` counts.
 
     Returns
     -------
@@ -285,11 +306,12 @@ def write_replan(
         change.scenario,
         out_dir,
         extra=replan_summary(change),
-        extra_files={MOVES_CSV: moves_frame(change.moves), **handover_files},
+        extra_files={MOVES_CSV: moves_with_names(change), **handover_files},
         extra_sections=[replan_section(change)],
         extra_documents=documents,
         next_scenario=change.next_scenario(),
         replace_foreign=replace_foreign,
+        in_force=in_force,
     )
 
 
@@ -298,6 +320,7 @@ __all__ = [
     "PlanChange",
     "disruption",
     "disruption_text",
+    "moves_with_names",
     "reassign_line",
     "reassign_summary",
     "reassignment_section",

@@ -2,9 +2,12 @@
 
 Sheets: Summary, Assignments and Caseloads (the CSV outputs, same columns and values; Caseloads
 adds an ``above_cap`` note last), Unplaced, Exceptions, Compliance, one sheet per staff member
-with their families and what they need to know (no free text from the family's record: the
-agency of an outside plan is said as yes/no; the reasons name a matched agency as
-assignments.csv does), then one sheet per extra table the caller passes
+with their families and what they need to know (:func:`staff_rosters`: the family's private
+display data, name, children and contact, and its language, option and outcomes in words with
+the codes; no other free text from the family's record: the agency of an outside plan is said as
+yes/no; the reasons name a matched agency as assignments.csv does), and the families leaving
+them, the hand-out words comparing with the plan in force, then one sheet per extra table the
+caller passes
 (e.g. moves or handover notes). Every sheet has its header row frozen, filters on and widths set;
 a caseload above its cap is marked in text ("ABOVE CAP ...") as well as in colour. Text cells that
 a spreadsheet would run as formulas are neutralised as in the CSVs.
@@ -12,14 +15,16 @@ a spreadsheet would run as formulas are neutralised as in the CSVs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from famassign.models.domain import OUTCOME_TITLES, Outcome
+from famassign.models.domain import Outcome, Staff, StaffStatus
 from famassign.models.scenario import Scenario
+from famassign.models.words import language_words, option_words, outcomes_words
 from famassign.report import plan_facts
 from famassign.safe_io import sheet_title, xlsx_cells
 from famassign.solver.result import Result
@@ -31,6 +36,10 @@ MAX_WIDTH = 60
 
 STAFF_SHEET_COLUMNS = (
     "family_id",
+    "family_name",
+    "children",
+    "contact",
+    "handout",
     "language",
     "site",
     "program_option",
@@ -45,16 +54,58 @@ STAFF_SHEET_COLUMNS = (
     "exception_id",
     "reasons",
 )
-"""The columns of a staff member's own sheet."""
+"""The columns of a staff member's own sheet (:class:`RosterEntry`'s fields, in order)."""
+
+PlanInForce = Mapping[str, str | None]
+"""family_id -> the staff_id the family has in the plan staff last received (the plan in force);
+a family missing from it, or with None, had nobody."""
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One line of a staff member's list (their sheet in plan.xlsx and staff_lists.xlsx, their
+    printed roster): a family of theirs, or one leaving them, in words for the reader.
+
+    ``handout`` says what this is for the staff member relative to the plan in force ("new to
+    you (from Ana Ruiz (S2))", "continues with you", "leaves you: to ...; why"), and where the
+    plan this one continues differs from the plan in force, says that too. ``new_to_you`` is
+    "yes" when the family is theirs now and was not in the plan in force; ``previous_staff_id``
+    is the staff member of the plan this one continues (the solver's view, as assignments.csv).
+    ``family_name``, ``children`` and ``contact`` are the family's private display data.
+    """
+
+    family_id: str
+    family_name: str
+    children: str
+    contact: str
+    handout: str
+    language: str
+    site: str
+    program_option: str
+    urgency: int
+    intensity: str
+    needs: str
+    interests: str
+    disability_services: str
+    plan_with_other_agency: str
+    new_to_you: str
+    previous_staff_id: str
+    exception_id: str
+    reasons: str
+
+    @property
+    def leaving(self) -> bool:
+        """True for a family leaving this staff member's caseload."""
+        return self.handout.startswith(LEAVES_YOU)
+
+
+LEAVES_YOU = "leaves you"
+"""How ``handout`` starts for a family leaving the staff member's caseload."""
 
 
 def staff_names(scenario: Scenario) -> dict[str, str]:
     """staff_id -> display name (blank when the scenario gives none)."""
     return {s.staff_id: s.name or "" for s in scenario.staff}
-
-
-def _titles(outcomes: Sequence[Outcome]) -> str:
-    return "; ".join(OUTCOME_TITLES[o] for o in outcomes)
 
 
 def above_cap_note(families: int, cap: int, exception_id: Any) -> str:
@@ -136,46 +187,126 @@ def _compliance_sheet(result: Result, scenario: Scenario) -> pd.DataFrame:
     )
 
 
-def _staff_sheets(result: Result, scenario: Scenario) -> dict[str, pd.DataFrame]:
-    """staff_id -> the frame of their own sheet (:data:`STAFF_SHEET_COLUMNS`), for every staff
-    member carrying families, in plan order within each sheet. Built as one frame grouped by
-    staff member and sliced (a frame per sheet built row by row was the larger part of the
-    outputs' time on 30,000 families)."""
+def staff_label(staff_id: str | None, names: Mapping[str, str]) -> str:
+    """A staff member as people name them: ``Ana Ruiz (S2)``, the id alone when unnamed,
+    ``nobody`` for None."""
+    if not staff_id:
+        return "nobody"
+    name = names.get(staff_id, "")
+    return f"{name} ({staff_id})" if name else staff_id
+
+
+def plan_in_force(scenario: Scenario) -> dict[str, str | None]:
+    """The plan in force on the command line: each family's ``current_staff_id`` in the
+    scenario (the plan the scenario continues, which is what staff last received)."""
+    return {f.family_id: f.current_staff_id for f in scenario.families}
+
+
+def _leaving_why(staff: Staff | None, unplaced_reason: str | None) -> str:
+    if unplaced_reason is not None:
+        return f"not placed: {unplaced_reason}"
+    if staff is not None and staff.status is StaffStatus.departed:
+        return "you have left the caseload"
+    if staff is not None and staff.status is StaffStatus.absent:
+        return "while you are away"
+    return "moved by the plan"
+
+
+def staff_rosters(
+    result: Result, scenario: Scenario, in_force: PlanInForce | None = None
+) -> dict[str, list[RosterEntry]]:
+    """staff_id -> their list: their families in plan order, then the families leaving them
+    (relative to `in_force`, by default :func:`plan_in_force`), for every staff member with a
+    line. A family that moves is on both lists: the receiving one ("new to you (from ...)") and
+    the losing one ("leaves you: to ...; why")."""
+    in_force = plan_in_force(scenario) if in_force is None else in_force
     families = scenario.family_by_id
+    staff_by_id = {s.staff_id: s for s in scenario.staff}
+    names = staff_names(scenario)
+    unplaced = {u.family_id: u.reason for u in result.unplaced}
+    languages: dict[str, str] = {}
     titles: dict[tuple[Outcome, ...], str] = {}
-    owned: dict[str, list[tuple[Any, ...]]] = {}
+    owned: dict[str, list[RosterEntry]] = {}
+    leaving: dict[str, list[RosterEntry]] = {}
     for a in result.assignments:
-        if not a.staff_id:
-            continue
         f = families[a.family_id]
-        needs = titles.get(f.needs) or titles.setdefault(f.needs, _titles(f.needs))
-        interests = titles.get(f.interests) or titles.setdefault(f.interests, _titles(f.interests))
-        owned.setdefault(a.staff_id, []).append(
-            (
-                f.family_id,
-                f.language,
-                f.site,
-                f.program_option.value,
-                f.urgency,
-                f.intensity.value,
-                needs,
-                interests,
-                "yes" if f.disability_services else "",
-                "yes" if f.external_plan_agency else "",
-                "yes" if a.previous_staff_id != a.staff_id else "",
-                a.previous_staff_id or "",
-                a.exception_id or "",
-                a.reasons,
+        before = in_force.get(a.family_id)
+        if a.staff_id:
+            if before == a.staff_id:
+                handout = "continues with you"
+            elif before is None:
+                handout = "new to you (new family)"
+            else:
+                handout = f"new to you (from {staff_label(before, names)})"
+        else:
+            handout = ""
+        if a.previous_staff_id != before:
+            handout += (
+                f"; the plan this one continues had it with "
+                f"{staff_label(a.previous_staff_id, names)}, not yet handed out"
             )
+        language = languages.get(f.language) or languages.setdefault(
+            f.language, language_words(f.language)
         )
+        needs = titles.get(f.needs) or titles.setdefault(f.needs, outcomes_words(f.needs))
+        interests = titles.get(f.interests) or titles.setdefault(
+            f.interests, outcomes_words(f.interests)
+        )
+        entry = RosterEntry(
+            family_id=f.family_id,
+            family_name=f.family_name or "",
+            children="; ".join(f.children),
+            contact=f.contact or "",
+            handout=handout.removeprefix("; "),
+            language=language,
+            site=f.site,
+            program_option=option_words(f.program_option),
+            urgency=f.urgency,
+            intensity=f.intensity.value,
+            needs=needs,
+            interests=interests,
+            disability_services="yes" if f.disability_services else "",
+            plan_with_other_agency="yes" if f.external_plan_agency else "",
+            new_to_you="yes" if before != a.staff_id else "",
+            previous_staff_id=a.previous_staff_id or "",
+            exception_id=a.exception_id or "",
+            reasons=a.reasons,
+        )
+        if a.staff_id:
+            owned.setdefault(a.staff_id, []).append(entry)
+        if before and before != a.staff_id:
+            why = _leaving_why(staff_by_id.get(before), unplaced.get(a.family_id))
+            leaving.setdefault(before, []).append(
+                replace(
+                    entry,
+                    handout=f"{LEAVES_YOU}: to {staff_label(a.staff_id, names)}; {why}",
+                    new_to_you="",
+                    exception_id="",
+                    reasons="",
+                )
+            )
+    return {
+        staff_id: owned.get(staff_id, []) + leaving.get(staff_id, [])
+        for staff_id in [*owned, *(s for s in leaving if s not in owned)]
+    }
+
+
+def _staff_sheets(
+    result: Result, scenario: Scenario, in_force: PlanInForce | None
+) -> dict[str, pd.DataFrame]:
+    """staff_id -> the frame of their own sheet (:data:`STAFF_SHEET_COLUMNS`, the lines of
+    :func:`staff_rosters`). Built as one frame and sliced (a frame per sheet was the larger part
+    of the outputs' time on 30,000 families)."""
+    rosters = staff_rosters(result, scenario, in_force)
     frame = pd.DataFrame(
-        [row for rows in owned.values() for row in rows], columns=list(STAFF_SHEET_COLUMNS)
+        [astuple(entry) for entries in rosters.values() for entry in entries],
+        columns=list(STAFF_SHEET_COLUMNS),
     )
     sheets: dict[str, pd.DataFrame] = {}
     first = 0
-    for staff_id, rows in owned.items():
-        sheets[staff_id] = frame.iloc[first : first + len(rows)]
-        first += len(rows)
+    for staff_id, entries in rosters.items():
+        sheets[staff_id] = frame.iloc[first : first + len(entries)]
+        first += len(entries)
     return sheets
 
 
@@ -187,6 +318,7 @@ def plan_sheets(
     assignments: pd.DataFrame,
     caseloads: pd.DataFrame,
     extra_files: Mapping[str, pd.DataFrame] | None = None,
+    in_force: PlanInForce | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The sheets of plan.xlsx, by title, in order (see the module docstring).
 
@@ -200,6 +332,9 @@ def plan_sheets(
         The frames written as assignments.csv and caseloads.csv.
     extra_files
         Extra tables (file name -> frame); each becomes a sheet named after the file's stem.
+    in_force
+        The plan staff last received, which the staff sheets' hand-out words compare with
+        (:func:`staff_rosters`); by default the families' current staff in `scenario`.
 
     Returns
     -------
@@ -222,7 +357,7 @@ def plan_sheets(
         "Exceptions": _exceptions_sheet(result, scenario),
         "Compliance": _compliance_sheet(result, scenario),
     }
-    caseloads_of = _staff_sheets(result, scenario)
+    caseloads_of = _staff_sheets(result, scenario, in_force)
     for staff in scenario.staff:
         if staff.staff_id in caseloads_of or staff.status.value == "active":
             title = f"{staff.staff_id} {staff.name}" if staff.name else staff.staff_id
@@ -329,9 +464,15 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | str) -> Path
 
 __all__ = [
     "ABOVE_CAP_FILL",
+    "LEAVES_YOU",
     "STAFF_SHEET_COLUMNS",
+    "PlanInForce",
+    "RosterEntry",
     "above_cap_note",
+    "plan_in_force",
     "plan_sheets",
+    "staff_label",
     "staff_names",
+    "staff_rosters",
     "write_workbook",
 ]

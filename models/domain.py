@@ -105,6 +105,16 @@ Code = Annotated[str, Field(min_length=1, max_length=200)]
 """A non-empty identifier or code (family_id, staff_id, site, language, agency)."""
 
 
+DisplayText = Annotated[str, Field(min_length=1, max_length=500)]
+"""Private display text of a family (a name, a child's name, a phone number): shown to the
+people who work with the family (plan.xlsx, staff_lists.xlsx, handover notes, printed rosters)
+and never used by the solver, nor written to logs, summary.json, the audit log or errors."""
+
+
+FAMILY_DISPLAY_FIELDS = ("family_name", "children", "contact")
+"""The fields of :class:`Family` that hold :data:`DisplayText`: never echoed in a message."""
+
+
 def _norm_code(value: str) -> str:
     return value.strip()
 
@@ -114,7 +124,12 @@ class _Record(BaseModel):
 
 
 class Family(_Record):
-    """One household: the unit of assignment."""
+    """One household: the unit of assignment.
+
+    ``family_name`` (family or parent/guardian name), ``children`` (the children's names) and
+    ``contact`` (phone or other contact) are optional private display data (:data:`DisplayText`):
+    no rule or score reads them.
+    """
 
     family_id: Code
     language: Code
@@ -128,6 +143,9 @@ class Family(_Record):
     external_plan_agency: Code | None = None
     current_staff_id: Code | None = None
     pinned: bool = False
+    family_name: DisplayText | None = None
+    children: tuple[DisplayText, ...] = ()
+    contact: DisplayText | None = None
 
     @field_validator("language")
     @classmethod

@@ -34,7 +34,7 @@ import pandas as pd
 
 from famassign.models.cells import cell_text, show_value
 from famassign.models.columns import TABLES
-from famassign.models.domain import ALL_SITES
+from famassign.models.domain import ALL_SITES, FAMILY_DISPLAY_FIELDS
 from famassign.models.files import (
     ENCODING_NAMES,
     ReadLimits,
@@ -708,9 +708,10 @@ def _fold(
         first_line = kept_origins[merged[family]][1]
         for column, value in row.items():
             have = target.get(column, "")
-            if column in ("needs", "interests"):
-                items = [i for i in have.split(";") if i]
-                items += [i for i in value.split(";") if i and i not in items]
+            # the private display data is merged (each distinct value once, a child per row)
+            if column in ("needs", "interests", *FAMILY_DISPLAY_FIELDS):
+                items = [i.strip() for i in have.split(";") if i.strip()]
+                items += [i.strip() for i in value.split(";") if i.strip() not in ("", *items)]
                 target[column] = ";".join(items)
             elif column == "disability_services":
                 target[column] = "true" if "true" in (have, value) else (have or value)

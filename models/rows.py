@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from famassign.models.cells import MISSING, convert_cell, show_value
 from famassign.models.collector import Collector
 from famassign.models.columns import TableSpec
+from famassign.models.domain import FAMILY_DISPLAY_FIELDS
 from famassign.models.sources import Source
 from famassign.models.vocabularies import COLUMN_VOCABULARY, language_code
 
@@ -49,6 +50,8 @@ def pydantic_message(err: Mapping[str, Any]) -> str:
     if kind in ("value_error", "assertion_error"):
         return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     message = message[:1].lower() + message[1:]
+    if any(part in FAMILY_DISPLAY_FIELDS for part in err.get("loc", ())):
+        return f"the value is not valid: {message}"  # private display data is not echoed
     return f"{show_value(err.get('input'))} is not valid: {message}"
 
 

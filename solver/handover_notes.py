@@ -5,7 +5,8 @@ notes: one for the receiving staff member (``side`` ``joins``) and one for the s
 hands the family over (``side`` ``leaves``), when that staff member is active (a departed or
 absent one gets none). Each note carries the family id, from whom, to whom, why, urgency,
 intensity, needs and interests as PFCE outcome titles (1302.52(b)), language, the other agency's
-plan if any (1302.52(e)), and the date the move takes effect. These notes carry family data by
+plan if any (1302.52(e)), the date the move takes effect, the family's private display data
+(name, children, contact) and the staff members' names. These notes carry family data by
 design (they are written for the staff members who hand over and take over the family); logs
 still name identifiers only.
 """
@@ -38,10 +39,16 @@ HANDOVER_COLUMNS = [
     "effective",
     "for_staff_id",
     "side",
+    "family_name",
+    "children",
+    "contact",
+    "from_staff_name",
+    "to_staff_name",
 ]
 """Columns of handover.csv, one row per note: ``for_staff_id`` is whose note it is, ``side``
 ``joins`` (the family joins their caseload) or ``leaves`` (it leaves it; ``to_staff_id`` blank:
-left unplaced)."""
+left unplaced); ``family_name``, ``children`` and ``contact`` are the family's private display
+data, the staff names those of ``from_staff_id`` and ``to_staff_id`` (blank when unnamed)."""
 
 JOINS = "joins"
 """The side of the receiving staff member's note."""
@@ -92,6 +99,11 @@ class HandoverNote:
     language: str
     external_plan_agency: str | None
     effective: date
+    family_name: str | None = None
+    children: tuple[str, ...] = ()
+    contact: str | None = None
+    from_staff_name: str | None = None
+    to_staff_name: str | None = None
 
     @property
     def urgency_text(self) -> str:
@@ -132,6 +144,7 @@ def handover_notes(
         When a change names a family that is not in `scenario`.
     """
     notes = []
+    names = {s.staff_id: s.name for s in scenario.staff}
     for change in changes:
         if change.to_staff_id == change.from_staff_id:
             continue
@@ -156,6 +169,11 @@ def handover_notes(
                     language=fam.language,
                     external_plan_agency=fam.external_plan_agency,
                     effective=effective,
+                    family_name=fam.family_name,
+                    children=fam.children,
+                    contact=fam.contact,
+                    from_staff_name=names.get(change.from_staff_id or ""),
+                    to_staff_name=names.get(change.to_staff_id or ""),
                 )
             )
     notes.sort(key=lambda n: (n.for_staff_id, n.side, n.family_id))
@@ -185,6 +203,11 @@ def handover_frame(notes: Iterable[HandoverNote]) -> pd.DataFrame:
                 n.effective.isoformat(),
                 n.for_staff_id,
                 n.side,
+                n.family_name,
+                "; ".join(n.children),
+                n.contact,
+                n.from_staff_name,
+                n.to_staff_name,
             ]
             for n in notes
         ],

@@ -159,8 +159,14 @@ def test_plan_files_and_columns(tmp_path: Path) -> None:
     result, scenario = tiny_plan()
     out = tmp_path / "plan"
     written = write_plan(result, scenario, out)
-    assert [p.name for p in written] == [*PLAN_FILES, *SCENARIO_FILES]
-    assert sorted(os.listdir(out)) == sorted([*PLAN_FILES, *SCENARIO_FILES, MARKER])
+    # the printed rosters: the staff with a line (S3 departed, losing F4) and all of them
+    rosters = ["rosters/S1.pdf", "rosters/S2.pdf", "rosters/S3.pdf", "rosters/all-staff.pdf"]
+    assert [p.relative_to(out).as_posix() for p in written] == [
+        *PLAN_FILES,
+        *SCENARIO_FILES,
+        *rosters,
+    ]
+    assert sorted(os.listdir(out)) == sorted([*PLAN_FILES, *SCENARIO_FILES, MARKER, "rosters"])
 
     with open(out / "assignments.csv", encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
@@ -532,8 +538,9 @@ def test_plan_workbook_sheets_marks_and_neutralised_cells(tmp_path: Path) -> Non
         "Compliance",
         "S1",
         "S2",
+        "S3",
         "handover_notes",
-    ]  # S3 departed and carries nobody: no sheet
+    ]  # S3 departed and carries nobody, but F4 leaves them: their sheet lists it
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title

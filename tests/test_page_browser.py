@@ -36,7 +36,7 @@ from browsers import AXE_JS, chromium, needs_chromium
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 import famassign as fa
-from famassign.report.words import staff_people
+from famassign.models.words import staff_people
 from famassign.scenarios import GeneratorConfig
 from famassign.server.auth import SESSION_COOKIE
 from famassign.server.jobs import JobRunner

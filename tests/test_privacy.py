@@ -2,7 +2,10 @@
 
 A small scenario carries a unique sentinel in every non-identifier field that can hold free text:
 the families' ``external_plan_agency`` (one matched by a staff member's ``agencies``, one matched
-by nobody), three extra columns of families.csv (``parent_name``, ``notes``, ``income``: ignored
+by nobody), the families' private display data (``family_name``, ``children``, ``contact``, in
+Latin with accents, Vietnamese, Arabic and Chinese: they go only to the files written for the
+staff who work with the families, :func:`_is_people_file`, and the next scenario), three extra
+columns of families.csv (``parent_name``, ``notes``, ``income``: ignored
 with a warning that names the column only), an extra staff.csv column, an unknown scenario.yaml
 key, conflicts.csv ``reason`` and the ``note`` of exceptions (exceptions.csv and scenario.yaml).
 ``validate``, ``solve``, ``reassign``, ``recommend`` and ``compare`` run with ``--debug`` (the
@@ -40,6 +43,12 @@ YAML_EXTRA = "SENTINEL-YAML-EXTRA-6a6a"
 REASON = "SENTINEL-REASON-c0c0"
 EXC_NOTE = "SENTINEL-EXC-NOTE-1d1d"
 YAML_NOTE = "SENTINEL-YAML-NOTE-9e9e"
+FAMILY_NAME = "SENTINEL-FAMILY-Nguyễn-Núñez-فاطمة-王小明-4e4e"
+CHILD = "SENTINEL-CHILD-Trần-يوسف-陳美玲-5f5f"
+CONTACT = "SENTINEL-CONTACT-555-0199-6a6b"
+DISPLAY_SENTINELS = (FAMILY_NAME, CHILD, CONTACT)
+"""The families' private display data (family_name, children, contact): in the files a person
+who works with the family reads (:func:`_is_people_file`) and the next scenario, nowhere else."""
 
 LOG_SENTINELS = (
     AGENCY,
@@ -52,6 +61,7 @@ LOG_SENTINELS = (
     REASON,
     EXC_NOTE,
     YAML_NOTE,
+    *DISPLAY_SENTINELS,
 )
 """None of these may appear in stdout, stderr or a log record of any command."""
 FILE_SENTINELS = (AGENCY_UNMATCHED, NAME, NOTES, INCOME, STAFF_EXTRA, YAML_EXTRA, REASON)
@@ -71,11 +81,20 @@ def _is_family_record(file: str, files: Collection[str] = ()) -> bool:
     return file == "handover.csv" or file.startswith("handover/")
 
 
+def _is_people_file(file: str) -> bool:
+    """The files written for the staff who work with the families: the workbook and the per-staff
+    lists, the handover notes, the printed rosters."""
+    return file in ("plan.xlsx", "staff_lists.xlsx", "handover.csv") or file.startswith(
+        ("handover/", "rosters/")
+    )
+
+
 def _file_leaks(file: str, text: str, files: Collection[str]) -> list[str]:
+    display = () if _is_people_file(file) or file in SCENARIO_FILES else DISPLAY_SENTINELS
     if file in SCENARIO_FILES:
         return _leaks(text, SCENARIO_RECORD_SENTINELS)
     record = _is_family_record(file, files)
-    return _leaks(text, FAMILY_RECORD_SENTINELS if record else FILE_SENTINELS)
+    return _leaks(text, (*(FAMILY_RECORD_SENTINELS if record else FILE_SENTINELS), *display))
 
 
 EXTRA_COLUMNS = ("parent_name", "notes", "income")
@@ -86,6 +105,7 @@ def _families() -> str:
         "family_id,language,site,program_option,urgency,intensity,needs,interests,"
         "disability_services,external_plan_agency,current_staff_id,pinned,"
         + ",".join(EXTRA_COLUMNS)
+        + ",family_name,children,contact"
     )
     rows = [
         # id, lang, site, urgency, intensity, agency, current, pinned
@@ -102,7 +122,8 @@ def _families() -> str:
     for i, (fid, lang, site, urg, inten, agency, cur, pinned) in enumerate(rows):
         lines.append(
             f"{fid},{lang},{site},center_based,{urg},{inten},well_being,learners,false,"
-            f"{agency},{cur},{pinned},{NAME}-{i},{NOTES}-{i},{INCOME}-{i}"
+            f"{agency},{cur},{pinned},{NAME}-{i},{NOTES}-{i},{INCOME}-{i},"
+            f"{FAMILY_NAME}-{i},{CHILD}-{i}a;{CHILD}-{i}b,{CONTACT}-{i}"
         )
     return "\n".join(lines) + "\n"
 
@@ -243,6 +264,33 @@ def test_matched_agency_only_in_assignment_reasons(scenario_dir: Path, tmp_path:
         assert EXC_NOTE not in text and YAML_NOTE not in text, file
 
 
+@pytest.mark.parametrize("name", ["solve", "reassign", "update"])
+def test_display_data_reaches_the_people_files(
+    name: str, scenario_dir: Path, tmp_path: Path
+) -> None:
+    """The names the privacy checks keep out of logs and summaries are where staff read them:
+    plan.xlsx (every staff sheet), the next scenario's families.csv, and after a re-plan the
+    handover notes."""
+    out = tmp_path / "plan"
+    result = runner.invoke(app, _args(name, scenario_dir, out))
+    assert result.exit_code in (0, 3), result.output
+    texts = _file_texts(out)
+    for sentinel in DISPLAY_SENTINELS:
+        assert sentinel in texts["plan.xlsx"] and sentinel in texts["families.csv"]
+        assert sentinel not in texts["summary.json"] and sentinel not in texts["compliance.md"]
+    assert any(f.startswith("rosters/") and f.endswith(".pdf") for f in texts)
+    if name == "reassign":
+        assert FAMILY_NAME in texts["handover.csv"]
+        assert any(FAMILY_NAME in t for f, t in texts.items() if f.startswith("handover/"))
+
+
+def test_bad_display_value_is_not_echoed(scenario_dir: Path) -> None:
+    """A family name too long to be one: the problem names file, row and column, not the name."""
+    printed = _validate_spoiled(scenario_dir, f"{FAMILY_NAME}-1,", f"{FAMILY_NAME}-1{'x' * 600},")
+    assert "families.csv:3:family_name" in printed
+    assert _leaks(printed) == [], printed
+
+
 @pytest.mark.parametrize("name", ["validate", "solve", "reassign", "recommend-f2", "compare"])
 def test_no_sentinel_in_real_process_output(name: str, scenario_dir: Path, tmp_path: Path) -> None:
     """The same as real processes: every byte on stdout and stderr, compare with 2 processes."""
@@ -294,7 +342,7 @@ def test_invalid_rows_do_not_echo_free_text(scenario_dir: Path) -> None:
 def test_ragged_row_does_not_echo_its_cells(scenario_dir: Path) -> None:
     """An unquoted comma in a free-text cell shifts the row: reported by row, cells not shown."""
     printed = _validate_spoiled(scenario_dir, f"{NOTES}-1", f"{NOTES}-1, with a comma {NAME}")
-    assert "families.csv:3: row has 16 fields but the header has 15" in printed
+    assert "families.csv:3: row has 19 fields but the header has 18" in printed
     assert _leaks(printed) == [], printed
 
 

@@ -276,7 +276,14 @@ def test_cli_short_room_exit_3_then_temporary_cap_exit_0(tmp_path: Path) -> None
     )
     assert res.exit_code == 3, res.output
     moves = pd.read_csv(out / "moves.csv", dtype=str, keep_default_na=False)
-    assert list(moves.columns) == ["family_id", "from_staff_id", "to_staff_id", "reason"]
+    assert list(moves.columns) == [
+        "family_id",
+        "from_staff_id",
+        "to_staff_id",
+        "reason",
+        "from_staff_name",
+        "to_staff_name",
+    ]  # the contract's columns, then the staff members' names
     assert len(moves) == 30 and set(moves["from_staff_id"]) == {"C"}
     unplaced = moves[moves["to_staff_id"] == ""]
     assert set(unplaced["family_id"]) == {f"C{i}" for i in range(1, 11)}

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from famassign.models import Scenario
+from famassign.models.words import language_words
 from famassign.report.page import html_page
 from famassign.solver.handover_notes import (
     JOINS,
@@ -44,25 +45,41 @@ def _file_stem(staff_id: str, used: set[str]) -> str:
     return stem
 
 
+def _who(staff_id: str | None, name: str | None) -> str:
+    return f"{name} ({staff_id})" if name and staff_id else staff_id or ""
+
+
 def _card(note: HandoverNote) -> str:
     rows: list[tuple[str, str]] = [
-        ("From", note.from_staff_id or "no staff member (newly placed)")
+        ("From", _who(note.from_staff_id, note.from_staff_name) or "no staff member (newly placed)")
         if note.side == JOINS
-        else ("To", note.to_staff_id or "nobody: left unplaced"),
+        else ("To", _who(note.to_staff_id, note.to_staff_name) or "nobody: left unplaced"),
         ("Why", note.why),
         ("Effective", note.effective.isoformat()),
         ("Urgency", note.urgency_text),
         ("Intensity", note.intensity),
         ("Needs (PFCE outcomes)", "; ".join(note.needs) or "none recorded"),
         ("Interests (PFCE outcomes)", "; ".join(note.interests) or "none recorded"),
-        ("Language", note.language),
+        ("Language", language_words(note.language)),
         (
             "Plan with another agency (1302.52(e))",
             note.external_plan_agency or "none recorded",
         ),
     ]
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f"<h3>Family {html.escape(note.family_id)}</h3><table>{body}</table>"
+    people = [
+        ("Family or parent/guardian", note.family_name or ""),
+        ("Children", "; ".join(note.children)),
+        ("Contact", note.contact or ""),
+    ]
+    body = (
+        "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in people if v
+        )
+        + body
+    )
+    title = f"{note.family_name} ({note.family_id})" if note.family_name else note.family_id
+    return f"<h3>Family {html.escape(title)}</h3><table>{body}</table>"
 
 
 def handover_page(staff_id: str, staff_name: str | None, notes: Sequence[HandoverNote]) -> str:

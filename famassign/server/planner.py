@@ -44,7 +44,7 @@ from famassign.server.service import Service
 from famassign.server.worker import PLANNED_SCENARIO, RESULT_FILE
 from famassign.solver import Result
 from famassign.store import NotFoundError, PlanInfo, ScenarioInfo
-from famassign.workbook import plan_sheets, staff_names, write_workbook
+from famassign.workbook import PlanInForce, plan_sheets, staff_names, write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -368,8 +368,12 @@ def _row(plan: PlanInfo) -> dict[str, Any]:
     }
 
 
-def write_staff_lists(result: Result, scenario: Scenario, path: Path) -> None:
-    """The per-staff lists: the staff members' sheets of plan.xlsx alone (written whole)."""
+def write_staff_lists(
+    result: Result, scenario: Scenario, path: Path, in_force: PlanInForce | None = None
+) -> None:
+    """The per-staff lists: the staff members' sheets of plan.xlsx alone (written whole), the
+    hand-out words comparing with `in_force` (family_id -> staff_id of the plan staff last
+    received; by default the families' current staff in `scenario`)."""
     names = staff_names(scenario)
     sheets = plan_sheets(
         result,
@@ -377,6 +381,7 @@ def write_staff_lists(result: Result, scenario: Scenario, path: Path) -> None:
         summary=summary_dict(result, scenario),
         assignments=with_staff_names(result.assignments_frame(), names),
         caseloads=with_staff_names(result.caseloads_frame(), names),
+        in_force=in_force,
     )
     lists = {key: frame for key, frame in sheets.items() if key.startswith("staff:")}
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")

@@ -12,8 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from famassign.models.words import language_name, option_name, outcome_name, status_name
 from famassign.report import fmt_number
-from famassign.report.words import language_words, option_words, outcome_words, status_words
 from famassign.server.auth import (
     CSRF_FIELD,
     SAFE_METHODS,
@@ -46,10 +46,10 @@ templates.env.globals.update(
     fmt=fmt_number,
     page_time_limit=PAGE_TIME_LIMIT,
     csrf_field=CSRF_FIELD,
-    language_words=language_words,
-    option_words=option_words,
-    outcome_words=outcome_words,
-    status_words=status_words,
+    language_name=language_name,
+    option_name=option_name,
+    outcome_name=outcome_name,
+    status_name=status_name,
 )
 
 

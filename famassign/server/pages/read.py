@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from famassign.models import StaffStatus
-from famassign.report.words import staff_people
+from famassign.models.words import staff_people
 from famassign.server.pages.frame import guard, plan_record, reader, render
 from famassign.server.pages.views import (
     choices,

@@ -16,11 +16,11 @@ from famassign.models import Scenario, ScenarioError, StaffStatus
 from famassign.models.domain import ExceptionKind, ProgramOption
 from famassign.models.problems import group_problems
 from famassign.models.summary import capacity_shortfalls, most_allowed
+from famassign.models.words import staff_people
 from famassign.outputs import ASSIGNMENTS_IMPORT_CSV, PLAN_XLSX
 from famassign.replan_outputs import MOVES_CSV
 from famassign.report import caseload_bars, fmt_number, legend_html, plan_facts, svg_bar_chart
 from famassign.report.charts import Bar
-from famassign.report.words import staff_people
 from famassign.server.adjustments import PlanDiff, plan_diff
 from famassign.server.pages.frame import reader, service
 from famassign.server.planner import STAFF_LISTS, PlanRecord

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from famassign.models.words import staff_people
 from famassign.report import caseload_bars, legend_html, plan_facts, svg_bar_chart
-from famassign.report.words import staff_people
 from famassign.server.adjustments import Replan, plan_diff, whatif_replan
 from famassign.server.pages.forms import WHATIF_FIELDS, filled, plan_options
 from famassign.server.pages.frame import guard, plan_record, render, service

@@ -697,7 +697,7 @@ def test_mid_year_step_with_this_months_export(
 
     record = server.reader.plan(first)
     families = pd.read_csv(record.folder / "families.csv", dtype=str, keep_default_na=False)
-    gone = families.loc[0, "family_id"]
+    gone = str(families.loc[0, "family_id"])
     families = families.iloc[1:].reset_index(drop=True)
     families.loc[0, "urgency"] = "5" if families.loc[0, "urgency"] != "5" else "4"
     placed = families[families["current_staff_id"] != ""].index[1]

@@ -5,10 +5,14 @@ exceptions that end within 30 days or have ended and the returns from leave due,
 month's family export. ``POST /p/{pid}/midyear`` reads the export as ``famassign update
 --families-export`` does (:func:`famassign.models.month.read_families_export`,
 :func:`~famassign.models.month.month_changes`) and shows the enrolments, withdrawals,
-re-assessments and advocate disagreements against the plan; the export is kept in the
-workspace's ``midyear/`` folder until ``POST /p/{pid}/midyear/{staged}/plan`` starts the update
+re-assessments and advocate disagreements against the plan; the export is kept until
+``POST /p/{pid}/midyear/{staged}/plan`` starts the update
 (:meth:`famassign.server.service.Service.start_update`: the API's operation, one job) and
 deletes it. The new plan is published from its own page like any other.
+
+The export is staged as an import is (:meth:`famassign.server.planner.PlanReader.stage_import`:
+plain names only, deleted after ``import_ttl_s`` by the server's housekeeping when no update
+is planned from it).
 """
 
 from __future__ import annotations
@@ -32,15 +36,14 @@ from famassign.scenarios.reading import read_scenario
 from famassign.server.job_options import PlanVersion, UpdateRequest
 from famassign.server.jobs import QueueFull
 from famassign.server.pages.forms import form_date
-from famassign.server.pages.frame import guard, plan_record, render, service
+from famassign.server.pages.frame import guard, plan_record, reader, render, service
+from famassign.server.planner import UploadNamesRefused
 from famassign.server.service import InvalidRequest
 from famassign.solver.exception_ends import WARN_DAYS
-from famassign.store import new_id
+from famassign.store import NotFoundError
 
 router = APIRouter(include_in_schema=False)
 
-STAGED = "midyear"
-"""The workspace folder holding an export between its preview and the update."""
 MAPPING_NAMES = ("mapping.yaml", "mapping.yml")
 """The names of a staged mapping (the page keeps the uploaded mapping as ``mapping.yaml``)."""
 _KINDS = ("enrolled", "withdrawn", "reassessed", "details", "advocate_differs")
@@ -106,18 +109,19 @@ def midyear(request: Request, pid: str) -> Response:
     return render(request, "midyear.html", context)
 
 
-def _staged_dir(request: Request, staged: str) -> Path:
-    folder = service(request).workspace / STAGED / staged
-    if not staged.isalnum() or not folder.is_dir():
-        raise HTTPException(404, "This export is no longer kept: bring it again.")
-    return folder
+def _staged(request: Request, staged: str) -> list[Path]:
+    """The files of the export staged as `staged`; 404 when it is gone (planned or expired)."""
+    try:
+        return reader(request).import_paths(staged)
+    except NotFoundError:
+        raise HTTPException(404, "This export is no longer kept: bring it again.") from None
 
 
-def _preview(staged: Path, scenario: Scenario, advocate: AdvocateSource) -> MonthChanges:
-    names = sorted(p.name for p in staged.iterdir() if p.name not in MAPPING_NAMES)
-    mapping_file = next((staged / n for n in MAPPING_NAMES if (staged / n).is_file()), None)
+def _preview(paths: list[Path], scenario: Scenario, advocate: AdvocateSource) -> MonthChanges:
+    exports = [p for p in paths if p.name not in MAPPING_NAMES]
+    mapping_file = next((p for p in paths if p.name in MAPPING_NAMES), None)
     mapping = ImportMapping.read(mapping_file) if mapping_file is not None else None
-    families = read_families_export([staged / n for n in names], scenario, mapping)
+    families = read_families_export(exports, scenario, mapping)
     return month_changes(scenario, families, advocate_from=advocate)
 
 
@@ -144,15 +148,16 @@ async def preview(request: Request, pid: str) -> Response:
             problems.append("Choose this month's family export.")
         if problems:
             return render(request, "midyear.html", {**context, "problems": problems})
-        staged_id = new_id()
-        folder = service(request).workspace / STAGED / staged_id
-        folder.mkdir(parents=True)
-        for name, data in parts:
-            (folder / name).write_bytes(data)
+        plans = reader(request)
         try:
-            month = _preview(folder, scenario, advocate)
+            staged_id = plans.stage_import(parts)
+        except UploadNamesRefused as exc:
+            problems = [f"{name}: {why}" for name, why in exc.problems]
+            return render(request, "midyear.html", {**context, "problems": problems})
+        try:
+            month = _preview(plans.import_paths(staged_id), scenario, advocate)
         except ScenarioError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(plans.imports / staged_id, ignore_errors=True)
             problems = [str(p) for p in exc.problems]
             return render(request, "midyear.html", {**context, "problems": problems})
         rows = [
@@ -183,7 +188,7 @@ async def plan_update(request: Request, pid: str, staged: str) -> Response:
     form = await request.form()
 
     def run() -> Response:
-        folder = _staged_dir(request, staged)
+        files = _staged(request, staged)
         record = plan_record(request, pid)
         try:
             options = UpdateRequest(
@@ -195,7 +200,6 @@ async def plan_update(request: Request, pid: str, staged: str) -> Response:
         except (ValidationError, ValueError) as exc:
             context, _ = _context(request, pid, None)
             return render(request, "midyear.html", {**context, "problems": [str(exc)]})
-        files = sorted(folder.iterdir())
         exports = [(p.name, p.read_bytes()) for p in files if p.name not in MAPPING_NAMES]
         mapping = next(((p.name, p.read_bytes()) for p in files if p.name in MAPPING_NAMES), None)
         version = PlanVersion(label="mid-year update", parent_plan_id=record.id)
@@ -205,7 +209,7 @@ async def plan_update(request: Request, pid: str, staged: str) -> Response:
             context, _ = _context(request, pid, None)
             return render(request, "midyear.html", {**context, "problems": [str(exc)]})
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(reader(request).imports / staged, ignore_errors=True)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     return await run_in_threadpool(run)

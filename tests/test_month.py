@@ -200,3 +200,30 @@ def test_an_ended_exceptions_families_are_re_planned_with_the_reason(tmp_path: P
         not (tmp_path / "out" / "exceptions.csv").exists()
         or "E1" not in (tmp_path / "out" / "exceptions.csv").read_text()
     )
+
+
+def test_update_from_exports_through_the_saved_mapping(tmp_path: Path) -> None:
+    """--families-export with --mapping: the export goes through the importer's mapping (here
+    inferred from the same files and saved as mapping.yaml, as `famassign import` does)."""
+    from famassign.models.importing import infer_mapping
+    from famassign.models.writing import staff_frame
+
+    sc = plan_scenario()
+    plan = write_scenario(sc, tmp_path / "plan")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    families = write_export(exports, export_families(sc))
+    staff = exports / "staff.csv"
+    staff_frame(sc.staff).to_csv(staff, index=False)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(infer_mapping([families, staff]).mapping.to_yaml())
+    args = ["--families-export", str(families), "--families-export", str(staff)]
+    run = run_update(plan, tmp_path / "out", *args, "--mapping", str(mapping))
+    summary = run["summary"]
+    assert isinstance(summary, dict)
+    assert (summary["update_enrolled"], summary["update_withdrawn"]) == (1, 1)
+    assert summary["update_reassessed"] == 2 and summary["update_advocate_differs"] == 1
+    res = runner.invoke(
+        app, ["update", str(plan), "--out", str(tmp_path / "x"), "--mapping", str(mapping)]
+    )
+    assert res.exit_code == 2 and "--mapping needs --families-export" in res.output

@@ -227,3 +227,24 @@ def test_update_from_exports_through_the_saved_mapping(tmp_path: Path) -> None:
         app, ["update", str(plan), "--out", str(tmp_path / "x"), "--mapping", str(mapping)]
     )
     assert res.exit_code == 2 and "--mapping needs --families-export" in res.output
+
+
+def test_a_reassign_warns_about_the_temporary_exception_it_creates(tmp_path: Path) -> None:
+    families = [builders.fam(f"A{i:02}", current_staff_id="A") for i in range(40)] + [
+        builders.fam(f"B{i}", current_staff_id="B") for i in range(5)
+    ]
+    sc = Scenario(
+        as_of=date(2026, 9, 1),
+        families=tuple(families),
+        staff=(builders.staff("A"), builders.staff("B")),
+    )
+    plan = write_scenario(sc, tmp_path / "plan")
+    args = ["--departed", "B", "--temporary-cap", "45", "--until", "2026-09-20"]
+    res = runner.invoke(
+        app, ["reassign", str(plan), "--out", str(tmp_path / "out"), "--deterministic", *args]
+    )
+    assert res.exit_code == 0, res.output
+    assert "(in 19 days): 5 families depend on it" in res.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["exceptions_ending_soon"] == 1
+    assert summary["families_on_exceptions_ending_soon"] == 5

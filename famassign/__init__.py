@@ -42,6 +42,13 @@ from famassign.models.importing import (
 )
 from famassign.models.loading import LoadedScenario
 from famassign.models.mapping import ImportMapping
+from famassign.models.month import (
+    AdvocateSource,
+    FamilyChange,
+    MonthChanges,
+    month_changes,
+    read_families_export,
+)
 from famassign.models.writing import ScenarioWriteError, write_scenario
 from famassign.outputs import PlanOutputError, write_plan
 from famassign.replan_outputs import write_replan
@@ -74,6 +81,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "AdvocateSource",
     "ArgumentTypeError",
     "CapException",
     "Comparison",
@@ -82,11 +90,13 @@ __all__ = [
     "ExceptionKind",
     "FamassignError",
     "Family",
+    "FamilyChange",
     "ImportMapping",
     "ImportResult",
     "Inference",
     "LoadedScenario",
     "LocatedProblem",
+    "MonthChanges",
     "OptionsError",
     "PlanOptions",
     "PlanOutputError",
@@ -117,7 +127,9 @@ __all__ = [
     "generate",
     "import_exports",
     "infer_mapping",
+    "month_changes",
     "next_scenario",
+    "read_families_export",
     "read_scenario",
     "reassign",
     "recommend",

@@ -11,7 +11,12 @@ server's workers and the library.
 - the next scenario of the re-plan (its ``next_scenario()``: the exceptions it created, the
   statuses and the absences), so the folder is the next command's scenario;
 - the re-plan's summary.json keys (:func:`replan_summary`) and its section of compliance.md and
-  report.html (:func:`replan_section`).
+  report.html (:func:`replan_section`);
+- for an update, ``changes.csv``: the month's changes from the data system (enrolments,
+  withdrawals, re-assessments, advocate disagreements; :mod:`famassign.models.month`);
+- the temporary exceptions in force that end within 30 days, with how many families depend on
+  each (:func:`ending_lines`: summary.json ``exceptions_ending_soon`` and
+  ``families_on_exceptions_ending_soon``, the section, the command line).
 
 One count of disruption: ``moves`` (summary.json, the command line, compliance.md, report.html,
 the workbook, the plan store) is every family taken from an active current staff member, placed
@@ -29,9 +34,11 @@ import pandas as pd
 
 from famassign.models import Scenario
 from famassign.models.errors import check_argument
+from famassign.models.month import CHANGES_CSV, ChangeKind, changes_frame
 from famassign.outputs import write_plan
 from famassign.report import ReportSection
 from famassign.report.handover_pages import handover_outputs
+from famassign.solver.exception_ends import WARN_DAYS, ExceptionEnding, ending_soon
 from famassign.solver.reassign import Move, MoveKind, ReassignResult, moves_frame
 from famassign.solver.result import Result
 from famassign.solver.update import UpdateResult
@@ -85,6 +92,34 @@ def disruption_text(change: PlanChange) -> str:
     )
 
 
+def exceptions_ending(change: ReassignResult | UpdateResult) -> tuple[ExceptionEnding, ...]:
+    """The temporary exceptions in force on the re-plan's date that end within
+    :data:`~famassign.solver.exception_ends.WARN_DAYS` days, with the families on each."""
+    if isinstance(change, UpdateResult):
+        return change.ending_soon
+    return ending_soon(change.scenario, change.result)
+
+
+def ending_lines(change: ReassignResult | UpdateResult) -> list[str]:
+    """One warning per temporary exception ending soon, e.g. ``temporary exception X ends on
+    2026-11-30 (in 12 days): 4 families depend on it``."""
+    return [
+        f"temporary exception {e.exception_id} ends on {e.ends.isoformat()} "
+        f"(in {e.days_left} days): {e.families} families depend on it"
+        for e in exceptions_ending(change)
+    ]
+
+
+def _ending_summary(change: ReassignResult | UpdateResult) -> dict[str, Any]:
+    ending = exceptions_ending(change)
+    return {
+        "exceptions_ending_soon": len(ending),
+        "exceptions_ending_soon_ids": [e.exception_id for e in ending],
+        "families_on_exceptions_ending_soon": sum(e.families for e in ending),
+        "exceptions_warn_days": WARN_DAYS,
+    }
+
+
 def reassign_summary(outcome: ReassignResult) -> dict[str, Any]:
     """The summary.json keys reassign adds (``moves`` itself is the plan's: summary_dict)."""
     exc = outcome.temporary_exception
@@ -106,7 +141,7 @@ def reassign_summary(outcome: ReassignResult) -> dict[str, Any]:
         "reassign_moved_no_longer_eligible": outcome.count(MoveKind.no_longer_eligible),
         "reassign_newly_placed": outcome.count(MoveKind.new),
         "reassign_unplaced_from_leaving_staff": list(outcome.unplaced_from_leaving),
-    }
+    } | _ending_summary(outcome)
 
 
 def reassignment_section(outcome: ReassignResult) -> ReportSection:
@@ -144,6 +179,7 @@ def reassignment_section(outcome: ReassignResult) -> ReportSection:
         f"of these, {outcome.count(MoveKind.no_longer_eligible)} because their staff member may "
         "no longer serve them (language, site, option or a conflict)."
     )
+    lines.extend(f"- Warning: {w}." for w in ending_lines(outcome))
     return ReportSection(
         title="Reassignment (before and after)",
         text="\n".join(lines),
@@ -180,7 +216,18 @@ def update_summary(outcome: UpdateResult) -> dict[str, Any]:
         "update_bound_cost_exception_places": cost.exception_places if cost else 0,
         "update_unplaced_by_bound": list(cost.unplaced_by_bound) if cost else [],
         "update_staff_at_bound": list(cost.staff_at_bound) if cost else [],
-    }
+        "update_enrolled": _changed(outcome, ChangeKind.enrolled),
+        "update_withdrawn": _changed(outcome, ChangeKind.withdrawn),
+        "update_reassessed": _changed(outcome, ChangeKind.reassessed),
+        "update_details_changed": _changed(outcome, ChangeKind.details),
+        "update_advocate_differs": _changed(outcome, ChangeKind.advocate_differs),
+        "update_exceptions_ended": [e.exception_id for e in outcome.exceptions_ended],
+    } | _ending_summary(outcome)
+
+
+def _changed(outcome: UpdateResult, kind: ChangeKind) -> int:
+    """Families with a change of `kind` from the data system's export."""
+    return len({c.family_id for c in outcome.changes if c.kind is kind})
 
 
 def update_section(outcome: UpdateResult) -> ReportSection:
@@ -204,6 +251,23 @@ def update_section(outcome: UpdateResult) -> ReportSection:
         lines.append(f"- {n.family_id} stays where it is, not back with {n.staff_id}: {n.reason}.")
     if outcome.still_absent:
         lines.append(f"- Still absent (absences.csv): {', '.join(outcome.still_absent)}.")
+    if outcome.changes:
+        advocates = [c for c in outcome.changes if c.kind is ChangeKind.advocate_differs]
+        lines.append(
+            f"- From the data system's export (changes.csv): "
+            f"{_changed(outcome, ChangeKind.enrolled)} enrolled, "
+            f"{_changed(outcome, ChangeKind.withdrawn)} withdrawn, "
+            f"{_changed(outcome, ChangeKind.reassessed)} re-assessed, "
+            f"{len(advocates)} with another current advocate in the export ("
+            f"{sum(1 for c in advocates if c.kept == 'export')} taken from the export, the "
+            "others kept as planned)."
+        )
+    for e in outcome.exceptions_ended:
+        lines.append(
+            f"- {e.reason[0].upper()}{e.reason[1:]}: the families above the cap it allowed "
+            f"({', '.join(e.staff_ids) or 'none left'}) are re-planned with the fewest moves."
+        )
+    lines.extend(f"- Warning: {w}." for w in ending_lines(outcome))
     cost = outcome.bound_cost
     if cost is not None:
         if cost.placements or cost.exception_places:
@@ -301,12 +365,15 @@ def write_replan(
     """
     check_argument("write_replan", change, (ReassignResult, UpdateResult), "change")
     handover_files, documents = handover_outputs(change.scenario, change.moves)
+    changes = (
+        {CHANGES_CSV: changes_frame(change.changes)} if isinstance(change, UpdateResult) else {}
+    )
     return write_plan(
         change.result,
         change.scenario,
         out_dir,
         extra=replan_summary(change),
-        extra_files={MOVES_CSV: moves_with_names(change), **handover_files},
+        extra_files={MOVES_CSV: moves_with_names(change), **changes, **handover_files},
         extra_sections=[replan_section(change)],
         extra_documents=documents,
         next_scenario=change.next_scenario(),
@@ -320,6 +387,8 @@ __all__ = [
     "PlanChange",
     "disruption",
     "disruption_text",
+    "ending_lines",
+    "exceptions_ending",
     "moves_with_names",
     "reassign_line",
     "reassign_summary",

@@ -19,6 +19,12 @@ urgency and intensity. The update:
   member whose absence has ended (``as_of`` after ``until``) the families listed under it,
   unless they have been reassigned since, are pinned elsewhere, or returning breaks a rule
   (:attr:`UpdateResult.not_returned` says which and why); going back is a return, not a move;
+- re-plans, with the fewest moves, the families above the cap a temporary exception allowed
+  once it has ended (``as_of`` after its end): their moves and handover notes say
+  ``temporary exception X ended on DATE`` (:mod:`famassign.solver.exception_ends`), and
+  :attr:`UpdateResult.ending_soon` lists those that end within 30 days;
+- carries the month's changes from the data system (:func:`famassign.models.month.month_changes`)
+  into :attr:`UpdateResult.changes`, for changes.csv and the summary;
 - refuses an ``as_of`` earlier than the scenario's (the plan it continues) unless
   ``allow_backdate``.
 
@@ -30,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,9 +45,17 @@ import numpy as np
 from famassign.models import Scenario, Staff, StaffStatus, pin_breaks_rule
 from famassign.models.absence import Absence
 from famassign.models.errors import FamassignError, check_argument
+from famassign.models.month import FamilyChange
 from famassign.solver.arrays import IntArray, build_arrays
 from famassign.solver.continuation import away_on_leave, next_scenario
 from famassign.solver.disruption import bounded_plan, keeps_bound, moved_away, staff_bounds
+from famassign.solver.exception_ends import (
+    ExceptionEnded,
+    ExceptionEnding,
+    ended_exceptions,
+    ending_soon,
+    with_end_reasons,
+)
 from famassign.solver.flow import solve_flow
 from famassign.solver.options import PlanOptions
 from famassign.solver.reassign import Move, MoveKind, check_not_backdated, plan_moves
@@ -87,7 +101,9 @@ class UpdateResult:
     staff with a running absence marked absent, and each returning family's current staff member
     set to the staff member it returns to. `result.assignments` give the input's
     ``current_staff_id`` as ``previous_staff_id``. `staff_before` is the staff as the input had
-    them, `absences` the absences not yet ended.
+    them, `absences` the absences not yet ended. `changes` are the month's changes from the
+    data system it was given, `exceptions_ended` the temporary exceptions that ended since the
+    plan it continues, `ending_soon` those in force that end within 30 days of `as_of`.
     """
 
     result: Result
@@ -100,6 +116,9 @@ class UpdateResult:
     max_moves_per_staff: int | None
     bound_cost: BoundCost | None
     staff_before: tuple[Staff, ...] = ()
+    changes: tuple[FamilyChange, ...] = ()
+    exceptions_ended: tuple[ExceptionEnded, ...] = ()
+    ending_soon: tuple[ExceptionEnding, ...] = ()
 
     def count(self, kind: MoveKind) -> int:
         """How many families moved for `kind`, placed with someone else or left unplaced."""
@@ -196,6 +215,7 @@ def update(
     options: PlanOptions | None = None,
     match_tolerance: float | None = 0.0,
     progress: Progress | None = None,
+    changes: Sequence[FamilyChange] = (),
 ) -> UpdateResult:
     """Bring the plan in force (``current_staff_id``) up to date; see the module docstring.
 
@@ -218,6 +238,9 @@ def update(
         keep the scenario's).
     progress
         Called as ``progress(stage, done, total)``.
+    changes
+        The month's changes already applied to `scenario`
+        (:attr:`famassign.models.month.MonthChanges.changes`), carried into the result.
 
     Returns
     -------
@@ -240,6 +263,7 @@ def update(
         )
     check_not_backdated(scenario, as_of, allow_backdate, UpdateError)
     start = time.monotonic()
+    ended = ended_exceptions(scenario, as_of or scenario.as_of)
     scenario = scenario.on(as_of)
     back = _plan_returns(scenario)
     planning = back.scenario
@@ -328,7 +352,9 @@ def update(
             ),
         )
     result = _with_input_previous(result, scenario)
-    moves = plan_moves(planning, planning, result, {}, None, back.returning)
+    moves = with_end_reasons(
+        plan_moves(planning, planning, result, {}, None, back.returning), ended
+    )
     plan = result.plan()
     not_returned = list(back.not_returned)
     for fid, absence in back.returning.items():
@@ -348,6 +374,9 @@ def update(
         max_moves_per_staff=max_moves_per_staff,
         bound_cost=cost,
         staff_before=scenario.staff,
+        changes=tuple(changes),
+        exceptions_ended=ended,
+        ending_soon=ending_soon(planning, result),
     )
     log.info(
         "update: %d new families placed, %d moved to make room, %d returned, %d unplaced",

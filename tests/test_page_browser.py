@@ -832,3 +832,71 @@ def test_server_log_holds_identifiers_only(server: Server) -> None:
     sentinels = [TOKEN, *sites, "Spanish", "well_being", "memo 2026-14", "M. Planner"]
     for secret in sentinels:
         assert secret not in text, secret
+
+
+def test_mid_year_step_with_this_months_export(
+    session: tuple[Page, Watch], server: Server, tmp_path: Path
+) -> None:
+    """Step 8: publish a plan, bring this month's export (an enrolment, a withdrawal, a
+    re-assessment, another advocate), see the changes and the coming exception ends and returns
+    against the plan, plan the update with fewest moves and publish it; axe on every screen."""
+    import pandas as pd
+
+    page, watch = session
+    upload(page, server, fa.example_path())
+    first = make_plan(page, 5)
+    page.fill("#pub-by", "Test Planner")
+    page.fill("#pub-reason", "the plan of record")
+    page.get_by_role("button", name="Publish this plan").click()
+    page.wait_for_url(re.compile(rf"/p/{first}#publish"))
+    page.get_by_role(
+        "link", name="Mid-year: bring this month's export and update this plan"
+    ).click()
+    page.wait_for_url(re.compile(rf"/p/{first}/midyear$"))
+    expect(page.get_by_role("heading", name="Mid-year update")).to_be_visible()
+    expect(page.locator("#upcoming")).to_contain_text("Temporary exceptions ending")
+    expect(page.locator("#upcoming")).to_contain_text("Returns from leave")
+    axe(page, watch, "mid-year")
+
+    record = server.reader.plan(first)
+    families = pd.read_csv(record.folder / "families.csv", dtype=str, keep_default_na=False)
+    gone = str(families.loc[0, "family_id"])
+    families = families.iloc[1:].reset_index(drop=True)
+    families.loc[0, "urgency"] = "5" if families.loc[0, "urgency"] != "5" else "4"
+    placed = families[families["current_staff_id"] != ""].index[1]
+    others = sorted(
+        set(families["current_staff_id"]) - {"", families.loc[placed, "current_staff_id"]}
+    )
+    families.loc[placed, "current_staff_id"] = others[0]
+    new = families.iloc[[2]].copy()
+    new["family_id"], new["current_staff_id"], new["pinned"] = "NEW-1", "", "false"
+    export = tmp_path / "families.csv"
+    pd.concat([families, new]).to_csv(export, index=False)
+
+    page.set_input_files("#files", [str(export)])
+    page.get_by_role("button", name="Show the changes").click()
+    changes = page.locator("#changes")
+    expect(changes).to_be_visible()
+    for kind in ("enrolled", "withdrawn", "reassessed", "advocate_differs"):
+        expect(changes.locator("td", has_text=kind).first).to_be_visible()
+    expect(changes).to_contain_text(gone)
+    expect(changes).to_contain_text("NEW-1")
+    shot(page, "8-midyear")
+    axe(page, watch, "mid-year changes")
+    page.get_by_role("button", name="Plan the update with the fewest moves").click()
+    page.wait_for_url(re.compile(rf"/p/(?!{first}){ID}$"), timeout=120_000)
+    updated = plan_id(page)
+    stored = checked(server, updated)
+    assert stored.info.kind == "update"
+    assert "changes.csv" in stored.info.files
+    assert stored.info.summary["update_enrolled"] == 1
+    assert stored.info.summary["update_withdrawn"] == 1
+    assert stored.info.summary["update_advocate_differs"] == 1
+    plan = stored.result.plan()
+    assert gone not in plan and "NEW-1" in plan
+    axe(page, watch, "updated plan")
+    page.fill("#pub-by", "Test Planner")
+    page.fill("#pub-reason", "this month's update")
+    page.get_by_role("button", name="Publish this plan").click()
+    page.wait_for_url(re.compile(rf"/p/{updated}#publish"))
+    expect(page.locator("#publish")).to_contain_text("Published by Test Planner")

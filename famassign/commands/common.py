@@ -41,7 +41,7 @@ from famassign.models.files import LimitsError
 from famassign.models.loading import LoadedScenario
 from famassign.models.problems import ScenarioError, group_problems
 from famassign.outputs import write_plan, write_seconds
-from famassign.replan_outputs import replan_line, write_replan
+from famassign.replan_outputs import ending_lines, replan_line, write_replan
 from famassign.safe_io import OutputDirError, check_output_dir
 from famassign.scenarios.hiring import HiringError
 from famassign.scenarios.reading import read_scenario
@@ -465,6 +465,8 @@ def finish_change(change: ReassignResult | UpdateResult, out: Path) -> int:
     write_replan(change, out)
     echo_summary(change.result, out)
     typer.echo(replan_line(change))
+    for warning in ending_lines(change):
+        typer.echo(f"warning: {warning}")
     return exit_code(change.result)
 
 

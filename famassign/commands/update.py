@@ -1,7 +1,10 @@
 """`famassign update`: bring the plan in force up to date mid-year, moving the fewest families.
 
-The scenario is the last plan's folder (with the month's enrolments, withdrawals and
-re-assessments edited into its families.csv). Writes a re-plan's outputs
+The scenario is the last plan's folder. The month's enrolments, withdrawals and re-assessments
+come from the data system's export (``--families-export FILE [--mapping MAPPING.yaml]``,
+:func:`famassign.models.month.month_changes`, listed in ``changes.csv``; ``--advocate-from
+export|plan`` says whose current advocate is kept where they disagree, default the plan's) or are
+edited into the folder's families.csv by hand. Writes a re-plan's outputs
 (:mod:`famassign.replan_outputs`): the plan, ``moves.csv``, the handover notes, and the next
 scenario (the absences not yet ended, the exceptions not yet ended), ``update_*`` keys in
 summary.json and an "Update" section in compliance.md and report.html. Exit 0 all placed, 3 some
@@ -24,6 +27,7 @@ from famassign.commands.common import (
     TIME_LIMIT,
     WORKERS,
     RunOptions,
+    UsageError,
     finish_change,
     guarded,
     load_for_command,
@@ -31,6 +35,8 @@ from famassign.commands.common import (
     run_planning,
 )
 from famassign.commands.plan_store import STORE, record_plan
+from famassign.models.mapping import ImportMapping
+from famassign.models.month import AdvocateSource, FamilyChange, month_changes, read_families_export
 from famassign.solver.update import update as update_plan
 
 
@@ -50,6 +56,24 @@ def update(
         help="At most K of a staff member's families moved away (the outputs say when the bound "
         "costs a placement).",
     ),
+    families_export: list[Path] | None = typer.Option(
+        None,
+        "--families-export",
+        help="This month's family export from the data system (repeat for several files): a "
+        "families.csv, or the files --mapping names. Enrolments, withdrawals and "
+        "re-assessments are worked out from it and listed in changes.csv.",
+    ),
+    mapping: Path | None = typer.Option(
+        None,
+        "--mapping",
+        help="The importer's saved mapping.yaml for --families-export.",
+    ),
+    advocate_from: AdvocateSource = typer.Option(
+        AdvocateSource.plan,
+        "--advocate-from",
+        help="Where the export names another current advocate than the plan: keep the plan's "
+        "(default) or take the export's. Both are listed in changes.csv.",
+    ),
     store: str | None = STORE,
     time_limit: float = TIME_LIMIT,
     seed: int = SEED,
@@ -62,16 +86,29 @@ def update(
     """
     effective = parse_date("--as-of", as_of)
     loaded = load_for_command(scenario)
+    planned = loaded.scenario
+    changes: tuple[FamilyChange, ...] = ()
+    if families_export:
+        given = ImportMapping.read(mapping) if mapping is not None else None
+        month = month_changes(
+            planned,
+            read_families_export(families_export, planned, given),
+            advocate_from=advocate_from,
+        )
+        planned, changes = month.scenario, month.changes
+    elif mapping is not None:
+        raise UsageError("--mapping needs --families-export")
     outcome = run_planning(
         out,
-        RunOptions(time_limit, seed, workers, deterministic).within_limit(loaded.scenario),
+        RunOptions(time_limit, seed, workers, deterministic).within_limit(planned),
         lambda options, progress: update_plan(
-            loaded.scenario,
+            planned,
             as_of=effective,
             allow_backdate=allow_backdate,
             max_moves_per_staff=max_moves_per_staff,
             options=options,
             progress=progress,
+            changes=changes,
         ),
     )
     code = finish_change(outcome, out)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from famassign import __version__
+from famassign.models.month import AdvocateSource
 from famassign.server.answers import (
     AuditEntry,
     Deleted,
@@ -27,8 +28,9 @@ from famassign.server.answers import (
     Staffing,
 )
 from famassign.server.auth import require_token
-from famassign.server.job_options import CompareRequest, PlanRequest
+from famassign.server.job_options import CompareRequest, PlanRequest, UpdateRequest
 from famassign.server.service import (
+    InvalidRequest,
     PlanView,
     Service,
     job_dict,
@@ -295,6 +297,57 @@ def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
         content_disposition_type="inline" if path.suffix == ".html" else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.post(
+    "/plans/{plan_id}/update",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["plans"],
+    response_model=JobAnswer,
+    responses=errors(404, 422, 429),
+)
+async def start_update(
+    service: ServiceDep,
+    plan_id: str,
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="This month's export: a families.csv, or the files the mapping names."),
+    ] = None,
+    mapping: Annotated[UploadFile | None, File(description="The importer's mapping.yaml.")] = None,
+    as_of: Annotated[str | None, Form(description="Day the update takes effect.")] = None,
+    allow_backdate: Annotated[bool, Form()] = False,
+    max_moves_per_staff: Annotated[int | None, Form()] = None,
+    advocate_from: Annotated[AdvocateSource, Form()] = AdvocateSource.plan,
+    time_limit: Annotated[float | None, Form()] = None,
+    seed: Annotated[int, Form()] = 0,
+    deterministic: Annotated[bool, Form()] = False,
+    workers: Annotated[int | None, Form()] = None,
+) -> dict[str, Any]:
+    """Update a plan mid-year with this month's export, as ``famassign update PLAN
+    --families-export FILE [--mapping M]`` does (multipart: ``files``, ``mapping`` and the
+    options as form fields). 202 with the job; its plan holds changes.csv, moves.csv, the
+    handover notes and the next scenario. 422 for options or file names that cannot be used;
+    a problem in the export fails the job with it as ``FILE:ROW:COLUMN: message``."""
+    fields: dict[str, Any] = {
+        "as_of": as_of,
+        "allow_backdate": allow_backdate,
+        "max_moves_per_staff": max_moves_per_staff,
+        "advocate_from": advocate_from,
+        "seed": seed,
+        "deterministic": deterministic,
+        "workers": workers,
+    }
+    if time_limit is not None:
+        fields["time_limit"] = time_limit
+    try:
+        request = UpdateRequest.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidRequest(str(first["loc"][0]), first["msg"]) from None
+    exports = [(f.filename or "", await f.read()) for f in files or []]
+    given = (mapping.filename or "", await mapping.read()) if mapping is not None else None
+    job = await run_in_threadpool(service.start_update, plan_id, request, exports, given)
+    return job_dict(job)
 
 
 @router.post(

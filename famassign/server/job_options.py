@@ -1,13 +1,14 @@
 """The options of a job, typed: what a request asks for and what a worker is given.
 
-- :class:`PlanRequest` and :class:`CompareRequest` are the API's (and the planner's page's) request
-  bodies, checked by pydantic;
+- :class:`PlanRequest`, :class:`UpdateRequest` and :class:`CompareRequest` are the API's (and the
+  planner's page's) requests, checked by pydantic;
 - :class:`PlanVersion` says how the planner's page makes a plan from another;
-- :class:`PlanJob` and :class:`CompareJob` (:data:`JobOptions`) are a queued job's options: the
-  request with the solver threads the server gives it (and, for a plan, its version). They cross
-  into the worker process inside :class:`famassign.server.worker.JobSpec` (pickled by the process
-  pool) and into the store as JSON (:meth:`~pydantic.BaseModel.model_dump` with ``mode="json"``);
-- :func:`plan_options` makes the solver's :class:`PlanOptions` from either.
+- :class:`PlanJob`, :class:`UpdateJob` and :class:`CompareJob` (:data:`JobOptions`) are a queued
+  job's options: the request with the solver threads the server gives it (and, for a plan, its
+  version). They cross into the worker process inside :class:`famassign.server.worker.JobSpec`
+  (pickled by the process pool) and into the store as JSON
+  (:meth:`~pydantic.BaseModel.model_dump` with ``mode="json"``);
+- :func:`plan_options` makes the solver's :class:`PlanOptions` from any of them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from famassign.models.month import AdvocateSource
 from famassign.server.settings import MAX_TIME_LIMIT_S, MAX_WORKERS
 from famassign.solver.options import COMPARE_TIME_LIMIT, MAX_SEED, PLAN_TIME_LIMIT, PlanOptions
 from famassign.solver.stop import StopSignal
 
-JobKind = Literal["solve", "reassign", "compare"]
+JobKind = Literal["solve", "reassign", "update", "compare"]
 
 
-class PlanRequest(BaseModel):
-    """Options of a plan: solve, or reassign when `departed` or `absent` is given."""
+class SearchRequest(BaseModel):
+    """The search options every plan shares: time limit, seed, determinism, threads."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,6 +44,11 @@ class PlanRequest(BaseModel):
     workers: int | None = Field(
         None, ge=1, le=MAX_WORKERS, description="Solver threads (default: cores/jobs)."
     )
+
+
+class PlanRequest(SearchRequest):
+    """Options of a plan: solve, or reassign when `departed` or `absent` is given."""
+
     departed: list[str] = Field(default_factory=list, description="Staff who left (reassign).")
     absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
     until: date | None = Field(None, description="Last day of the absence / temporary cap.")
@@ -58,6 +65,22 @@ class PlanRequest(BaseModel):
     def kind(self) -> JobKind:
         """``reassign`` when someone leaves, else ``solve``."""
         return "reassign" if self.departed or self.absent else "solve"
+
+
+class UpdateRequest(SearchRequest):
+    """Options of an update of a plan (``famassign update``): the month's export comes as files
+    beside these options."""
+
+    as_of: date | None = Field(None, description="Day the update takes effect.")
+    allow_backdate: bool = Field(False, description="Allow an as_of before the plan's own.")
+    max_moves_per_staff: int | None = Field(
+        None, ge=0, description="At most K of a staff member's families moved away."
+    )
+    advocate_from: AdvocateSource = Field(
+        AdvocateSource.plan,
+        description="Where the export names another current advocate: keep the plan's, or "
+        "take the export's.",
+    )
 
 
 class CompareRequest(BaseModel):
@@ -117,6 +140,28 @@ class PlanJob(PlanRequest):
         return self.version.pin_for_solve if self.version is not None else ()
 
 
+class UpdateJob(UpdateRequest):
+    """A queued update's options: the checked request, the solver threads, the names of the
+    export files and mapping (in the job's ``export_dir``), and its version (the page's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(ge=1, description="Solver threads of this job.")
+    export_files: tuple[str, ...] = ()
+    mapping_file: str | None = None
+    version: PlanVersion | None = None
+
+    @property
+    def kind(self) -> JobKind:
+        """Always ``update``."""
+        return "update"
+
+    @property
+    def minimize_moves(self) -> bool:
+        """An update always moves the fewest families."""
+        return True
+
+
 class CompareJob(CompareRequest):
     """A queued comparison's options: the checked request and the solver threads."""
 
@@ -135,7 +180,7 @@ class CompareJob(CompareRequest):
         return False
 
 
-JobOptions = PlanJob | CompareJob
+JobOptions = PlanJob | UpdateJob | CompareJob
 """The options of any job; its ``kind`` says which."""
 
 
@@ -159,5 +204,8 @@ __all__ = [
     "PlanJob",
     "PlanRequest",
     "PlanVersion",
+    "SearchRequest",
+    "UpdateJob",
+    "UpdateRequest",
     "plan_options",
 ]

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from famassign.models.errors import FamassignError
 from famassign.server import worker
-from famassign.server.job_options import PlanJob
+from famassign.server.job_options import CompareJob
 from famassign.server.settings import Settings
 from famassign.store import INTERRUPTED, Store
 
@@ -330,6 +330,8 @@ class JobRunner:
         finally:
             self._queued.discard(spec.job_id)
             shutil.rmtree(self.control_dir(spec.job_id), ignore_errors=True)
+            if spec.export_dir is not None:  # an update's export: family data, not kept
+                shutil.rmtree(spec.export_dir, ignore_errors=True)
 
     async def _compute(self, job_worker: Worker, spec: worker.JobSpec) -> None:
         try:
@@ -366,7 +368,7 @@ class JobRunner:
         if self.store.get_job(spec.job_id).state != "running":  # cancelled at the last moment
             shutil.rmtree(spec.plan_dir, ignore_errors=True)
             return
-        if not isinstance(spec.options, PlanJob):
+        if isinstance(spec.options, CompareJob):
             self.store.finish_job(spec.job_id, "done", result=outcome["result"])
             log.info("job %s done (comparison)", spec.job_id)
             return

@@ -1,6 +1,7 @@
 """The server's operations, shared by the API routes (:mod:`famassign.server.api`) and the
 planner's page: create a scenario from uploaded files, list and get scenarios, start, get and
-cancel jobs, get a plan and its files, publish, delete, recommend, staffing.
+cancel jobs, update a plan with the month's export, get a plan and its files, publish, delete,
+recommend, staffing.
 
 Every method is synchronous (call it from a worker thread: FastAPI runs plain ``def`` routes in
 its thread pool); the computing itself happens in :class:`~famassign.server.jobs.JobRunner`'s
@@ -33,6 +34,9 @@ from famassign.server.job_options import (
     PlanJob,
     PlanRequest,
     PlanVersion,
+    SearchRequest,
+    UpdateJob,
+    UpdateRequest,
 )
 from famassign.server.jobs import JobRunner, WorkerLimit
 from famassign.server.settings import Settings
@@ -297,7 +301,7 @@ class Service:
 
     # ------------------------------------------------------------------ jobs
 
-    def _check_plan_request(self, scenario: ScenarioInfo, request: PlanRequest) -> None:
+    def _check_search(self, request: SearchRequest) -> None:
         if request.time_limit > self.settings.max_time_limit_s:
             raise InvalidRequest(
                 "time_limit",
@@ -308,6 +312,9 @@ class Service:
             PlanOptions(time_limit=request.time_limit, seed=request.seed, workers=request.workers)
         except OptionsError as exc:
             raise InvalidRequest(None, str(exc)) from None
+
+    def _check_plan_request(self, scenario: ScenarioInfo, request: PlanRequest) -> None:
+        self._check_search(request)
         if request.kind == "solve":
             for name in ("until", "temporary_cap"):
                 if getattr(request, name) is not None:
@@ -359,7 +366,84 @@ class Service:
         options = CompareJob(**request.model_dump(), workers=self.settings.threads_per_job)
         return self._queue(scenario, options)
 
-    def _queue(self, scenario: ScenarioInfo, options: JobOptions) -> JobInfo:
+    def start_update(
+        self,
+        plan_id: str,
+        request: UpdateRequest,
+        exports: Sequence[tuple[str, bytes]] = (),
+        mapping: tuple[str, bytes] | None = None,
+        version: PlanVersion | None = None,
+    ) -> JobInfo:
+        """Queue an update of a plan with this month's export (``famassign update PLAN
+        --families-export FILE.. [--mapping M]``): the plan's folder is the scenario, the export
+        files and the mapping are kept for the job; the new plan belongs to the plan's scenario.
+
+        Parameters
+        ----------
+        plan_id
+            The plan to update (the plan in force).
+        request
+            The update's options.
+        exports
+            ``(file name, content)`` of each export file (a families.csv, or the files the
+            mapping names); none: the plan's families as they are.
+        mapping
+            ``(file name, content)`` of the importer's mapping.yaml, or None.
+        version
+            How the planner's page makes this plan (label, parent); the API leaves it out.
+
+        Raises
+        ------
+        NotFoundError
+            No such plan.
+        InvalidRequest
+            Options out of range, a file name that is not a plain ``NAME.csv``/``NAME.xlsx``
+            (mapping: ``NAME.yaml``), a name given twice, or a mapping without export files.
+        QueueFull
+            Too many jobs waiting.
+        """
+        plan = self.store.get_plan(plan_id)
+        self._check_search(request)
+        if plan.scenario_id is None:
+            raise InvalidRequest(None, f"plan {plan_id} belongs to no scenario")
+        scenario = self.store.get_scenario(plan.scenario_id)
+        if mapping is not None and not exports:
+            raise InvalidRequest("mapping", "a mapping needs the export files it names")
+        names = [name for name, _ in exports] + ([mapping[0]] if mapping else [])
+        for i, name in enumerate(names):
+            field = "mapping" if mapping is not None and i == len(exports) else "files"
+            suffixes = (".yaml", ".yml") if field == "mapping" else (".csv", ".xlsx")
+            if not _SAFE_NAME.fullmatch(name) or not name.lower().endswith(suffixes):
+                raise InvalidRequest(
+                    field, f"{name!r}: give a plain file name ending in {' or '.join(suffixes)}"
+                )
+            if name in names[:i]:
+                raise InvalidRequest(field, f"{name!r} given twice")
+        export_dir = self.workspace / "exports" / new_id()
+        export_dir.mkdir(parents=True)
+        for name, data in [*exports, *([mapping] if mapping else [])]:
+            (export_dir / name).write_bytes(data)
+        options = UpdateJob.model_validate(
+            {
+                **request.model_dump(),
+                "workers": request.workers or self.settings.threads_per_job,
+                "export_files": tuple(name for name, _ in exports),
+                "mapping_file": mapping[0] if mapping else None,
+                "version": version,
+            }
+        )
+        return self._queue(
+            scenario, options, scenario_dir=self.workspace / plan.folder, export_dir=export_dir
+        )
+
+    def _queue(
+        self,
+        scenario: ScenarioInfo,
+        options: JobOptions,
+        *,
+        scenario_dir: Path | None = None,
+        export_dir: Path | None = None,
+    ) -> JobInfo:
         if self.runner.queued >= self.settings.max_queued_jobs:
             from famassign.server.jobs import QueueFull
 
@@ -370,10 +454,11 @@ class Service:
         job = self.store.create_job(scenario.id, options.kind, options.model_dump(mode="json"))
         spec = worker.JobSpec(
             job_id=job.id,
-            scenario_dir=str(self.scenario_dir(scenario)),
+            scenario_dir=str(scenario_dir or self.scenario_dir(scenario)),
             plan_dir=str(self.workspace / "plans" / new_id()),
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
+            export_dir=str(export_dir) if export_dir is not None else None,
         )
         try:
             self.runner.submit(spec)

@@ -3,13 +3,15 @@
 The server never solves in its own process: :class:`famassign.server.jobs.JobRunner` sends a
 :class:`JobSpec` to a worker of its process pool, which calls :func:`run_job`. The worker
 
-- reads the uploaded scenario with the same public loader as the command line and the library
-  (:func:`famassign.scenarios.reading.read_scenario`),
+- reads the uploaded scenario (an update: the plan folder) with the same public loader as the
+  command line and the library (:func:`famassign.scenarios.reading.read_scenario`), and an
+  update's export as ``famassign update --families-export`` does
+  (:func:`famassign.models.month.read_families_export` and ``month_changes``),
 - reports progress into ``<control>/progress.json`` (replaced atomically, read by the server),
 - stops the search when ``<control>/cancel`` appears (the best plan so far is then dropped),
-- writes the plan with :func:`famassign.outputs.write_plan` (a reassignment with
+- writes the plan with :func:`famassign.outputs.write_plan` (a reassignment or an update with
   :func:`famassign.replan_outputs.write_replan`, the command line's writer: moves, handover
-  notes, the next scenario) into its folder, atomically
+  notes, changes.csv, the next scenario) into its folder, atomically
   (:func:`famassign.safe_io.atomic_output_dir`): the folder is complete or absent,
 - returns a small JSON-safe dict the server records in the store.
 
@@ -30,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -44,11 +46,16 @@ from famassign.server.job_options import (
     JobKind,
     JobOptions,
     PlanJob,
+    UpdateJob,
     plan_options,
 )
 from famassign.server.logs import OneLineFormatter
 from famassign.solver.options import PlanOptions
 from famassign.solver.stop import StopSignal
+
+if TYPE_CHECKING:
+    from famassign.models.month import FamilyChange
+    from famassign.solver.update import UpdateResult
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +74,10 @@ WORKER_NICENESS = 10
 @dataclass(frozen=True)
 class JobSpec:
     """One job for a worker: what to compute (`options`, whose ``kind`` is ``solve``,
-    ``reassign`` or ``compare``), from which scenario folder, into which folder.
+    ``reassign``, ``update`` or ``compare``), from which scenario folder, into which folder.
 
     `plan_dir` is the plan's final folder (unused by compare); `control_dir` the job's folder of
-    progress and cancel files.
+    progress and cancel files; `export_dir` the folder of an update's export files and mapping.
     """
 
     job_id: str
@@ -78,10 +85,11 @@ class JobSpec:
     plan_dir: str
     control_dir: str
     options: JobOptions
+    export_dir: str | None = None
 
     @property
     def kind(self) -> JobKind:
-        """``solve``, ``reassign`` or ``compare``."""
+        """``solve``, ``reassign``, ``update`` or ``compare``."""
         return self.options.kind
 
 
@@ -292,16 +300,59 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     return outcome
 
 
+def _update(
+    spec: JobSpec,
+    job: UpdateJob,
+    scenario: Scenario,
+    options: PlanOptions,
+    progress: Callable[[str, int, int], None],
+) -> UpdateResult:
+    """The update of the plan folder `scenario` with the job's export (the command line's
+    :func:`famassign.models.month.month_changes` and :func:`famassign.solver.update.update`)."""
+    from famassign.models.mapping import ImportMapping
+    from famassign.models.month import month_changes, read_families_export
+    from famassign.solver.update import update
+
+    changes: tuple[FamilyChange, ...] = ()
+    if job.export_files:
+        folder = Path(spec.export_dir or ".")
+        mapping = ImportMapping.read(folder / job.mapping_file) if job.mapping_file else None
+        month = month_changes(
+            scenario,
+            read_families_export([folder / n for n in job.export_files], scenario, mapping),
+            advocate_from=job.advocate_from,
+        )
+        scenario, changes = month.scenario, month.changes
+    return update(
+        scenario,
+        as_of=job.as_of,
+        allow_backdate=job.allow_backdate,
+        max_moves_per_staff=job.max_moves_per_staff,
+        options=options,
+        progress=progress,
+        changes=changes,
+    )
+
+
 def _plan(
     spec: JobSpec,
-    job: PlanJob,
+    job: PlanJob | UpdateJob,
     scenario: Scenario,
     options: PlanOptions,
     progress: Callable[[str, int, int], None],
 ) -> dict[str, Any]:
     from famassign.outputs import summary_dict, write_plan
 
-    if job.kind == "reassign":
+    if isinstance(job, UpdateJob):
+        from famassign.replan_outputs import replan_summary, write_replan
+
+        updated = _update(spec, job, scenario, options, progress)
+        if options.stop is not None and options.stop.stopped:
+            raise JobCancelled(spec.job_id)
+        result, planned = updated.result, updated.scenario
+        extra = replan_summary(updated)
+        write_replan(updated, spec.plan_dir)
+    elif job.kind == "reassign":
         from famassign.replan_outputs import replan_summary, write_replan
         from famassign.solver.reassign import reassign
 

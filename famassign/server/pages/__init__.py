@@ -1,6 +1,7 @@
 """The planner's page: server-rendered steps from the data system's export to a published plan.
 
-1 bring the data, 2 check, 3 plan, 4 read the plan, 5 adjust, 6 what if, 7 publish and hand out.
+1 bring the data, 2 check, 3 plan, 4 read the plan, 5 adjust, 6 what if, 7 publish and hand out,
+8 mid-year (this month's export against the plan in force, then the update).
 Every page is a Jinja2 template rendered here; the only scripts are two small modules in
 ``static/`` (file drop, progress poll): no inline script, style or event handler, so the page
 lives under the strict Content-Security-Policy of :mod:`famassign.server.headers`. Every asset
@@ -12,11 +13,11 @@ identifiers only.
 One router per step: :mod:`~.data` (sign-in and out, upload, import mapping), :mod:`~.check`,
 :mod:`~.plan` (first plan, job progress, cancel), :mod:`~.read` (the plan page, its families
 table, a staff member's view and files), :mod:`~.adjust`, :mod:`~.whatif` (variant, side-by-side
-comparison) and :mod:`~.publish`, with :mod:`~.plans` (the program's plans, the audit log,
-renaming and deleting drafts). What they share: :mod:`~.frame` (steps, templates, token guard,
-the store's reading), :mod:`~.views` (view models), :mod:`~.forms` (form parsing),
-:mod:`~.replan` (plans started as jobs) and :mod:`~.refusal` (a request refused on the plan page
-with why).
+comparison), :mod:`~.publish` and :mod:`~.midyear` (this month's export against the plan, the
+update), with :mod:`~.plans` (the program's plans, the audit log, renaming and deleting drafts).
+What they share: :mod:`~.frame` (steps, templates, token guard, the store's reading),
+:mod:`~.views` (view models), :mod:`~.forms` (form parsing), :mod:`~.replan` (plans started as
+jobs) and :mod:`~.refusal` (a request refused on the plan page with why).
 """
 
 from __future__ import annotations
@@ -26,10 +27,22 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from famassign.server.pages import adjust, check, data, plan, plans, publish, read, whatif
+from famassign.server.pages import (
+    adjust,
+    check,
+    data,
+    midyear,
+    plan,
+    plans,
+    publish,
+    read,
+    whatif,
+)
 from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
 
-ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish, plans))
+ROUTERS = tuple(
+    step.router for step in (data, check, plan, read, adjust, whatif, publish, midyear, plans)
+)
 """The steps' routers, in the page's order."""
 
 

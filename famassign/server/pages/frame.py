@@ -38,6 +38,7 @@ STEPS = (
     ("adjust", "5 Adjust"),
     ("whatif", "6 What if"),
     ("publish", "7 Publish"),
+    ("midyear", "8 Mid-year"),
 )
 
 templates = Jinja2Templates(directory=str(SERVER_FOLDER / "templates"))

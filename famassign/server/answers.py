@@ -156,9 +156,11 @@ class Recommendation(BaseModel):
 
 
 class Staffing(BaseModel):
-    """The fewest additional staff that would place every family within the caps: totals,
-    the needs per group (``needs``: one row per group of new staff) and what each exception
-    carries; ``text`` says it in words."""
+    """The fewest additional staff that would place every family within the caps: the people
+    to hire (``people``, proven fewest when ``people_proven``; ``hires``: one record per person,
+    with hire, profile, fte, languages, sites, program_options, cost), totals, the needs per
+    group (``needs``: where places lack) and what each exception carries; ``text`` says it in
+    words."""
 
     families: int
     proven_fewest: bool
@@ -170,6 +172,9 @@ class Staffing(BaseModel):
     needs: list[dict[str, Any]]
     exceptions: list[dict[str, Any]]
     not_placeable: list[str]
+    people: int
+    people_proven: bool
+    hires: list[dict[str, Any]]
     text: str
 
 

@@ -368,7 +368,7 @@ class JobRunner:
             return
         if not isinstance(spec.options, PlanJob):
             self.store.finish_job(spec.job_id, "done", result=outcome["result"])
-            log.info("job %s done (comparison)", spec.job_id)
+            log.info("job %s done (%s)", spec.job_id, spec.kind)
             return
         plan_id = Path(spec.plan_dir).name
         job = self.store.get_job(spec.job_id)

@@ -436,3 +436,29 @@ def test_without_an_uncertainty_block_the_whatif_step_says_what_to_add(
     )
     assert answer.status_code == 200 and "has no uncertainty: block" in answer.text
     assert "docs/sweep.md" in answer.text
+
+
+def test_a_running_sweep_is_cancelled_between_two_samples_and_keeps_nothing(
+    page: Page, planned: PlanRecord
+) -> None:
+    form = {"samples": "1000", "validation_samples": "0", "target": "95", "seed": "2"}
+    location = page.post(f"/p/{planned.id}/sweep", form)
+    job_id = location.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 60
+    while page.job(job_id)["done"] < 1:
+        assert time.monotonic() < deadline and page.job(job_id)["state"] in ("queued", "running")
+        time.sleep(0.05)
+    shown = page.client.get(location).text
+    assert f'data-job="{job_id}"' in shown and "Samples done in this stage" in shown
+    assert page.post(f"/jobs/{job_id}/cancel", {}) == f"/jobs/{job_id}"
+    while page.job(job_id)["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert page.job(job_id)["state"] == "cancelled"
+    assert "Cancelled. Nothing was kept." in page.client.get(location).text
+    assert page.client.get(f"{location}/files/sweep.csv").status_code == 404
+    assert not (page.reader.service.workspace / "sweeps" / job_id).exists()
+    # the worker stopped at its next sample: the only job worker plans again at once
+    started = time.monotonic()
+    page.wait(page.post(f"/s/{planned.scenario_id}/plan", {"time_limit": "0"}))
+    assert time.monotonic() - started < 60

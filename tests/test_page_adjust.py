@@ -450,13 +450,15 @@ def test_a_running_sweep_is_cancelled_between_two_samples_and_keeps_nothing(
         time.sleep(0.05)
     shown = page.client.get(location).text
     assert f'data-job="{job_id}"' in shown and "Samples done in this stage" in shown
-    assert page.post(f"/jobs/{job_id}/cancel", {}) == f"/jobs/{job_id}"
+    assert page.post(f"{location}/cancel", {}) == location
     while page.job(job_id)["state"] == "running":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert page.job(job_id)["state"] == "cancelled"
     assert "Cancelled. Nothing was kept." in page.client.get(location).text
     assert page.client.get(f"{location}/files/sweep.csv").status_code == 404
+    entry = page.reader.service.store.audit_log(job_id=job_id)[-1]
+    assert (entry.action, entry.by) == ("cancel", "planner page")
     assert not (page.reader.service.workspace / "sweeps" / job_id).exists()
     # the worker stopped at its next sample: the only job worker plans again at once
     started = time.monotonic()

@@ -5,6 +5,7 @@ and then the people to hire, their shares and the sweep's files on one page)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ from famassign.server.pages.refusal import refuse
 from famassign.server.pages.replan import start_replan
 from famassign.server.pages.views import job_view
 from famassign.server.planner import PlanRecord
-from famassign.store import NotFoundError
+from famassign.store import ConflictError, NotFoundError
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,6 +121,18 @@ def sweep_page(request: Request, pid: str, jid: str) -> Response:
     record = plan_record(request, pid)
     context = {"step": "whatif", "record": record, "job": _sweep_job(request, jid)}
     return render(request, "sweep.html", context)
+
+
+@router.post("/p/{pid}/sweeps/{jid}/cancel")
+def sweep_cancel(request: Request, pid: str, jid: str) -> Response:
+    """Cancel a sweep (the worker stops between two samples, nothing is kept; the store's
+    audit log records it); back to the sweep's page, which says how it ended."""
+    guard(request)
+    plan_record(request, pid)
+    _sweep_job(request, jid)
+    with contextlib.suppress(ConflictError):  # it ended meanwhile: the sweep's page says how
+        service(request).cancel_job(jid, by="planner page", reason="cancelled from the page")
+    return RedirectResponse(f"/p/{pid}/sweeps/{jid}", status_code=303)
 
 
 @router.get("/p/{pid}/sweeps/{jid}/files/{name}")

@@ -470,3 +470,104 @@ def test_a_whatif_is_never_published_and_a_published_plan_is_kept(
     assert table.count('<span class="tag">moved</span>') == len(
         [a for a in whatif.result.assignments if a.staff_id == "NEW1" and a.family_id in moved]
     )
+
+
+def test_a_sweep_from_the_whatif_step_shows_its_progress_then_the_hires_as_people(
+    page: Page, planned: PlanRecord
+) -> None:
+    from famassign.sweep_runner import sweep
+
+    shown = page.client.get(f"/p/{planned.id}")
+    assert 'id="sweep-form"' in shown.text and 'name="validation_samples"' in shown.text
+    form = {"samples": "6", "validation_samples": "4", "target": "90", "seed": "1"}
+    location = page.post(f"/p/{planned.id}/sweep", form)
+    assert location.startswith(f"/p/{planned.id}/sweeps/")
+    job_id = location.rsplit("/", 1)[-1]
+    first = page.client.get(location)
+    assert first.status_code == 200
+    assert page.job(job_id)["state"] != "running" or f'data-job="{job_id}"' in first.text
+    deadline = time.monotonic() + 120
+    while page.job(job_id)["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    job = page.job(job_id)
+    assert job["state"] == "done", job["message"]
+    assert job["stage"] == "validation" and job["done"] == job["total"] == 4
+    # the worker ran the library's sweep: the same answer as sweeping here
+    expected = sweep(
+        planned.scenario,
+        samples=6,
+        validation_samples=4,
+        confidence=0.9,
+        seed=1,
+        scheduler="inline",
+    )
+    check = expected.answer.validation
+    assert expected.answer.hires and check is not None
+    result = page.client.get(location).text
+    assert 'id="hires"' in result and "data-job" not in result
+    for hire in expected.hires_frame().itertuples():
+        assert f'<th scope="row">{hire.hire}</th><td class="num">{hire.fte}</td>' in result
+        assert str(hire.languages).replace(";", ", ") in result
+    low, high = (f"{100 * x:.1f}%" for x in check.interval)
+    assert f"{100 * check.share:.1f}% ({check.placed} of {check.samples})" in result
+    assert f"95% interval {low} to {high}" in result
+    assert f"{100 * expected.answer.share:.1f}% of 6 samples (target 90%)" in result
+    assert ("Not met" in result) == (not expected.answer.target_met)
+    # its files: what sweep_outputs writes, sweep.csv one row per training sample
+    names = ("sweep.csv", "hires.csv", "robust_staffing.csv", "report.html")
+    for name in names:
+        assert f'/sweeps/{job_id}/files/{name}"' in result
+        answer = page.client.get(f"{location}/files/{name}")
+        assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    rows = page.client.get(f"{location}/files/sweep.csv").text.strip().splitlines()
+    assert len(rows) == 1 + 6
+    assert page.client.get(f"{location}/files/..%2Fscenario.yaml").status_code == 404
+    plan_job = next(j for j in page.reader.service.list_jobs() if j.kind == "solve")
+    assert page.client.get(f"/p/{planned.id}/sweeps/{plan_job.id}").status_code == 404
+
+
+def test_without_an_uncertainty_block_the_whatif_step_says_what_to_add(
+    page: Page, planned: PlanRecord, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain"
+    fa.write_scenario(planned.scenario.model_copy(update={"uncertainty": {}}), plain)
+    sid = page.upload(plain)
+    record = page.wait(page.post(f"/s/{sid}/plan", {"time_limit": "0"}))
+    shown = page.client.get(f"/p/{record.id}").text
+    assert 'id="sweep-form"' not in shown and "needs an <code>uncertainty:</code> block" in shown
+    answer = page.client.post(
+        f"/p/{record.id}/sweep",
+        data={"samples": "6", "csrf_token": page.csrf},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 200 and "has no uncertainty: block" in answer.text
+    assert "docs/sweep.md" in answer.text
+
+
+def test_a_running_sweep_is_cancelled_between_two_samples_and_keeps_nothing(
+    page: Page, planned: PlanRecord
+) -> None:
+    form = {"samples": "1000", "validation_samples": "0", "target": "95", "seed": "2"}
+    location = page.post(f"/p/{planned.id}/sweep", form)
+    job_id = location.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 60
+    while page.job(job_id)["done"] < 1:
+        assert time.monotonic() < deadline and page.job(job_id)["state"] in ("queued", "running")
+        time.sleep(0.05)
+    shown = page.client.get(location).text
+    assert f'data-job="{job_id}"' in shown and "Samples done in this stage" in shown
+    assert page.post(f"{location}/cancel", {}) == location
+    while page.job(job_id)["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert page.job(job_id)["state"] == "cancelled"
+    assert "Cancelled. Nothing was kept." in page.client.get(location).text
+    assert page.client.get(f"{location}/files/sweep.csv").status_code == 404
+    entry = page.reader.service.store.audit_log(job_id=job_id)[-1]
+    assert (entry.action, entry.by) == ("cancel", "planner page")
+    assert not (page.reader.service.workspace / "sweeps" / job_id).exists()
+    # the worker stopped at its next sample: the only job worker plans again at once
+    started = time.monotonic()
+    page.wait(page.post(f"/s/{planned.scenario_id}/plan", {"time_limit": "0"}))
+    assert time.monotonic() - started < 60

@@ -487,6 +487,37 @@ def test_a_staff_members_view_prints_and_the_plans_are_listed_published_and_dele
     shot(page, "7-plans")
 
 
+def test_a_sweep_from_the_whatif_step_shows_progress_then_the_hires_as_people(
+    session: tuple[Page, Watch], server: Server
+) -> None:
+    page, watch = session
+    upload(page, server, fa.example_path())
+    pid = make_plan(page, 1)
+    page.goto(f"{server.url}/p/{pid}#whatif")
+    page.fill("#sw-samples", "20")
+    page.fill("#sw-validation", "10")
+    page.fill("#sw-target", "90")
+    page.get_by_role("button", name="Sweep", exact=True).click()
+    page.wait_for_url(re.compile(rf"/p/{pid}/sweeps/{ID}"))
+    job_id = page.url.rsplit("/", 1)[-1]
+    # while it runs: the stage and its samples done of total, updated by the page's module
+    expect(page.get_by_label("Samples done in this stage")).to_be_visible()
+    axe(page, watch, "sweep progress")
+    # then the page shows the answer: the people to hire, the shares, the files
+    expect(page.locator("#hires")).to_be_visible(timeout=120_000)
+    result = api_get(server, f"/api/v1/jobs/{job_id}")["result"]
+    rows = page.locator("#hires tbody tr")
+    assert rows.count() == result["people"] == len(result["hires"]) >= 1
+    first = rows.first.inner_text()
+    assert result["hires"][0]["hire"] in first and "en" in first
+    check = result["validation"]
+    validated = page.locator("[data-validated]").inner_text()
+    assert f"({check['placed']} of {check['samples']})" in validated and "interval" in validated
+    assert page.get_by_role("link", name="robust_staffing.csv").is_visible()
+    axe(page, watch, "sweep answer")
+    shot(page, "6-sweep")
+
+
 def test_invalid_upload_lists_every_problem_with_file_row_column(
     session: tuple[Page, Watch], server: Server, tmp_path: Path
 ) -> None:

@@ -1,14 +1,16 @@
 """The options of a job, typed: what a request asks for and what a worker is given.
 
-- :class:`PlanRequest`, :class:`UpdateRequest` and :class:`CompareRequest` are the API's (and the
-  planner's page's) requests, checked by pydantic;
+- :class:`PlanRequest`, :class:`UpdateRequest`, :class:`CompareRequest` and
+  :class:`SweepRequest` are the API's (and the planner's page's) requests, checked by pydantic;
 - :class:`PlanVersion` says how the planner's page makes a plan from another;
-- :class:`PlanJob`, :class:`UpdateJob` and :class:`CompareJob` (:data:`JobOptions`) are a queued
-  job's options: the request with the solver threads the server gives it (and, for a plan, its
-  version). They cross into the worker process inside :class:`famassign.server.worker.JobSpec`
-  (pickled by the process pool) and into the store as JSON
-  (:meth:`~pydantic.BaseModel.model_dump` with ``mode="json"``);
-- :func:`plan_options` makes the solver's :class:`PlanOptions` from any of them.
+- :class:`PlanJob`, :class:`UpdateJob`, :class:`CompareJob` and :class:`SweepJob`
+  (:data:`JobOptions`) are a queued job's options: the request with the solver threads the
+  server gives it (and, for a plan, its version; a sweep runs its samples one after another in
+  its worker). They cross into the worker process inside
+  :class:`famassign.server.worker.JobSpec` (pickled by the process pool) and into the store as
+  JSON (:meth:`~pydantic.BaseModel.model_dump` with ``mode="json"``);
+- :func:`plan_options` makes the solver's :class:`PlanOptions` from a plan's, an update's or a
+  comparison's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from famassign.server.settings import MAX_TIME_LIMIT_S, MAX_WORKERS
 from famassign.solver.options import COMPARE_TIME_LIMIT, MAX_SEED, PLAN_TIME_LIMIT, PlanOptions
 from famassign.solver.stop import StopSignal
 
-JobKind = Literal["solve", "reassign", "update", "compare"]
+JobKind = Literal["solve", "reassign", "update", "compare", "sweep"]
+
+MAX_SWEEP_SAMPLES = 1000
+"""Most training (and most validation) samples a sweep job may ask for; bigger sweeps are for
+``famassign sweep`` on a cluster."""
 
 
 class SearchRequest(BaseModel):
@@ -180,11 +186,49 @@ class CompareJob(CompareRequest):
         return False
 
 
-JobOptions = PlanJob | UpdateJob | CompareJob
+class SweepRequest(BaseModel):
+    """Options of a sweep (docs/sweep.md): the people to hire so that every family is placed with
+    no exception in `confidence` of the sampled years, checked on fresh validation samples.
+
+    The defaults are small, for an answer in minutes on the server: 40 training samples, 100
+    validation samples, a target of 95%, seed 0.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(40, ge=1, le=MAX_SWEEP_SAMPLES, description="Training samples.")
+    validation_samples: int = Field(
+        100, ge=0, le=MAX_SWEEP_SAMPLES, description="Fresh samples the hires are measured on."
+    )
+    confidence: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Target share of samples placed completely with no exception.",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the sweep.")
+
+
+class SweepJob(SweepRequest):
+    """A queued sweep's options: the checked request (the worker runs it inline, one sample
+    after another)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def kind(self) -> JobKind:
+        """Always ``sweep``."""
+        return "sweep"
+
+
+JobOptions = PlanJob | UpdateJob | CompareJob | SweepJob
 """The options of any job; its ``kind`` says which."""
 
 
-def plan_options(options: JobOptions, stop: StopSignal | None = None) -> PlanOptions:
+def plan_options(
+    options: PlanJob | UpdateJob | CompareJob, stop: StopSignal | None = None
+) -> PlanOptions:
     """The solver's options for a job (raises OptionsError for a value out of range)."""
     return PlanOptions(
         time_limit=options.time_limit,
@@ -197,6 +241,7 @@ def plan_options(options: JobOptions, stop: StopSignal | None = None) -> PlanOpt
 
 
 __all__ = [
+    "MAX_SWEEP_SAMPLES",
     "CompareJob",
     "CompareRequest",
     "JobKind",
@@ -205,6 +250,8 @@ __all__ = [
     "PlanRequest",
     "PlanVersion",
     "SearchRequest",
+    "SweepJob",
+    "SweepRequest",
     "UpdateJob",
     "UpdateRequest",
     "plan_options",

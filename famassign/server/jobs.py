@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from famassign.models.errors import FamassignError
 from famassign.server import worker
-from famassign.server.job_options import CompareJob
+from famassign.server.job_options import CompareJob, SweepJob
 from famassign.server.settings import Settings
 from famassign.store import INTERRUPTED, Store
 
@@ -368,9 +368,9 @@ class JobRunner:
         if self.store.get_job(spec.job_id).state != "running":  # cancelled at the last moment
             shutil.rmtree(spec.plan_dir, ignore_errors=True)
             return
-        if isinstance(spec.options, CompareJob):
+        if isinstance(spec.options, CompareJob | SweepJob):  # an answer, not a plan
             self.store.finish_job(spec.job_id, "done", result=outcome["result"])
-            log.info("job %s done (comparison)", spec.job_id)
+            log.info("job %s done (%s)", spec.job_id, spec.kind)
             return
         plan_id = Path(spec.plan_dir).name
         job = self.store.get_job(spec.job_id)

@@ -35,6 +35,8 @@ from famassign.server.job_options import (
     PlanRequest,
     PlanVersion,
     SearchRequest,
+    SweepJob,
+    SweepRequest,
     UpdateJob,
     UpdateRequest,
 )
@@ -436,6 +438,31 @@ class Service:
             scenario, options, scenario_dir=self.workspace / plan.folder, export_dir=export_dir
         )
 
+    def start_sweep(self, scenario_id: str, request: SweepRequest) -> JobInfo:
+        """Queue a sweep of a scenario's ``uncertainty:`` block (docs/sweep.md); return the job.
+
+        The job's ``result`` holds the people to hire, their share on the training samples, the
+        validated share with its interval, and the names of the sweep's files
+        (:meth:`sweep_file`). Raises NotFoundError or QueueFull.
+        """
+        scenario = self.store.get_scenario(scenario_id)
+        return self._queue(scenario, SweepJob(**request.model_dump()))
+
+    def sweep_file(self, job_id: str, name: str) -> Path:
+        """The path of one output file of a finished sweep job.
+
+        Raises NotFoundError when the job is not a finished sweep or has no file of that name
+        (only the recorded names are served: no path tricks).
+        """
+        job = self.store.get_job(job_id)
+        files = (job.result or {}).get("files", []) if job.kind == "sweep" else []
+        if name not in files:
+            raise NotFoundError(f"job {job_id} has no sweep file {name!r}")
+        path = self.workspace / "sweeps" / job.id / name
+        if not path.is_file():
+            raise NotFoundError(f"file {name!r} of sweep {job_id} is missing from the workspace")
+        return path
+
     def _queue(
         self,
         scenario: ScenarioInfo,
@@ -455,7 +482,11 @@ class Service:
         spec = worker.JobSpec(
             job_id=job.id,
             scenario_dir=str(scenario_dir or self.scenario_dir(scenario)),
-            plan_dir=str(self.workspace / "plans" / new_id()),
+            plan_dir=str(
+                self.workspace / "sweeps" / job.id
+                if options.kind == "sweep"
+                else self.workspace / "plans" / new_id()
+            ),
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
             export_dir=str(export_dir) if export_dir is not None else None,

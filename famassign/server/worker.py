@@ -1,4 +1,4 @@
-"""What runs inside a job's worker process: plan, compare, recommend, staffing.
+"""What runs inside a job's worker process: plan, compare, sweep, recommend, staffing.
 
 The server never solves in its own process: :class:`famassign.server.jobs.JobRunner` sends a
 :class:`JobSpec` to a worker of its process pool, which calls :func:`run_job`. The worker
@@ -13,6 +13,7 @@ The server never solves in its own process: :class:`famassign.server.jobs.JobRun
   :func:`famassign.replan_outputs.write_replan`, the command line's writer: moves, handover
   notes, changes.csv, the next scenario) into its folder, atomically
   (:func:`famassign.safe_io.atomic_output_dir`): the folder is complete or absent,
+- writes a sweep's files with :func:`famassign.sweep_outputs.write_sweep` (atomically too),
 - returns a small JSON-safe dict the server records in the store.
 
 A watchdog thread ends the worker when the server process is gone (killed), so no orphan solves
@@ -46,6 +47,7 @@ from famassign.server.job_options import (
     JobKind,
     JobOptions,
     PlanJob,
+    SweepJob,
     UpdateJob,
     plan_options,
 )
@@ -74,10 +76,12 @@ WORKER_NICENESS = 10
 @dataclass(frozen=True)
 class JobSpec:
     """One job for a worker: what to compute (`options`, whose ``kind`` is ``solve``,
-    ``reassign``, ``update`` or ``compare``), from which scenario folder, into which folder.
+    ``reassign``, ``update``, ``compare`` or ``sweep``), from which scenario folder, into which
+    folder.
 
-    `plan_dir` is the plan's final folder (unused by compare); `control_dir` the job's folder of
-    progress and cancel files; `export_dir` the folder of an update's export files and mapping.
+    `plan_dir` is the plan's (or the sweep's) final folder (unused by compare); `control_dir` the
+    job's folder of progress and cancel files; `export_dir` the folder of an update's export files
+    and mapping.
     """
 
     job_id: str
@@ -89,7 +93,7 @@ class JobSpec:
 
     @property
     def kind(self) -> JobKind:
-        """``solve``, ``reassign``, ``update`` or ``compare``."""
+        """``solve``, ``reassign``, ``update``, ``compare`` or ``sweep``."""
         return self.options.kind
 
 
@@ -273,7 +277,8 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     dict
         For a plan: ``status``, ``seed``, ``runtime_s``, ``version``, ``summary``,
         ``details`` (caseloads, unplaced, exceptions_used) and ``files``. For a comparison:
-        ``result`` (the comparison table and the staffing analysis).
+        ``result`` (the comparison table and the staffing analysis). For a sweep: ``result``
+        (:func:`sweep_dict`).
 
     Raises
     ------
@@ -288,7 +293,11 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     log.info("job %s (%s) started in process %d", spec.job_id, spec.kind, os.getpid())
     loaded = read_scenario(spec.scenario_dir)
     with _CancelWatch(control, stop) as watch:
-        if isinstance(spec.options, CompareJob):
+        if isinstance(spec.options, SweepJob):
+            outcome = _sweep(
+                spec, spec.options, loaded.scenario, _cancellable(progress, watch, spec.job_id)
+            )
+        elif isinstance(spec.options, CompareJob):
             outcome = _compare(loaded.scenario, plan_options(spec.options, stop))
         else:
             outcome = _plan(
@@ -443,6 +452,69 @@ def _compare(scenario: Scenario, options: PlanOptions) -> dict[str, Any]:
     return {"result": result}
 
 
+def _cancellable(
+    progress: Callable[[str, int, int], None], watch: _CancelWatch, job_id: str
+) -> Callable[[str, int, int], None]:
+    """`progress` that stops the job (JobCancelled) once the cancel file appeared: a sweep has
+    no stop signal, it stops between two samples."""
+
+    def update(stage: str, done: int, total: int) -> None:
+        if watch.cancelled:
+            raise JobCancelled(job_id)
+        progress(stage, done, total)
+
+    return update
+
+
+def _sweep(
+    spec: JobSpec, job: SweepJob, scenario: Scenario, progress: Callable[[str, int, int], None]
+) -> dict[str, Any]:
+    from famassign.sweep_outputs import write_sweep
+    from famassign.sweep_runner import sweep
+
+    result = sweep(
+        scenario,
+        samples=job.samples,
+        confidence=job.confidence,
+        seed=job.seed,
+        scheduler="inline",
+        validation_samples=job.validation_samples,
+        progress=progress,
+    )
+    write_sweep([result], spec.plan_dir)
+    return {"result": sweep_dict(result.answer) | {"files": plan_files(Path(spec.plan_dir))}}
+
+
+def sweep_dict(answer: Any) -> dict[str, Any]:
+    """A sweep's RobustAnswer as JSON: the people to hire (None when no hiring reaches the
+    target on the training samples) with their share there, the validated share with its
+    interval (None without validation samples), whether the target is met, and the words."""
+    from famassign.scenarios.hiring import hire_row
+
+    check = answer.validation
+    hires = answer.hires
+    return {
+        "confidence": answer.confidence,
+        "samples": answer.samples,
+        "lower_bound": answer.lower_bound,
+        "people": answer.total if hires is not None else None,
+        "hires": None if hires is None else [hire_row(h.profile, h.hire) for h in hires],
+        "share": answer.share,
+        "validation": None
+        if check is None
+        else {
+            "samples": check.samples,
+            "placed": check.placed,
+            "share": check.share,
+            "low": check.interval[0],
+            "high": check.interval[1],
+            "level": check.level,
+        },
+        "target_met": answer.target_met,
+        "verdict": answer.verdict(),
+    }
+
+
 _STAFFING_TOTALS = (
     "families",
     "proven_fewest",
@@ -515,6 +587,7 @@ __all__ = [
     "staff_ids",
     "staffing_dict",
     "staffing_of",
+    "sweep_dict",
     "warm_up",
     "without_folder",
 ]

@@ -24,7 +24,7 @@ function setupDrop(box) {
   });
 }
 
-// Step 3: poll the job; go to the plan when it is done.
+// Step 3 (and a sweep of step 6): poll the job; go to the plan (or show the sweep) when it is done.
 function setupJob(panel) {
   const id = panel.dataset.job;
   const bar = panel.querySelector("[data-progress]");
@@ -32,6 +32,9 @@ function setupJob(panel) {
   const stage = panel.querySelector("[data-stage]");
   const elapsed = panel.querySelector("[data-elapsed]");
   const status = panel.querySelector("[data-status]");
+  const done = panel.querySelector("[data-done]");
+  const total = panel.querySelector("[data-total]");
+  const what = panel.dataset.what || "plan";
   const poll = async () => {
     const response = await fetch(`/jobs/${id}/status`, { headers: { Accept: "application/json" } });
     if (!response.ok) { status.textContent = `Could not read the job (${response.status}).`; return; }
@@ -41,8 +44,11 @@ function setupJob(panel) {
     elapsed.textContent = job.elapsed_s;
     bar.max = job.total;
     bar.value = job.done;
+    if (done) done.textContent = job.done;
+    if (total) total.textContent = job.total;
     if (job.state === "done" && job.plan_id) { window.location.assign(`/p/${job.plan_id}`); return; }
-    if (job.state === "failed") { status.textContent = `The plan failed: ${job.message}`; return; }
+    if (job.state === "done") { window.location.reload(); return; }  // a sweep: its page shows the answer
+    if (job.state === "failed") { status.textContent = `The ${what} failed: ${job.message}`; return; }
     if (job.state === "cancelled") { status.textContent = "Cancelled. Nothing was kept."; return; }
     setTimeout(poll, 400);
   };

@@ -1,7 +1,9 @@
 """The HTTP API under ``/api/v1`` (documented in docs/http-api.md; OpenAPI at
-``/api/v1/openapi.json``). Every route but ``GET /api/v1/health`` needs the token
-(:func:`famassign.server.auth.require_token`); every route calls
-:class:`famassign.server.service.Service`.
+``/api/v1/openapi.json``). Every route but ``GET /api/v1/health`` needs a token
+(:func:`famassign.server.auth.require_token`) whose role the route's rule allows
+(:func:`famassign.server.roles.authorize`); every route calls
+:class:`famassign.server.service.Service`. Who acted (publish, cancel, delete) is the signed-in
+caller, never a name the body states.
 """
 
 from __future__ import annotations
@@ -14,11 +16,21 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from famassign import __version__
-from famassign.server.auth import require_token
+from famassign.server.auth import Caller, require_token
 from famassign.server.job_options import CompareRequest, PlanRequest
+from famassign.server.roles import (
+    authorize,
+    may_check_in,
+    may_read_file,
+    may_read_plan,
+    scoped_plan,
+    signed_in,
+    visible_files,
+)
 from famassign.server.service import (
     PlanView,
     Service,
+    checkin_dict,
     job_dict,
     scenario_dict,
 )
@@ -35,19 +47,34 @@ MEDIA_TYPES = {
 
 
 class PublishRequest(BaseModel):
-    """Who publishes the plan and why (both kept in the audit log)."""
+    """Why the plan is published (kept in the audit log). `by` is optional and ignored: the
+    signed-in caller is recorded as who published."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    by: str = Field(..., min_length=1, max_length=200)
+    by: str | None = Field(None, max_length=200)
     reason: str = Field(..., min_length=1, max_length=5000)
 
 
 class CancelRequest(BaseModel):
-    """Who cancels and why (kept in the audit log)."""
+    """Why a job is cancelled (kept in the audit log); `by` is ignored (the caller is
+    recorded)."""
 
-    by: str = Field("api", min_length=1, max_length=200)
+    by: str | None = Field(None, max_length=200)
     reason: str = Field("", max_length=5000)
+
+
+class CheckinRequest(BaseModel):
+    """An advocate's workload check-in (45 CFR 1302.52(d)(3)): how manageable the caseload is
+    (1 not at all .. 5 fully), hours over in the last weeks, how many families they feel they
+    can serve well, and a private note (never in the compliance record)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    manageable: int = Field(..., ge=1, le=5)
+    families_i_can_serve: int | None = Field(None, ge=0, le=10000)
+    hours_over: float | None = Field(None, ge=0, le=1000, allow_inf_nan=False)
+    note: str = Field("", max_length=5000)
 
 
 def service_of(request: Request) -> Service:
@@ -57,9 +84,10 @@ def service_of(request: Request) -> Service:
 
 
 ServiceDep = Annotated[Service, Depends(service_of)]
+CallerDep = Annotated[Caller, Depends(signed_in)]
 
 public = APIRouter(prefix=PREFIX, tags=["health"])
-router = APIRouter(prefix=PREFIX, dependencies=[Depends(require_token)])
+router = APIRouter(prefix=PREFIX, dependencies=[Depends(require_token), Depends(authorize)])
 
 
 @public.get("/health")
@@ -162,56 +190,74 @@ def get_job(service: ServiceDep, job_id: str) -> dict[str, Any]:
 
 @router.delete("/jobs/{job_id}", tags=["jobs"])
 def cancel_job(
-    service: ServiceDep, job_id: str, body: Annotated[CancelRequest | None, Body()] = None
+    service: ServiceDep,
+    who: CallerDep,
+    job_id: str,
+    body: Annotated[CancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    """Cancel a queued or running job (audit log: who, why). 409 when it already ended."""
+    """Cancel a queued or running job (audit log: the caller, why). 409 when it already
+    ended."""
     body = body or CancelRequest()
-    return service.job_view(service.cancel_job(job_id, by=body.by, reason=body.reason))
+    return service.job_view(service.cancel_job(job_id, by=who.name, reason=body.reason))
 
 
 # ---------------------------------------------------------------------- plans
 
 
 @router.get("/plans/{plan_id}", tags=["plans"])
-def get_plan(service: ServiceDep, plan_id: str) -> dict[str, Any]:
-    """The plan as JSON: summary, caseloads, unplaced families with reasons, files, publication."""
-    return PlanView(service.get_plan(plan_id)).as_dict()
+def get_plan(service: ServiceDep, who: CallerDep, plan_id: str) -> dict[str, Any]:
+    """The plan as JSON: summary, caseloads, ``assignments`` (family_id, staff_id, ...),
+    unplaced families with reasons, files, publication. An advocate sees only their own
+    families and caseload; a viewer only published plans (403)."""
+    plan = service.get_plan(plan_id)
+    may_read_plan(who, plan)
+    view = {**PlanView(plan).as_dict(), "assignments": service.plan_assignments(plan_id)}
+    return scoped_plan(who, view)
 
 
 @router.get("/plans/{plan_id}/files", tags=["plans"])
-def list_plan_files(service: ServiceDep, plan_id: str) -> list[str]:
-    """The names of the plan's output files."""
-    return service.plan_files(plan_id)
+def list_plan_files(service: ServiceDep, who: CallerDep, plan_id: str) -> list[str]:
+    """The names of the plan's output files (an advocate's: their own hand-outs)."""
+    plan = service.get_plan(plan_id)
+    may_read_plan(who, plan)
+    return visible_files(who, service.plan_files(plan_id))
 
 
-@router.get("/plans/{plan_id}/files/{name}", tags=["plans"], response_class=FileResponse)
-def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
-    """One output file of the plan, under its contract name (assignments.csv, ...)."""
+@router.get("/plans/{plan_id}/files/{name:path}", tags=["plans"], response_class=FileResponse)
+def get_plan_file(service: ServiceDep, who: CallerDep, plan_id: str, name: str) -> FileResponse:
+    """One output file of the plan, under its contract name (assignments.csv, ...,
+    ``handover/<staff_id>.html``). An advocate may read only their own hand-outs (403)."""
+    may_read_file(who, service.get_plan(plan_id), name)
     path = service.plan_file(plan_id, name)
     return FileResponse(
         path,
         media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
-        filename=name,
+        filename=path.name,
         content_disposition_type="inline" if path.suffix == ".html" else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},
     )
 
 
 @router.post("/plans/{plan_id}/publish", tags=["plans"])
-def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str, Any]:
-    """Publish the plan as the program's plan of record (audit log). 409 when published."""
-    return PlanView(service.publish(plan_id, by=body.by, reason=body.reason)).as_dict()
+def publish(
+    service: ServiceDep, who: CallerDep, plan_id: str, body: PublishRequest
+) -> dict[str, Any]:
+    """Publish the plan as the program's plan of record (audit log; ``published_by`` is the
+    signed-in caller's name, whatever the body says). 409 when published."""
+    return PlanView(service.publish(plan_id, by=who.name, reason=body.reason)).as_dict()
 
 
 @router.delete("/plans/{plan_id}", tags=["plans"])
 def delete_plan(
     service: ServiceDep,
+    who: CallerDep,
     plan_id: str,
-    by: Annotated[str, Query(min_length=1, max_length=200)],
+    by: Annotated[str | None, Query(max_length=200)] = None,
     reason: Annotated[str, Query(max_length=5000)] = "",
 ) -> dict[str, Any]:
-    """Delete an unpublished plan and its files (audit log). 409 for a published plan."""
-    plan = service.delete_plan(plan_id, by=by, reason=reason)
+    """Delete an unpublished plan and its files (audit log: the caller; ``by`` is ignored).
+    409 for a published plan."""
+    plan = service.delete_plan(plan_id, by=who.name, reason=reason)
     return {"id": plan.id, "deleted": True}
 
 
@@ -225,6 +271,39 @@ def plan_audit(service: ServiceDep, plan_id: str) -> list[dict[str, Any]]:
 def audit(service: ServiceDep) -> list[dict[str, Any]]:
     """The whole audit log (every publish, cancellation, deletion), oldest first."""
     return [_audit(e) for e in service.store.audit_log()]
+
+
+# ---------------------------------------------------------------------- people
+
+
+@router.get("/me", tags=["people"])
+def me(who: CallerDep) -> dict[str, Any]:
+    """Who the token or session belongs to: name, role and (an advocate's) staff id."""
+    return {"name": who.name, "role": who.role, "staff_id": who.staff_id}
+
+
+@router.post("/staff/{staff_id}/checkins", status_code=status.HTTP_201_CREATED, tags=["people"])
+def check_in(
+    service: ServiceDep, who: CallerDep, staff_id: str, body: CheckinRequest
+) -> dict[str, Any]:
+    """File a workload check-in (45 CFR 1302.52(d)(3)) for one's own caseload: 201, or 403
+    for any staff member but the advocate's own."""
+    may_check_in(who, staff_id)
+    info = service.store.add_checkin(
+        staff_id=staff_id,
+        user_id=who.subject or "",
+        manageable=body.manageable,
+        families_i_can_serve=body.families_i_can_serve,
+        hours_over=body.hours_over,
+        note=body.note,
+    )
+    return checkin_dict(info)
+
+
+@router.get("/checkins", tags=["people"])
+def list_checkins(service: ServiceDep, staff_id: str | None = None) -> list[dict[str, Any]]:
+    """Every workload check-in, oldest first (of one staff member with ``?staff_id=``)."""
+    return [checkin_dict(c) for c in service.store.list_checkins(staff_id=staff_id)]
 
 
 def _audit(entry: Any) -> dict[str, Any]:

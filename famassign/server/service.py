@@ -11,6 +11,7 @@ worker processes. Errors are the exceptions below plus the store's
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import re
@@ -39,7 +40,15 @@ from famassign.server.settings import Settings
 from famassign.server.worker import problem_dict
 from famassign.solver.options import OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
-from famassign.store import JobInfo, NotFoundError, PlanInfo, ScenarioInfo, Store, new_id
+from famassign.store import (
+    CheckinInfo,
+    JobInfo,
+    NotFoundError,
+    PlanInfo,
+    ScenarioInfo,
+    Store,
+    new_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +123,22 @@ def scenario_dict(info: ScenarioInfo) -> dict[str, Any]:
         "files": info.files,
         "summary": info.summary,
         "derived_from": info.derived_from,
+    }
+
+
+def checkin_dict(info: CheckinInfo) -> dict[str, Any]:
+    """A workload check-in as JSON (its note included: only planners and the advocate read
+    it; the compliance record never does)."""
+    return {
+        "id": info.id,
+        "at": info.at.isoformat(),
+        "staff_id": info.staff_id,
+        "manageable": info.manageable,
+        "families_i_can_serve": info.families_i_can_serve,
+        "hours_over": info.hours_over,
+        "note": info.note,
+        "acted_plan_id": info.acted_plan_id,
+        "acted_by": info.acted_by,
     }
 
 
@@ -421,6 +446,17 @@ class Service:
             raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
         return path
 
+    def plan_assignments(self, plan_id: str) -> list[dict[str, str | None]]:
+        """Every family of a plan as its ``assignments.csv`` has it (``family_id``,
+        ``staff_id`` (None when unplaced), ``previous_staff_id``, ``changed``, ...; blanks as
+        None); [] for a plan without that file (a comparison)."""
+        plan = self.store.get_plan(plan_id)
+        if "assignments.csv" not in plan.files:
+            return []
+        path = self.workspace / plan.folder / "assignments.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [{k: v or None for k, v in row.items()} for row in csv.DictReader(handle)]
+
     def publish(self, plan_id: str, *, by: str, reason: str) -> PlanInfo:
         """Publish a plan (audit entry). Raises ValueError (blank by/reason), NotFoundError,
         ConflictError (already published)."""
@@ -468,6 +504,7 @@ __all__ = [
     "InvalidScenario",
     "PlanView",
     "Service",
+    "checkin_dict",
     "content_hash",
     "job_dict",
     "problem_dict",

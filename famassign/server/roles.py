@@ -67,7 +67,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", f"{_API}/jobs/{{job_id}}"): PLANNERS,
     ("GET", f"{_API}/plans/{{plan_id}}"): READERS,
     ("GET", f"{_API}/plans/{{plan_id}}/files"): READERS,
-    ("GET", f"{_API}/plans/{{plan_id}}/files/{{name}}"): READERS,
+    ("GET", f"{_API}/plans/{{plan_id}}/files/{{name:path}}"): READERS,
     ("POST", f"{_API}/plans/{{plan_id}}/publish"): PLANNERS,
     ("DELETE", f"{_API}/plans/{{plan_id}}"): PLANNERS,
     ("GET", f"{_API}/plans/{{plan_id}}/audit"): PUBLISHED_READERS,

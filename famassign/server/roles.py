@@ -107,9 +107,10 @@ def route_keys(app: FastAPI) -> Iterator[tuple[str, str]]:
         contexts: Any = getattr(route, "effective_route_contexts", None)
         found = list(contexts()) if contexts is not None else [route]
         for each in found:
+            path: str = getattr(each, "path", "")
             for method in sorted(getattr(each, "methods", None) or ()):
                 if method != "HEAD":
-                    yield method, each.path
+                    yield method, path
 
 
 def rule(method: str, path: str) -> frozenset[str]:
@@ -128,11 +129,11 @@ def authorize(request: Request) -> None:
     role is not in the route's :func:`rule`. A caller who is not signed in passes (the route's
     own guard answers 401, or the route is public). Blocking: the store may be read."""
     who = caller(request)
-    route = request.scope.get("route")
-    if who is None or route is None:
+    path: str | None = getattr(request.scope.get("route"), "path", None)
+    if who is None or path is None:
         return
-    if who.role not in rule(request.method, route.path):
-        raise forbidden(f"a {who.role} may not do this ({request.method} {route.path})")
+    if who.role not in rule(request.method, path):
+        raise forbidden(f"a {who.role} may not do this ({request.method} {path})")
 
 
 def signed_in(request: Request) -> Caller:

@@ -20,14 +20,17 @@ with someone else or left unplaced (``result.terms.moves``); families back from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import pandas as pd
+
 from famassign.models import Scenario
 from famassign.models.errors import check_argument
 from famassign.outputs import write_plan
-from famassign.report import ReportSection
+from famassign.report import ReportSection, Section
 from famassign.report.handover_pages import handover_outputs
 from famassign.solver.reassign import Move, MoveKind, ReassignResult, moves_frame
 from famassign.solver.result import Result
@@ -256,6 +259,8 @@ def write_replan(
     out_dir: Path | str,
     *,
     replace_foreign: bool = False,
+    extra_files: Mapping[str, pd.DataFrame] | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> list[Path]:
     """Write a re-plan's outputs into `out_dir`, completely or not at all (module docstring).
 
@@ -267,6 +272,8 @@ def write_replan(
         The output folder (replaced as a whole, :func:`famassign.outputs.write_plan`).
     replace_foreign
         As for :func:`famassign.outputs.write_plan`.
+    extra_files, extra_sections
+        More tables and sections (e.g. the workload check-ins), after the re-plan's own.
 
     Returns
     -------
@@ -285,8 +292,8 @@ def write_replan(
         change.scenario,
         out_dir,
         extra=replan_summary(change),
-        extra_files={MOVES_CSV: moves_frame(change.moves), **handover_files},
-        extra_sections=[replan_section(change)],
+        extra_files={MOVES_CSV: moves_frame(change.moves), **handover_files, **(extra_files or {})},
+        extra_sections=[replan_section(change), *extra_sections],
         extra_documents=documents,
         next_scenario=change.next_scenario(),
         replace_foreign=replace_foreign,

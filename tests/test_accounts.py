@@ -8,6 +8,7 @@ signed-in person."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from server_process import TOKEN, ServerProcess, running_server, upload_folder, wait_for_job
 
@@ -154,6 +156,30 @@ def test_checkins_only_for_ones_own_caseload(
         seen = manager.get("/api/v1/checkins", params={"staff_id": MINE}).json()
     assert [c["manageable"] for c in seen][:2] == [2, 4]
     assert seen[0]["families_i_can_serve"] == 9 and seen[0]["hours_over"] == 6
+
+
+def test_checkins_reach_the_workbook_and_the_compliance_record(
+    server: ServerProcess, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    with as_(server, tokens["advocate"]) as advocate:
+        body = {"manageable": 1, "families_i_can_serve": 8, "note": "secret-note-text"}
+        assert advocate.post(f"/api/v1/staff/{MINE}/checkins", json=body).status_code == 201
+    with as_(server, tokens["manager"]) as manager:
+        plan_id = make_plan(manager, ids["scenario_id"])["plan_id"]
+        files = manager.get(f"/api/v1/plans/{plan_id}/files").json()
+        assert "checkins.csv" in files
+        compliance = manager.get(f"/api/v1/plans/{plan_id}/files/compliance.md").text
+        workbook = manager.get(f"/api/v1/plans/{plan_id}/files/plan.xlsx").content
+    assert "1302.52(d)(3)" in compliance
+    assert "secret-note-text" not in compliance
+    book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    sheet = next(book[name] for name in book.sheetnames if "checkins" in name)
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert {"staff_id", "manageable", "families_i_can_serve", "families_in_plan"} <= set(header)
+    mine = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    assert any(r["staff_id"] == MINE and r["families_i_can_serve"] == 8 for r in mine)
+    assert all("secret-note-text" not in str(v) for row in rows for v in row)
 
 
 def test_who_acted_is_the_signed_in_person(

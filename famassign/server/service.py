@@ -142,6 +142,18 @@ def checkin_dict(info: CheckinInfo) -> dict[str, Any]:
     }
 
 
+def engagement_record(info: CheckinInfo) -> dict[str, Any]:
+    """A check-in as a plan's compliance record and workbook get it: no note, no user."""
+    return {
+        "staff_id": info.staff_id,
+        "at": info.at.isoformat(),
+        "manageable": info.manageable,
+        "families_i_can_serve": info.families_i_can_serve,
+        "hours_over": info.hours_over,
+        "acted_plan_id": info.acted_plan_id,
+    }
+
+
 def job_dict(job: JobInfo, progress: dict[str, Any] | None = None) -> dict[str, Any]:
     """A job as JSON; `progress` overrides the stored progress of a running job."""
     live = progress or {"stage": job.stage, "done": job.done, "total": job.total}
@@ -385,6 +397,7 @@ class Service:
             plan_dir=str(self.workspace / "plans" / new_id()),
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
+            checkins=tuple(engagement_record(c) for c in self.store.list_checkins()),
         )
         try:
             self.runner.submit(spec)

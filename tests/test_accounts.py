@@ -182,6 +182,37 @@ def test_checkins_reach_the_workbook_and_the_compliance_record(
     assert all("secret-note-text" not in str(v) for row in rows for v in row)
 
 
+def test_a_stated_number_becomes_a_personal_cap_moving_the_fewest_families(
+    server: ServerProcess, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    with as_(server, tokens["manager"]) as manager:
+        before = manager.get(f"/api/v1/plans/{ids['plan_id']}").json()
+        mine = [a["family_id"] for a in before["assignments"] if a["staff_id"] == MINE]
+        cap = len(mine) - 2
+        with as_(server, tokens["advocate"]) as advocate:
+            body = {"manageable": 2, "families_i_can_serve": cap}
+            checkin = advocate.post(f"/api/v1/staff/{MINE}/checkins", json=body).json()
+            refused = advocate.post(
+                f"/api/v1/checkins/{checkin['id']}/cap", json={"plan_id": ids["plan_id"]}
+            )
+            assert refused.status_code == 403
+        started = manager.post(
+            f"/api/v1/checkins/{checkin['id']}/cap", json={"plan_id": ids["plan_id"]}
+        )
+        assert started.status_code == 202, started.text
+        job = wait_for_job(manager, started.json()["id"])
+        assert job["state"] == "done", job
+        after = manager.get(f"/api/v1/plans/{job['plan_id']}").json()
+        seen = manager.get("/api/v1/checkins", params={"staff_id": MINE}).json()
+    assert after["parent_id"] == ids["plan_id"] and "personal cap" in after["label"]
+    was = {a["family_id"]: a["staff_id"] for a in before["assignments"]}
+    now = {a["family_id"]: a["staff_id"] for a in after["assignments"]}
+    assert sum(1 for a in now.values() if a == MINE) == cap
+    assert sum(1 for f in was if now.get(f) != was[f]) == 2  # the fewest: only the two over
+    acted = next(c for c in seen if c["id"] == checkin["id"])
+    assert acted["acted_by"] == "Maria Manager" and acted["acted_job_id"] == job["id"]
+
+
 def test_who_acted_is_the_signed_in_person(
     server: ServerProcess, tokens: dict[str, str], ids: dict[str, str]
 ) -> None:
@@ -260,6 +291,7 @@ def _path(template: str, method: str, ids: dict[str, str]) -> str:
         "pid": ids["plan_id"] if reading else "nosuchplan",
         "jid": ids["job_id"] if reading else "nosuchjob",
         "iid": "nosuchimport",
+        "checkin_id": "999999",
         "left": ids["plan_id"],
         "right": ids["plan_id"],
     }

@@ -16,8 +16,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from famassign import __version__
+from famassign.models import ScenarioError
+from famassign.server.adjustments import AdjustmentError, cap_replan
 from famassign.server.auth import Caller, require_token
 from famassign.server.job_options import CompareRequest, PlanRequest
+from famassign.server.planner import PlanReader
 from famassign.server.roles import (
     authorize,
     may_check_in,
@@ -28,6 +31,7 @@ from famassign.server.roles import (
     visible_files,
 )
 from famassign.server.service import (
+    InvalidRequest,
     PlanView,
     Service,
     checkin_dict,
@@ -304,6 +308,37 @@ def check_in(
 def list_checkins(service: ServiceDep, staff_id: str | None = None) -> list[dict[str, Any]]:
     """Every workload check-in, oldest first (of one staff member with ``?staff_id=``)."""
     return [checkin_dict(c) for c in service.store.list_checkins(staff_id=staff_id)]
+
+
+class CapRequest(BaseModel):
+    """Which plan version the personal cap is set on (a new version is made from it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: str = Field(..., min_length=1, max_length=32)
+
+
+@router.post("/checkins/{checkin_id}/cap", status_code=status.HTTP_202_ACCEPTED, tags=["people"])
+def cap_from_checkin(
+    request: Request, who: CallerDep, checkin_id: int, body: CapRequest
+) -> dict[str, Any]:
+    """Turn a check-in's ``families_i_can_serve`` into the staff member's personal cap
+    (``max_families``): a new version of plan ``plan_id``, re-planned moving the fewest
+    families (202 with the job). 422 when the check-in states no number."""
+    service = service_of(request)
+    checkin = service.store.get_checkin(checkin_id)
+    if checkin.families_i_can_serve is None:
+        raise InvalidRequest("families_i_can_serve", "this check-in states no number of families")
+    plans: PlanReader = request.app.state.plans
+    record = plans.plan(body.plan_id)
+    try:
+        replan = cap_replan(record, checkin.staff_id, checkin.families_i_can_serve, PlanRequest())
+    except (AdjustmentError, ScenarioError) as exc:
+        raise InvalidRequest("families_i_can_serve", str(exc)) from None
+    scenario_id = plans.add_scenario(replan.scenario, derived_from=body.plan_id)
+    job = service.start_plan(scenario_id, replan.request, replan.version)
+    service.store.mark_checkin_acted(checkin_id, job_id=job.id, by=who.name)
+    return job_dict(job)
 
 
 def _audit(entry: Any) -> dict[str, Any]:

@@ -75,6 +75,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{_API}/me"): READERS,
     ("POST", f"{_API}/staff/{{staff_id}}/checkins"): frozenset({ADVOCATE}),
     ("GET", f"{_API}/checkins"): PLANNERS,
+    ("POST", f"{_API}/checkins/{{checkin_id}}/cap"): PLANNERS,
     ("GET", "/"): PUBLIC,
     ("POST", "/signout"): PUBLIC,
     ("GET", "/signed-out"): PUBLIC,

@@ -137,20 +137,8 @@ def checkin_dict(info: CheckinInfo) -> dict[str, Any]:
         "families_i_can_serve": info.families_i_can_serve,
         "hours_over": info.hours_over,
         "note": info.note,
-        "acted_plan_id": info.acted_plan_id,
+        "acted_job_id": info.acted_job_id,
         "acted_by": info.acted_by,
-    }
-
-
-def engagement_record(info: CheckinInfo) -> dict[str, Any]:
-    """A check-in as a plan's compliance record and workbook get it: no note, no user."""
-    return {
-        "staff_id": info.staff_id,
-        "at": info.at.isoformat(),
-        "manageable": info.manageable,
-        "families_i_can_serve": info.families_i_can_serve,
-        "hours_over": info.hours_over,
-        "acted_plan_id": info.acted_plan_id,
     }
 
 
@@ -382,6 +370,25 @@ class Service:
         options = CompareJob(**request.model_dump(), workers=self.settings.threads_per_job)
         return self._queue(scenario, options)
 
+    def engagement_record(self, info: CheckinInfo) -> dict[str, Any]:
+        """A check-in as a plan's compliance record and workbook get it
+        (:mod:`famassign.report.engagement`): no note, no user; ``acted_plan_id`` the plan
+        that made it a personal cap once that plan's job is done."""
+        plan_id = None
+        if info.acted_job_id is not None:
+            try:
+                plan_id = self.store.get_job(info.acted_job_id).plan_id
+            except NotFoundError:
+                plan_id = None
+        return {
+            "staff_id": info.staff_id,
+            "at": info.at.isoformat(),
+            "manageable": info.manageable,
+            "families_i_can_serve": info.families_i_can_serve,
+            "hours_over": info.hours_over,
+            "acted_plan_id": plan_id,
+        }
+
     def _queue(self, scenario: ScenarioInfo, options: JobOptions) -> JobInfo:
         if self.runner.queued >= self.settings.max_queued_jobs:
             from famassign.server.jobs import QueueFull
@@ -397,7 +404,7 @@ class Service:
             plan_dir=str(self.workspace / "plans" / new_id()),
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
-            checkins=tuple(engagement_record(c) for c in self.store.list_checkins()),
+            checkins=tuple(self.engagement_record(c) for c in self.store.list_checkins()),
         )
         try:
             self.runner.submit(spec)

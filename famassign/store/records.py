@@ -152,7 +152,9 @@ class UserRecord(Base):
 class CheckinRecord(Base):
     """An advocate's workload check-in (45 CFR 1302.52(d)(3)): how manageable the caseload is
     (1-5), hours over in the last weeks, how many families they feel they can serve well, and a
-    private note (never written to the compliance record)."""
+    private note (never written to the compliance record); `acted_job_id` and `acted_by` say
+    what was done about it (the job of the plan version that made it a personal cap, and who
+    started it)."""
 
     __tablename__ = "checkins"
 
@@ -164,7 +166,7 @@ class CheckinRecord(Base):
     families_i_can_serve: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hours_over: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str] = mapped_column(Text)
-    acted_plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acted_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     acted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 

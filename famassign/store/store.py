@@ -221,8 +221,8 @@ class UserInfo:
 
 @dataclass(frozen=True)
 class CheckinInfo:
-    """An advocate's workload check-in; `acted_plan_id` / `acted_by` say what was done about it
-    (the plan version that made it a personal cap, and who made it)."""
+    """An advocate's workload check-in; `acted_job_id` / `acted_by` say what was done about it
+    (the job of the plan version that made it a personal cap, and who started it)."""
 
     id: int
     at: datetime
@@ -232,7 +232,7 @@ class CheckinInfo:
     families_i_can_serve: int | None
     hours_over: float | None
     note: str
-    acted_plan_id: str | None
+    acted_job_id: str | None
     acted_by: str | None
 
 
@@ -245,7 +245,7 @@ def _user(r: UserRecord) -> UserInfo:
 def _checkin(r: CheckinRecord) -> CheckinInfo:
     return CheckinInfo(
         r.id, _utc(r.at) or r.at, r.staff_id, r.user_id, r.manageable, r.families_i_can_serve,
-        r.hours_over, r.note, r.acted_plan_id, r.acted_by,
+        r.hours_over, r.note, r.acted_job_id, r.acted_by,
     )  # fmt: skip
 
 
@@ -872,13 +872,22 @@ class Store:
         with self._session() as session:
             return [_checkin(r) for r in session.scalars(query)]
 
-    def mark_checkin_acted(self, checkin_id: int, *, plan_id: str, by: str) -> CheckinInfo:
-        """Record that check-in `checkin_id` was turned into plan `plan_id` by `by`."""
+    def get_checkin(self, checkin_id: int) -> CheckinInfo:
+        """The check-in with that id; raises :class:`NotFoundError`."""
         with self._session() as session:
             row = session.get(CheckinRecord, checkin_id)
             if row is None:
                 raise NotFoundError(f"no check-in with id {checkin_id}")
-            row.acted_plan_id, row.acted_by = plan_id, by[:200]
+            return _checkin(row)
+
+    def mark_checkin_acted(self, checkin_id: int, *, job_id: str, by: str) -> CheckinInfo:
+        """Record that check-in `checkin_id` was turned into a personal cap by the plan job
+        `job_id`, started by `by`."""
+        with self._session() as session:
+            row = session.get(CheckinRecord, checkin_id)
+            if row is None:
+                raise NotFoundError(f"no check-in with id {checkin_id}")
+            row.acted_job_id, row.acted_by = job_id, by[:200]
             return _checkin(row)
 
     # ------------------------------------------------------------------ audit log

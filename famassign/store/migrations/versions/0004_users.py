@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("families_i_can_serve", sa.Integer, nullable=True),
         sa.Column("hours_over", sa.Float, nullable=True),
         sa.Column("note", sa.Text, nullable=False),
-        sa.Column("acted_plan_id", sa.String(32), nullable=True),
+        sa.Column("acted_job_id", sa.String(32), nullable=True),
         sa.Column("acted_by", sa.String(200), nullable=True),
     )
 

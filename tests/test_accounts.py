@@ -233,6 +233,34 @@ def test_who_acted_is_the_signed_in_person(
     assert [e["by"] for e in entries if e["plan_id"] == draft] == ["Maria Manager"]
 
 
+def test_the_advocates_page_shows_their_own_families_and_takes_a_checkin(
+    server: ServerProcess, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    with as_(server, tokens["manager"]) as manager:
+        whole = manager.get(f"/api/v1/plans/{ids['plan_id']}").json()["assignments"]
+    mine = {a["family_id"] for a in whole if a["staff_id"] == MINE}
+    others = {a["family_id"] for a in whole if a["staff_id"] not in (MINE, None)}
+    with httpx.Client(base_url=server.url, timeout=60, headers={"Origin": server.url}) as page:
+        signed = page.get("/", params={"token": tokens["advocate"]}, follow_redirects=False)
+        assert signed.status_code == 303
+        home = page.get("/", follow_redirects=False)
+        assert home.status_code == 303 and home.headers["location"] == "/mine"
+        shown = page.get("/mine")
+        assert shown.status_code == 200, shown.text
+        rows = set(re.findall(r"<tr><td>([^<]+)</td>", shown.text))
+        assert rows == mine and not rows & others
+        assert "per FTE" in shown.text
+        assert page.get(f"/p/{ids['plan_id']}").status_code == 403  # the planner's steps
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
+        assert csrf is not None
+        form = {"csrf_token": csrf.group(1), "manageable": "3", "families_i_can_serve": "30"}
+        sent = page.post("/mine/checkin", data=form, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+    with as_(server, tokens["manager"]) as manager:
+        seen = manager.get("/api/v1/checkins", params={"staff_id": MINE}).json()
+    assert any(c["families_i_can_serve"] == 30 for c in seen)
+
+
 def test_tokens_are_stored_only_as_hashes(server: ServerProcess, tokens: dict[str, str]) -> None:
     database = server.workspace / "famassign.db"
     raw = database.read_bytes() + b"".join(

@@ -97,6 +97,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/p/{pid}/staffing"): PAGE_PLANNERS,
     ("GET", "/compare/{left}/{right}"): PAGE_PLANNERS,
     ("POST", "/p/{pid}/publish"): PAGE_PLANNERS,
+    ("GET", "/mine"): PAGE_READERS,
+    ("POST", "/mine/checkin"): frozenset({ADVOCATE}),
 }
 """Who may call each route: (method, path template) -> roles. ``HEAD`` follows ``GET``."""
 
@@ -203,6 +205,8 @@ __all__ = [
     "ADVOCATE",
     "CLIENT",
     "MANAGER",
+    "PAGE_PLANNERS",
+    "PAGE_READERS",
     "ROLES",
     "RULES",
     "USER_ROLES",

@@ -24,12 +24,12 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from famassign.server.pages import adjust, check, data, plan, publish, read, whatif
+from famassign.server.pages import adjust, check, data, mine, plan, publish, read, whatif
 from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
 from famassign.server.roles import authorize
 
-ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish))
-"""The steps' routers, in the page's order."""
+ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish, mine))
+"""The steps' routers, in the page's order, then the advocate's own page (:mod:`~.mine`)."""
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:

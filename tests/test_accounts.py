@@ -259,6 +259,23 @@ def test_the_advocates_page_shows_their_own_families_and_takes_a_checkin(
     with as_(server, tokens["manager"]) as manager:
         seen = manager.get("/api/v1/checkins", params={"staff_id": MINE}).json()
     assert any(c["families_i_can_serve"] == 30 for c in seen)
+    # the manager sees it beside the caseloads and makes it a personal cap with one action
+    with httpx.Client(base_url=server.url, timeout=60, headers={"Origin": server.url}) as page:
+        page.get("/", params={"token": tokens["manager"]})
+        shown = page.get(f"/p/{ids['plan_id']}").text
+        assert 'id="checkins"' in shown and "Make 30 a personal cap" in shown
+        latest = max(c["id"] for c in seen)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown)
+        assert csrf is not None
+        form = {"csrf_token": csrf.group(1), "checkin_id": str(latest), "time_limit": "2"}
+        started = page.post(f"/p/{ids['plan_id']}/cap", data=form, follow_redirects=False)
+        assert started.status_code == 303, started.text
+        assert started.headers["location"].startswith("/jobs/")
+    with as_(server, tokens["manager"]) as manager:
+        job = wait_for_job(manager, started.headers["location"].rsplit("/", 1)[1])
+        assert job["state"] == "done", job
+        after = manager.get(f"/api/v1/plans/{job['plan_id']}").json()
+    assert "personal cap 30" in after["label"]
 
 
 def test_tokens_are_stored_only_as_hashes(server: ServerProcess, tokens: dict[str, str]) -> None:

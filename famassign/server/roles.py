@@ -98,6 +98,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/compare/{left}/{right}"): PAGE_PLANNERS,
     ("POST", "/p/{pid}/publish"): PAGE_PLANNERS,
     ("GET", "/mine"): PAGE_READERS,
+    ("POST", "/p/{pid}/cap"): PAGE_PLANNERS,
     ("POST", "/mine/checkin"): frozenset({ADVOCATE}),
 }
 """Who may call each route: (method, path template) -> roles. ``HEAD`` follows ``GET``."""

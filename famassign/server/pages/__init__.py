@@ -24,11 +24,23 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from famassign.server.pages import adjust, check, data, mine, plan, publish, read, whatif
+from famassign.server.pages import (
+    adjust,
+    check,
+    checkins,
+    data,
+    mine,
+    plan,
+    publish,
+    read,
+    whatif,
+)
 from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
 from famassign.server.roles import authorize
 
-ROUTERS = tuple(step.router for step in (data, check, plan, read, adjust, whatif, publish, mine))
+ROUTERS = tuple(
+    step.router for step in (data, check, plan, read, adjust, whatif, publish, mine, checkins)
+)
 """The steps' routers, in the page's order, then the advocate's own page (:mod:`~.mine`)."""
 
 

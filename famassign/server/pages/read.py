@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from famassign.server.pages.checkins import latest_checkins
 from famassign.server.pages.frame import guard, plan_record, reader, render
 from famassign.server.pages.views import choices, family_page, plan_context
 from famassign.store import NotFoundError
@@ -18,7 +19,11 @@ def plan_page(request: Request, pid: str) -> Response:
     """Steps 4-7 for one plan version: read, adjust, what if, publish and hand out."""
     guard(request)
     record = plan_record(request, pid)
-    context = {"step": "read", **plan_context(request, record)}
+    context = {
+        "step": "read",
+        **plan_context(request, record),
+        "checkins": latest_checkins(request, record),
+    }
     return render(request, "plan.html", context)
 
 

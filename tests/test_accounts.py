@@ -262,10 +262,10 @@ def test_the_advocates_page_shows_their_own_families_and_takes_a_checkin(
     # the manager sees it beside the caseloads and makes it a personal cap with one action
     with httpx.Client(base_url=server.url, timeout=60, headers={"Origin": server.url}) as page:
         page.get("/", params={"token": tokens["manager"]})
-        shown = page.get(f"/p/{ids['plan_id']}").text
-        assert 'id="checkins"' in shown and "Make 30 a personal cap" in shown
+        plan_page = page.get(f"/p/{ids['plan_id']}").text
+        assert 'id="checkins"' in plan_page and "Make 30 a personal cap" in plan_page
         latest = max(c["id"] for c in seen)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', plan_page)
         assert csrf is not None
         form = {"csrf_token": csrf.group(1), "checkin_id": str(latest), "time_limit": "2"}
         started = page.post(f"/p/{ids['plan_id']}/cap", data=form, follow_redirects=False)

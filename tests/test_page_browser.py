@@ -502,7 +502,7 @@ def start_and_cancel(page: Page, server: Server, *, keyboard: bool) -> None:
     job = api_get(server, f"/api/v1/jobs/{job_id}")
     assert job["state"] == "cancelled" and job["plan_id"] is None
     entry = server.reader.service.store.audit_log(job_id=job_id)[-1]
-    assert (entry.action, entry.by) == ("cancel", "planner page")
+    assert (entry.action, entry.by) == ("cancel", "admin")  # who signed in
     page.goto(check_page)
 
 

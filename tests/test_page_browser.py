@@ -402,7 +402,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     shot(page, "7-publish")
     # the server's API holds the page's plan, published, with its audit entry in the store
     api = api_get(server, f"/api/v1/plans/{with_exception}")
-    assert api["published"] is True and api["published_by"] == "M. Planner"
+    assert api["published"] is True and api["published_by"] == "admin"  # who signed in
     trail = api_get(server, f"/api/v1/plans/{with_exception}/audit")
     assert [e["action"] for e in trail] == ["publish"]
     book = download(page, with_exception, "Plan workbook (Excel)", tmp_path)

@@ -397,7 +397,7 @@ def test_steps_1_to_7_on_the_bundled_example(
     page.goto(f"{server.url}/p/{with_exception}")
     page.fill("#pub-reason", "program year start, board approved")
     page.get_by_role("button", name="Publish this plan").click()
-    expect(page.locator("#publish [role=status]")).to_contain_text("Published by M. Planner")
+    expect(page.locator("#publish [role=status]")).to_contain_text("Published by admin")
     axe(page, watch, "published")
     shot(page, "7-publish")
     # the server's API holds the page's plan, published, with its audit entry in the store

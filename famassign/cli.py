@@ -21,6 +21,7 @@ from famassign.commands import (
     solve,
     sweep,
     update,
+    users,
     validate,
 )
 from famassign.commands import import_exports as import_cmd
@@ -88,6 +89,7 @@ app.command("history")(history.history)
 app.command("import")(import_cmd.import_command)
 app.command("serve")(serve.serve)
 app.command("sweep")(sweep.sweep)
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

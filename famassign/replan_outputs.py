@@ -26,6 +26,7 @@ with someone else or left unplaced (``result.terms.moves``); families back from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +37,7 @@ from famassign.models import Scenario
 from famassign.models.errors import check_argument
 from famassign.models.month import CHANGES_CSV, ChangeKind, changes_frame
 from famassign.outputs import write_plan
-from famassign.report import ReportSection
+from famassign.report import ReportSection, Section
 from famassign.report.handover_pages import handover_outputs
 from famassign.solver.exception_ends import WARN_DAYS, ExceptionEnding, ending_soon
 from famassign.solver.reassign import Move, MoveKind, ReassignResult, moves_frame
@@ -337,6 +338,8 @@ def write_replan(
     *,
     replace_foreign: bool = False,
     in_force: PlanInForce | None = None,
+    extra_files: Mapping[str, pd.DataFrame] | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> list[Path]:
     """Write a re-plan's outputs into `out_dir`, completely or not at all (module docstring).
 
@@ -352,6 +355,8 @@ def write_replan(
         The plan staff last received, family_id -> staff_id, which the staff sheets and printed
         rosters compare with (:func:`famassign.outputs.write_plan`); by default the plan the
         re-plan continues (the families' current staff), as ``moves`` counts.
+    extra_files, extra_sections
+        More tables and sections (e.g. the workload check-ins), after the re-plan's own.
 
     Returns
     -------
@@ -373,8 +378,13 @@ def write_replan(
         change.scenario,
         out_dir,
         extra=replan_summary(change),
-        extra_files={MOVES_CSV: moves_with_names(change), **changes, **handover_files},
-        extra_sections=[replan_section(change)],
+        extra_files={
+            MOVES_CSV: moves_with_names(change),
+            **changes,
+            **handover_files,
+            **(extra_files or {}),
+        },
+        extra_sections=[replan_section(change), *extra_sections],
         extra_documents=documents,
         next_scenario=change.next_scenario(),
         replace_foreign=replace_foreign,

@@ -49,6 +49,7 @@ def _famassign(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]
     [
         (["serve", "--port", "0"], "famassign serve"),
         (["history", "--store", "plans.db"], "--store"),
+        (["users", "list", "--workspace", "."], "famassign users"),
     ],
 )
 def test_without_the_server_extra_a_command_says_what_to_install(

@@ -309,7 +309,7 @@ def test_cancel_from_the_page_stops_the_pool_job_keeps_nothing_and_is_audited(
     assert service.get_job(job_id).state == "cancelled"
     assert service.get_job(job_id).plan_id is None
     entry = service.store.audit_log(job_id=job_id)[-1]
-    assert (entry.action, entry.by) == ("cancel", "planner page")
+    assert (entry.action, entry.by) == ("cancel", "admin")  # who signed in
     while service.runner.running:  # the worker stops at once, writing nothing
         assert time.monotonic() < deadline
         time.sleep(0.05)

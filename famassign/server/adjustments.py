@@ -272,6 +272,34 @@ def leave_replan(
     return Replan(base, request, PlanVersion(label, parent_plan_id=record.id))
 
 
+def cap_replan(
+    record: PlanRecord, staff_id: str, max_families: int, options: PlanRequest
+) -> Replan:
+    """Re-plan `record` with a personal cap (``max_families``) for `staff_id`, as the staff
+    member stated in a workload check-in (45 CFR 1302.52(d)(3)), moving the fewest families.
+
+    Raises
+    ------
+    AdjustmentError
+        When `staff_id` is not a staff member of the plan.
+    famassign.models.ScenarioError
+        When the scenario with that cap is not valid.
+    """
+    base = following(record.scenario, record.result)
+    if staff_id not in {s.staff_id for s in base.staff}:
+        raise AdjustmentError(f"{staff_id} is not a staff member of plan {record.id}")
+    staff = tuple(
+        s.model_copy(update={"max_families": max_families}) if s.staff_id == staff_id else s
+        for s in base.staff
+    )
+    version = PlanVersion(
+        f"{staff_id} personal cap {max_families} (workload check-in)",
+        parent_plan_id=record.id,
+        minimize_moves=True,
+    )
+    return Replan(base.rebuilt(staff=staff), options, version)
+
+
 def variant_scenario(scenario: Scenario, name: str, change: Mapping[str, Any]) -> Scenario:
     """`scenario` with one change of docs/variants.md applied.
 
@@ -398,6 +426,7 @@ __all__ = [
     "MoveCheck",
     "PlanDiff",
     "Replan",
+    "cap_replan",
     "check_move",
     "exception_replan",
     "following",

@@ -1,8 +1,10 @@
 """The HTTP API under ``/api/v1`` (documented in docs/http-api.md; OpenAPI at
-``/api/v1/openapi.json``, with the token). Every route but ``GET /api/v1/health`` needs the token
-(:func:`famassign.server.auth.require_token`); every route calls
+``/api/v1/openapi.json``, with the token). Every route but ``GET /api/v1/health`` needs a token
+(:func:`famassign.server.auth.require_token`) whose role the route's rule allows
+(:func:`famassign.server.roles.authorize`); every route calls
 :class:`famassign.server.service.Service`. Each route declares its answer's model and the error
 answers it can give (:mod:`famassign.server.answers`), so the OpenAPI description is complete.
+Who acted (publish, cancel, delete) is the signed-in caller, never a name the body states.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from famassign import __version__
+from famassign.models import ScenarioError
 from famassign.models.month import AdvocateSource
+from famassign.server.adjustments import AdjustmentError, cap_replan
 from famassign.server.answers import (
     AuditEntry,
     Deleted,
@@ -27,12 +31,23 @@ from famassign.server.answers import (
     ScenarioAnswer,
     Staffing,
 )
-from famassign.server.auth import require_token
+from famassign.server.auth import Caller, require_token
 from famassign.server.job_options import CompareRequest, PlanRequest, UpdateRequest
+from famassign.server.planner import PlanReader
+from famassign.server.roles import (
+    authorize,
+    may_check_in,
+    may_read_file,
+    may_read_plan,
+    scoped_plan,
+    signed_in,
+    visible_files,
+)
 from famassign.server.service import (
     InvalidRequest,
     PlanView,
     Service,
+    checkin_dict,
     job_dict,
     scenario_dict,
 )
@@ -55,19 +70,34 @@ OTHER_FILE = "application/octet-stream"
 
 
 class PublishRequest(BaseModel):
-    """Who publishes the plan and why (both kept in the audit log)."""
+    """Why the plan is published (kept in the audit log). `by` is optional and ignored: the
+    signed-in caller is recorded as who published."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    by: str = Field(..., min_length=1, max_length=200)
+    by: str | None = Field(None, max_length=200)
     reason: str = Field(..., min_length=1, max_length=5000)
 
 
 class CancelRequest(BaseModel):
-    """Who cancels and why (kept in the audit log)."""
+    """Why a job is cancelled (kept in the audit log); `by` is ignored (the caller is
+    recorded)."""
 
-    by: str = Field("api", min_length=1, max_length=200)
+    by: str | None = Field(None, max_length=200)
     reason: str = Field("", max_length=5000)
+
+
+class CheckinRequest(BaseModel):
+    """An advocate's workload check-in (45 CFR 1302.52(d)(3)): how manageable the caseload is
+    (1 not at all .. 5 fully), hours over in the last weeks, how many families they feel they
+    can serve well, and a private note (never in the compliance record)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    manageable: int = Field(..., ge=1, le=5)
+    families_i_can_serve: int | None = Field(None, ge=0, le=10000)
+    hours_over: float | None = Field(None, ge=0, le=1000, allow_inf_nan=False)
+    note: str = Field("", max_length=5000)
 
 
 def service_of(request: Request) -> Service:
@@ -77,10 +107,12 @@ def service_of(request: Request) -> Service:
 
 
 ServiceDep = Annotated[Service, Depends(service_of)]
+CallerDep = Annotated[Caller, Depends(signed_in)]
 
 _ERRORS: dict[int, str] = {
     400: "The body cannot be parsed (malformed multipart or JSON).",
     401: "No token, or a wrong one.",
+    403: "The caller's role does not allow it.",
     404: "No such scenario, family, job, plan or file.",
     409: "The plan or job is not in a state that allows it (published, already ended).",
     413: "The request is larger than the server's upload limit.",
@@ -110,7 +142,9 @@ result.json and scenario.yaml are objects, the others text, a workbook or a PDF)
 
 public = APIRouter(prefix=PREFIX, tags=["health"], responses=errors(500))
 router = APIRouter(
-    prefix=PREFIX, dependencies=[Depends(require_token)], responses=errors(400, 401, 413, 422, 500)
+    prefix=PREFIX,
+    dependencies=[Depends(require_token), Depends(authorize)],
+    responses=errors(400, 401, 403, 413, 422, 500),
 )
 
 
@@ -257,43 +291,58 @@ def get_job(service: ServiceDep, job_id: str) -> dict[str, Any]:
     "/jobs/{job_id}", tags=["jobs"], response_model=JobAnswer, responses=errors(404, 409)
 )
 def cancel_job(
-    service: ServiceDep, job_id: str, body: Annotated[CancelRequest | None, Body()] = None
+    service: ServiceDep,
+    who: CallerDep,
+    job_id: str,
+    body: Annotated[CancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    """Cancel a queued or running job (audit log: who, why). 409 when it already ended."""
+    """Cancel a queued or running job (audit log: the caller, why). 409 when it already
+    ended."""
     body = body or CancelRequest()
-    return service.job_view(service.cancel_job(job_id, by=body.by, reason=body.reason))
+    return service.job_view(service.cancel_job(job_id, by=who.name, reason=body.reason))
 
 
 # ---------------------------------------------------------------------- plans
 
 
-@router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanAnswer, responses=errors(404))
-def get_plan(service: ServiceDep, plan_id: str) -> dict[str, Any]:
-    """The plan as JSON: summary, caseloads, unplaced families with reasons, files, publication."""
-    return PlanView(service.get_plan(plan_id)).as_dict()
-
-
 @router.get(
-    "/plans/{plan_id}/files", tags=["plans"], response_model=list[str], responses=errors(404)
+    "/plans/{plan_id}", tags=["plans"], response_model=PlanAnswer, responses=errors(403, 404)
 )
-def list_plan_files(service: ServiceDep, plan_id: str) -> list[str]:
-    """The names of the plan's output files."""
-    return service.plan_files(plan_id)
+def get_plan(service: ServiceDep, who: CallerDep, plan_id: str) -> dict[str, Any]:
+    """The plan as JSON: summary, caseloads, ``assignments`` (family_id, staff_id, ...),
+    unplaced families with reasons, files, publication. An advocate sees only their own
+    families and caseload; a viewer only published plans (403)."""
+    plan = service.get_plan(plan_id)
+    may_read_plan(who, plan)
+    view = {**PlanView(plan).as_dict(), "assignments": service.plan_assignments(plan_id)}
+    return scoped_plan(who, view)
 
 
 @router.get(
-    "/plans/{plan_id}/files/{name}",
+    "/plans/{plan_id}/files", tags=["plans"], response_model=list[str], responses=errors(403, 404)
+)
+def list_plan_files(service: ServiceDep, who: CallerDep, plan_id: str) -> list[str]:
+    """The names of the plan's output files (an advocate's: their own hand-outs)."""
+    plan = service.get_plan(plan_id)
+    may_read_plan(who, plan)
+    return visible_files(who, service.plan_files(plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/files/{name:path}",
     tags=["plans"],
     response_class=FileResponse,
-    responses={200: _FILE_CONTENT, **errors(404)},
+    responses={200: _FILE_CONTENT, **errors(403, 404)},
 )
-def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
-    """One output file of the plan, under its contract name (assignments.csv, ...)."""
+def get_plan_file(service: ServiceDep, who: CallerDep, plan_id: str, name: str) -> FileResponse:
+    """One output file of the plan, under its contract name (assignments.csv, ...,
+    ``handover/<staff_id>.html``). An advocate may read only their own hand-outs (403)."""
+    may_read_file(who, service.get_plan(plan_id), name)
     path = service.plan_file(plan_id, name)
     return FileResponse(
         path,
         media_type=MEDIA_TYPES.get(path.suffix, OTHER_FILE),
-        filename=name,
+        filename=path.name,
         content_disposition_type="inline" if path.suffix == ".html" else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},
     )
@@ -354,12 +403,15 @@ async def start_update(
     "/plans/{plan_id}/publish",
     tags=["plans"],
     response_model=PlanAnswer,
-    responses=errors(404, 409),
+    responses=errors(403, 404, 409),
 )
-def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str, Any]:
-    """Publish the plan as the program's plan of record (audit log). 409 when published or
-    when it is a what-if (or made from one)."""
-    return PlanView(service.publish(plan_id, by=body.by, reason=body.reason)).as_dict()
+def publish(
+    service: ServiceDep, who: CallerDep, plan_id: str, body: PublishRequest
+) -> dict[str, Any]:
+    """Publish the plan as the program's plan of record (audit log; ``published_by`` is the
+    signed-in caller's name, whatever the body says). 409 when published or when it is a
+    what-if (or made from one)."""
+    return PlanView(service.publish(plan_id, by=who.name, reason=body.reason)).as_dict()
 
 
 @router.delete(
@@ -367,12 +419,14 @@ def publish(service: ServiceDep, plan_id: str, body: PublishRequest) -> dict[str
 )
 def delete_plan(
     service: ServiceDep,
+    who: CallerDep,
     plan_id: str,
-    by: Annotated[str, Query(min_length=1, max_length=200)],
+    by: Annotated[str | None, Query(max_length=200)] = None,
     reason: Annotated[str, Query(max_length=5000)] = "",
 ) -> dict[str, Any]:
-    """Delete an unpublished plan and its files (audit log). 409 for a published plan."""
-    plan = service.delete_plan(plan_id, by=by, reason=reason)
+    """Delete an unpublished plan and its files (audit log: the caller; ``by`` is ignored).
+    409 for a published plan."""
+    plan = service.delete_plan(plan_id, by=who.name, reason=reason)
     return {"id": plan.id, "deleted": True}
 
 
@@ -391,6 +445,70 @@ def plan_audit(service: ServiceDep, plan_id: str) -> list[dict[str, Any]]:
 def audit(service: ServiceDep) -> list[dict[str, Any]]:
     """The whole audit log (every publish, cancellation, deletion), oldest first."""
     return [_audit(e) for e in service.store.audit_log()]
+
+
+# ---------------------------------------------------------------------- people
+
+
+@router.get("/me", tags=["people"])
+def me(who: CallerDep) -> dict[str, Any]:
+    """Who the token or session belongs to: name, role and (an advocate's) staff id."""
+    return {"name": who.name, "role": who.role, "staff_id": who.staff_id}
+
+
+@router.post("/staff/{staff_id}/checkins", status_code=status.HTTP_201_CREATED, tags=["people"])
+def check_in(
+    service: ServiceDep, who: CallerDep, staff_id: str, body: CheckinRequest
+) -> dict[str, Any]:
+    """File a workload check-in (45 CFR 1302.52(d)(3)) for one's own caseload: 201, or 403
+    for any staff member but the advocate's own."""
+    may_check_in(who, staff_id)
+    info = service.store.add_checkin(
+        staff_id=staff_id,
+        user_id=who.subject or "",
+        manageable=body.manageable,
+        families_i_can_serve=body.families_i_can_serve,
+        hours_over=body.hours_over,
+        note=body.note,
+    )
+    return checkin_dict(info)
+
+
+@router.get("/checkins", tags=["people"])
+def list_checkins(service: ServiceDep, staff_id: str | None = None) -> list[dict[str, Any]]:
+    """Every workload check-in, oldest first (of one staff member with ``?staff_id=``)."""
+    return [checkin_dict(c) for c in service.store.list_checkins(staff_id=staff_id)]
+
+
+class CapRequest(BaseModel):
+    """Which plan version the personal cap is set on (a new version is made from it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: str = Field(..., min_length=1, max_length=32)
+
+
+@router.post("/checkins/{checkin_id}/cap", status_code=status.HTTP_202_ACCEPTED, tags=["people"])
+def cap_from_checkin(
+    request: Request, who: CallerDep, checkin_id: int, body: CapRequest
+) -> dict[str, Any]:
+    """Turn a check-in's ``families_i_can_serve`` into the staff member's personal cap
+    (``max_families``): a new version of plan ``plan_id``, re-planned moving the fewest
+    families (202 with the job). 422 when the check-in states no number."""
+    service = service_of(request)
+    checkin = service.store.get_checkin(checkin_id)
+    if checkin.families_i_can_serve is None:
+        raise InvalidRequest("families_i_can_serve", "this check-in states no number of families")
+    plans: PlanReader = request.app.state.plans
+    record = plans.plan(body.plan_id)
+    try:
+        replan = cap_replan(record, checkin.staff_id, checkin.families_i_can_serve, PlanRequest())
+    except (AdjustmentError, ScenarioError) as exc:
+        raise InvalidRequest("families_i_can_serve", str(exc)) from None
+    scenario_id = plans.add_scenario(replan.scenario, derived_from=body.plan_id)
+    job = service.start_plan(scenario_id, replan.request, replan.version)
+    service.store.mark_checkin_acted(checkin_id, job_id=job.id, by=who.name)
+    return job_dict(job)
 
 
 def _audit(entry: Any) -> dict[str, Any]:

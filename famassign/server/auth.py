@@ -1,5 +1,11 @@
 """Who may call the server: a bearer token, or a browser's session; and the CSRF checks.
 
+Callers are people (or API clients) with roles (:mod:`famassign.server.roles`): the server's
+own token (``famassign serve --token``) is the admin's; every user made with ``famassign users
+add`` has a token of their own, kept in the store only as its SHA-256 (:func:`token_hash`: the
+tokens are 192-bit random, so a fast hash is enough; there are no passwords). A disabled user's
+token is refused, and their sessions too, at once (checked on every request).
+
 Every endpoint except ``GET /api/v1/health`` needs a caller (:func:`caller`): either
 ``Authorization: Bearer TOKEN`` (scripts and other tools) or the cookie :data:`SESSION_COOKIE`
 holding the id of a live server-side session (:mod:`famassign.server.sessions`), which a browser
@@ -18,7 +24,9 @@ one by itself. Every comparison of secrets is constant-time (:func:`hmac.compare
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,7 +34,7 @@ from fastapi import HTTPException, Request, Response, status
 
 from famassign.server.sessions import Sessions
 from famassign.server.settings import Settings
-from famassign.store import SessionInfo
+from famassign.store import NotFoundError, SessionInfo, Store, UserInfo
 
 SESSION_COOKIE = "famassign_session"
 """Name of the browser's session cookie (its value is the session's random id)."""
@@ -42,11 +50,48 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class Caller:
-    """Who makes a request: `subject` (:data:`ADMIN` today), and the `session` it came with
-    (None: the bearer token)."""
+    """Who makes a request: `subject` (:data:`ADMIN`, or a user's id), their `name` (what the
+    audit log records), `role`, an advocate's `staff_id`, and the `session` it came with (None:
+    a bearer token)."""
 
     subject: str | None
     session: SessionInfo | None
+    name: str = ADMIN
+    role: str = ADMIN
+    staff_id: str | None = None
+
+
+def new_user_token() -> str:
+    """A fresh random API token for a user (48 hex digits)."""
+    return secrets.token_hex(24)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a user's token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _user_caller(user: UserInfo, session: SessionInfo | None) -> Caller | None:
+    if not user.active:
+        return None
+    return Caller(user.id, session, user.name, user.role, user.staff_id)
+
+
+def _token_caller(store: Store, given: str, admin_token: str) -> Caller | None:
+    if token_matches(given, admin_token):
+        return Caller(ADMIN, None)
+    user = store.user_by_token_hash(token_hash(given))
+    return _user_caller(user, None) if user is not None else None
+
+
+def _session_caller(store: Store, session: SessionInfo) -> Caller | None:
+    if session.subject == ADMIN:
+        return Caller(ADMIN, session)
+    try:
+        user = store.get_user(session.subject or "")
+    except NotFoundError:
+        return None
+    return _user_caller(user, session)
 
 
 def token_matches(given: str, token: str) -> bool:
@@ -75,22 +120,23 @@ def _bearer(request: Request) -> str | None:
 def caller(request: Request) -> Caller | None:
     """Who makes `request`: the bearer token's holder, a live session's, or None.
 
-    A bearer header decides alone (a wrong one is not rescued by a cookie). The answer is kept
-    on the request, so the store is asked once per request. Blocking: the store is read.
+    A bearer header decides alone (a wrong one is not rescued by a cookie). A disabled user's
+    token or session gives None. The answer is kept on the request, so the store is asked once
+    per request. Blocking: the store is read.
     """
     if hasattr(request.state, "caller"):
         known: Caller | None = request.state.caller
         return known
     found: Caller | None = None
+    store = sessions_of(request).store
     given = _bearer(request)
     if given is not None:
-        if token_matches(given, settings_of(request).token):
-            found = Caller(ADMIN, None)
+        found = _token_caller(store, given, settings_of(request).token)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         session = sessions_of(request).find(cookie) if cookie else None
         if session is not None:
-            found = Caller(session.subject, session)
+            found = _session_caller(store, session)
     request.state.caller = found
     return found
 
@@ -160,8 +206,8 @@ def require_token(request: Request) -> None:
     if not is_signed_in(request):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong token: send 'Authorization: Bearer TOKEN' "
-            "(the token printed by famassign serve, or FAMASSIGN_TOKEN)",
+            detail="missing, wrong or disabled token: send 'Authorization: Bearer TOKEN' "
+            "(your own token from famassign users add, or the server's admin token)",
             headers={"WWW-Authenticate": "Bearer"},
         )
     check_csrf(request, request.headers.get(CSRF_HEADER))
@@ -172,21 +218,22 @@ def _secure(request: Request) -> bool:
 
 
 def sign_in(request: Request, response: Response, given: str) -> bool:
-    """Open a new session and set its cookie on `response` when `given` is the token; return
-    whether it was. Blocking: the store is written.
+    """Open a new session and set its cookie on `response` when `given` is the server's token
+    or an active user's; return whether it was. Blocking: the store is written.
 
     The browser's earlier session, if any, is closed: every sign-in has a new session id. The
-    page's ``/?token=TOKEN`` calls this, then redirects to ``/`` so the token leaves the
-    address bar and the history.
+    page's ``/?token=TOKEN`` (a user's sign-in link) calls this, then redirects to ``/`` so the
+    token leaves the address bar and the history.
     """
-    if not token_matches(given, settings_of(request).token):
-        return False
     sessions = sessions_of(request)
+    who = _token_caller(sessions.store, given, settings_of(request).token)
+    if who is None:
+        return False
     earlier = request.cookies.get(SESSION_COOKIE)
     if earlier:
         sessions.close(earlier)
-    cookie, session = sessions.open(ADMIN)
-    request.state.caller = Caller(session.subject, session)
+    cookie, session = sessions.open(who.subject or ADMIN)
+    request.state.caller = Caller(who.subject, session, who.name, who.role, who.staff_id)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -222,11 +269,13 @@ __all__ = [
     "check_csrf",
     "csrf_token",
     "is_signed_in",
+    "new_user_token",
     "require_token",
     "same_origin",
     "sessions_of",
     "settings_of",
     "sign_in",
     "sign_out",
+    "token_hash",
     "token_matches",
 ]

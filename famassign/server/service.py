@@ -12,6 +12,7 @@ worker processes. Errors are the exceptions below plus the store's
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import re
@@ -47,6 +48,7 @@ from famassign.solver.options import OptionsError, PlanOptions
 from famassign.solver.reassign import ReassignError, check_leave_request
 from famassign.store import (
     AuditEntry,
+    CheckinInfo,
     ConflictError,
     JobInfo,
     NotFoundError,
@@ -129,6 +131,22 @@ def scenario_dict(info: ScenarioInfo) -> dict[str, Any]:
         "files": info.files,
         "summary": info.summary,
         "derived_from": info.derived_from,
+    }
+
+
+def checkin_dict(info: CheckinInfo) -> dict[str, Any]:
+    """A workload check-in as JSON (its note included: only planners and the advocate read
+    it; the compliance record never does)."""
+    return {
+        "id": info.id,
+        "at": info.at.isoformat(),
+        "staff_id": info.staff_id,
+        "manageable": info.manageable,
+        "families_i_can_serve": info.families_i_can_serve,
+        "hours_over": info.hours_over,
+        "note": info.note,
+        "acted_job_id": info.acted_job_id,
+        "acted_by": info.acted_by,
     }
 
 
@@ -463,6 +481,25 @@ class Service:
             raise NotFoundError(f"file {name!r} of sweep {job_id} is missing from the workspace")
         return path
 
+    def engagement_record(self, info: CheckinInfo) -> dict[str, Any]:
+        """A check-in as a plan's compliance record and workbook get it
+        (:mod:`famassign.report.engagement`): no note, no user; ``acted_plan_id`` the plan
+        that made it a personal cap once that plan's job is done."""
+        plan_id = None
+        if info.acted_job_id is not None:
+            try:
+                plan_id = self.store.get_job(info.acted_job_id).plan_id
+            except NotFoundError:
+                plan_id = None
+        return {
+            "staff_id": info.staff_id,
+            "at": info.at.isoformat(),
+            "manageable": info.manageable,
+            "families_i_can_serve": info.families_i_can_serve,
+            "hours_over": info.hours_over,
+            "acted_plan_id": plan_id,
+        }
+
     def _queue(
         self,
         scenario: ScenarioInfo,
@@ -490,6 +527,7 @@ class Service:
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
             export_dir=str(export_dir) if export_dir is not None else None,
+            checkins=tuple(self.engagement_record(c) for c in self.store.list_checkins()),
         )
         try:
             self.runner.submit(spec)
@@ -565,6 +603,17 @@ class Service:
             plan = self.store.get_plan(plan.parent_id) if plan.parent_id else None
         return None
 
+    def plan_assignments(self, plan_id: str) -> list[dict[str, str | None]]:
+        """Every family of a plan as its ``assignments.csv`` has it (``family_id``,
+        ``staff_id`` (None when unplaced), ``previous_staff_id``, ``changed``, ...; blanks as
+        None); [] for a plan without that file (a comparison)."""
+        plan = self.store.get_plan(plan_id)
+        if "assignments.csv" not in plan.files:
+            return []
+        path = self.workspace / plan.folder / "assignments.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [{k: v or None for k, v in row.items()} for row in csv.DictReader(handle)]
+
     def publish(self, plan_id: str, *, by: str, reason: str) -> PlanInfo:
         """Publish a plan (audit entry). Raises ValueError (blank by/reason), NotFoundError,
         ConflictError (already published, or a what-if: :meth:`whatif_origin`)."""
@@ -630,6 +679,7 @@ __all__ = [
     "InvalidScenario",
     "PlanView",
     "Service",
+    "checkin_dict",
     "content_hash",
     "job_dict",
     "problem_dict",

@@ -90,6 +90,10 @@ class JobSpec:
     control_dir: str
     options: JobOptions
     export_dir: str | None = None
+    checkins: tuple[dict[str, Any], ...] = ()
+    """The advocates' workload check-ins received so far, without notes (see
+    :mod:`famassign.report.engagement`): a plan then has checkins.csv, its workbook sheet and
+    the (d)(3) section of compliance.md."""
 
     @property
     def kind(self) -> JobKind:
@@ -378,7 +382,8 @@ def _plan(
             raise JobCancelled(spec.job_id)
         result, planned = outcome.result, outcome.scenario
         extra = replan_summary(outcome)
-        write_replan(outcome, spec.plan_dir)
+        files, sections = _engagement(spec, result)
+        write_replan(outcome, spec.plan_dir, extra_files=files, extra_sections=sections)
     else:
         from famassign.solver import solve
         from famassign.solver.continuation import away_on_leave, next_scenario
@@ -387,10 +392,13 @@ def _plan(
         result = solve(pinned(planned, job.pin_for_solve), options, progress=progress)
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
+        files, sections = _engagement(spec, result)
         write_plan(
             result,
             planned,
             spec.plan_dir,
+            extra_files=files,
+            extra_sections=sections,
             next_scenario=next_scenario(planned, result, staff=scenario.staff),
         )
     _write_readback(Path(spec.plan_dir), result, planned if planned is not scenario else None)
@@ -407,6 +415,17 @@ def _plan(
         },
         "files": plan_files(Path(spec.plan_dir)),
     }
+
+
+def _engagement(spec: JobSpec, result: Any) -> tuple[dict[str, Any], list[Any]]:
+    """The check-ins table and (d)(3) section of a plan: none when no check-in was received."""
+    if not spec.checkins:
+        return {}, []
+    from famassign.report.engagement import CHECKINS_CSV, checkins_frame, engagement_section
+
+    families = {str(c.staff_id): int(c.families) for c in result.caseloads}
+    frame = checkins_frame(spec.checkins, families)
+    return {CHECKINS_CSV: frame}, [engagement_section(spec.checkins)]
 
 
 def pinned(scenario: Scenario, family_ids: Iterable[str]) -> Scenario:

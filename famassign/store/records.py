@@ -1,12 +1,13 @@
 """The store's tables as SQLAlchemy 2 ORM classes (the schema Alembic migrations create).
 
-Six tables: ``scenarios`` (uploaded scenario folders, content-hashed, or derived from a plan by
+Eight tables: ``scenarios`` (uploaded scenario folders, content-hashed, or derived from a plan by
 the planner's page), ``jobs`` (a plan or a comparison being computed), ``plans`` (a finished
 plan's record: options, solver version, seed, runtime, the folder of its output files, and its
 publication), ``audit_log`` (every publish, cancellation and deletion: who, when, why),
 ``import_mappings`` (the column and value mappings the planner confirmed, the last one proposed
-again) and ``sessions`` (the signed-in browsers of the planner's page). A plan made from another
-plan (a version or a what-if) names its parent. Times are stored in UTC.
+again), ``sessions`` (the signed-in browsers of the planner's page), ``users`` (accounts with
+roles, tokens kept only as hashes) and ``checkins`` (advocates' workload check-ins). A plan
+made from another plan (a version or a what-if) names its parent. Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -128,12 +129,55 @@ class SessionRecord(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class UserRecord(Base):
+    """A person (or an API client) who signs in as themselves.
+
+    `role` is admin, manager, advocate, viewer or client; `staff_id` ties an advocate to the
+    staff member whose caseload is theirs. `token_hash` is the SHA-256 (hex) of the user's API
+    token: the token itself is shown once and never stored. A disabled user's token and sessions
+    stop working at once (`disabled_at` is set).
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CheckinRecord(Base):
+    """An advocate's workload check-in (45 CFR 1302.52(d)(3)): how manageable the caseload is
+    (1-5), hours over in the last weeks, how many families they feel they can serve well, and a
+    private note (never written to the compliance record); `acted_job_id` and `acted_by` say
+    what was done about it (the job of the plan version that made it a personal cap, and who
+    started it)."""
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    staff_id: Mapped[str] = mapped_column(String(200), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    manageable: Mapped[int] = mapped_column(Integer)
+    families_i_can_serve: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hours_over: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str] = mapped_column(Text)
+    acted_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
 __all__ = [
     "AuditRecord",
     "Base",
+    "CheckinRecord",
     "JobRecord",
     "MappingRecord",
     "PlanRecord",
     "ScenarioRecord",
     "SessionRecord",
+    "UserRecord",
 ]

@@ -36,11 +36,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from famassign.models.errors import FamassignError
 from famassign.store.records import (
     AuditRecord,
+    CheckinRecord,
     JobRecord,
     MappingRecord,
     PlanRecord,
     ScenarioRecord,
     SessionRecord,
+    UserRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -197,6 +199,54 @@ class SessionInfo:
     csrf_token: str
     created_at: datetime
     last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user account: `role` (admin, manager, advocate, viewer, client), an advocate's
+    `staff_id`, and `disabled_at` once disabled. The token's hash is never handed out."""
+
+    id: str
+    name: str
+    role: str
+    staff_id: str | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        """True while the account is not disabled."""
+        return self.disabled_at is None
+
+
+@dataclass(frozen=True)
+class CheckinInfo:
+    """An advocate's workload check-in; `acted_job_id` / `acted_by` say what was done about it
+    (the job of the plan version that made it a personal cap, and who started it)."""
+
+    id: int
+    at: datetime
+    staff_id: str
+    user_id: str
+    manageable: int
+    families_i_can_serve: int | None
+    hours_over: float | None
+    note: str
+    acted_job_id: str | None
+    acted_by: str | None
+
+
+def _user(r: UserRecord) -> UserInfo:
+    return UserInfo(
+        r.id, r.name, r.role, r.staff_id, _utc(r.created_at) or r.created_at, _utc(r.disabled_at)
+    )
+
+
+def _checkin(r: CheckinRecord) -> CheckinInfo:
+    return CheckinInfo(
+        r.id, _utc(r.at) or r.at, r.staff_id, r.user_id, r.manageable, r.families_i_can_serve,
+        r.hours_over, r.note, r.acted_job_id, r.acted_by,
+    )  # fmt: skip
 
 
 def _session_info(r: SessionRecord) -> SessionInfo:
@@ -762,6 +812,102 @@ class Store:
         )
         with self._session() as session:
             return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ users
+
+    def create_user(
+        self, name: str, *, role: str, staff_id: str | None, token_hash: str
+    ) -> UserInfo:
+        """Record a new user whose API token has the SHA-256 `token_hash` (the caller keeps
+        the token). Raises :class:`ConflictError` when the name is taken."""
+        with self._session() as session:
+            if session.scalars(select(UserRecord).where(UserRecord.name == name)).first():
+                raise ConflictError(f"a user named {name!r} exists already")
+            row = UserRecord(
+                id=new_id(), name=name, role=role, staff_id=staff_id, token_hash=token_hash,
+                created_at=utc_now(), disabled_at=None,
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            return _user(row)
+
+    def list_users(self) -> list[UserInfo]:
+        """Every user, by name."""
+        with self._session() as session:
+            return [_user(r) for r in session.scalars(select(UserRecord).order_by(UserRecord.name))]
+
+    def get_user(self, user_id: str) -> UserInfo:
+        """The user with that id; raises :class:`NotFoundError`."""
+        with self._session() as session:
+            return _user(self._get(session, UserRecord, user_id, "user"))
+
+    def user_by_token_hash(self, token_hash: str) -> UserInfo | None:
+        """The user whose token has that SHA-256, or None (disabled users too: the caller
+        refuses them)."""
+        query = select(UserRecord).where(UserRecord.token_hash == token_hash)
+        with self._session() as session:
+            row = session.scalars(query).first()
+            return _user(row) if row is not None else None
+
+    def disable_user(self, name: str) -> UserInfo:
+        """Disable the user named `name` and delete their sessions (their token and sessions
+        stop working at once); idempotent. Raises :class:`NotFoundError`."""
+        with self._session() as session:
+            row = session.scalars(select(UserRecord).where(UserRecord.name == name)).first()
+            if row is None:
+                raise NotFoundError(f"no user named {name!r}")
+            if row.disabled_at is None:
+                row.disabled_at = utc_now()
+            session.execute(delete(SessionRecord).where(SessionRecord.subject == row.id))
+            return _user(row)
+
+    # ------------------------------------------------------------------ check-ins
+
+    def add_checkin(
+        self,
+        *,
+        staff_id: str,
+        user_id: str,
+        manageable: int,
+        families_i_can_serve: int | None,
+        hours_over: float | None,
+        note: str,
+    ) -> CheckinInfo:
+        """Record an advocate's workload check-in, made now."""
+        row = CheckinRecord(
+            at=utc_now(), staff_id=staff_id, user_id=user_id, manageable=manageable,
+            families_i_can_serve=families_i_can_serve, hours_over=hours_over, note=note,
+        )  # fmt: skip
+        with self._session() as session:
+            session.add(row)
+            session.flush()
+            return _checkin(row)
+
+    def list_checkins(self, *, staff_id: str | None = None) -> list[CheckinInfo]:
+        """Check-ins, oldest first (of one staff member when `staff_id` is given)."""
+        query = select(CheckinRecord).order_by(CheckinRecord.at, CheckinRecord.id)
+        if staff_id is not None:
+            query = query.where(CheckinRecord.staff_id == staff_id)
+        with self._session() as session:
+            return [_checkin(r) for r in session.scalars(query)]
+
+    def get_checkin(self, checkin_id: int) -> CheckinInfo:
+        """The check-in with that id; raises :class:`NotFoundError`."""
+        with self._session() as session:
+            row = session.get(CheckinRecord, checkin_id)
+            if row is None:
+                raise NotFoundError(f"no check-in with id {checkin_id}")
+            return _checkin(row)
+
+    def mark_checkin_acted(self, checkin_id: int, *, job_id: str, by: str) -> CheckinInfo:
+        """Record that check-in `checkin_id` was turned into a personal cap by the plan job
+        `job_id`, started by `by`."""
+        with self._session() as session:
+            row = session.get(CheckinRecord, checkin_id)
+            if row is None:
+                raise NotFoundError(f"no check-in with id {checkin_id}")
+            row.acted_job_id, row.acted_by = job_id, by[:200]
+            return _checkin(row)
 
     # ------------------------------------------------------------------ audit log
 

@@ -30,8 +30,10 @@ from fastapi.staticfiles import StaticFiles
 from famassign.server.pages import (
     adjust,
     check,
+    checkins,
     data,
     midyear,
+    mine,
     plan,
     plans,
     publish,
@@ -39,11 +41,13 @@ from famassign.server.pages import (
     whatif,
 )
 from famassign.server.pages.frame import SERVER_FOLDER, check_form, render
+from famassign.server.roles import authorize
 
 ROUTERS = tuple(
-    step.router for step in (data, check, plan, read, adjust, whatif, publish, midyear, plans)
+    step.router
+    for step in (data, check, plan, read, adjust, whatif, publish, midyear, plans, mine, checkins)
 )
-"""The steps' routers, in the page's order."""
+"""The steps' routers, in the page's order, then the advocate's own page (:mod:`~.mine`)."""
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:
@@ -59,14 +63,15 @@ def mount_pages(app: FastAPI) -> None:
 
     Every route of the page depends on :func:`~.frame.check_form`: each form a browser's
     session posts carries the session's CSRF token and comes from this server's page (403
-    otherwise).
+    otherwise); and on :func:`famassign.server.roles.authorize`: the caller's role must be in
+    the route's rule (403 otherwise).
     `app.state.settings` (:class:`famassign.server.settings.Settings`) holds the token that
     guards every page (:mod:`famassign.server.auth`); `app.state.service` (set when the app
     starts) is what the page reads and writes through.
     """
     app.mount("/static", StaticFiles(directory=str(SERVER_FOLDER / "static")), name="static")
     for router in ROUTERS:
-        app.include_router(router, dependencies=[Depends(check_form)])
+        app.include_router(router, dependencies=[Depends(check_form), Depends(authorize)])
     app.add_exception_handler(HTTPException, _page_error)
 
 

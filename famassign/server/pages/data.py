@@ -24,11 +24,12 @@ from famassign.models.importing import (
     read_exports,
 )
 from famassign.models.mapping import ImportMapping
-from famassign.server.auth import sign_in, sign_out
+from famassign.server.auth import caller, sign_in, sign_out
 from famassign.server.pages.forms import CODE_CHOICES, mapping_from_form
 from famassign.server.pages.frame import guard, reader, render
 from famassign.server.pages.views import problem_groups, problem_rows
 from famassign.server.planner import STAGED_MAPPING, PlanReader, UploadNamesRefused
+from famassign.server.roles import PAGE_PLANNERS
 from famassign.server.service import SCENARIO_FILES, InvalidScenario
 from famassign.store import NotFoundError
 
@@ -54,6 +55,9 @@ def home(request: Request, token: str | None = None) -> Response:
             raise HTTPException(401, "That token is not this server's.")
         return response
     guard(request)
+    who = caller(request)
+    if who is not None and who.role not in PAGE_PLANNERS:
+        return RedirectResponse("/mine", status_code=303)  # an advocate's or viewer's page
     scenarios = [
         {"id": s.id, "name": s.name, "created": s.created_at.isoformat(timespec="seconds")}
         for s in reader(request).uploaded()

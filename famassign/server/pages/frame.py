@@ -105,13 +105,16 @@ def render(
     browser would log a 4xx document as a console error; the API answers 422 instead).
 
     Every template gets ``csrf_token`` (the session's, for the hidden :data:`CSRF_FIELD` of
-    each form; "" without a session) and ``session`` (True when a browser's session is signed
-    in: the page then offers to sign out).
+    each form; "" without a session), ``session`` (True when a browser's session is signed
+    in: the page then offers to sign out), and ``signed_in_name`` and ``role`` (the signed-in
+    person's; "" without one).
     """
     who = caller(request)
     page = {
         "csrf_token": csrf_token(request),
         "session": who is not None and who.session is not None,
+        "signed_in_name": who.name if who is not None else "",
+        "role": who.role if who is not None else "",
         **context,
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code)

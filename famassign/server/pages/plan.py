@@ -18,6 +18,7 @@ from famassign.server.pages.forms import changed_weights, plan_options
 from famassign.server.pages.frame import guard, reader, render, service
 from famassign.server.pages.replan import start
 from famassign.server.pages.views import job_view
+from famassign.server.roles import signed_in
 from famassign.server.service import InvalidRequest
 from famassign.store import ConflictError, NotFoundError
 
@@ -85,7 +86,9 @@ def job_cancel(request: Request, jid: str) -> Response:
     """Cancel a job: the server's pool stops it; the store's audit log records it."""
     guard(request)
     try:
-        service(request).cancel_job(jid, by="planner page", reason="cancelled from the page")
+        service(request).cancel_job(
+            jid, by=signed_in(request).name, reason="cancelled from the page"
+        )
     except NotFoundError:
         raise HTTPException(404, "No such job.") from None
     except ConflictError:

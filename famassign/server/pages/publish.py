@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from famassign.server.pages.frame import guard, plan_record, service
 from famassign.server.pages.refusal import refuse
+from famassign.server.roles import signed_in
 from famassign.store import ConflictError
 
 router = APIRouter(include_in_schema=False)
@@ -15,16 +16,17 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/p/{pid}/publish")
 async def publish(request: Request, pid: str) -> Response:
-    """Publish with who and why (kept in the store's audit log)."""
+    """Publish with why (kept in the store's audit log); who published is the signed-in
+    person."""
     guard(request)
     form = await request.form()
-    by = str(form.get("by", "")).strip()
+    by = signed_in(request).name
     reason = str(form.get("reason", "")).strip()
 
     def run() -> Response:
         record = plan_record(request, pid)
         if not by or not reason:
-            return refuse(request, record, "Publishing needs your name and a reason.")
+            return refuse(request, record, "Publishing needs a reason.")
         try:
             service(request).publish(pid, by=by, reason=reason)
         except ConflictError as exc:

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from famassign.models import StaffStatus
 from famassign.models.words import staff_people
+from famassign.server.pages.checkins import latest_checkins
 from famassign.server.pages.frame import guard, plan_record, reader, render
 from famassign.server.pages.views import (
     choices,
@@ -27,7 +28,11 @@ def plan_page(request: Request, pid: str) -> Response:
     """Steps 4-7 for one plan version: read, adjust, what if, publish and hand out."""
     guard(request)
     record = plan_record(request, pid)
-    context = {"step": "read", **plan_context(request, record)}
+    context = {
+        "step": "read",
+        **plan_context(request, record),
+        "checkins": latest_checkins(request, record),
+    }
     return render(request, "plan.html", context)
 
 

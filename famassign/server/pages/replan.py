@@ -33,9 +33,16 @@ def start(plans: PlanReader, replan: Replan, scenario_id: str | None) -> str:
     return plans.service.start_plan(scenario_id, replan.request, replan.version).id
 
 
-async def start_replan(request: Request, pid: str, make: Adjustment) -> Response:
+async def start_replan(
+    request: Request,
+    pid: str,
+    make: Adjustment,
+    *,
+    started: Callable[[str], None] | None = None,
+) -> Response:
     """Read the form, make the re-plan from plan `pid` and start it in the server's pool; a
-    request the page refuses is shown on the plan page with why."""
+    request the page refuses is shown on the plan page with why. `started` is called with the
+    job's id once the job is queued."""
     guard(request)
     form = dict(await request.form())
 
@@ -44,6 +51,8 @@ async def start_replan(request: Request, pid: str, make: Adjustment) -> Response
         try:
             replan = make(record, form)
             job_id = start(reader(request), replan, None)
+            if started is not None:
+                started(job_id)
         except Refused as exc:
             return refuse(request, record, exc.messages, exc.rules)
         except ScenarioError as exc:

@@ -336,6 +336,7 @@ def _path(template: str, method: str, ids: dict[str, str]) -> str:
         "pid": ids["plan_id"] if reading else "nosuchplan",
         "jid": ids["job_id"] if reading else "nosuchjob",
         "iid": "nosuchimport",
+        "staged": "nosuchexport",
         "checkin_id": "999999",
         "left": ids["plan_id"],
         "right": ids["plan_id"],

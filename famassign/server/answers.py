@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Problem(BaseModel):
@@ -95,9 +95,19 @@ class JobAnswer(BaseModel):
     result: dict[str, Any] | None = None
 
 
+class PlanAssignment(BaseModel):
+    """One family of a plan as its assignments.csv has it (``staff_id`` None when unplaced)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    family_id: str
+    staff_id: str | None
+
+
 class PlanAnswer(BaseModel):
     """A plan: its options, solver, summary, files, publication; caseloads and unplaced
-    families in ``GET /plans/{id}`` and ``publish``, not in a list."""
+    families in ``GET /plans/{id}`` and ``publish``, not in a list; ``assignments`` (every
+    family, or an advocate's own) in ``GET /plans/{id}``."""
 
     id: str
     scenario_id: str | None
@@ -119,6 +129,7 @@ class PlanAnswer(BaseModel):
     summary: dict[str, Any]
     caseloads: list[dict[str, Any]] | None = None
     unplaced: list[dict[str, Any]] | None = None
+    assignments: list[PlanAssignment] | None = None
 
 
 class Candidate(BaseModel):

@@ -280,18 +280,20 @@ def list_plan_files(service: ServiceDep, plan_id: str) -> list[str]:
 
 
 @router.get(
-    "/plans/{plan_id}/files/{name}",
+    "/plans/{plan_id}/files/{name:path}",
     tags=["plans"],
     response_class=FileResponse,
     responses={200: _FILE_CONTENT, **errors(404)},
 )
 def get_plan_file(service: ServiceDep, plan_id: str, name: str) -> FileResponse:
-    """One output file of the plan, under its contract name (assignments.csv, ...)."""
+    """One output file of the plan, under its contract name (assignments.csv, ...), nested ones
+    by their path in the plan folder (rosters/S1.pdf, handover/S1.html); sent under its own
+    name (S1.pdf). 404 for any name the plan does not list."""
     path = service.plan_file(plan_id, name)
     return FileResponse(
         path,
         media_type=MEDIA_TYPES.get(path.suffix, OTHER_FILE),
-        filename=name,
+        filename=path.name,
         content_disposition_type="inline" if path.suffix == ".html" else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},
     )

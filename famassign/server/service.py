@@ -424,14 +424,18 @@ class Service:
     def plan_file(self, plan_id: str, name: str) -> Path:
         """The path of one output file of a plan.
 
-        Raises NotFoundError when the plan has no file of that name (only the recorded names
-        are served: no path tricks).
+        `name` is the file's path in the plan folder, ``/``-separated (``rosters/S1.pdf``).
+        Raises NotFoundError when the plan has no file of that name: only the recorded names
+        are served, and a name with an empty, ``.`` or ``..`` part, a backslash or a leading
+        ``/``, or one whose path leaves the plan folder, never is (no path tricks).
         """
         plan = self.store.get_plan(plan_id)
-        if name not in plan.files:
+        parts = name.split("/")
+        if name not in plan.files or "\\" in name or any(part in ("", ".", "..") for part in parts):
             raise NotFoundError(f"plan {plan_id} has no file {name!r}; it has {plan.files}")
-        path = self.workspace / plan.folder / name
-        if not path.is_file():
+        folder = (self.workspace / plan.folder).resolve()
+        path = folder.joinpath(*parts)
+        if not path.resolve().is_relative_to(folder) or not path.is_file():
             raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
         return path
 

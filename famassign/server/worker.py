@@ -182,8 +182,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def plan_files(folder: Path) -> list[str]:
-    """The names of a plan folder's files (without famassign's marker), sorted."""
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
+    """The names of a plan folder's files, sorted: their paths in the folder, ``/``-separated
+    (``summary.json``, ``rosters/S1.pdf``, ``handover/S1.html``), without famassign's marker."""
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p != folder / MARKER
+    )
 
 
 def problem_dict(problem: LocatedProblem) -> dict[str, Any]:

@@ -368,12 +368,14 @@ class Service:
                 f"{self.settings.max_queued_jobs}); try again when some have finished"
             )
         job = self.store.create_job(scenario.id, options.kind, options.model_dump(mode="json"))
+        in_force = self.plan_in_force()
         spec = worker.JobSpec(
             job_id=job.id,
             scenario_dir=str(self.scenario_dir(scenario)),
             plan_dir=str(self.workspace / "plans" / new_id()),
             control_dir=str(self.runner.control_dir(job.id)),
             options=options,
+            in_force_dir=str(self.workspace / in_force.folder) if in_force else None,
         )
         try:
             self.runner.submit(spec)
@@ -438,6 +440,22 @@ class Service:
         if not path.resolve().is_relative_to(folder) or not path.is_file():
             raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
         return path
+
+    def plan_in_force(self, plan_id: str | None = None) -> PlanInfo | None:
+        """The plan staff last received, which hand-outs compare with ("new to you"): the plan
+        published last, never a draft; for a published `plan_id`, the plan published last
+        before it (the one it replaced). None when there is none. Raises NotFoundError (no
+        plan `plan_id`)."""
+        published = self.store.list_plans(published=True)
+        if plan_id is not None:
+            own = self.store.get_plan(plan_id)
+            if own.published_at is not None:
+                published = [
+                    p
+                    for p in published
+                    if p.published_at is not None and p.published_at < own.published_at
+                ]
+        return max(published, key=lambda p: p.published_at or p.created_at, default=None)
 
     def whatif_origin(self, plan_id: str) -> PlanInfo | None:
         """The what-if plan `plan_id` is or was made from (itself or a parent), else None.

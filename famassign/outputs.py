@@ -109,10 +109,11 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 # 200 microseconds per family and 1.6 ms per staff member (a sheet each in plan.xlsx); the
 # per-family figure is taken half as large again for the extra files of reassign and update
 # (moves, handover notes) and a busier machine. The rosters (famassign.rosters.roster_pdfs)
-# timed on the same machine at a load of 4: 0.45 s for the 400 families and 14 staff of the
-# bundled example (most of it loading and subsetting the fonts) and 1.66 s for a generated
-# 10,000 families with 304 staff ("large", seed 1), which gives about 0.3 s plus 130
-# microseconds per family (staff slices included); both taken half as large again.
+# timed on the same machine at a load of 4-5: 0.35-0.6 s for the 400 families and 14 staff of
+# the bundled example (most of it loading and subsetting the fonts) and 2.1 s for a generated
+# 10,000 families with 304 staff ("large", seed 1; 3.8 s with a test run beside it), which gives
+# about 0.3 s plus 180 microseconds per family (staff slices included); taken as 0.45 s plus
+# 300 microseconds per family for a busier machine.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
@@ -121,7 +122,7 @@ WRITE_SECONDS_PER_STAFF = 2e-3
 """Seconds :func:`write_plan` takes per staff member (calibration above)."""
 WRITE_SECONDS_ROSTERS_FIXED = 0.45
 """Seconds the printed rosters take whatever the size (the fonts; calibration above)."""
-WRITE_SECONDS_ROSTERS_PER_FAMILY = 200e-6
+WRITE_SECONDS_ROSTERS_PER_FAMILY = 300e-6
 """Seconds the printed rosters take per family (calibration above)."""
 
 

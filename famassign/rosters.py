@@ -65,9 +65,9 @@ _COLUMNS = (
     ("Language, site, option", 58),
     ("For you", 0),
 )
-_LINES = (1, 2, 1, 2, 1, 3)
-"""Lines each column's text may take (the children and the language, site and option: each
-part on its own line, of one line each)."""
+_LINES = (1, 2, 2, 2, 2, 3)
+"""Lines each column's text may take (the children, and the language, site and option: each
+part from a line of its own, of up to that many lines)."""
 _SIZE = 9
 _LINE = 4.5
 _MARGIN = 12
@@ -201,7 +201,7 @@ class _Roster:
                 [entry.family_name],
                 entry.children.split("; ") if entry.children else [],
                 [entry.contact],
-                [entry.language, f"{entry.site}; {entry.program_option}"],
+                [entry.language, entry.site, entry.program_option],
                 [entry.handout],
             )
             cells = [
@@ -237,9 +237,10 @@ def roster_pdfs(
 
     The whole staff's PDF is set once, each staff member's roster from a new page; each staff
     member's own PDF holds their pages of it (sliced with pypdf). A row is a family: its id,
-    name, children (one a line), contact, language, site and option, and what it is for the
-    staff member; a name or text too long for its column wraps onto a second line (a third
-    for the hand-out words) and past that is cut with "…", so a row never spans pages.
+    name, children (one from each line), contact, language, site and option (each from a line
+    of its own), and what it is for the staff member; a name or text too long for its column
+    wraps at spaces onto a second line (a third for the hand-out words) and past that is cut
+    with "…", so a row never spans pages.
 
     Parameters
     ----------

@@ -102,20 +102,28 @@ _EXTRA_DOCUMENT_NAME = re.compile(
 
 
 # What write_plan is expected to take: WRITE_SECONDS_FIXED + WRITE_SECONDS_PER_FAMILY * families
-# + WRITE_SECONDS_PER_STAFF * staff. Calibration: write_plan timed on generated plans of 30,000
-# families with 646 staff (7.3 s) and 6,000 families with 500 staff (2.3 s) on the 2-core AMD
-# EPYC development machine at a load of 4.5, which gives about 200 microseconds per family and
-# 1.6 ms per staff member (a sheet each in plan.xlsx); the per-family figure is taken half as
-# large again for the extra files of reassign and update (moves, handover notes) and a busier
-# machine. Not yet recalibrated for the printed rosters (famassign.rosters), which take about
-# 20 ms more per family on that machine (fpdf2's line breaking): 9.5 s for the 400 families of
-# the bundled example at a load of 4.
+# + WRITE_SECONDS_PER_STAFF * staff, plus WRITE_SECONDS_ROSTERS_FIXED +
+# WRITE_SECONDS_ROSTERS_PER_FAMILY * families for the printed rosters. Calibration: write_plan
+# timed on generated plans of 30,000 families with 646 staff (7.3 s) and 6,000 families with 500
+# staff (2.3 s) on the 2-core AMD EPYC development machine at a load of 4.5, which gives about
+# 200 microseconds per family and 1.6 ms per staff member (a sheet each in plan.xlsx); the
+# per-family figure is taken half as large again for the extra files of reassign and update
+# (moves, handover notes) and a busier machine. The rosters (famassign.rosters.roster_pdfs)
+# timed on the same machine at a load of 4-5: 0.35-0.6 s for the 400 families and 14 staff of
+# the bundled example (most of it loading and subsetting the fonts) and 2.1 s for a generated
+# 10,000 families with 304 staff ("large", seed 1; 3.8 s with a test run beside it), which gives
+# about 0.3 s plus 180 microseconds per family (staff slices included); taken as 0.45 s plus
+# 300 microseconds per family for a busier machine.
 WRITE_SECONDS_FIXED = 0.3
 """Seconds :func:`write_plan` takes whatever the size (rendering, the folder swap)."""
 WRITE_SECONDS_PER_FAMILY = 300e-6
 """Seconds :func:`write_plan` takes per family (calibration above)."""
 WRITE_SECONDS_PER_STAFF = 2e-3
 """Seconds :func:`write_plan` takes per staff member (calibration above)."""
+WRITE_SECONDS_ROSTERS_FIXED = 0.45
+"""Seconds the printed rosters take whatever the size (the fonts; calibration above)."""
+WRITE_SECONDS_ROSTERS_PER_FAMILY = 300e-6
+"""Seconds the printed rosters take per family (calibration above)."""
 
 
 def write_seconds(families: int, staff: int) -> float:
@@ -130,13 +138,17 @@ def write_seconds(families: int, staff: int) -> float:
     -------
     float
         Seconds: :data:`WRITE_SECONDS_FIXED` plus :data:`WRITE_SECONDS_PER_FAMILY` per family
-        and :data:`WRITE_SECONDS_PER_STAFF` per staff member. A command keeps this much of its
+        and :data:`WRITE_SECONDS_PER_STAFF` per staff member, and for the printed rosters
+        :data:`WRITE_SECONDS_ROSTERS_FIXED` plus :data:`WRITE_SECONDS_ROSTERS_PER_FAMILY` per
+        family. A command keeps this much of its
         ``--time-limit`` back from the search (:func:`famassign.commands.common.search_seconds`).
     """
     return (
         WRITE_SECONDS_FIXED
         + WRITE_SECONDS_PER_FAMILY * max(families, 0)
         + WRITE_SECONDS_PER_STAFF * max(staff, 0)
+        + WRITE_SECONDS_ROSTERS_FIXED
+        + WRITE_SECONDS_ROSTERS_PER_FAMILY * max(families, 0)
     )
 
 

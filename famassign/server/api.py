@@ -335,8 +335,10 @@ def list_plan_files(service: ServiceDep, who: CallerDep, plan_id: str) -> list[s
     responses={200: _FILE_CONTENT, **errors(403, 404)},
 )
 def get_plan_file(service: ServiceDep, who: CallerDep, plan_id: str, name: str) -> FileResponse:
-    """One output file of the plan, under its contract name (assignments.csv, ...,
-    ``handover/<staff_id>.html``). An advocate may read only their own hand-outs (403)."""
+    """One output file of the plan, under its contract name (assignments.csv, ...), nested ones
+    by their path in the plan folder (rosters/S1.pdf, handover/S1.html); sent under its own
+    name (S1.pdf). 404 for any name the plan does not list; an advocate may read only their own
+    hand-outs (403)."""
     may_read_file(who, service.get_plan(plan_id), name)
     path = service.plan_file(plan_id, name)
     return FileResponse(

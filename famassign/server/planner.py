@@ -41,7 +41,7 @@ from famassign.models.writing import write_scenario
 from famassign.outputs import summary_dict, with_staff_names
 from famassign.scenarios.reading import read_scenario
 from famassign.server.service import Service
-from famassign.server.worker import PLANNED_SCENARIO, RESULT_FILE
+from famassign.server.worker import PLANNED_SCENARIO, RESULT_FILE, read_in_force
 from famassign.solver import Result
 from famassign.store import NotFoundError, PlanInfo, ScenarioInfo
 from famassign.workbook import PlanInForce, plan_sheets, staff_names, write_workbook
@@ -52,6 +52,9 @@ STAGED_MAPPING = ".proposal.yaml"
 """The file, beside an import's staged exports, holding its mapping as the planner left it."""
 
 STAFF_LISTS = "staff_lists.xlsx"
+STAFF_LISTS_DIR = ".staff-lists"
+"""The plan folder's subfolder of the per-staff lists written on download, one folder per plan
+in force they compare with."""
 STAGED_MARK = ".staged"
 """The file whose time is a staged import's upload time (names starting with a dot are the
 page's own)."""
@@ -346,14 +349,23 @@ class PlanReader:
     def plan_file(self, plan_id: str, name: str) -> Path:
         """One output file of a plan: the service's recorded files, and the per-staff lists,
         written on their first download (seconds at 10,000 families; most versions are never
-        handed out). Raises NotFoundError."""
+        handed out) comparing with the plan in force
+        (:meth:`famassign.server.service.Service.plan_in_force`; before any publication, the
+        scenario's current staff). They are kept per plan in force, so a new publication gives
+        new lists. Raises NotFoundError."""
         if name != STAFF_LISTS:
             return self.service.plan_file(plan_id, name)
         record = self.plan(plan_id)
-        path = record.folder / STAFF_LISTS
+        previous = self.service.plan_in_force(plan_id)
+        key = f"in-force-{previous.id}" if previous else "current-staff"
+        path = record.folder / STAFF_LISTS_DIR / key / STAFF_LISTS
         with self._files_lock:
             if not path.is_file():
-                write_staff_lists(record.result, record.scenario, path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                in_force = (
+                    read_in_force(self.service.workspace / previous.folder) if previous else None
+                )
+                write_staff_lists(record.result, record.scenario, path, in_force)
         return path
 
 

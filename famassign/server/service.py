@@ -516,6 +516,7 @@ class Service:
                 f"{self.settings.max_queued_jobs}); try again when some have finished"
             )
         job = self.store.create_job(scenario.id, options.kind, options.model_dump(mode="json"))
+        in_force = self.plan_in_force()
         spec = worker.JobSpec(
             job_id=job.id,
             scenario_dir=str(scenario_dir or self.scenario_dir(scenario)),
@@ -528,6 +529,7 @@ class Service:
             options=options,
             export_dir=str(export_dir) if export_dir is not None else None,
             checkins=tuple(self.engagement_record(c) for c in self.store.list_checkins()),
+            in_force_dir=str(self.workspace / in_force.folder) if in_force else None,
         )
         try:
             self.runner.submit(spec)
@@ -578,16 +580,36 @@ class Service:
     def plan_file(self, plan_id: str, name: str) -> Path:
         """The path of one output file of a plan.
 
-        Raises NotFoundError when the plan has no file of that name (only the recorded names
-        are served: no path tricks).
+        `name` is the file's path in the plan folder, ``/``-separated (``rosters/S1.pdf``).
+        Raises NotFoundError when the plan has no file of that name: only the recorded names
+        are served, and a name with an empty, ``.`` or ``..`` part, a backslash or a leading
+        ``/``, or one whose path leaves the plan folder, never is (no path tricks).
         """
         plan = self.store.get_plan(plan_id)
-        if name not in plan.files:
+        parts = name.split("/")
+        if name not in plan.files or "\\" in name or any(part in ("", ".", "..") for part in parts):
             raise NotFoundError(f"plan {plan_id} has no file {name!r}; it has {plan.files}")
-        path = self.workspace / plan.folder / name
-        if not path.is_file():
+        folder = (self.workspace / plan.folder).resolve()
+        path = folder.joinpath(*parts)
+        if not path.resolve().is_relative_to(folder) or not path.is_file():
             raise NotFoundError(f"file {name!r} of plan {plan_id} is missing from the workspace")
         return path
+
+    def plan_in_force(self, plan_id: str | None = None) -> PlanInfo | None:
+        """The plan staff last received, which hand-outs compare with ("new to you"): the plan
+        published last, never a draft; for a published `plan_id`, the plan published last
+        before it (the one it replaced). None when there is none. Raises NotFoundError (no
+        plan `plan_id`)."""
+        published = self.store.list_plans(published=True)
+        if plan_id is not None:
+            own = self.store.get_plan(plan_id)
+            if own.published_at is not None:
+                published = [
+                    p
+                    for p in published
+                    if p.published_at is not None and p.published_at < own.published_at
+                ]
+        return max(published, key=lambda p: p.published_at or p.created_at, default=None)
 
     def whatif_origin(self, plan_id: str) -> PlanInfo | None:
         """The what-if plan `plan_id` is or was made from (itself or a parent), else None.

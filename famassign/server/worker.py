@@ -23,6 +23,7 @@ on. Logs carry job and scenario identifiers only.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import logging
 import os
@@ -81,7 +82,10 @@ class JobSpec:
 
     `plan_dir` is the plan's (or the sweep's) final folder (unused by compare); `control_dir` the
     job's folder of progress and cancel files; `export_dir` the folder of an update's export files
-    and mapping.
+    and mapping; `in_force_dir` the folder of the plan in force (published last,
+    :meth:`famassign.server.service.Service.plan_in_force`), which the plan's hand-outs compare
+    with, None when nothing is published (then they compare with the scenario's current staff,
+    as on the command line).
     """
 
     job_id: str
@@ -94,6 +98,7 @@ class JobSpec:
     """The advocates' workload check-ins received so far, without notes (see
     :mod:`famassign.report.engagement`): a plan then has checkins.csv, its workbook sheet and
     the (d)(3) section of compliance.md."""
+    in_force_dir: str | None = None
 
     @property
     def kind(self) -> JobKind:
@@ -198,8 +203,24 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def plan_files(folder: Path) -> list[str]:
-    """The names of a plan folder's files (without famassign's marker), sorted."""
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
+    """The names of a plan folder's files, sorted: their paths in the folder, ``/``-separated
+    (``summary.json``, ``rosters/S1.pdf``, ``handover/S1.html``), without famassign's marker
+    and the scenario as planned (:data:`PLANNED_SCENARIO`, the page's own)."""
+    return sorted(
+        name
+        for name in (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        if name != MARKER and not name.startswith(f"{PLANNED_SCENARIO}/")
+    )
+
+
+def read_in_force(plan_dir: Path) -> dict[str, str | None]:
+    """The plan in a plan folder, as the plan in force of hand-outs
+    (:data:`famassign.workbook.PlanInForce`): family_id -> staff_id from its assignments.csv
+    (None for a family placed with nobody)."""
+    from famassign.outputs import ASSIGNMENTS_CSV
+
+    with (plan_dir / ASSIGNMENTS_CSV).open(encoding="utf-8", newline="") as fh:
+        return {row["family_id"]: row["staff_id"] or None for row in csv.DictReader(fh)}
 
 
 def problem_dict(problem: LocatedProblem) -> dict[str, Any]:
@@ -356,6 +377,7 @@ def _plan(
 ) -> dict[str, Any]:
     from famassign.outputs import summary_dict, write_plan
 
+    in_force = read_in_force(Path(spec.in_force_dir)) if spec.in_force_dir else None
     if isinstance(job, UpdateJob):
         from famassign.replan_outputs import replan_summary, write_replan
 
@@ -364,7 +386,7 @@ def _plan(
             raise JobCancelled(spec.job_id)
         result, planned = updated.result, updated.scenario
         extra = replan_summary(updated)
-        write_replan(updated, spec.plan_dir)
+        write_replan(updated, spec.plan_dir, in_force=in_force)
     elif job.kind == "reassign":
         from famassign.replan_outputs import replan_summary, write_replan
         from famassign.solver.reassign import reassign
@@ -383,7 +405,9 @@ def _plan(
         result, planned = outcome.result, outcome.scenario
         extra = replan_summary(outcome)
         files, sections = _engagement(spec, result)
-        write_replan(outcome, spec.plan_dir, extra_files=files, extra_sections=sections)
+        write_replan(
+            outcome, spec.plan_dir, extra_files=files, extra_sections=sections, in_force=in_force
+        )
     else:
         from famassign.solver import solve
         from famassign.solver.continuation import away_on_leave, next_scenario
@@ -400,6 +424,7 @@ def _plan(
             extra_files=files,
             extra_sections=sections,
             next_scenario=next_scenario(planned, result, staff=scenario.staff),
+            in_force=in_force,
         )
     _write_readback(Path(spec.plan_dir), result, planned if planned is not scenario else None)
     return {
@@ -600,6 +625,7 @@ __all__ = [
     "plan_files",
     "plan_options",
     "problem_dict",
+    "read_in_force",
     "read_progress",
     "recommendation_of",
     "run_job",

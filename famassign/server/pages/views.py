@@ -172,10 +172,9 @@ def named_bars(bars: list[Bar], people: Mapping[str, str]) -> list[Bar]:
 
 def in_force(request: Request) -> PlanRecord | None:
     """The plan in force: the program's plan published last, or None when none is."""
-    published = service(request).store.list_plans(published=True)
-    if not published:
+    last = service(request).plan_in_force()
+    if last is None:
         return None
-    last = max(published, key=lambda p: p.published_at or p.created_at)
     try:
         return reader(request).plan(last.id)
     except NotFoundError:

@@ -89,8 +89,11 @@ def shell_blocks(markdown: str) -> list[str]:
 
 
 def test_every_curl_example_of_http_api_md_answers_2xx(tmp_path: Path) -> None:
-    setup, *examples = shell_blocks(HTTP_API.read_text(encoding="utf-8"))
-    assert setup.startswith("export T=your-token URL=http://127.0.0.1:8765\n"), setup
+    blocks = shell_blocks(HTTP_API.read_text(encoding="utf-8"))
+    setup = next(
+        b for b in blocks if b.startswith("export T=your-token URL=http://127.0.0.1:8765\n")
+    )
+    examples = [b for b in blocks if b is not setup]
     with running_server(tmp_path / "workspace", args=("--job-processes", "1")) as server:
         with server.client() as client:
             scenario = upload_folder(client, fa.example_path()).json()["id"]
@@ -100,7 +103,20 @@ def test_every_curl_example_of_http_api_md_answers_2xx(tmp_path: Path) -> None:
                 done = wait_for_job(client, job.json()["id"])
                 assert done["state"] == "done", done
                 plans.append(done)
+        advocate = subprocess.run(
+            [
+                *(sys.executable, "-m", "famassign", "users", "add", "Ana Ruiz"),
+                *("--role", "advocate", "--staff-id", "S0003"),
+                *("--workspace", str(tmp_path / "workspace")),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         given = {
+            "ADVOCATE_TOKEN": advocate.stdout.strip().splitlines()[-1],
+            "CHECKIN": "1",  # the first check-in of a new store
             "SCENARIO": scenario,
             "JOB": plans[0]["id"],
             "PLAN": plans[0]["plan_id"],

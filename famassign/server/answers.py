@@ -208,9 +208,33 @@ class AuditEntry(BaseModel):
     reason: str
 
 
+class Caller(BaseModel):
+    """Who a token or session belongs to."""
+
+    name: str
+    role: str
+    staff_id: str | None
+
+
+class Checkin(BaseModel):
+    """A workload check-in (45 CFR 1302.52(d)(3)) and what was done about it."""
+
+    id: int
+    at: str
+    staff_id: str
+    manageable: int
+    families_i_can_serve: int | None
+    hours_over: float | None
+    note: str | None
+    acted_job_id: str | None
+    acted_by: str | None
+
+
 __all__ = [
     "AuditEntry",
+    "Caller",
     "Candidate",
+    "Checkin",
     "Deleted",
     "ErrorAnswer",
     "Exclusion",

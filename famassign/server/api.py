@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +23,7 @@ from famassign.models.month import AdvocateSource
 from famassign.server.adjustments import AdjustmentError, cap_replan
 from famassign.server.answers import (
     AuditEntry,
+    Checkin,
     Deleted,
     ErrorAnswer,
     Health,
@@ -30,6 +32,9 @@ from famassign.server.answers import (
     Recommendation,
     ScenarioAnswer,
     Staffing,
+)
+from famassign.server.answers import (
+    Caller as CallerAnswer,
 )
 from famassign.server.auth import Caller, require_token
 from famassign.server.job_options import CompareRequest, PlanRequest, UpdateRequest
@@ -53,6 +58,8 @@ from famassign.server.service import (
 )
 
 PREFIX = "/api/v1"
+MAX_ID = 2**63 - 1
+"""The largest numeric id a path may name (the store's integers are 64-bit)."""
 
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
@@ -452,13 +459,19 @@ def audit(service: ServiceDep) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- people
 
 
-@router.get("/me", tags=["people"])
+@router.get("/me", tags=["people"], response_model=CallerAnswer)
 def me(who: CallerDep) -> dict[str, Any]:
     """Who the token or session belongs to: name, role and (an advocate's) staff id."""
     return {"name": who.name, "role": who.role, "staff_id": who.staff_id}
 
 
-@router.post("/staff/{staff_id}/checkins", status_code=status.HTTP_201_CREATED, tags=["people"])
+@router.post(
+    "/staff/{staff_id}/checkins",
+    status_code=status.HTTP_201_CREATED,
+    tags=["people"],
+    response_model=Checkin,
+    responses=errors(403),
+)
 def check_in(
     service: ServiceDep, who: CallerDep, staff_id: str, body: CheckinRequest
 ) -> dict[str, Any]:
@@ -476,7 +489,7 @@ def check_in(
     return checkin_dict(info)
 
 
-@router.get("/checkins", tags=["people"])
+@router.get("/checkins", tags=["people"], response_model=list[Checkin])
 def list_checkins(service: ServiceDep, staff_id: str | None = None) -> list[dict[str, Any]]:
     """Every workload check-in, oldest first (of one staff member with ``?staff_id=``)."""
     return [checkin_dict(c) for c in service.store.list_checkins(staff_id=staff_id)]
@@ -490,9 +503,18 @@ class CapRequest(BaseModel):
     plan_id: str = Field(..., min_length=1, max_length=32)
 
 
-@router.post("/checkins/{checkin_id}/cap", status_code=status.HTTP_202_ACCEPTED, tags=["people"])
+@router.post(
+    "/checkins/{checkin_id}/cap",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["people"],
+    response_model=JobAnswer,
+    responses=errors(403, 404, 409, 429),
+)
 def cap_from_checkin(
-    request: Request, who: CallerDep, checkin_id: int, body: CapRequest
+    request: Request,
+    who: CallerDep,
+    checkin_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+    body: CapRequest,
 ) -> dict[str, Any]:
     """Turn a check-in's ``families_i_can_serve`` into the staff member's personal cap
     (``max_families``): a new version of plan ``plan_id``, re-planned moving the fewest

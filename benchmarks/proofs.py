@@ -42,7 +42,17 @@ class SeedRun:
 def run_seed(seed: int, tests: tuple[str, ...] = PROPERTY_TESTS) -> SeedRun:
     """Run `tests` once with hypothesis drawing at random from `seed`."""
     env = os.environ | {"HYPOTHESIS_PROFILE": "explore"}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    # Schemathesis's pytest plugin would blank the failing examples' values.
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:schemathesis",
+    ]
     command += [f"--hypothesis-seed={seed}", *tests]
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)

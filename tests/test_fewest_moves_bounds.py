@@ -93,9 +93,9 @@ def _ranked_plans(
         counts = np.bincount(staff_of[placed], minlength=arrays.n_staff)
         if (counts > arrays.staff_limit).any():
             continue
-        # a move takes a family from its (active) current staff member to another; a family
-        # left unplaced is not one (as in the flow)
-        moved = keeps & placed & (staff_of != current)
+        # a move takes a family from its (active) current staff member, to another or to none
+        # (left unplaced), as summary.json's `moves` counts and the flow minimises
+        moved = keeps & (staff_of != current)
         moves = int(moved.sum()) if minimize_moves else 0
         levels = (
             -int(placed.sum()),

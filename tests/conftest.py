@@ -1,13 +1,19 @@
-"""Shared test fixtures: a small valid scenario folder written from text, easy to spoil."""
+"""Shared test fixtures: a small valid scenario folder written from text, easy to spoil; the
+hypothesis profiles; a client and the uploaded example for modules that run a server."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from builders import write_files
 from hypothesis import settings as hypothesis_settings
+from server_process import ServerProcess, upload_folder
+
+import famassign as fa
 
 GOOD_FILES: dict[str, str] = {
     "scenario.yaml": """\
@@ -122,3 +128,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def _is_browser(report: object) -> bool:
     return str(getattr(report, "nodeid", "")).startswith(BROWSER_TESTS)
+
+
+# ---------------------------------------------------------------------- a running server
+# A module that defines a `server` fixture (a running `famassign serve`, tests/server_process.py)
+# gets a client signed in with its token and the bundled example uploaded through it.
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess) -> Iterator[httpx.Client]:
+    """A client of the module's running server, with its token."""
+    with server.client() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def example_id(client: httpx.Client) -> str:
+    """The id of the bundled example, uploaded to the module's running server."""
+    response = upload_folder(client, fa.example_path())
+    assert response.status_code == 201, response.text
+    scenario_id: str = response.json()["id"]
+    return scenario_id

@@ -55,20 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def example_id(client: httpx.Client) -> str:
-    response = upload_folder(client, fa.example_path())
-    assert response.status_code == 201, response.text
-    scenario_id: str = response.json()["id"]
-    return scenario_id
-
-
-@pytest.fixture(scope="module")
 def slow_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A dense program whose balance search runs to its time limit (a long job)."""
     scenario = fa.generate(GeneratorConfig(n_families=1500, n_sites=10, dense=True), seed=3)

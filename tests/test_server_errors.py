@@ -15,9 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_process import ServerProcess, running_server, upload_folder
-
-import famassign as fa
+from server_process import ServerProcess, running_server
 
 SCHEMATHESIS_EXAMPLES = 5
 """Examples per operation and phase (with ``--max-time``: about a minute and a half)."""
@@ -29,20 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     args = ("--job-processes", "1", "--check-processes", "1", "--max-upload-mb", "1")
     with running_server(root / "workspace", args=args) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def example_id(client: httpx.Client) -> str:
-    response = upload_folder(client, fa.example_path())
-    assert response.status_code == 201, response.text
-    scenario_id: str = response.json()["id"]
-    return scenario_id
 
 
 def _problems(response: httpx.Response, status: int) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from openpyxl import Workbook
-from server_process import ServerProcess, running_server, upload_files, upload_folder
+from server_process import ServerProcess, running_server, upload_files
 
 import famassign as fa
 from famassign.server.logs import CONTINUATION, OneLineFormatter, escape_controls
@@ -34,20 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     url = f"sqlite:///{root / 'elsewhere' / 'store.db'}"
     with running_server(root / "workspace", env={"FAMASSIGN_DATABASE_URL": url}) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def example_id(client: httpx.Client) -> str:
-    response = upload_folder(client, fa.example_path())
-    assert response.status_code == 201, response.text
-    scenario_id: str = response.json()["id"]
-    return scenario_id
 
 
 # ---------------------------------------------------------------------- log lines

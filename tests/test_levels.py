@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from famassign.models import Policy, Scenario
-from famassign.scenarios import generate
+from famassign.scenarios import generate, scaled
 from famassign.solver import balance as balance_module
 from famassign.solver import evaluate, solve
 from famassign.solver.arrays import LOAD_SCALE, ProblemArrays, build_arrays
@@ -196,15 +196,40 @@ def test_cp_sat_takes_over_when_highs_runs_out_of_time(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(LoadLevels, "plan_at", out_of_time)
     monkeypatch.setattr(balance_module, "lowest_mix_plan", lambda *args: (0, None))  # no mix
+    monkeypatch.setattr(balance_module, "_rounded_start", lambda *args: None)  # no LP start
     balanced = balance(arrays, flow, SolverSettings(time_limit=5), tolerance=0.005)
     assert calls == [400]  # the level bound, tried once
     assert balanced.max_load_per_fte == 4.0 and balanced.proven
 
 
+def test_the_rounded_level_lp_reaches_the_bound_before_any_mip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same program (best largest load 4): the level LP at the bound, rounded and passed
+    # through the transfer chains, is a plan at the bound, so no MIP is needed.
+    sc = scenario(
+        [fam(f, intensity=i) for f, i in [("h1", "high"), ("h2", "high"), ("l1", "low")]]
+        + [fam("l2", intensity="low")],
+        [staff("s1"), staff("s2")],
+    )
+    arrays = build_arrays(sc)
+    calls: list[int] = []
+
+    def recorded(self: LoadLevels, level: int, budget: Budget) -> tuple[None, bool]:
+        calls.append(level)
+        return None, False
+
+    monkeypatch.setattr(LoadLevels, "plan_at", recorded)
+    balanced = balance(arrays, solve_flow(arrays), SolverSettings(time_limit=5), tolerance=0.005)
+    assert calls == []
+    assert balanced.max_load_per_fte == 4.0 and balanced.proven
+
+
 def test_stop_ends_the_level_mip_with_a_complete_plan() -> None:
-    """A stop during HiGHS's MIP (a 2,000-family program whose MIP runs about 4 s) ends the
-    solve within about a second, with the complete flow plan."""
-    program = generate("medium", 0)
+    """A stop during the balance stage of a 2,000-family program it does not prove in seconds
+    (the rounded start ends above the bound, then HiGHS's MIP runs) ends the solve within about
+    a second, with a complete plan."""
+    program = generate(scaled("agency", 2_000), 1)
     stop = StopSignal()
     timer = threading.Timer(0.6, stop.stop)  # after the flow and the level bound
     started = time.monotonic()

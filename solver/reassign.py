@@ -412,6 +412,60 @@ def plan_moves(
     return tuple(moves)
 
 
+def _leave_on(
+    scenario: Scenario,
+    *,
+    departed: Collection[str] | str,
+    absent: Collection[str] | str,
+    until: date | None,
+    temporary_cap: int | None,
+    as_of: date | None,
+    allow_backdate: bool,
+) -> tuple[Scenario, Scenario, CapException | None]:
+    """What :func:`reassign` plans before it searches: the scenario on `as_of` with staff on a
+    running absence kept away, the same after the change (:func:`leave_scenario`), and the
+    temporary exception; every refusal of a reassignment is raised here."""
+    check_not_backdated(scenario, as_of, allow_backdate, ReassignError)
+    scenario = away_on_leave(scenario.on(as_of))
+    changed, exception = leave_scenario(
+        scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
+    )
+    return scenario, changed, exception
+
+
+def check_reassign(
+    scenario: Scenario,
+    *,
+    departed: Collection[str] | str = (),
+    absent: Collection[str] | str = (),
+    until: date | None = None,
+    temporary_cap: int | None = None,
+    as_of: date | None = None,
+    allow_backdate: bool = False,
+) -> None:
+    """Refuse what :func:`reassign` refuses, without searching (the server checks a request
+    with it before it queues a job; the arguments are :func:`reassign`'s).
+
+    Raises
+    ------
+    ReassignError
+        An invalid request (:func:`check_leave_request`), unknown staff, an end before
+        `as_of`, or a backdated `as_of` without `allow_backdate`.
+    ScenarioError
+        When the scenario fails its checks on `as_of`.
+    """
+    check_argument("reassign", scenario, Scenario)
+    _leave_on(
+        scenario,
+        departed=departed,
+        absent=absent,
+        until=until,
+        temporary_cap=temporary_cap,
+        as_of=as_of,
+        allow_backdate=allow_backdate,
+    )
+
+
 def reassign(
     scenario: Scenario,
     *,
@@ -441,11 +495,15 @@ def reassign(
     """
     check_argument("reassign", scenario, Scenario)
     start = time.monotonic()
-    check_not_backdated(scenario, as_of, allow_backdate, ReassignError)
     staff_before = scenario.staff
-    scenario = away_on_leave(scenario.on(as_of))
-    changed, exception = leave_scenario(
-        scenario, departed=departed, absent=absent, until=until, temporary_cap=temporary_cap
+    scenario, changed, exception = _leave_on(
+        scenario,
+        departed=departed,
+        absent=absent,
+        until=until,
+        temporary_cap=temporary_cap,
+        as_of=as_of,
+        allow_backdate=allow_backdate,
     )
     planning = changed
     if match_tolerance is not None:
@@ -493,6 +551,7 @@ __all__ = [
     "ReassignResult",
     "check_leave_request",
     "check_not_backdated",
+    "check_reassign",
     "leave_scenario",
     "moves_frame",
     "plan_moves",

@@ -206,6 +206,39 @@ def _with_input_previous(result: Result, scenario: Scenario) -> Result:
     return result.model_copy(update={"assignments": tuple(assignments)})
 
 
+def _checked_on(
+    scenario: Scenario, as_of: date | None, allow_backdate: bool, max_moves_per_staff: int | None
+) -> Scenario:
+    """`scenario` on `as_of`, after every refusal of an update (see :func:`check_update`)."""
+    if max_moves_per_staff is not None and max_moves_per_staff < 0:
+        raise UpdateError(
+            f"max moves per staff member must be 0 or more, got {max_moves_per_staff}"
+        )
+    check_not_backdated(scenario, as_of, allow_backdate, UpdateError)
+    return scenario.on(as_of)
+
+
+def check_update(
+    scenario: Scenario,
+    *,
+    as_of: date | None = None,
+    allow_backdate: bool = False,
+    max_moves_per_staff: int | None = None,
+) -> None:
+    """Refuse what :func:`update` refuses, without searching (the server checks a request with
+    it before it queues a job; the arguments are :func:`update`'s).
+
+    Raises
+    ------
+    UpdateError
+        A negative `max_moves_per_staff`, or a backdated `as_of` without `allow_backdate`.
+    ScenarioError
+        When the scenario fails its checks on `as_of`.
+    """
+    check_argument("update", scenario, Scenario)
+    _checked_on(scenario, as_of, allow_backdate, max_moves_per_staff)
+
+
 def update(
     scenario: Scenario,
     *,
@@ -257,14 +290,10 @@ def update(
         When the scenario fails its checks on `as_of`.
     """
     check_argument("update", scenario, Scenario)
-    if max_moves_per_staff is not None and max_moves_per_staff < 0:
-        raise UpdateError(
-            f"max moves per staff member must be 0 or more, got {max_moves_per_staff}"
-        )
-    check_not_backdated(scenario, as_of, allow_backdate, UpdateError)
+    on = _checked_on(scenario, as_of, allow_backdate, max_moves_per_staff)
     start = time.monotonic()
     ended = ended_exceptions(scenario, as_of or scenario.as_of)
-    scenario = scenario.on(as_of)
+    scenario = on
     back = _plan_returns(scenario)
     planning = back.scenario
     if match_tolerance is not None:
@@ -401,5 +430,6 @@ __all__ = [
     "NotReturned",
     "UpdateError",
     "UpdateResult",
+    "check_update",
     "update",
 ]

@@ -37,7 +37,12 @@ from famassign.server.answers import (
     Caller as CallerAnswer,
 )
 from famassign.server.auth import Caller, require_token
-from famassign.server.job_options import CompareRequest, PlanRequest, UpdateRequest
+from famassign.server.job_options import (
+    CompareRequest,
+    PlanRequest,
+    ReassignRequest,
+    UpdateRequest,
+)
 from famassign.server.planner import PlanReader
 from famassign.server.roles import (
     authorize,
@@ -372,6 +377,13 @@ async def start_update(
         File(description="This month's export: a families.csv, or the files the mapping names."),
     ] = None,
     mapping: Annotated[UploadFile | None, File(description="The importer's mapping.yaml.")] = None,
+    staff: Annotated[
+        UploadFile | None,
+        File(
+            description="The staff table as it now stands (staff.csv or staff.xlsx, e.g. the "
+            "plan's with a hire added): replaces the plan's for this update."
+        ),
+    ] = None,
     as_of: Annotated[str | None, Form(description="Day the update takes effect.")] = None,
     allow_backdate: Annotated[bool, Form()] = False,
     max_moves_per_staff: Annotated[int | None, Form()] = None,
@@ -382,10 +394,12 @@ async def start_update(
     workers: Annotated[int | None, Form()] = None,
 ) -> dict[str, Any]:
     """Update a plan mid-year with this month's export, as ``famassign update PLAN
-    --families-export FILE [--mapping M]`` does (multipart: ``files``, ``mapping`` and the
-    options as form fields). 202 with the job; its plan holds changes.csv, moves.csv, the
-    handover notes and the next scenario. 422 for options or file names that cannot be used;
-    a problem in the export fails the job with it as ``FILE:ROW:COLUMN: message``."""
+    --families-export FILE [--mapping M]`` does (multipart: ``files``, ``mapping``, ``staff``
+    and the options as form fields). 202 with the job; its plan holds changes.csv, moves.csv,
+    the handover notes and the next scenario. 422 before any job starts for options or file
+    names that cannot be used, an ``as_of`` before the plan's own (without
+    ``allow_backdate``), and every problem of the export (or of the plan with the staff table
+    given) as ``{file, row, column, message}``, as the command line refuses them."""
     fields: dict[str, Any] = {
         "as_of": as_of,
         "allow_backdate": allow_backdate,
@@ -404,8 +418,32 @@ async def start_update(
         raise InvalidRequest(str(first["loc"][0]), first["msg"]) from None
     exports = [(f.filename or "", await f.read()) for f in files or []]
     given = (mapping.filename or "", await mapping.read()) if mapping is not None else None
-    job = await run_in_threadpool(service.start_update, plan_id, request, exports, given)
+    table = (staff.filename or "", await staff.read()) if staff is not None else None
+    job = await run_in_threadpool(
+        lambda: service.start_update(plan_id, request, exports, given, staff=table)
+    )
     return job_dict(job)
+
+
+@router.post(
+    "/plans/{plan_id}/reassign",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["plans"],
+    response_model=JobAnswer,
+    responses=errors(404, 422, 429),
+)
+def start_reassign(
+    service: ServiceDep, plan_id: str, options: Annotated[ReassignRequest, Body()]
+) -> dict[str, Any]:
+    """Re-plan a plan after staff depart or go on leave, as ``famassign reassign PLAN`` does
+    (the plan's folder is the scenario; the same library function and writer): JSON with
+    ``departed`` and/or ``absent``, ``until``, ``temporary_cap``, ``as_of``,
+    ``allow_backdate`` and the search options. 202 with the job; its plan holds moves.csv, the
+    handover notes and the next scenario (the temporary exception with ``created_by``, the
+    absence with its families). 422 before any job starts for what the command line refuses
+    (nobody named, unknown staff, a temporary cap without ``until``, an ``as_of`` before the
+    plan's own without ``allow_backdate``...)."""
+    return job_dict(service.start_reassign(plan_id, options))
 
 
 @router.post(

@@ -1,7 +1,8 @@
 """The options of a job, typed: what a request asks for and what a worker is given.
 
-- :class:`PlanRequest`, :class:`UpdateRequest`, :class:`CompareRequest` and
-  :class:`SweepRequest` are the API's (and the planner's page's) requests, checked by pydantic;
+- :class:`PlanRequest`, :class:`ReassignRequest`, :class:`UpdateRequest`,
+  :class:`CompareRequest` and :class:`SweepRequest` are the API's (and the planner's page's)
+  requests, checked by pydantic;
 - :class:`PlanVersion` says how the planner's page makes a plan from another;
 - :class:`PlanJob`, :class:`UpdateJob`, :class:`CompareJob` and :class:`SweepJob`
   (:data:`JobOptions`) are a queued job's options: the request with the solver threads the
@@ -59,6 +60,12 @@ class PlanRequest(SearchRequest):
     absent: list[str] = Field(default_factory=list, description="Staff on leave (reassign).")
     until: date | None = Field(None, description="Last day of the absence / temporary cap.")
     temporary_cap: int | None = Field(None, description="Temporary cap above 40 (with until).")
+    as_of: date | None = Field(
+        None, description="Day the reassignment takes effect (default: the scenario's as_of)."
+    )
+    allow_backdate: bool = Field(
+        False, description="Allow an as_of before the scenario's own (reassign)."
+    )
 
     @field_validator("departed", "absent", mode="before")
     @classmethod
@@ -71,6 +78,12 @@ class PlanRequest(SearchRequest):
     def kind(self) -> JobKind:
         """``reassign`` when someone leaves, else ``solve``."""
         return "reassign" if self.departed or self.absent else "solve"
+
+
+class ReassignRequest(PlanRequest):
+    """Options of a reassignment of a plan (``famassign reassign PLAN``): who departs and/or
+    who is absent (at least one), the end of the absence or temporary cap, the temporary cap,
+    the day it takes effect."""
 
 
 class UpdateRequest(SearchRequest):
@@ -148,13 +161,15 @@ class PlanJob(PlanRequest):
 
 class UpdateJob(UpdateRequest):
     """A queued update's options: the checked request, the solver threads, the names of the
-    export files and mapping (in the job's ``export_dir``), and its version (the page's)."""
+    export files and mapping (in the job's ``export_dir``), the name of the staff table that
+    replaced the plan's (None: the plan's own), and its version (the page's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     workers: int = Field(ge=1, description="Solver threads of this job.")
     export_files: tuple[str, ...] = ()
     mapping_file: str | None = None
+    staff_file: str | None = None
     version: PlanVersion | None = None
 
     @property
@@ -249,6 +264,7 @@ __all__ = [
     "PlanJob",
     "PlanRequest",
     "PlanVersion",
+    "ReassignRequest",
     "SearchRequest",
     "SweepJob",
     "SweepRequest",

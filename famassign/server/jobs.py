@@ -221,10 +221,12 @@ class JobRunner:
         return interrupted
 
     def _clean_workspace(self) -> None:
-        """Remove what a stopped or killed server left half-done: job control folders,
-        unfinished uploads, and plan folders (complete or not) that no plan record names."""
+        """Remove what a stopped or killed server left half-done: job control folders, the
+        exports of updates that did not end (family data), unfinished uploads, and plan folders
+        (complete or not) that no plan record names."""
         workspace = self.settings.workspace
         shutil.rmtree(workspace / "jobs", ignore_errors=True)
+        shutil.rmtree(workspace / "exports", ignore_errors=True)
         for upload in (workspace / "scenarios").glob(".upload-*"):
             shutil.rmtree(upload, ignore_errors=True)
         plans = workspace / "plans"

@@ -67,6 +67,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{_API}/plans/{{plan_id}}/files"): READERS,
     ("GET", f"{_API}/plans/{{plan_id}}/files/{{name:path}}"): READERS,
     ("POST", f"{_API}/plans/{{plan_id}}/update"): PLANNERS,
+    ("POST", f"{_API}/plans/{{plan_id}}/reassign"): PLANNERS,
     ("POST", f"{_API}/plans/{{plan_id}}/publish"): PLANNERS,
     ("DELETE", f"{_API}/plans/{{plan_id}}"): PLANNERS,
     ("GET", f"{_API}/plans/{{plan_id}}/audit"): PUBLISHED_READERS,

@@ -67,6 +67,18 @@ SCENARIO_FILES = frozenset(
 besides these, one program workbook (any ``NAME.xlsx`` with a sheet per table) is accepted, as by
 the loader."""
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")
+STAFF_FILES = frozenset({"staff.csv", "staff.xlsx"})
+"""The names a staff table given with an update may have (it replaces the plan's)."""
+PLAN_SCENARIO = "scenario"
+"""The sub-folder of an update's export folder holding the plan's scenario with the staff
+table given (deleted with the export when the job ends)."""
+_CLI_OPTION = re.compile(r"--([a-z][a-z-]*)")
+
+
+def api_words(message: str) -> str:
+    """A library message in the API's words: the command line's options (``--as-of``,
+    ``--temporary-cap``) as the request's fields (``as_of``, ``temporary_cap``)."""
+    return _CLI_OPTION.sub(lambda m: m.group(1).replace("-", "_"), message)
 
 
 class InvalidScenario(FamassignError):
@@ -333,25 +345,51 @@ class Service:
         except OptionsError as exc:
             raise InvalidRequest(None, str(exc)) from None
 
-    def _check_plan_request(self, scenario: ScenarioInfo, request: PlanRequest) -> None:
+    def _check_plan_request(
+        self, folder: Path, request: PlanRequest, *, reassign: bool = False
+    ) -> None:
+        """Refuse a plan request as the command line refuses it (a reassign: as ``famassign
+        reassign`` does, :func:`famassign.solver.reassign.check_reassign`, in a worker); the
+        scenario is the one in `folder`. `reassign`: the request must be one."""
         self._check_search(request)
-        if request.kind == "solve":
-            for name in ("until", "temporary_cap"):
+        if request.kind == "solve" and not reassign:
+            for name in ("until", "temporary_cap", "as_of"):
                 if getattr(request, name) is not None:
                     raise InvalidRequest(name, f"{name} is only for a reassign (departed/absent)")
+            if request.allow_backdate:
+                raise InvalidRequest(
+                    "allow_backdate", "allow_backdate is only for a reassign (departed/absent)"
+                )
             return
         try:
             check_leave_request(
                 tuple(request.departed), tuple(request.absent), request.until, request.temporary_cap
             )
         except ReassignError as exc:
-            message = str(exc).replace("--temporary-cap", "temporary_cap").replace("--", "")
-            raise InvalidRequest(None, message) from None
-        staff = set(self.runner.call(worker.staff_ids, str(self.scenario_dir(scenario))))
-        for name in ("departed", "absent"):
-            unknown = [s for s in getattr(request, name) if s not in staff]
-            if unknown:
-                raise InvalidRequest(name, f"unknown staff_id {', '.join(map(repr, unknown))}")
+            raise InvalidRequest(None, api_words(str(exc))) from None
+        self._refuse(
+            self.runner.call(
+                worker.check_reassign_request,
+                str(folder),
+                request,
+                timeout=self.settings.check_timeout_s,
+            )
+        )
+
+    @staticmethod
+    def _refuse(answer: dict[str, Any]) -> None:
+        """Raise what a worker's check answered (:func:`worker.check_reassign_request`,
+        :func:`worker.check_update_request`): nothing when it is ``{}``."""
+        if "problems" in answer:
+            raise InvalidScenario(
+                [
+                    LocatedProblem(p["file"], p["row"], p["column"], p["message"])
+                    for p in answer["problems"]
+                ]
+            )
+        if "refused" in answer:
+            refused = answer["refused"]
+            raise InvalidRequest(refused["option"], api_words(refused["message"]))
 
     def start_plan(
         self, scenario_id: str, request: PlanRequest, version: PlanVersion | None = None
@@ -371,8 +409,40 @@ class Service:
             Too many jobs waiting.
         """
         scenario = self.store.get_scenario(scenario_id)
-        self._check_plan_request(scenario, request)
+        self._check_plan_request(self.scenario_dir(scenario), request)
         return self._queue(scenario, PlanJob.of(request, self.settings.threads_per_job, version))
+
+    def start_reassign(
+        self, plan_id: str, request: PlanRequest, version: PlanVersion | None = None
+    ) -> JobInfo:
+        """Queue a reassignment of a plan (``famassign reassign PLAN``): the plan's folder is
+        the scenario (the next scenario a plan folder holds); the new plan belongs to the plan's
+        scenario. The request is refused as the command line refuses it, before any job starts.
+
+        Raises
+        ------
+        NotFoundError
+            No such plan.
+        InvalidRequest
+            Options that cannot be used: out of range, reassign's argument rules (nobody
+            named, a temporary cap without its end...), unknown staff, an end before ``as_of``,
+            an ``as_of`` before the plan's own without ``allow_backdate``.
+        InvalidScenario
+            The plan's scenario fails its checks on the request's ``as_of``.
+        QueueFull
+            Too many jobs waiting.
+        """
+        plan = self.store.get_plan(plan_id)
+        scenario = self._scenario_of(plan)
+        folder = self.workspace / plan.folder
+        self._check_plan_request(folder, request, reassign=True)
+        options = PlanJob.of(request, self.settings.threads_per_job, version)
+        return self._queue(scenario, options, scenario_dir=folder)
+
+    def _scenario_of(self, plan: PlanInfo) -> ScenarioInfo:
+        if plan.scenario_id is None:
+            raise InvalidRequest(None, f"plan {plan.id} belongs to no scenario")
+        return self.store.get_scenario(plan.scenario_id)
 
     def start_compare(self, scenario_id: str, request: CompareRequest) -> JobInfo:
         """Queue a comparison of the base scenario and its what-if variants; return the job.
@@ -393,10 +463,17 @@ class Service:
         exports: Sequence[tuple[str, bytes]] = (),
         mapping: tuple[str, bytes] | None = None,
         version: PlanVersion | None = None,
+        *,
+        staff: tuple[str, bytes] | None = None,
     ) -> JobInfo:
         """Queue an update of a plan with this month's export (``famassign update PLAN
         --families-export FILE.. [--mapping M]``): the plan's folder is the scenario, the export
         files and the mapping are kept for the job; the new plan belongs to the plan's scenario.
+
+        The request is refused before any job starts, as the command line refuses it: the
+        export read and compared with the plan by the same functions
+        (:func:`famassign.models.month.read_families_export`, ``month_changes``), the date
+        checked by :func:`famassign.solver.update.check_update` (in a worker).
 
         Parameters
         ----------
@@ -411,6 +488,11 @@ class Service:
             ``(file name, content)`` of the importer's mapping.yaml, or None.
         version
             How the planner's page makes this plan (label, parent); the API leaves it out.
+        staff
+            ``(file name, content)`` of the staff table as it now stands (``staff.csv`` or
+            ``staff.xlsx``: a hire added, a change of FTE...), which replaces the plan's for
+            this update; None: the plan's own. The plan's scenario files with it are read by
+            the loader, as a plan folder with its staff.csv edited is.
 
         Raises
         ------
@@ -418,15 +500,18 @@ class Service:
             No such plan.
         InvalidRequest
             Options out of range, a file name that is not a plain ``NAME.csv``/``NAME.xlsx``
-            (mapping: ``NAME.yaml``), a name given twice, or a mapping without export files.
+            (mapping: ``NAME.yaml``; staff: ``staff.csv`` or ``staff.xlsx``), a name given
+            twice, a mapping without export files, or an ``as_of`` before the plan's own
+            without ``allow_backdate``.
+        InvalidScenario
+            Every problem of the export (or of the plan's scenario with the staff table
+            given), located in its files: nothing is kept, no job starts.
         QueueFull
             Too many jobs waiting.
         """
         plan = self.store.get_plan(plan_id)
         self._check_search(request)
-        if plan.scenario_id is None:
-            raise InvalidRequest(None, f"plan {plan_id} belongs to no scenario")
-        scenario = self.store.get_scenario(plan.scenario_id)
+        scenario = self._scenario_of(plan)
         if mapping is not None and not exports:
             raise InvalidRequest("mapping", "a mapping needs the export files it names")
         names = [name for name, _ in exports] + ([mapping[0]] if mapping else [])
@@ -439,22 +524,53 @@ class Service:
                 )
             if name in names[:i]:
                 raise InvalidRequest(field, f"{name!r} given twice")
+        if staff is not None and staff[0] not in STAFF_FILES:
+            raise InvalidRequest(
+                "staff", f"{staff[0][:120]!r}: give the staff table as staff.csv or staff.xlsx"
+            )
         export_dir = self.workspace / "exports" / new_id()
         export_dir.mkdir(parents=True)
-        for name, data in [*exports, *([mapping] if mapping else [])]:
-            (export_dir / name).write_bytes(data)
-        options = UpdateJob.model_validate(
-            {
-                **request.model_dump(),
-                "workers": request.workers or self.settings.threads_per_job,
-                "export_files": tuple(name for name, _ in exports),
-                "mapping_file": mapping[0] if mapping else None,
-                "version": version,
-            }
-        )
-        return self._queue(
-            scenario, options, scenario_dir=self.workspace / plan.folder, export_dir=export_dir
-        )
+        try:
+            for name, data in [*exports, *([mapping] if mapping else [])]:
+                (export_dir / name).write_bytes(data)
+            folder = self.workspace / plan.folder
+            if staff is not None:
+                folder = self._with_staff(folder, staff, export_dir / PLAN_SCENARIO)
+            options = UpdateJob.model_validate(
+                {
+                    **request.model_dump(),
+                    "workers": request.workers or self.settings.threads_per_job,
+                    "export_files": tuple(name for name, _ in exports),
+                    "mapping_file": mapping[0] if mapping else None,
+                    "staff_file": staff[0] if staff else None,
+                    "version": version,
+                }
+            )
+            self._refuse(
+                self.runner.call(
+                    worker.check_update_request,
+                    str(folder),
+                    options,
+                    str(export_dir),
+                    timeout=self.settings.check_timeout_s,
+                )
+            )
+            return self._queue(scenario, options, scenario_dir=folder, export_dir=export_dir)
+        except BaseException:
+            shutil.rmtree(export_dir, ignore_errors=True)
+            raise
+
+    @staticmethod
+    def _with_staff(plan_dir: Path, staff: tuple[str, bytes], folder: Path) -> Path:
+        """`folder` made the plan's scenario with its staff table replaced by `staff`: the
+        scenario files of `plan_dir` (:data:`SCENARIO_FILES`; the plan's own outputs are not
+        scenario files) but its staff table, and `staff` under its name."""
+        folder.mkdir()
+        for name in sorted(SCENARIO_FILES - STAFF_FILES):
+            if (plan_dir / name).is_file():
+                shutil.copyfile(plan_dir / name, folder / name)
+        (folder / staff[0]).write_bytes(staff[1])
+        return folder
 
     def start_sweep(self, scenario_id: str, request: SweepRequest) -> JobInfo:
         """Queue a sweep of a scenario's ``uncertainty:`` block (docs/sweep.md); return the job.
@@ -697,10 +813,12 @@ class Service:
 
 __all__ = [
     "SCENARIO_FILES",
+    "STAFF_FILES",
     "InvalidRequest",
     "InvalidScenario",
     "PlanView",
     "Service",
+    "api_words",
     "checkin_dict",
     "content_hash",
     "job_dict",

@@ -48,6 +48,7 @@ from famassign.server.job_options import (
     JobKind,
     JobOptions,
     PlanJob,
+    PlanRequest,
     SweepJob,
     UpdateJob,
     plan_options,
@@ -240,18 +241,15 @@ def without_folder(text: str, folder: str | Path) -> str:
     return text.replace(root + os.sep, "").replace(root, ".")
 
 
-def _as_uploaded(problem: object, folder: str) -> dict[str, Any]:
-    """A loader's problem (or warning) as the API's JSON, its file named as uploaded."""
+def _as_uploaded(problem: object, *folders: str) -> dict[str, Any]:
+    """A loader's problem (or warning) as the API's JSON, its file named as uploaded (the
+    server's `folders` taken out, in their order)."""
     if not isinstance(problem, LocatedProblem):
         problem = LocatedProblem("", None, None, str(problem))
-    return problem_dict(
-        LocatedProblem(
-            without_folder(problem.file, folder),
-            problem.line,
-            problem.column,
-            without_folder(problem.message, folder),
-        )
-    )
+    file, message = problem.file, problem.message
+    for folder in folders:
+        file, message = without_folder(file, folder), without_folder(message, folder)
+    return problem_dict(LocatedProblem(file, problem.line, problem.column, message))
 
 
 def check_scenario(folder: str) -> dict[str, Any]:
@@ -289,9 +287,75 @@ def check_scenario(folder: str) -> dict[str, Any]:
     }
 
 
-def staff_ids(folder: str) -> list[str]:
-    """The staff ids of the (valid) scenario in `folder` (run in a worker)."""
-    return [s.staff_id for s in read_scenario(folder).scenario.staff]
+def _refused(option: str | None, message: str) -> dict[str, Any]:
+    return {"refused": {"option": option, "message": message}}
+
+
+def check_reassign_request(folder: str, request: PlanRequest) -> dict[str, Any]:
+    """Refuse what ``famassign reassign`` refuses for `request` on the scenario in `folder`
+    (a plan folder, or an uploaded scenario), without searching (run in a worker before the
+    job is queued): :func:`famassign.solver.reassign.check_reassign`.
+
+    Returns ``{}`` when the job may run; ``{"refused": {"option", "message"}}`` for a request
+    that cannot be used (the message in the command line's words: ``--as-of``); or
+    ``{"problems": [...]}`` (:func:`problem_dict`) when the scenario fails its checks on the
+    request's ``as_of``.
+    """
+    from famassign.solver.reassign import ReassignError, check_not_backdated, check_reassign
+
+    scenario = read_scenario(folder).scenario
+    for name in ("departed", "absent"):
+        unknown = [s for s in getattr(request, name) if s not in scenario.staff_by_id]
+        if unknown:
+            return _refused(name, f"unknown staff_id {', '.join(map(repr, unknown))}")
+    try:
+        check_not_backdated(scenario, request.as_of, request.allow_backdate, ReassignError)
+    except ReassignError as exc:
+        return _refused("as_of", str(exc))
+    try:
+        check_reassign(
+            scenario,
+            departed=tuple(request.departed),
+            absent=tuple(request.absent),
+            until=request.until,
+            temporary_cap=request.temporary_cap,
+            as_of=request.as_of,
+            allow_backdate=request.allow_backdate,
+        )
+    except ReassignError as exc:
+        return _refused(None, str(exc))
+    except ScenarioError as exc:
+        return {"problems": [_as_uploaded(p, folder) for p in exc.problems]}
+    return {}
+
+
+def check_update_request(folder: str, job: UpdateJob, export_dir: str | None) -> dict[str, Any]:
+    """Refuse what ``famassign update PLAN --families-export ..`` refuses, without searching
+    (run in a worker before the job is queued): the scenario in `folder` (the plan folder, or
+    it with the staff table replaced) read by the loader, the export in `export_dir` read and
+    compared with it (:func:`_month`), then :func:`famassign.solver.update.check_update`.
+
+    Returns ``{}`` when the job may run, ``{"problems": [...]}`` (:func:`problem_dict`, files
+    named as uploaded) for the scenario's or the export's problems, or ``{"refused": {"option",
+    "message"}}`` for a backdated ``as_of``.
+    """
+    from famassign.solver.update import UpdateError, check_update
+
+    try:
+        scenario, _ = _month(job, read_scenario(folder).scenario, export_dir)
+        check_update(
+            scenario,
+            as_of=job.as_of,
+            allow_backdate=job.allow_backdate,
+            max_moves_per_staff=job.max_moves_per_staff,
+        )
+    except ScenarioError as exc:
+        # the scenario folder first: with a staff table given it lies inside the export's
+        folders = (folder, export_dir) if export_dir is not None else (folder,)
+        return {"problems": [_as_uploaded(p, *folders) for p in exc.problems]}
+    except UpdateError as exc:
+        return _refused("as_of", str(exc))
+    return {}
 
 
 def run_job(spec: JobSpec) -> dict[str, Any]:
@@ -334,6 +398,29 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     return outcome
 
 
+def _month(
+    job: UpdateJob, scenario: Scenario, export_dir: str | None
+) -> tuple[Scenario, tuple[FamilyChange, ...]]:
+    """The plan folder `scenario` brought to the job's export, and the changes (none without
+    an export), as ``famassign update --families-export`` does
+    (:func:`famassign.models.month.read_families_export` and ``month_changes``).
+
+    Raises ScenarioError: every problem of the export, located in its files."""
+    from famassign.models.mapping import ImportMapping
+    from famassign.models.month import month_changes, read_families_export
+
+    if not job.export_files:
+        return scenario, ()
+    folder = Path(export_dir or ".")
+    mapping = ImportMapping.read(folder / job.mapping_file) if job.mapping_file else None
+    month = month_changes(
+        scenario,
+        read_families_export([folder / n for n in job.export_files], scenario, mapping),
+        advocate_from=job.advocate_from,
+    )
+    return month.scenario, month.changes
+
+
 def _update(
     spec: JobSpec,
     job: UpdateJob,
@@ -343,20 +430,9 @@ def _update(
 ) -> UpdateResult:
     """The update of the plan folder `scenario` with the job's export (the command line's
     :func:`famassign.models.month.month_changes` and :func:`famassign.solver.update.update`)."""
-    from famassign.models.mapping import ImportMapping
-    from famassign.models.month import month_changes, read_families_export
     from famassign.solver.update import update
 
-    changes: tuple[FamilyChange, ...] = ()
-    if job.export_files:
-        folder = Path(spec.export_dir or ".")
-        mapping = ImportMapping.read(folder / job.mapping_file) if job.mapping_file else None
-        month = month_changes(
-            scenario,
-            read_families_export([folder / n for n in job.export_files], scenario, mapping),
-            advocate_from=job.advocate_from,
-        )
-        scenario, changes = month.scenario, month.changes
+    scenario, changes = _month(job, scenario, spec.export_dir)
     return update(
         scenario,
         as_of=job.as_of,
@@ -397,6 +473,8 @@ def _plan(
             absent=tuple(job.absent),
             until=job.until,
             temporary_cap=job.temporary_cap,
+            as_of=job.as_of,
+            allow_backdate=job.allow_backdate,
             options=options,
             progress=progress,
         )
@@ -619,7 +697,9 @@ __all__ = [
     "RESULT_FILE",
     "JobCancelled",
     "JobSpec",
+    "check_reassign_request",
     "check_scenario",
+    "check_update_request",
     "init_worker",
     "pinned",
     "plan_files",
@@ -629,7 +709,6 @@ __all__ = [
     "read_progress",
     "recommendation_of",
     "run_job",
-    "staff_ids",
     "staffing_dict",
     "staffing_of",
     "sweep_dict",

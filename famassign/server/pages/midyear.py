@@ -38,7 +38,7 @@ from famassign.server.jobs import QueueFull
 from famassign.server.pages.forms import form_date
 from famassign.server.pages.frame import guard, plan_record, reader, render, service
 from famassign.server.planner import UploadNamesRefused
-from famassign.server.service import InvalidRequest
+from famassign.server.service import InvalidRequest, InvalidScenario
 from famassign.solver.exception_ends import WARN_DAYS
 from famassign.store import NotFoundError
 
@@ -205,6 +205,10 @@ async def plan_update(request: Request, pid: str, staged: str) -> Response:
         version = PlanVersion(label="mid-year update", parent_plan_id=record.id)
         try:
             job = service(request).start_update(pid, options, exports, mapping, version)
+        except InvalidScenario as exc:
+            context, _ = _context(request, pid, None)
+            problems = [str(p) for p in exc.problems]
+            return render(request, "midyear.html", {**context, "problems": problems})
         except (InvalidRequest, QueueFull) as exc:
             context, _ = _context(request, pid, None)
             return render(request, "midyear.html", {**context, "problems": [str(exc)]})

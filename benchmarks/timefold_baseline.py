@@ -155,7 +155,8 @@ class TimefoldRun:
     `startup` = the JVM and the translation of the model to Java (import and solver build),
     `to_java`/`back` = converting the program into the solver and the best solution back,
     `solving` = Timefold's own time spent, `construction` = when its construction heuristic
-    ended (None: it did not finish within the limit)."""
+    ended (None: it did not finish within the limit) and `construction_unplaced` the families
+    its plan left unplaced."""
 
     staff_of: IntArray
     score: str
@@ -164,6 +165,7 @@ class TimefoldRun:
     solving: float
     back: float
     construction: float | None
+    construction_unplaced: int | None
     move_speed: int | None
 
 
@@ -247,6 +249,11 @@ def solve_timefold(arrays: ProblemArrays, time_limit: float, seed: int = 0) -> T
     construction = log.first("Construction Heuristic phase")
     finished = not any("terminated early" in m for _, m in log.records)
     speed = re.search(r"move evaluation speed \((\d+)/sec\)", ended[1]) if ended else None
+    ch_score = (
+        re.search(r"best score \(\[-?\d+\]hard/\[(-?\d+)/", construction[1])
+        if construction
+        else None
+    )
     staff_of = np.full(arrays.n_families, -1, dtype=np.int64)
     for family in best.families:
         if family.staff is not None:
@@ -260,6 +267,7 @@ def solve_timefold(arrays: ProblemArrays, time_limit: float, seed: int = 0) -> T
         solving=solving if solving is not None else returned - called,
         back=back,
         construction=_spent_ms(construction[1]) if construction and finished else None,
+        construction_unplaced=-int(ch_score.group(1)) if ch_score and finished else None,
         move_speed=int(speed.group(1)) if speed else None,
     )
 
@@ -343,6 +351,7 @@ def timefold_row(preset: str, families: int, time_limit: float) -> Row:
         "conversion": run.to_java + run.back,
         "solving": run.solving,
         "construction": run.construction,
+        "construction_unplaced": run.construction_unplaced,
         "move_speed": run.move_speed,
         "load": load,
     }
@@ -359,6 +368,12 @@ def _unplaced(r: Row) -> str:
     return f"{r['families'] - r['placed']:,}" + (f" ({by})" if by else "")
 
 
+def _construction(r: Row) -> str:
+    if r.get("construction") is None:
+        return "—" if "startup" not in r else "not finished"
+    return f"{r['construction']:.1f} ({r['construction_unplaced']:,} unplaced)"
+
+
 def row_text(label: str, method: str, r: Row) -> str:
     """One markdown row of the table."""
     if "placed" not in r:
@@ -369,14 +384,14 @@ def row_text(label: str, method: str, r: Row) -> str:
         f" {_unplaced(r)} | {r['urgency_unplaced']:,} | {r['over_cap']} | {r['match']:,} |"
         f" {r['max_load']:.2f} | {_f(r.get('bound'), 2)} | {r['violations']} |"
         f" {r['seconds']:.1f} | {_f(r.get('startup'))} / {_f(r.get('conversion'))} /"
-        f" {_f(r.get('construction'))} | {r['load']:.1f} |"
+        f" {_construction(r)} | {r['load']:.1f} |"
     )
 
 
 HEADER = [
     "| program | method | status / score | placed | unplaced (by urgency) | urgency unplaced |"
     " exc. places | match | largest load/FTE | famassign's bound | evaluator violations | s |"
-    " Timefold start-up / conversion / construction s | load |",
+    " Timefold start-up / conversion / construction heuristic s | load |",
     "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
 ]
 

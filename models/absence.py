@@ -13,7 +13,7 @@ day after `until` (see :mod:`famassign.solver.update`).
   colleague who took it); ``starts`` and ``until`` blank or those of the absence.
 
 Every plan folder holds the absences not yet ended (it is the next scenario). The file is read
-with the scenario (:func:`famassign.models.loading.read_scenario`) and checked against it: a
+with the scenario (:func:`famassign.models.loading.read_scenario_files`) and checked against it: a
 staff id that is not in staff.csv is an error (``absences.csv:ROW:COLUMN``); a family row naming
 a family that is no longer enrolled is dropped with a warning and never makes anyone absent.
 """

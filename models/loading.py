@@ -2,8 +2,8 @@
 
 The contract is ``docs/scenario-format.md``. Two entry points share every line of parsing:
 
-* :func:`read_scenario` / :func:`load_scenario` read a folder (CSV or XLSX tables, optional
-  ``scenario.yaml``);
+* :func:`read_scenario_files` / :func:`load_scenario` read a folder (CSV or XLSX tables, optional
+  ``scenario.yaml``, ``absences.csv``);
 * :func:`read_frames` takes DataFrames and a config dict shaped like ``scenario.yaml``, and names
   problems after the logical files (``families.csv``, ...).
 
@@ -50,8 +50,10 @@ from famassign.models.sources import Source, read_table
 logger = logging.getLogger(__name__)
 
 
-def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> LoadedScenario:
-    """Read and check a scenario folder; return the scenario with its warnings and notes.
+def read_scenario_files(folder: str | Path, limits: ReadLimits | None = None) -> LoadedScenario:
+    """Read and check the files of a scenario folder; return the scenario with its warnings and
+    notes. Variants are not checked: :func:`famassign.scenarios.reading.read_scenario` (the public
+    ``famassign.read_scenario``) is this and their check.
 
     `folder` may also be the path of its scenario.yaml; `limits` bound every file read (None:
     the defaults, as the environment sets them). A plan folder is a scenario folder (the plan's
@@ -113,11 +115,12 @@ def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Loade
 
 
 def load_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Scenario:
-    """The checked :class:`Scenario` in `folder` (warnings are logged; see :func:`read_scenario`).
+    """The checked :class:`Scenario` in `folder`, variants not checked (warnings are logged; see
+    :func:`read_scenario_files`).
 
     Raises :class:`ScenarioError` listing every problem on invalid input.
     """
-    return read_scenario(folder, limits).scenario
+    return read_scenario_files(folder, limits).scenario
 
 
 __all__ = [
@@ -126,5 +129,5 @@ __all__ = [
     "ReadLimits",
     "load_scenario",
     "read_frames",
-    "read_scenario",
+    "read_scenario_files",
 ]

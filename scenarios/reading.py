@@ -62,7 +62,7 @@ def read_scenario(folder: str | Path, limits: ReadLimits | None = None) -> Loade
     ScenarioError
         Every problem found, as ``FILE:ROW:COLUMN: message``.
     """
-    return check_variants(loading.read_scenario(folder, limits))
+    return check_variants(loading.read_scenario_files(folder, limits))
 
 
 def scenario_from_frames(

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.models import ScenarioError
-from famassign.models.loading import ReadLimits, read_scenario
+from famassign.models.loading import ReadLimits, read_scenario_files
 
 MAX_CELL_CHARS = ReadLimits().max_cell_chars
 
@@ -40,7 +40,7 @@ def folder_with(good: dict[str, str | bytes], **replace: str | bytes) -> Iterato
 def loads_or_scenario_error(folder: Path) -> list[str]:
     """Load; return the problems ([] when valid). Any other exception fails the test."""
     try:
-        read_scenario(folder)
+        read_scenario_files(folder)
     except ScenarioError as exc:
         assert exc.problems
         return [str(p) for p in exc.problems]

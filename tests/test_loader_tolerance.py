@@ -11,7 +11,7 @@ import pytest
 from builders import write_files
 
 from famassign.models import ScenarioError
-from famassign.models.loading import read_frames, read_scenario
+from famassign.models.loading import read_frames, read_scenario_files
 from famassign.models.plausibility import PLAUSIBLE_EXCEPTION_CAP
 
 
@@ -48,7 +48,7 @@ def test_headers_with_spaces_and_language_names_in_either_file(
     good_files["staff.csv"] = str(good_files["staff.csv"]).replace(
         "s3,Chloe,1,ar;en", "s3,Chloe,1,Arabic;en"
     )
-    loaded = read_scenario(write_files(tmp_path / "s", good_files))
+    loaded = read_scenario_files(write_files(tmp_path / "s", good_files))
     s = loaded.scenario
     assert s.family_by_id["f2"].language == "es" and s.family_by_id["f6"].language == "es"
     assert s.family_by_id["f1"].current_staff_id == "s1"
@@ -61,14 +61,14 @@ def test_unplaceable_header_gets_a_did_you_mean(
 ) -> None:
     good_files["families.csv"] = str(good_files["families.csv"]).replace("urgency", "urgncy", 1)
     with pytest.raises(ScenarioError) as exc:
-        read_scenario(write_files(tmp_path / "s", good_files))
+        read_scenario_files(write_files(tmp_path / "s", good_files))
     assert (
         "families.csv:1:urgency: required column is missing (is 'urgncy' meant to be 'urgency'?)"
         in (_problems(exc))
     )
     good_files["families.csv"] = str(good_files["families.csv"]).replace("urgncy", "urgency")
     good_files["staff.csv"] = str(good_files["staff.csv"]).replace("agencies", "agencys")
-    loaded = read_scenario(write_files(tmp_path / "t", good_files))
+    loaded = read_scenario_files(write_files(tmp_path / "t", good_files))
     assert [str(w) for w in loaded.warnings] == [
         "staff.csv:1:agencys: unknown column; ignored (did you mean 'agencies'?)"
     ]
@@ -81,7 +81,7 @@ def test_workbook_whose_only_sheet_has_another_name(
     staff = str(good_files.pop("staff.csv"))
     write_files(folder, good_files)
     _workbook(folder / "staff.xlsx", {"Sheet1": staff})
-    assert len(read_scenario(folder).scenario.staff) == 4
+    assert len(read_scenario_files(folder).scenario.staff) == 4
 
 
 def test_one_program_workbook_with_families_and_staff_sheets(
@@ -92,7 +92,7 @@ def test_one_program_workbook_with_families_and_staff_sheets(
     staff = str(good_files.pop("staff.csv"))
     write_files(folder, good_files)
     _workbook(folder / "program.xlsx", {"Families": families, "Staff": staff, "Notes": "x,y"})
-    s = read_scenario(folder).scenario
+    s = read_scenario_files(folder).scenario
     assert (len(s.families), len(s.staff)) == (7, 4)
 
 
@@ -103,7 +103,7 @@ def test_a_directory_where_families_csv_should_be(
     folder = write_files(tmp_path / "s", good_files)
     (folder / "families.csv").mkdir()
     with pytest.raises(ScenarioError) as exc:
-        read_scenario(folder)
+        read_scenario_files(folder)
     assert f"{folder / 'families.csv'}: is a directory, not a file: remove or rename it" in (
         _problems(exc)
     )
@@ -139,7 +139,7 @@ def test_duplicates_name_both_rows(
 ) -> None:
     good_files[file] = str(good_files[file]).replace(old, new)
     with pytest.raises(ScenarioError) as exc:
-        read_scenario(write_files(tmp_path / "s", good_files))
+        read_scenario_files(write_files(tmp_path / "s", good_files))
     assert expected in _problems(exc)
 
 
@@ -150,7 +150,7 @@ def test_warnings_for_what_silently_changes_results(
     no_date["scenario.yaml"] = str(no_date["scenario.yaml"]).replace("as_of: 2026-08-17\n", "")
     no_date["exceptions.csv"] = "exception_id,kind,staff_id,max_families,starts,ends\n"
     no_date["scenario.yaml"] = str(no_date["scenario.yaml"]).split("exceptions:")[0]
-    warned = [str(w) for w in read_scenario(write_files(tmp_path / "a", no_date)).warnings]
+    warned = [str(w) for w in read_scenario_files(write_files(tmp_path / "a", no_date)).warnings]
     assert len(warned) == 1 and warned[0].startswith("scenario.yaml::as_of: no as_of")
     assert "depends on the day it is run" in warned[0]
 
@@ -161,7 +161,7 @@ def test_warnings_for_what_silently_changes_results(
         "W1,waiver,s1,1000,1899-07-01,1900-06-30,HHS-1\n"
     )
     odd["scenario.yaml"] = str(odd["scenario.yaml"]).split("exceptions:")[0]
-    warned = [str(w) for w in read_scenario(write_files(tmp_path / "b", odd)).warnings]
+    warned = [str(w) for w in read_scenario_files(write_files(tmp_path / "b", odd)).warnings]
     assert any(w.startswith("scenario.yaml::as_of: as_of 1900-01-01 is more than") for w in warned)
     assert (
         "exceptions.csv:2:max_families: 1000 families per staff member is far above any "

@@ -29,7 +29,7 @@ from famassign.models import (
     StaffStatus,
     Weights,
 )
-from famassign.models.loading import load_scenario, read_frames, read_scenario
+from famassign.models.loading import load_scenario, read_frames, read_scenario_files
 from famassign.models.summary import capacity_shortfalls, summary_text
 from famassign.models.writing import write_scenario
 from famassign.scenarios.reading import scenario_from_frames
@@ -40,7 +40,7 @@ def _problems(exc: pytest.ExceptionInfo[ScenarioError]) -> list[str]:
 
 
 def test_good_scenario_loads(good_scenario_dir: Path) -> None:
-    loaded = read_scenario(good_scenario_dir)
+    loaded = read_scenario_files(good_scenario_dir)
     s = loaded.scenario
     assert s.name == "Test Head Start" and s.as_of == date(2026, 8, 17)
     assert [f.family_id for f in s.families] == [f"f{i}" for i in range(1, 8)]
@@ -59,7 +59,7 @@ def test_good_scenario_loads(good_scenario_dir: Path) -> None:
     assert loaded.notes == ("exception E9 expired on 2025-03-31; ignored",)
     assert loaded.warnings == ()
     assert load_scenario(good_scenario_dir) == s
-    assert read_scenario(good_scenario_dir / "scenario.yaml").scenario == s
+    assert read_scenario_files(good_scenario_dir / "scenario.yaml").scenario == s
 
 
 def test_round_trip_good_scenario(good_scenario_dir: Path, tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_yaml_unknown_nested_key_is_a_warning(good_scenario_dir: Path) -> None:
     path.write_text(
         path.read_text().replace("  language: required", "  language: required\n  colour: blue")
     )
-    loaded = read_scenario(good_scenario_dir)
+    loaded = read_scenario_files(good_scenario_dir)
     assert [str(w) for w in loaded.warnings] == [
         "scenario.yaml:7:policy.colour: unknown key; ignored"
     ]

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.models import Scenario, StaffStatus
-from famassign.models.loading import read_scenario
+from famassign.models.loading import read_scenario_files
 from famassign.models.writing import write_scenario
 from famassign.scenarios import GeneratorConfig, generate
 from famassign.scenarios.example import example_path
@@ -214,7 +214,7 @@ def test_staffing_command_writes_hires_that_place_everyone_in_staff_csv(tmp_path
     assert list(hires.columns[:5]) == ["hire", "profile", "fte", "languages", "sites"]
     assert "program_options" in hires.columns and len(hires) == 1
     # the hires as rows of staff.csv, every exception withdrawn: every family placed
-    example = read_scenario(example_path()).scenario
+    example = read_scenario_files(example_path()).scenario
     folder = write_scenario(example.rebuilt(exceptions=()), tmp_path / "hired")
     staff_csv = pd.read_csv(folder / "staff.csv", dtype=str, keep_default_na=False)
     rows = [
@@ -229,13 +229,13 @@ def test_staffing_command_writes_hires_that_place_everyone_in_staff_csv(tmp_path
         for h in hires.to_dict("records")
     ]
     pd.concat([staff_csv, pd.DataFrame(rows)]).fillna("").to_csv(folder / "staff.csv", index=False)
-    hired = read_scenario(folder).scenario
+    hired = read_scenario_files(folder).scenario
     assert len(hired.staff) == len(example.staff) + 1
     assert placed(hired) == len(hired.families)
 
 
 def test_staffing_exits_3_naming_families_no_allowed_profile_places(tmp_path: Path) -> None:
-    example = read_scenario(example_path()).scenario
+    example = read_scenario_files(example_path()).scenario
     only_english = {"profiles": [{"languages": ["en"], "sites": ["*"]}]}
     folder = write_scenario(example.rebuilt(hiring=only_english), tmp_path / "sc")
     result = CliRunner().invoke(app, ["staffing", str(folder)])

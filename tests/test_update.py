@@ -23,7 +23,7 @@ from famassign.cli import app
 from famassign.history import PlanRecord, diff_plans, read_plan, timeline
 from famassign.models import Conflict, Family, Intensity, Scenario
 from famassign.models.absence import Absence
-from famassign.models.loading import load_scenario, read_scenario
+from famassign.models.loading import load_scenario, read_scenario_files
 from famassign.models.writing import write_scenario
 from famassign.outputs import write_plan
 from famassign.scenarios import GeneratorConfig, generate
@@ -438,7 +438,7 @@ def test_every_plan_folder_is_the_next_scenario(tmp_path: Path) -> None:
     same = [c for c in families.columns if c not in ("current_staff_id", "pinned")]
     assert nxt[same].equals(families[same])
     assert not (out / "next_families.csv").exists()
-    loaded = read_scenario(out)
+    loaded = read_scenario_files(out)
     assert loaded.warnings == ()
     summary = json.loads((out / "summary.json").read_text())
     assert loaded.scenario.continues == summary["plan_fingerprint"]
@@ -593,7 +593,7 @@ def test_an_absences_row_of_a_withdrawn_family_is_dropped_and_makes_nobody_absen
         "X,2026-08-01,2026-08-10,,\nX,,,GONE,Y\n",
         encoding="utf-8",
     )
-    loaded = read_scenario(folder)
+    loaded = read_scenario_files(folder)
     assert [w.line for w in loaded.warnings] == [3]
     assert "GONE" in loaded.warnings[0].message
     assert listed(loaded.scenario.absences) == set()

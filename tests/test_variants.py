@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from famassign.cli import app
 from famassign.models import LanguagePolicy, ProgramOption, Scenario, ScenarioError, StaffStatus
-from famassign.models.loading import read_scenario
+from famassign.models.loading import read_scenario_files
 from famassign.scenarios import GeneratorConfig, generate
 from famassign.scenarios.example import example_path
 from famassign.scenarios.variants import Variant, apply_variant, parse_variants, variant_problems
@@ -259,7 +259,7 @@ def test_validate_reports_bad_variants_with_file_line_and_path(tmp_path: Path) -
     source = example_path()
     for f in source.iterdir():
         (tmp_path / f.name).write_bytes(f.read_bytes())
-    assert len(read_scenario(tmp_path).scenario.variants) >= 5
+    assert len(read_scenario_files(tmp_path).scenario.variants) >= 5
     yaml_path = tmp_path / "scenario.yaml"
     text = yaml_path.read_text()
     yaml_path.write_text(text.replace("staff_id: S0009, fte: 1.0", "staff_id: S99, fte: 1.0"))
@@ -273,5 +273,5 @@ def test_validate_reports_bad_variants_with_file_line_and_path(tmp_path: Path) -
 
 
 def test_bundled_example_variants_apply(program: Scenario) -> None:
-    loaded = read_scenario(example_path())
+    loaded = read_scenario_files(example_path())
     assert variant_problems(loaded.scenario) == []

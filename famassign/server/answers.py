@@ -5,13 +5,19 @@ Every 4xx and 5xx answer is an :class:`ErrorAnswer`: ``detail`` (one sentence), 
 (always a list; each :class:`Problem` names the file, row and column where they apply, the
 option as ``column`` for a request's fields) and, for a 500, ``error_id`` (quote it: the
 server's log has the same id with the traceback).
+
+A recommendation's answer is the solver's (:mod:`famassign.solver.recommend`) made a pydantic
+dataclass, with each candidate's ``above_cap`` as a field.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from famassign.solver import recommend as recommended
 
 
 class Problem(BaseModel):
@@ -132,38 +138,28 @@ class PlanAnswer(BaseModel):
     assignments: list[PlanAssignment] | None = None
 
 
-class Candidate(BaseModel):
+@pydantic_dataclass(frozen=True)
+class Candidate(recommended.Candidate):
     """A staff member who could take the family: rank, score by term, load after."""
 
-    rank: int
-    staff_id: str
-    score: int
-    terms: dict[str, int]
-    urgency: int
-    families_after: int
-    cap: int
-    limit: int
-    exception_id: str | None
-    weighted_load_after: float
-    load_per_fte_after: float
-    above_cap: bool
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def above_cap(self) -> bool:
+        """True when taking the family puts this caseload above the policy cap."""
+        return super().above_cap
 
 
-class Exclusion(BaseModel):
+@pydantic_dataclass(frozen=True)
+class Exclusion(recommended.Exclusion):
     """A staff member who cannot take the family, and every rule that excludes them."""
 
-    staff_id: str
-    rules: list[str]
 
-
-class Recommendation(BaseModel):
+@pydantic_dataclass(frozen=True)
+class Recommendation(recommended.Recommendation):
     """Staff ranked for one family, and those excluded with their rules."""
 
-    family_id: str
-    new_family: bool
-    candidates: list[Candidate]
-    also_eligible: list[str]
-    excluded: list[Exclusion]
+    candidates: tuple[Candidate, ...]
+    excluded: tuple[Exclusion, ...]
 
 
 class Staffing(BaseModel):

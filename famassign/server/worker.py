@@ -680,14 +680,7 @@ def recommendation_of(scenario_dir: str, family_id: str, top: int) -> dict[str, 
 
     from famassign.solver.recommend import recommend
 
-    answer = recommend(read_scenario(scenario_dir).scenario, family_id, top=top)
-    return {
-        "family_id": answer.family_id,
-        "new_family": answer.new_family,
-        "candidates": [asdict(c) | {"above_cap": c.above_cap} for c in answer.candidates],
-        "also_eligible": list(answer.also_eligible),
-        "excluded": [{"staff_id": e.staff_id, "rules": list(e.rules)} for e in answer.excluded],
-    }
+    return asdict(recommend(read_scenario(scenario_dir).scenario, family_id, top=top))
 
 
 __all__ = [

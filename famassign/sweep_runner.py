@@ -254,13 +254,17 @@ def _sweep_on(
     )
 
 
-def _check_arguments(samples: int, confidence: float, seed: int) -> None:
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise OptionsError(f"samples must be a whole number >= 1, got {samples!r}")
+def _check_whole(name: str, value: int, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise OptionsError(f"{name} must be a whole number >= {least}, got {value!r}")
+
+
+def _check_arguments(samples: int, confidence: float, seed: int, validation_samples: int) -> None:
+    _check_whole("samples", samples, 1)
     if not 0 < confidence <= 1:
         raise OptionsError(f"confidence must be in (0, 1], got {confidence!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise OptionsError(f"seed must be a whole number >= 0, got {seed!r}")
+    _check_whole("seed", seed, 0)
+    _check_whole("validation_samples", validation_samples, 0)
 
 
 def sweep_programs(
@@ -277,15 +281,7 @@ def sweep_programs(
     progress: Progress | None = None,
 ) -> list[SweepResult]:
     """:func:`sweep` for several programs on one cluster, in order (see :func:`sweep`)."""
-    _check_arguments(samples, confidence, seed)
-    if (
-        isinstance(validation_samples, bool)
-        or not isinstance(validation_samples, int)
-        or validation_samples < 0
-    ):
-        raise OptionsError(
-            f"validation_samples must be a whole number >= 0, got {validation_samples!r}"
-        )
+    _check_arguments(samples, confidence, seed, validation_samples)
     blocks = [uncertainty_of(s) for s in scenarios]  # every block checked before any work
     report = progress or (lambda stage, done, total: None)
     results = []

@@ -111,6 +111,12 @@ def ending_lines(change: ReassignResult | UpdateResult) -> list[str]:
     ]
 
 
+def _moved_summary(change: PlanChange) -> dict[str, int]:
+    """The summary.json keys of :func:`disruption` but ``moves`` (the plan's: summary_dict)."""
+    d = disruption(change)
+    return {key: d[key] for key in ("returns", "moved_placed", "moved_unplaced")}
+
+
 def _ending_summary(change: ReassignResult | UpdateResult) -> dict[str, Any]:
     ending = exceptions_ending(change)
     return {
@@ -125,11 +131,8 @@ def reassign_summary(outcome: ReassignResult) -> dict[str, Any]:
     """The summary.json keys reassign adds (``moves`` itself is the plan's: summary_dict)."""
     exc = outcome.temporary_exception
     back = outcome.temporary_until
-    d = disruption(outcome)
     return {
-        "returns": d["returns"],
-        "moved_placed": d["moved_placed"],
-        "moved_unplaced": d["moved_unplaced"],
+        **_moved_summary(outcome),
         "reassign_departed": list(outcome.departed),
         "reassign_absent": list(outcome.absent),
         "reassign_until": outcome.until.isoformat() if outcome.until else None,
@@ -200,11 +203,8 @@ def reassign_line(outcome: ReassignResult) -> str:
 def update_summary(outcome: UpdateResult) -> dict[str, Any]:
     """The summary.json keys update adds (``moves`` itself is the plan's: summary_dict)."""
     cost = outcome.bound_cost
-    d = disruption(outcome)
     return {
-        "returns": d["returns"],
-        "moved_placed": d["moved_placed"],
-        "moved_unplaced": d["moved_unplaced"],
+        **_moved_summary(outcome),
         "update_newly_placed": outcome.count(MoveKind.new),
         "update_moved_to_make_room": outcome.count(MoveKind.room),
         "update_moved_from_inactive_staff": outcome.count(MoveKind.inactive_before),

@@ -1,12 +1,14 @@
 """Small builders for hand-made scenarios and results in tests (defaults: English, site North,
-urgency 3), and for scenario folders written from text."""
+urgency 3), and for scenario folders written from text or rows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from hypothesis import strategies as st
 
 from famassign.models import CapException, Family, Scenario, Staff
@@ -79,6 +81,20 @@ def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return folder
+
+
+def write_xlsx(path: Path, sheets: Mapping[str, Sequence[Sequence[Any]]]) -> Path:
+    """Write a workbook of `sheets` (title -> rows, in order) to `path` and return it."""
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+    return path
 
 
 def drawn_staff(draw: st.DrawFn, n_staff: int) -> list[Staff]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import write_xlsx
 from typer.testing import CliRunner
 
 import famassign as fa
@@ -90,18 +91,6 @@ STAFF_ROWS = [["Staff ID", "Name", "Languages", "Sites"]] + [
 ]
 
 
-def _write_xlsx(path: Path, sheets: dict[str, list[list[str]]]) -> None:
-    workbook = openpyxl.Workbook()
-    first = workbook.active
-    assert first is not None
-    workbook.remove(first)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-
-
 def _staff_csv(folder: Path) -> Path:
     path = folder / "staff_export.csv"
     path.write_text(_csv(STAFF_ROWS), encoding="utf-8")
@@ -138,13 +127,13 @@ def _title_rows_above(folder: Path) -> list[Path]:
 
 def _xlsx_title_rows_other_sheet(folder: Path) -> list[Path]:
     path = folder / "export.xlsx"
-    _write_xlsx(path, {"Export 1": [["Family list"], [], *_family_rows(TITLE_HEADERS)]})
+    write_xlsx(path, {"Export 1": [["Family list"], [], *_family_rows(TITLE_HEADERS)]})
     return [path, _staff_csv(folder)]
 
 
 def _program_workbook(folder: Path) -> list[Path]:
     path = folder / "program.xlsx"
-    _write_xlsx(path, {"Families": _family_rows(TITLE_HEADERS), "Advocates": STAFF_ROWS})
+    write_xlsx(path, {"Families": _family_rows(TITLE_HEADERS), "Advocates": STAFF_ROWS})
     return [path]
 
 

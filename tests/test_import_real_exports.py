@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import write_xlsx
 from server_process import csrf_of
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -236,29 +237,16 @@ def _csv(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
-    workbook = openpyxl.Workbook()
-    first = workbook.active
-    assert first is not None
-    workbook.remove(first)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-    return path
-
-
 def write_export(shape: Shape, folder: Path) -> list[Path]:
     """The files of `shape` in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     if shape.one_workbook:
         sheets = {"Families": _family_rows(shape), "Staff": _staff_rows(shape)}
-        return [_xlsx(folder / "program.xlsx", sheets)]
+        return [write_xlsx(folder / "program.xlsx", sheets)]
     families = folder / "family_export.csv"
     families.write_bytes(_csv(_family_rows(shape)).encode(shape.encoding))
     if shape.staff_xlsx:
-        return [families, _xlsx(folder / "staff_roster.xlsx", {"Roster": _staff_rows(shape)})]
+        return [families, write_xlsx(folder / "staff_roster.xlsx", {"Roster": _staff_rows(shape)})]
     staff = folder / "staff_roster.csv"
     staff.write_bytes(_csv(_staff_rows(shape)).encode(shape.encoding))
     return [families, staff]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
-from builders import write_files
+from builders import write_files, write_xlsx
 
 from famassign.models import ScenarioError
 from famassign.models.loading import read_frames, read_scenario_files
@@ -24,15 +23,7 @@ def _sheet_rows(text: str) -> list[list[str]]:
 
 
 def _workbook(path: Path, sheets: dict[str, str]) -> None:
-    workbook = openpyxl.Workbook()
-    first = workbook.active
-    assert first is not None
-    workbook.remove(first)
-    for title, text in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in _sheet_rows(text):
-            sheet.append(row)
-    workbook.save(path)
+    write_xlsx(path, {title: _sheet_rows(text) for title, text in sheets.items()})
 
 
 def test_headers_with_spaces_and_language_names_in_either_file(

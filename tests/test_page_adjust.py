@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,20 @@ class Page:
         return str(answer.headers["location"]).rsplit("/", 1)[-1]
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    workspace = tmp_path_factory.mktemp("server")
+@contextmanager
+def signed_in_page(workspace: Path) -> Iterator[Page]:
+    """The page of a new server app on `workspace` (one job process), signed in with TOKEN."""
     app = create_app(Settings(workspace=workspace, token=TOKEN, job_processes=1))
     with TestClient(app, headers={"Origin": "http://testserver"}) as client:
         signed = client.get(f"/?token={TOKEN}")
         assert signed.status_code == 200
         yield Page(client, app.state.plans, csrf_of(signed.text))
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    with signed_in_page(tmp_path_factory.mktemp("server")) as signed:
+        yield signed
 
 
 @pytest.fixture(scope="module")

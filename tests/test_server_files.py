@@ -23,12 +23,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def plan_id(client: httpx.Client) -> str:
     """A reassignment of the example after a staff member left: rosters and handover notes."""
     uploaded = upload_folder(client, fa.example_path())

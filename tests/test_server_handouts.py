@@ -11,25 +11,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from server_process import csrf_of
-from starlette.testclient import TestClient
-from test_page_adjust import TOKEN, Page
+from test_page_adjust import Page, signed_in_page
 
 import famassign as fa
 from famassign.server.adjustments import check_move, plan_diff
-from famassign.server.app import create_app
 from famassign.server.planner import PlanRecord
-from famassign.server.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    workspace = tmp_path_factory.mktemp("handouts")
-    app = create_app(Settings(workspace=workspace, token=TOKEN, job_processes=1))
-    with TestClient(app, headers={"Origin": "http://testserver"}) as client:
-        signed = client.get(f"/?token={TOKEN}")
-        assert signed.status_code == 200
-        yield Page(client, app.state.plans, csrf_of(signed.text))
+    with signed_in_page(tmp_path_factory.mktemp("handouts")) as signed:
+        yield signed
 
 
 def _new_to_you(book_path: Path) -> dict[str, set[str]]:

@@ -27,7 +27,16 @@ from typing import Any
 
 from benchmarks.child import in_child
 
-PRESETS = ["large", "dense", "specialists", "near_cap", "part_time", "agency", "crowded"]
+PRESETS = [
+    "large",
+    "dense",
+    "specialists",
+    "newcomers",
+    "near_cap",
+    "part_time",
+    "agency",
+    "crowded",
+]
 """Presets measured: the old size presets with one component at 10,000 families, then the
 structures of issue 12."""
 OWN_SIZE = {"crowded"}
@@ -263,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for families in args.families:
-        limit = 60.0 if families <= 10_000 else 120.0
+        limit = 30.0 if families <= 2_000 else 60.0 if families <= 10_000 else 120.0
         solves = [] if args.only_reassign else [(p, False) for p in args.presets]
         jobs = solves + [(p, "reassign") for p in args.reassign]
         jobs += [(p, "update") for p in args.update]

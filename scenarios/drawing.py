@@ -82,6 +82,10 @@ def draw_families(
     option = opt_index[rng.choice(len(opt_keys), size=n, p=opt_p)]
     urgency = rng.choice(5, size=n, p=URGENCY_SHARES) + 1
     intensity = rng.choice(3, size=n, p=INTENSITY_SHARES)
+    if cfg.rare_intensity is not None:
+        rare = ~np.isin(language, [langs.index(x) for x in PRIMARY_LANGUAGES if x in langs])
+        shares = np.asarray(cfg.rare_intensity, dtype=float)
+        intensity[rare] = rng.choice(3, size=int(rare.sum()), p=shares / shares.sum())
     need_p = np.asarray(NEED_PROBABILITY_BY_URGENCY)[urgency - 1]
     needs = rng.random((n, len(OUTCOMES))) < need_p[:, None]
     interests = rng.random((n, len(OUTCOMES))) < INTEREST_PROBABILITY

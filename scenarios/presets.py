@@ -66,6 +66,8 @@ class GeneratorConfig:
     by 3 and adds a waiver (max 45) for one of them; `expired_exception` adds a temporary
     exception that ended before `as_of`; `absent_staff` adds that many extra advocates who carry
     families in the current plan but are now absent. `dense` makes every staff member serve ``*``.
+    `rare_intensity` gives the (low, medium, high) intensity shares of families of the rarer
+    languages (None: the same as every family's).
     """
 
     n_families: int = 600
@@ -90,6 +92,7 @@ class GeneratorConfig:
     expired_exception: bool = False
     absent_staff: int = 0
     part_time_ftes: tuple[float, ...] = PART_TIME_FTES
+    rare_intensity: tuple[float, float, float] | None = None
     site_names: tuple[str, ...] = ()
     name: str = ""
     as_of: date = DEFAULT_AS_OF
@@ -132,6 +135,15 @@ class GeneratorConfig:
             raise GeneratorConfigError(
                 "area sizes must be at least 1 and absent_staff non-negative"
             )
+        if self.rare_intensity is not None and (
+            len(self.rare_intensity) != 3
+            or any(v < 0 for v in self.rare_intensity)
+            or sum(self.rare_intensity) <= 0
+        ):
+            raise GeneratorConfigError(
+                "rare_intensity must be three non-negative shares (low, medium, high) with a"
+                f" positive sum, got {self.rare_intensity}"
+            )
         if not self.part_time_ftes or any(not 0.1 <= f < 1 for f in self.part_time_ftes):
             raise GeneratorConfigError(
                 f"part_time_ftes must be non-empty, each in [0.1, 1), got {self.part_time_ftes}"
@@ -155,6 +167,14 @@ PRESETS: dict[str, GeneratorConfig] = {
         rare_area_size=40,
         slack=0.16,
     ),
+    "newcomers": GeneratorConfig(
+        n_families=10_000,
+        n_sites=40,
+        languages=SPECIALIST_LANGUAGES,
+        rare_area_size=40,
+        slack=0.16,
+        rare_intensity=(0.0, 0.0, 1.0),
+    ),
     "near_cap": GeneratorConfig(n_families=10_000, n_sites=40, slack=0.16, neighbour_share=0.9),
     "part_time": GeneratorConfig(
         n_families=10_000, n_sites=40, part_time_share=0.7, part_time_ftes=(0.5,)
@@ -165,7 +185,10 @@ PRESETS: dict[str, GeneratorConfig] = {
 """Named programs. Sizes: ``rural`` to ``state``; ``dense`` is ``large`` with every staff member
 serving every site. Structures (10,000 families): ``specialists``, advocates of rarer languages
 (a larger share than usual) who also speak English and serve every site, linking the whole
-program into one component, ~86% of the capacity used; ``near_cap``, ~86% of the capacity used
+program into one component, ~86% of the capacity used; ``newcomers``, ``specialists`` whose
+families of a rarer language (newly arrived) are all assessed at high intensity, so the few
+staff who may serve them carry the largest loads, groups joined to the rest of the program
+through the English-speaking families they also serve; ``near_cap``, ~86% of the capacity used
 with most advocates also serving a neighbouring site; ``part_time``, 70% of hires part-time, all
 at 0.5 FTE; ``agency``, 60% of families with a plan held by another agency (a lighter load);
 ``crowded`` (6,000 families), one site and one language: everyone may serve everyone, about two

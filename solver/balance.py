@@ -47,6 +47,7 @@ from famassign.solver.component_model import ComponentModel
 from famassign.solver.components import Component, component_match, components, load_per_fte
 from famassign.solver.flow import FlowPlan
 from famassign.solver.flow_rounding import rounded_flow_plan
+from famassign.solver.group_repair import repair_groups
 from famassign.solver.incumbent import note_largest_load
 from famassign.solver.levels import (
     NODES_PER_SECOND,
@@ -63,6 +64,7 @@ from famassign.solver.load_bound import (
     level_kind,
     max_flow_bound,
     relaxed_load_bound,
+    whole_families_level,
 )
 from famassign.solver.neighbourhoods import search
 from famassign.solver.optimal_face import face_pairs
@@ -102,6 +104,9 @@ LP_SHARE = 0.6
 """Share of a large component's time left that its level LP (bound and rounded plan) may use."""
 CHAIN_SHARE = 0.8
 """Share of a large component's time left, after the LP, for transfer chains (then search)."""
+GROUP_SHARE = 0.8
+"""Share of a large component's time left, after the transfer chains, for group repairs
+(`solver.group_repair`; the neighbourhood search gets the rest)."""
 MIX_SHARE = 0.6
 """Share of a large component's time left that the caseload-mix model may use when the level LP
 is not affordable (`solver.caseload_mix`)."""
@@ -151,6 +156,9 @@ def _balance_exactly(
     bound = levels.bound(low, levels.level_now)
     # `bound` falls back to `low` when HiGHS is stopped: a max-flow bound then.
     kind = level_kind(minimize_moves) if levels.bound_complete else BoundKind.max_flow
+    whole = whole_families_level(arrays, comp, plan, bound, levels.level_now)
+    if whole > bound:
+        bound, kind = whole, BoundKind.whole_families
     early = None
     if not settings.deterministic and levels.bound_complete:
         seconds = clock.left() * ROUNDED_START_SHARE
@@ -486,6 +494,9 @@ def _balance_large(
     at_or_above = at_or_above[at_or_above >= bound * LOAD_SCALE - 1e-6]
     bound_level = int(at_or_above[0]) if len(at_or_above) else low
     bound = max(bound, bound_level / LOAD_SCALE)
+    whole = whole_families_level(arrays, comp, plan, bound_level, max(bound_level, level_now))
+    if whole > bound_level:
+        bound_level, bound, kind = whole, whole / LOAD_SCALE, BoundKind.whole_families
     affordable = len(comp.pairs) <= MAX_LP_PAIRS and not settings.deterministic
     mixable = not (affordable or minimize_moves or settings.deterministic)
     if (
@@ -515,7 +526,8 @@ def _balance_large(
         level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
         log.debug("large component: level LP bound %s", level)
         if level is not None and level >= bound_level:
-            bound_level, bound, kind = level, level / LOAD_SCALE, level_kind(minimize_moves)
+            if level > bound_level or kind is not BoundKind.whole_families:
+                bound_level, bound, kind = level, level / LOAD_SCALE, level_kind(minimize_moves)
             rounded = levels.rounded_at(level, clock.left() * LP_SHARE)
             if rounded is not None:
                 trial = plan.copy()
@@ -539,6 +551,22 @@ def _balance_large(
             bound_level,
             settings,
             clock.left() * (1.0 if settings.deterministic else CHAIN_SHARE),
+        )
+    if (
+        not settings.deterministic
+        and clock.left() > 0
+        and not settings.stopped
+        and plan_level(arrays, comp.families, comp.staff, plan) > bound_level
+    ):
+        repair_groups(
+            arrays,
+            comp,
+            plan,
+            match_floor,
+            minimize_moves,
+            bound_level,
+            settings,
+            clock.left() * GROUP_SHARE,
         )
     if not settings.deterministic and clock.left() > 0 and not settings.stopped:
         target = bound * (1 + settings.relative_gap)

@@ -35,6 +35,13 @@ class BoundKind(StrEnum):
     eligible staff) fit, as whole families, within the caps, count limits and exception places
     (`solver.caseload_mix`; match floor left out): for a component too large for the level LP,
     stronger than the max-flow relaxation."""
+    whole_families = "whole_families"
+    """The lowest load level at which each group of families with one set of eligible staff
+    fits on those staff as whole families: no staff member can take more of a group's load than
+    the largest multiple of its loads' common divisor under the cap, nor more of its families
+    than its count limit (:func:`whole_families_level`; match floor left out). Stronger than
+    the max-flow relaxation and the level LP where a few staff alone serve families of one
+    heavy load (staff of a rarer language whose families are all of high intensity)."""
     cp_sat = "cp_sat"
     """CP-SAT's proven bound on the balance model (a moderate component HiGHS did not finish)."""
     kept_caseloads = "kept_caseloads"
@@ -327,3 +334,87 @@ def kept_caseload_bound(arrays: ProblemArrays, comp: Component, plan: IntArray) 
         if needed is not None and needed <= shed_now:
             return float(point)
     return lo
+
+
+def whole_families_level(
+    arrays: ProblemArrays, comp: Component, plan: IntArray, low: int, high: int
+) -> int:
+    """A lower bound on the component's best level (`solver.levels`): the lowest of the levels
+    a plan can take in [`low`, `high`] at which every group of families with one set of
+    eligible staff fits on those staff as whole families.
+
+    At a level, staff member *s* can carry at most its cap there; of a group whose loads are
+    all multiples of *g*, it can carry at most the largest multiple of *g* under that cap, and
+    at most as many of its families as its count limit. Where the group's load is more than
+    its staff can carry so, no plan has this level. The max-flow relaxation and the level LP
+    split families, so they miss this (three families of load 3 on two staff members: 4.5
+    each split, 6 whole). Necessary conditions only, each checked per group: the bound is
+    valid, not exact.
+
+    Parameters
+    ----------
+    arrays, comp
+        The problem and the component.
+    plan
+        The present plan: with a family of the component unplaced the groups need not be
+        placed whole, and `low` is returned.
+    low, high
+        The levels searched (LOAD_SCALE units); `high` at least the plan's level.
+
+    Returns
+    -------
+    int
+        The lowest level in [`low`, `high`] that passes (a plan's own level always does).
+    """
+    a = arrays
+    if (plan[comp.families] < 0).any() or len(comp.staff) == 0 or low >= high:
+        return low
+    pairs = comp.pairs[np.isin(a.pair_staff[comp.pairs], comp.staff)]
+    family = np.searchsorted(comp.families, a.pair_family[pairs])
+    staff = np.searchsorted(comp.staff, a.pair_staff[pairs])
+    # one group per set of eligible staff (pairs are sorted by family, then staff)
+    starts = np.flatnonzero(np.r_[True, family[1:] != family[:-1]])
+    group_of: dict[bytes, int] = {}
+    labels = np.empty(len(starts), dtype=np.int64)
+    for i, chunk in enumerate(np.split(staff, starts[1:])):
+        labels[i] = group_of.setdefault(chunk.tobytes(), len(group_of))
+    members = family[starts]
+    load = a.family_load[comp.families[members]]
+    n_groups = len(group_of)
+    total = np.bincount(labels, weights=load, minlength=n_groups)
+    divisor = np.zeros(n_groups, dtype=np.int64)
+    np.gcd.at(divisor, labels, load)
+    heaviest = np.zeros(n_groups, dtype=np.int64)
+    np.maximum.at(heaviest, labels, load)
+    # each group's staff once: the pairs of its first family
+    first = np.full(n_groups, -1, dtype=np.int64)
+    first[labels[::-1]] = starts[::-1]
+    ends = np.r_[starts[1:], len(staff)]
+    end_of = dict(zip(starts.tolist(), ends.tolist(), strict=True))
+    entry_group = np.concatenate(
+        [np.full(end_of[f] - f, g, dtype=np.int64) for g, f in enumerate(first.tolist())]
+    )
+    entry_staff = np.concatenate([staff[f : end_of[f]] for f in first.tolist()])
+    units = fte_units(a)[comp.staff]
+    gcd = int(np.gcd.reduce(a.family_load[comp.families])) or 1
+    limit = a.staff_limit[comp.staff][entry_staff] * heaviest[entry_group]
+    step = divisor[entry_group]
+
+    def fits(level: int) -> bool:
+        caps = level_caps(level, units, gcd)[entry_staff]
+        room = np.minimum(np.floor(caps / step + 1e-9) * step, limit)
+        carried = np.bincount(entry_group, weights=room, minlength=n_groups)
+        return bool((carried >= total - 1e-6).all())
+
+    levels = candidate_levels(units, gcd, low, high)
+    lo, hi = 0, len(levels) - 1  # the level `high` passes: the plan is a witness
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(int(levels[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    found = int(levels[lo])
+    if found > low:
+        log.debug("whole-families bound: level %d (from %d), %d groups", found, low, n_groups)
+    return found

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from test_fewest_moves_bounds import _ranked_plans
+from test_levels import tiny_programs
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; import it from the repo
@@ -15,8 +18,10 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; import
 
 from benchmarks.baselines import greedy_plan, levels, solve_highs, solve_highs_balance  # noqa: E402
 from benchmarks.gap import GAP_DIR, load_best_known, read_gap, solve_gap  # noqa: E402
+from famassign.models import Scenario  # noqa: E402
 from famassign.scenarios import generate  # noqa: E402
 from famassign.solver.arrays import build_arrays  # noqa: E402
+from famassign.solver.components import load_per_fte  # noqa: E402
 from famassign.solver.flow import solve_flow  # noqa: E402
 from famassign.solver.options import PlanOptions  # noqa: E402
 
@@ -159,3 +164,33 @@ def test_proofs_reports_a_failing_seed_with_its_example(tmp_path: Path) -> None:
     assert report.startswith("0 of 1 seeds passed")
     assert "--hypothesis-seed=7" in report
     assert "x=50" in report and "FAILED" in report
+
+
+def test_the_independent_bound_holds_and_is_exact_where_whole_families_decide() -> None:
+    from test_whole_families import three_heavy_on_two
+
+    from benchmarks.independent_bound import language_bound
+    from famassign.solver import solve
+
+    # Three load-3 Arabic families on two Arabic speakers: whole, one carries 6 (the optimum).
+    assert language_bound(three_heavy_on_two()) == 6.0
+    # Never above a plan that places everyone, the solver's included.
+    program = generate("small", 3)
+    result = solve(program, PlanOptions(time_limit=10))
+    assert result.terms.placed == len(program.families)
+    assert language_bound(program) <= result.terms.max_load_per_fte + 1e-9
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=tiny_programs())
+def test_the_independent_bound_never_passes_a_plan_placing_everyone(program: Scenario) -> None:
+    from benchmarks.independent_bound import language_bound
+
+    arrays = build_arrays(program)
+    loads = [
+        float(load_per_fte(arrays, staff_of)[arrays.staff_active].max(initial=0.0))
+        for _, staff_of in _ranked_plans(arrays, minimize_moves=False)
+        if (staff_of >= 0).all()
+    ]
+    if loads:
+        assert language_bound(program) <= min(loads) + 1e-9

@@ -44,7 +44,8 @@ class SearchRequest(BaseModel):
         ge=0,
         le=MAX_TIME_LIMIT_S,
         allow_inf_nan=False,
-        description="Seconds for the search.",
+        description="Seconds for the plan, as the command line's --time-limit: the search gets"
+        " this less the time the outputs are expected to take to write.",
     )
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the search.")
     deterministic: bool = Field(False, description="Identical plans for identical input, seed.")

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -421,6 +421,16 @@ def _month(
     return month.scenario, month.changes
 
 
+def _within_limit(options: PlanOptions, scenario: Scenario) -> PlanOptions:
+    """The options with the time the plan's outputs are expected to take to write kept back
+    from the time limit, as the command line does (`famassign.outputs.write_seconds`): the same
+    ``time_limit`` gives the same deterministic budget, so the same plan, both ways."""
+    from famassign.outputs import write_seconds
+
+    writing = write_seconds(len(scenario.families), len(scenario.staff))
+    return replace(options, time_limit=max(options.time_limit - writing, 0.0))
+
+
 def _update(
     spec: JobSpec,
     job: UpdateJob,
@@ -438,7 +448,7 @@ def _update(
         as_of=job.as_of,
         allow_backdate=job.allow_backdate,
         max_moves_per_staff=job.max_moves_per_staff,
-        options=options,
+        options=_within_limit(options, scenario),
         progress=progress,
         changes=changes,
     )
@@ -475,7 +485,7 @@ def _plan(
             temporary_cap=job.temporary_cap,
             as_of=job.as_of,
             allow_backdate=job.allow_backdate,
-            options=options,
+            options=_within_limit(options, scenario),
             progress=progress,
         )
         if options.stop is not None and options.stop.stopped:
@@ -491,7 +501,8 @@ def _plan(
         from famassign.solver.continuation import away_on_leave, next_scenario
 
         planned, extra = away_on_leave(scenario), None  # staff on a running absence kept away
-        result = solve(pinned(planned, job.pin_for_solve), options, progress=progress)
+        within = _within_limit(options, planned)
+        result = solve(pinned(planned, job.pin_for_solve), within, progress=progress)
         if options.stop is not None and options.stop.stopped:
             raise JobCancelled(spec.job_id)
         files, sections = _engagement(spec, result)

@@ -76,6 +76,32 @@ def test_every_api_md_example_runs(
     run_example(API_BLOCKS[index], tmp_path, monkeypatch)
 
 
+OTHER_DOCS = sorted(
+    doc.name
+    for doc in DOCS.glob("*.md")
+    if doc.name != "api.md" and python_blocks(doc.read_text(encoding="utf-8"))
+)
+
+
+@pytest.mark.parametrize("doc", OTHER_DOCS)
+def test_every_other_docs_python_example_runs(
+    doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A doc's python blocks, one after another as one script (a later block may go on from an
+    earlier one), beside the files they name: the bundled example's tables as a data system's
+    exports (family_export.csv, staff_export.csv, export.csv)."""
+    import shutil
+
+    import famassign as fa
+
+    example = fa.example_path()
+    shutil.copy(example / "families.csv", tmp_path / "family_export.csv")
+    shutil.copy(example / "families.csv", tmp_path / "export.csv")
+    shutil.copy(example / "staff.csv", tmp_path / "staff_export.csv")
+    blocks = python_blocks((DOCS / doc).read_text(encoding="utf-8"))
+    run_example("\n".join(blocks), tmp_path, monkeypatch)
+
+
 HTTP_API = DOCS / "http-api.md"
 CURL_STATUS = """set -eo pipefail
 curl() { command curl -w '\nHTTP %{http_code}\n' "$@"; }

@@ -184,6 +184,7 @@ def _balance_exactly(
                 early = plan.copy()
                 early[comp.families] = found
                 early_level = within[-1]
+                note_largest_load(arrays, early)
         left = clock.left()
         budget = Budget(
             max(left * share, min(left * MIP_SHARE, QUICK_SECONDS)), settings.deterministic
@@ -197,7 +198,7 @@ def _balance_exactly(
             break
         bound = above  # no plan at this level, so none below the next level either
     if clock.left() <= 0 or settings.stopped:
-        return None, bound / LOAD_SCALE, kind
+        return None if early is None else early[comp.families], bound / LOAD_SCALE, kind
     best = plan.copy() if early is None else early
     if not settings.deterministic and not minimize_moves and (plan[comp.families] >= 0).all():
         # the caseload-mix model (`solver.caseload_mix`; crowded's 35,000-pair component: its

@@ -173,8 +173,8 @@ def _balance_exactly(
     share = MIP_SHARE if settings.deterministic else QUICK_SHARE
     candidates = levels.levels(bound, levels.level_now).tolist()
     for level, above in zip(candidates, [*candidates[1:], levels.level_now], strict=True):
-        if clock.left() <= 0 or settings.stopped:
-            break
+        if clock.left() <= 0 or settings.stopped or (early is not None and level >= early_level):
+            break  # (with a plan at `early_level` in hand, no MIP from there up)
         within = [c for c in candidates if level < c <= level * (1 + settings.relative_gap)]
         if within and early_level > within[-1] and not settings.deterministic:
             # A plan within the balance gap first: a MIP with more room is often much easier

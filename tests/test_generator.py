@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ortools.graph.python import max_flow
 
 from famassign.models import ALL_SITES, ExceptionKind, Family, ProgramOption, Scenario, StaffStatus
-from famassign.scenarios import PRESETS, GeneratorConfig, count_eligible_pairs, generate
+from famassign.scenarios import PRESETS, GeneratorConfig, count_eligible_pairs, generate, scaled
 from famassign.scenarios.example import SPRINGFIELD, example_path, springfield
 
 DEFAULT_PRESETS = ["rural", "small", "medium", "large", "dense"]
@@ -138,11 +138,22 @@ def test_unknown_preset_names_the_presets() -> None:
         {"languages": {}},
         {"program_options": {"nursery": 1.0}},
         {"n_sites": 2, "site_names": ("A",)},
+        {"rare_intensity": (0.0, 0.0, 0.0)},
+        {"rare_intensity": (1.0, -1.0, 1.0)},
     ],
 )
 def test_config_rejects_nonsense(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         GeneratorConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_newcomers_families_of_rarer_languages_are_all_high_intensity() -> None:
+    program = generate(scaled("newcomers", 2_000), seed=1)
+    rare = [f for f in program.families if f.language not in ("en", "es")]
+    assert len(rare) > 100
+    assert {f.intensity.value for f in rare} == {"high"}
+    others = {f.intensity.value for f in program.families if f.language in ("en", "es")}
+    assert others == {"low", "medium", "high"}
 
 
 def test_proportions_roughly_as_configured() -> None:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Upload
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from famassign import __version__
 from famassign.models import ScenarioError
@@ -89,6 +89,15 @@ class PublishRequest(BaseModel):
 
     by: str | None = Field(None, max_length=200)
     reason: str = Field(..., min_length=1, max_length=5000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        """A reason of blanks alone (any Python whitespace, the control separators too) is
+        none: the store keeps the reason stripped."""
+        if not value.strip():
+            raise ValueError("a reason is needed (it is kept in the audit log)")
+        return value.strip()
 
 
 class CancelRequest(BaseModel):

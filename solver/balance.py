@@ -150,7 +150,7 @@ def _balance_exactly(
 
     Returns (plan of the component or None, lower bound on its max load per FTE, its kind)."""
     clock = _Clock(settings, seconds)
-    levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
+    levels = LoadLevels.of_component(arrays, comp, plan, settings, match_floor, minimize_moves)
     relaxed = relaxed_load_bound(arrays, comp, plan, *flow_bound_limits(settings, clock.left()))
     low = math.floor(relaxed * LOAD_SCALE)
     bound = levels.bound(low, levels.level_now)
@@ -268,28 +268,6 @@ def _rounded_start(
     if left > 0:
         descend(arrays, comp, trial, match_floor, minimize_moves, bound, settings, left)
     return trial
-
-
-def _load_levels(
-    arrays: ProblemArrays,
-    comp: Component,
-    plan: IntArray,
-    settings: SolverSettings,
-    match_floor: int,
-    minimize_moves: bool,
-) -> LoadLevels:
-    """The load-level model of a component, stopping when the caller asks the solve to stop."""
-    return LoadLevels(
-        arrays,
-        comp.families,
-        comp.staff,
-        comp.pairs,
-        plan,
-        match_floor,
-        minimize_moves,
-        seed=settings.seed,
-        stopped=lambda: settings.stopped,
-    )
 
 
 class _Clock:
@@ -523,7 +501,7 @@ def _balance_large(
             note_largest_load(arrays, plan)
         level_now = plan_level(arrays, comp.families, comp.staff, plan)
     if level_now > bound_level and affordable and clock.left() > 0:
-        levels = _load_levels(arrays, comp, plan, settings, match_floor, minimize_moves)
+        levels = LoadLevels.of_component(arrays, comp, plan, settings, match_floor, minimize_moves)
         level = levels.bound_from_below(bound_level, levels.level_now, clock.left() * LP_SHARE)
         log.debug("large component: level LP bound %s", level)
         if level is not None and level >= bound_level:

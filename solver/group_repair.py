@@ -158,17 +158,7 @@ def _replan(
     if len(sub.families) == 0 or seconds <= 0:
         return False
     floor = component_match(a, sub, plan) - (component_match(a, comp, plan) - match_floor)
-    levels = LoadLevels(
-        a,
-        sub.families,
-        sub.staff,
-        sub.pairs,
-        plan,
-        floor,
-        minimize_moves,
-        seed=settings.seed,
-        stopped=lambda: settings.stopped,
-    )
+    levels = LoadLevels.of_component(a, sub, plan, settings, floor, minimize_moves)
     now = levels.level_now
     below = levels.levels(bound_level, now)
     below = below[below < now]

@@ -28,7 +28,9 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix, vstack
 
 from famassign.solver.arrays import IntArray, ProblemArrays
+from famassign.solver.components import Component
 from famassign.solver.highs import quiet_highs
+from famassign.solver.settings import SolverSettings
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +280,30 @@ class LoadLevels:
         self._min_max = False
         self.bound_complete = False
         """True once :meth:`bound` has finished (else it returned its `low`)."""
+
+    @classmethod
+    def of_component(
+        cls,
+        arrays: ProblemArrays,
+        comp: Component,
+        plan: IntArray,
+        settings: SolverSettings,
+        match_floor: int,
+        minimize_moves: bool,
+    ) -> LoadLevels:
+        """The load-level model of a component (or sub-problem), with the settings' seed, and
+        stopping when the caller asks the solve to stop."""
+        return cls(
+            arrays,
+            comp.families,
+            comp.staff,
+            comp.pairs,
+            plan,
+            match_floor,
+            minimize_moves,
+            seed=settings.seed,
+            stopped=lambda: settings.stopped,
+        )
 
     def levels(self, low: int, high: int) -> IntArray:
         """Every level in [low, high] at which some staff member's cap changes, ascending (the

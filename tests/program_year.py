@@ -32,23 +32,33 @@ SEED = 11
 """The seed of the month's edits (withdrawals, enrolments, re-assessments)."""
 
 
-def program() -> Scenario:
-    """The program at the start of the year."""
-    rng = random.Random(7)
-    families = [
+def program(
+    families: int = 120,
+    spanish: int = 30,
+    staff: int = 6,
+    bilingual: int = 2,
+    fte: float = 0.55,
+    seed: int = 7,
+    name: str = "Year test program",
+) -> Scenario:
+    """The program at the start of the year (the defaults); other sizes for shorter tests:
+    `families` of drawn urgency and intensity, the first `spanish` speaking Spanish, and
+    `staff` members of `fte`, the first `bilingual` also speaking Spanish."""
+    rng = random.Random(seed)
+    members = [
         builders.fam(
             f"F{i:03d}",
-            language="es" if i < 30 else "en",
+            language="es" if i < spanish else "en",
             urgency=rng.randint(1, 5),
             intensity=rng.choice(("low", "medium", "high")),
         )
-        for i in range(120)
+        for i in range(families)
     ]
-    staff = [
-        builders.staff(f"S{j}", fte=0.55, languages=LANGUAGES if j < 2 else ("en",))
-        for j in range(6)
+    team = [
+        builders.staff(f"S{j}", fte=fte, languages=LANGUAGES if j < bilingual else ("en",))
+        for j in range(staff)
     ]
-    return builders.scenario(families, staff, name="Year test program")
+    return builders.scenario(members, team, name=name)
 
 
 @dataclass(frozen=True)

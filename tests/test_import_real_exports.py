@@ -357,11 +357,15 @@ def test_an_unknown_label_is_refused_with_a_suggestion(shape_name: str, tmp_path
     assert not (tmp_path / "out").exists()
 
 
+def _replace_in(path: Path, old: str, new: str) -> None:
+    """Edit an exported file (cp1252) in place, as a person would in the data system."""
+    path.write_bytes(path.read_bytes().decode("cp1252").replace(old, new).encode("cp1252"))
+
+
 def test_an_ambiguous_or_unknown_advocate_is_listed(tmp_path: Path) -> None:
     shape = SHAPES["issue_24_export"]
     files = write_export(shape, tmp_path / "in")
-    text = files[0].read_bytes().decode("cp1252").replace("Ana Peña", "Anna Pena")
-    files[0].write_bytes(text.encode("cp1252"))
+    _replace_in(files[0], "Ana Peña", "Anna Pena")
     code, output = _import(files, tmp_path / "out")
     assert code == 2
     assert "'Anna Pena' has no staff code (2 rows, the first here; nearest: S2)" in output
@@ -370,8 +374,7 @@ def test_an_ambiguous_or_unknown_advocate_is_listed(tmp_path: Path) -> None:
 def test_a_name_two_staff_members_share_is_listed_with_both(tmp_path: Path) -> None:
     shape = SHAPES["four_steps_cp1252_grand_total"]
     files = write_export(shape, tmp_path / "in")
-    roster = files[1].read_bytes().decode("cp1252").replace("Lan Tran", "Ana Peña")
-    files[1].write_bytes(roster.encode("cp1252"))
+    _replace_in(files[1], "Lan Tran", "Ana Peña")
     readings = {r.label: r for r in infer_mapping(files).readings if r.vocabulary == "staff"}
     assert (readings["Ana Peña"].code, readings["Ana Peña"].suggestions) == (None, ("S2", "S3"))
     assert readings["Ana Peña"].reason == "ambiguous: 2 staff members have this name"
@@ -403,8 +406,7 @@ def test_problems_come_in_one_round_grouped(tmp_path: Path) -> None:
 def test_plausibility_is_said_and_keeps_exit_codes(tmp_path: Path) -> None:
     shape = SHAPES["issue_24_export"]
     files = write_export(shape, tmp_path / "in")
-    text = files[0].read_bytes().decode("cp1252").replace("Riverside Center", "Northside Center")
-    files[0].write_bytes(text.encode("cp1252"))
+    _replace_in(files[0], "Riverside Center", "Northside Center")
     code, output = _import(files, tmp_path / "out")
     assert code == 0, output
     assert "warning: 1 of 5 families (20%) have no eligible staff member at all" in output

@@ -143,21 +143,8 @@ def test_the_twelve_plans_of_a_year_are_the_same_by_http_as_by_the_command_line(
 
 
 def months_program() -> Scenario:
-    rng = random.Random(11)
-    families = [
-        builders.fam(
-            f"F{i:03d}",
-            language="es" if i < 12 else "en",
-            urgency=rng.randint(1, 5),
-            intensity=rng.choice(("low", "medium", "high")),
-        )
-        for i in range(60)
-    ]
-    staff = [
-        builders.staff(f"S{j}", fte=0.5, languages=("en", "es") if j < 1 else ("en",))
-        for j in range(4)
-    ]
-    return builders.scenario(families, staff, name="Year over HTTP")
+    """A smaller program for the export-driven months and the refusals."""
+    return program(60, 12, 4, 1, fte=0.5, seed=11, name="Year over HTTP")
 
 
 def export(families: list[Family], month: int, advocate: dict[str, str]) -> list[Family]:
